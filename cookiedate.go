@@ -1,0 +1,156 @@
+package cookienormalizer
+
+import "time"
+
+// parseCookieDate parses an Expires attribute value with the cookie-date
+// algorithm of RFC 6265 §5.1.1 (unchanged in RFC 6265bis §5.1.1). Browsers
+// use this algorithm, not an HTTP-date parser: it accepts dashed dates
+// ("Wed, 09-Jun-2021 10:18:14 GMT"), two-digit years, a missing or long
+// weekday, asctime order and trailing junk such as "GMT-0500 (EST)". It
+// reports false where the value is not a date, in which case the cookie has
+// no Expires at all.
+//
+// It indexes into s and never allocates.
+func parseCookieDate(s string) (time.Time, bool) {
+	var (
+		foundTime, foundDay, foundMonth, foundYear bool
+
+		hour, minute, second int
+		day, year            int
+		month                time.Month
+	)
+	for i := 0; i < len(s); {
+		// Skip delimiters, then take the run of non-delimiters as a token.
+		for i < len(s) && isDateDelimiter(s[i]) {
+			i++
+		}
+		start := i
+		for i < len(s) && !isDateDelimiter(s[i]) {
+			i++
+		}
+		if start == i {
+			break
+		}
+		tok := s[start:i]
+		// The four productions are tried in this order, each only until it
+		// has matched once (§5.1.1 step 2).
+		if !foundTime {
+			if h, m, sec, ok := parseHMSTime(tok); ok {
+				foundTime, hour, minute, second = true, h, m, sec
+				continue
+			}
+		}
+		if !foundDay {
+			if n, digits := leadingDigits(tok, 2); digits >= 1 && digitRunEnds(tok, digits) {
+				foundDay, day = true, n
+				continue
+			}
+		}
+		if !foundMonth {
+			if m, ok := parseMonth(tok); ok {
+				foundMonth, month = true, m
+				continue
+			}
+		}
+		if !foundYear {
+			if n, digits := leadingDigits(tok, 4); digits >= 2 && digitRunEnds(tok, digits) {
+				foundYear, year = true, n
+				continue
+			}
+		}
+	}
+	if !foundTime || !foundDay || !foundMonth || !foundYear {
+		return time.Time{}, false
+	}
+	// Two-digit years (§5.1.1 steps 3 and 4).
+	switch {
+	case year >= 70 && year <= 99:
+		year += 1900
+	case year >= 0 && year <= 69:
+		year += 2000
+	}
+	if day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, month, day, hour, minute, second, 0, time.UTC)
+	// time.Date normalises 31 April to 1 May; RFC 6265 says such a date
+	// does not exist and the attribute is ignored.
+	if t.Day() != day {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// isDateDelimiter reports whether c is a delimiter of RFC 6265 §5.1.1:
+// %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E.
+func isDateDelimiter(c byte) bool {
+	return c == 0x09 ||
+		(c >= 0x20 && c <= 0x2F) ||
+		(c >= 0x3B && c <= 0x40) ||
+		(c >= 0x5B && c <= 0x60) ||
+		(c >= 0x7B && c <= 0x7E)
+}
+
+// leadingDigits parses up to max leading ASCII digits of s and returns their
+// value and how many there were.
+func leadingDigits(s string, max int) (value, digits int) {
+	for digits < len(s) && digits < max && s[digits] >= '0' && s[digits] <= '9' {
+		value = value*10 + int(s[digits]-'0')
+		digits++
+	}
+	return value, digits
+}
+
+// digitRunEnds reports whether the digits at s[:n] are followed by the end
+// of s or by a non-digit: the "( non-digit *OCTET )" tail of the grammar.
+func digitRunEnds(s string, n int) bool {
+	return n == len(s) || s[n] < '0' || s[n] > '9'
+}
+
+// parseHMSTime matches hms-time = time-field ":" time-field ":" time-field,
+// each field one or two digits, followed by the end or a non-digit.
+func parseHMSTime(tok string) (h, m, s int, ok bool) {
+	var fields [3]int
+	rest := tok
+	for i := range fields {
+		v, n := leadingDigits(rest, 2)
+		if n == 0 {
+			return 0, 0, 0, false
+		}
+		fields[i] = v
+		rest = rest[n:]
+		if i < 2 {
+			if rest == "" || rest[0] != ':' {
+				return 0, 0, 0, false
+			}
+			rest = rest[1:]
+		}
+	}
+	if rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return 0, 0, 0, false
+	}
+	return fields[0], fields[1], fields[2], true
+}
+
+// parseMonth matches a token whose first three characters name a month,
+// case-insensitively ("Dec", "december", "DECEMBRE" all match).
+func parseMonth(tok string) (time.Month, bool) {
+	if len(tok) < 3 {
+		return 0, false
+	}
+	const months = "janfebmaraprmayjunjulaugsepoctnovdec"
+	var p [3]byte
+	for i := range p {
+		c := tok[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		p[i] = c
+	}
+	for m := 0; m < 12; m++ {
+		if months[3*m] == p[0] && months[3*m+1] == p[1] && months[3*m+2] == p[2] {
+			return time.Month(m + 1), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,432 @@
+package cookienormalizer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file is the pure rewrite: it knows Set-Cookie field values, patterns
+// and expiry policies, and nothing of Caddy or net/http. A value is handled
+// as a string of bytes, split on ';' exactly as browsers split it (RFC
+// 6265bis §5.6), and rebuilt only when a policy changes it: the name=value
+// pair and every attribute no policy touches keep their exact bytes.
+
+// expiryKind is the expiry policy of a group.
+type expiryKind uint8
+
+const (
+	expireNone    expiryKind = iota // no expiry policy
+	expireSession                   // remove Max-Age and Expires
+	expireFixed                     // set Max-Age and Expires to a lifetime
+	expireMax                       // cap the lifetime
+	expireLike                      // copy the expiry of a leader cookie
+)
+
+// action is what the rewrite did with one matched Set-Cookie value; the
+// handler logs it.
+type action uint8
+
+const (
+	actionRewritten     action = iota // the value was changed
+	actionUnchanged                   // the value already complied, or had no leader
+	actionDeletionKept                // a deletion, which expiry policies never touch
+	actionPassedInvalid               // not rewritable (control bytes, too long)
+)
+
+var actionNames = [...]string{
+	actionRewritten:     "rewritten",
+	actionUnchanged:     "unchanged",
+	actionDeletionKept:  "deletion kept",
+	actionPassedInvalid: "passed invalid",
+}
+
+func (a action) String() string { return actionNames[a] }
+
+// observer is told about every matched Set-Cookie value. It receives the
+// cookie name, never its value.
+type observer interface {
+	observe(name string, group int, act action)
+}
+
+// rule is one compiled group.
+type rule struct {
+	label    string
+	patterns []string
+	expiry   expiryKind
+	seconds  int64  // for expireFixed and expireMax
+	like     string // for expireLike: the leader's exact name
+
+	// depth orders the passes: groups without `like` run first (0), a
+	// `like` group runs one pass after the group of its leader, so that it
+	// copies the leader's expiry as sent to the client.
+	depth int
+}
+
+// maxValueLen bounds the Set-Cookie values we rewrite; browsers ignore
+// longer cookies anyway (RFC 6265bis §5.6 step 4 limits name plus value to
+// 4096 bytes), and a bound keeps the work per response linear and small.
+const maxValueLen = 8 << 10
+
+// normalizer rewrites Set-Cookie values according to its rules.
+type normalizer struct {
+	rules    []rule
+	matcher  *cookieMatcher
+	maxDepth int
+	now      func() time.Time
+}
+
+// newNormalizer compiles rules. It fails on an invalid pattern or a `like`
+// chain that loops (a likeLoopError).
+func newNormalizer(rules []rule) (*normalizer, error) {
+	patterns := make([][]string, len(rules))
+	for i, r := range rules {
+		patterns[i] = r.patterns
+	}
+	m, err := newCookieMatcher(patterns)
+	if pe, ok := err.(patternError); ok {
+		return nil, fmt.Errorf("group %s: %v", groupName(rules[pe.group].label, pe.group), pe.err)
+	}
+	n := &normalizer{rules: rules, matcher: m, now: time.Now}
+	if loop := n.computeDepths(); loop >= 0 {
+		return nil, likeLoopError{group: loop, rules: rules}
+	}
+	return n, nil
+}
+
+// likeLoopError reports a `like` chain that comes back to where it started.
+type likeLoopError struct {
+	group int
+	rules []rule
+}
+
+func (e likeLoopError) Error() string {
+	r := e.rules[e.group]
+	return fmt.Sprintf("expire like %q: the chain of like leaders loops back to group %s", r.like, groupName(r.label, e.group))
+}
+
+// groupName names a group in messages: its label, or its position.
+func groupName(label string, i int) string {
+	if label != "" {
+		return strconv.Quote(label)
+	}
+	return "#" + strconv.Itoa(i+1)
+}
+
+// computeDepths fills in rule.depth and maxDepth, and returns the index of
+// a group in a `like` loop, or -1. A group whose leader it matches itself is
+// not a loop: the leader keeps its own expiry and the others follow it.
+func (n *normalizer) computeDepths() int {
+	const (
+		unvisited = iota
+		visiting
+		done
+	)
+	state := make([]int, len(n.rules))
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		r := &n.rules[i]
+		switch {
+		case state[i] == done:
+			return true
+		case state[i] == visiting:
+			return false
+		case r.expiry != expireLike:
+			r.depth, state[i] = 0, done
+			return true
+		}
+		state[i] = visiting
+		r.depth = 1
+		if leader := n.matcher.match(r.like); leader >= 0 && leader != i {
+			if !visit(leader) {
+				return false
+			}
+			r.depth = n.rules[leader].depth + 1
+		}
+		state[i] = done
+		n.maxDepth = max(n.maxDepth, r.depth)
+		return true
+	}
+	for i := range n.rules {
+		if !visit(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// rewrite applies the expiry policies to the Set-Cookie field values in
+// place. date is the response's Date header, the base time for Expires;
+// obs, if not nil, is told about every matched value.
+//
+// A response whose cookies match no group costs a name scan and a map
+// lookup per value and allocates nothing.
+func (n *normalizer) rewrite(values []string, date string, obs observer) {
+	var base time.Time // computed on the first match only
+	for depth := 0; depth <= n.maxDepth; depth++ {
+		for i, v := range values {
+			name, ok := cookieName(v)
+			if !ok {
+				continue // not a cookie: passes unchanged
+			}
+			g := n.matcher.match(name)
+			if g < 0 || n.rules[g].depth != depth {
+				continue
+			}
+			if base.IsZero() {
+				base = baseTime(date, n.now)
+			}
+			out, act := n.apply(&n.rules[g], v, i, values, base)
+			values[i] = out
+			if obs != nil {
+				obs.observe(name, g, act)
+			}
+		}
+	}
+}
+
+// apply returns the value v (values[self]) after rule r.
+func (n *normalizer) apply(r *rule, v string, self int, values []string, base time.Time) (string, action) {
+	if len(v) > maxValueLen || hasControlBytes(v) {
+		return v, actionPassedInvalid
+	}
+	e := parseExpiry(v, base)
+	if e.deletion() {
+		return v, actionDeletionKept
+	}
+	switch r.expiry {
+	case expireSession:
+		return rebuild(v, false, 0, base)
+	case expireFixed:
+		return rebuild(v, true, r.seconds, base)
+	case expireMax:
+		if e.session || e.lifetime <= r.seconds {
+			return v, actionUnchanged
+		}
+		return rebuild(v, true, r.seconds, base)
+	case expireLike:
+		leader := findLeader(values, r.like, base)
+		if leader < 0 || leader == self {
+			return v, actionUnchanged
+		}
+		le := parseExpiry(values[leader], base)
+		if le.session {
+			return rebuild(v, false, 0, base)
+		}
+		return rebuild(v, true, le.lifetime, base)
+	}
+	return v, actionUnchanged
+}
+
+// findLeader returns the index of the last non-deletion Set-Cookie value
+// named exactly name, or -1.
+func findLeader(values []string, name string, base time.Time) int {
+	for i := len(values) - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); ok && got == name && !parseExpiry(values[i], base).deletion() {
+			return i
+		}
+	}
+	return -1
+}
+
+// cookieName returns the trimmed name of a Set-Cookie value, and false when
+// the value is not a cookie: no '=' before the first ';', or an empty name.
+// (RFC 6265bis accepts nameless cookies; we leave them alone, since no
+// pattern can name them.)
+func cookieName(v string) (string, bool) {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '=':
+			name := trimSpace(v[:i])
+			return name, name != ""
+		case ';':
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// hasControlBytes reports whether v holds a control byte other than HTAB;
+// browsers reject such cookies (RFC 6265bis §5.6 step 1), so we pass them
+// through rather than guess.
+func hasControlBytes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// expiry is what a Set-Cookie value says about its lifetime, following RFC
+// 6265bis §5.6.1 and §5.6.2: the last valid Max-Age wins over the last valid
+// Expires; neither makes a session cookie.
+type expiry struct {
+	attrs    bool  // any Max-Age or Expires attribute, valid or not
+	session  bool  // no valid Max-Age or Expires
+	lifetime int64 // seconds from the base time, when !session
+}
+
+// deletion reports whether the cookie removes itself: lifetime ≤ 0.
+func (e expiry) deletion() bool { return !e.session && e.lifetime <= 0 }
+
+// maxLifetime saturates parsed lifetimes (about 34,000 years) so that
+// arithmetic on them cannot overflow; browsers cap at 400 days anyway.
+const maxLifetime = 1 << 40
+
+func parseExpiry(v string, base time.Time) expiry {
+	var (
+		e          expiry
+		maxAge     int64
+		hasMaxAge  bool
+		expires    time.Time
+		hasExpires bool
+	)
+	for pos := attrStart(v); pos < len(v); {
+		_, end, name, val := nextAttribute(v, pos)
+		pos = end
+		switch {
+		case strings.EqualFold(name, "max-age"):
+			e.attrs = true
+			if n, ok := parseMaxAge(val); ok {
+				maxAge, hasMaxAge = n, true
+			}
+		case strings.EqualFold(name, "expires"):
+			e.attrs = true
+			if t, ok := parseCookieDate(val); ok {
+				expires, hasExpires = t, true
+			}
+		}
+	}
+	switch {
+	case hasMaxAge:
+		e.lifetime = maxAge
+	case hasExpires:
+		e.lifetime = expires.Unix() - base.Unix() // both within years 1601–9999
+	default:
+		e.session = true
+	}
+	return e
+}
+
+// parseMaxAge accepts an optional '-' followed by one or more digits (RFC
+// 6265bis §5.6.2); anything else makes the attribute ignored.
+func parseMaxAge(s string) (int64, bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n < maxLifetime {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	n = min(n, maxLifetime)
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// attrStart returns the index of the ';' that starts the attributes, or
+// len(v).
+func attrStart(v string) int {
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		return i
+	}
+	return len(v)
+}
+
+// nextAttribute parses the attribute starting at the ';' at v[pos]. The
+// segment v[pos:end] includes that ';', so dropping it removes the
+// separator too. name and val are trimmed of spaces and tabs.
+func nextAttribute(v string, pos int) (start, end int, name, val string) {
+	end = len(v)
+	if i := strings.IndexByte(v[pos+1:], ';'); i >= 0 {
+		end = pos + 1 + i
+	}
+	av := v[pos+1 : end]
+	if eq := strings.IndexByte(av, '='); eq >= 0 {
+		return pos, end, trimSpace(av[:eq]), trimSpace(av[eq+1:])
+	}
+	return pos, end, trimSpace(av), ""
+}
+
+func trimSpace(s string) string { return strings.Trim(s, " \t") }
+
+// imfFixdate is the preferred HTTP date format (RFC 9110 §5.6.7), which
+// every cookie-date parser accepts.
+const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// latestExpires is the last instant a four-digit year can write.
+var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// rebuild returns v without its Max-Age and Expires attributes and, if
+// setLifetime, with "; Max-Age=<seconds>; Expires=<base+seconds>" appended:
+// both, because old clients ignore Max-Age. When the result equals v, v
+// itself is returned and nothing is allocated.
+func rebuild(v string, setLifetime bool, seconds int64, base time.Time) (string, action) {
+	// Most cookies fit in this stack buffer; the only allocation is the
+	// final string, and only when it differs from v.
+	var stack [512]byte
+	buf := append(stack[:0], v[:attrStart(v)]...)
+	for pos := attrStart(v); pos < len(v); {
+		start, end, name, _ := nextAttribute(v, pos)
+		pos = end
+		if strings.EqualFold(name, "max-age") || strings.EqualFold(name, "expires") {
+			continue
+		}
+		buf = append(buf, v[start:end]...)
+	}
+	if setLifetime {
+		for len(buf) > 0 && (buf[len(buf)-1] == ' ' || buf[len(buf)-1] == '\t') {
+			buf = buf[:len(buf)-1]
+		}
+		// A value ending in ';' (an empty last attribute) gets no second one.
+		if len(buf) > 0 && buf[len(buf)-1] == ';' {
+			buf = append(buf, " Max-Age="...)
+		} else {
+			buf = append(buf, "; Max-Age="...)
+		}
+		buf = strconv.AppendInt(buf, seconds, 10)
+		buf = append(buf, "; Expires="...)
+		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
+		// time.Duration would beyond 292 years.
+		at := min(base.Unix()+seconds, latestExpires.Unix())
+		buf = time.Unix(at, 0).UTC().AppendFormat(buf, imfFixdate)
+	}
+	if string(buf) == v {
+		return v, actionUnchanged
+	}
+	return string(buf), actionRewritten
+}
+
+// httpDateLayouts are the three HTTP date formats a Date header may use
+// (RFC 9110 §5.6.7), as net/http.ParseTime tries them.
+var httpDateLayouts = [...]string{
+	imfFixdate,
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
+}
+
+// baseTime is the instant Max-Age counts from: the response's Date header if
+// it parses as an HTTP date, else the proxy's clock, in whole seconds.
+func baseTime(date string, now func() time.Time) time.Time {
+	if date != "" {
+		for _, layout := range httpDateLayouts {
+			if t, err := time.Parse(layout, date); err == nil {
+				return t.UTC()
+			}
+		}
+	}
+	return now().UTC().Truncate(time.Second)
+}
