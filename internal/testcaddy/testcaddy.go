@@ -1,0 +1,83 @@
+// Package testcaddy runs Caddy inside a test process, on free loopback
+// ports, from a Caddyfile. Unlike caddytest it uses no fixed ports and no
+// admin endpoint, so test packages can run at the same time, and it fails
+// the test (never skips it) when Caddy does not start.
+//
+// The caller imports the modules it needs (the standard ones come with this
+// package; the cookie_normalizer module with a blank import of the project,
+// or from the package under test).
+package testcaddy
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile" // the caddyfile adapter
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+)
+
+// Globals is a global options block for tests: no admin endpoint, no
+// automatic HTTPS, no config written to disk, only errors logged.
+const Globals = `{
+	admin off
+	persist_config off
+	auto_https off
+	log {
+		level ERROR
+	}
+}
+`
+
+// running serialises Caddy instances: Caddy has one running config per
+// process.
+var running sync.Mutex
+
+// Adapt turns a Caddyfile into Caddy's JSON config, as `caddy adapt` does.
+// filename names the file in error messages.
+func Adapt(caddyfile, filename string) ([]byte, error) {
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": filename})
+	return cfg, err
+}
+
+// Start adapts caddyfile and runs it until the test ends. Tests that call
+// it must not run in parallel with each other.
+func Start(tb testing.TB, caddyfile string) {
+	tb.Helper()
+	cfg, err := Adapt(caddyfile, "Caddyfile")
+	if err != nil {
+		tb.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
+	}
+	LoadJSON(tb, cfg)
+}
+
+// LoadJSON runs a JSON config until the test ends.
+func LoadJSON(tb testing.TB, cfg []byte) {
+	tb.Helper()
+	running.Lock()
+	if err := caddy.Load(cfg, true); err != nil {
+		running.Unlock()
+		tb.Fatalf("starting Caddy: %v\n%s", err, cfg)
+	}
+	tb.Cleanup(func() {
+		defer running.Unlock()
+		if err := caddy.Stop(); err != nil {
+			tb.Errorf("stopping Caddy: %v", err)
+		}
+	})
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
