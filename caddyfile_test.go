@@ -1,0 +1,256 @@
+package cookienormalizer
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
+)
+
+func TestUnmarshalCaddyfile(t *testing.T) {
+	for i, tc := range []struct {
+		input string
+		want  string // the handler's JSON
+	}{
+		{
+			input: `cookie_normalizer session_id user_id__insecure {
+				expire session
+			}`,
+			want: `{"groups":[{"cookies":["session_id","user_id__insecure"],"expire":{"mode":"session"}}]}`,
+		},
+		{
+			input: `cookie_normalizer session_id {
+				expire 12h
+			}`,
+			want: `{"groups":[{"cookies":["session_id"],"expire":{"mode":"fixed","duration":43200000000000}}]}`,
+		},
+		{
+			input: `cookie_normalizer wh_* ~^sess {
+				expire max 7d
+			}`,
+			want: `{"groups":[{"cookies":["wh_*","~^sess"],"expire":{"mode":"max","duration":604800000000000}}]}`,
+		},
+		{
+			input: `cookie_normalizer user_id__insecure {
+				expire like session_id
+			}`,
+			want: `{"groups":[{"cookies":["user_id__insecure"],"expire":{"mode":"like","like":"session_id"}}]}`,
+		},
+		{
+			input: `cookie_normalizer {
+				group login {
+					cookies session_id
+					cookies user_id__insecure
+					expire 1s
+				}
+				group {
+					cookies *
+					expire session
+				}
+			}`,
+			want: `{"groups":[{"label":"login","cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":1000000000}},{"cookies":["*"],"expire":{"mode":"session"}}]}`,
+		},
+		{
+			input: `cookie_normalizer {
+				group a {
+					cookies u
+					expire like s
+				}
+				group b {
+					cookies s
+					expire like t
+				}
+			}`,
+			want: `{"groups":[{"label":"a","cookies":["u"],"expire":{"mode":"like","like":"s"}},{"label":"b","cookies":["s"],"expire":{"mode":"like","like":"t"}}]}`,
+		},
+	} {
+		var h Handler
+		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
+			t.Errorf("%d: unexpected error: %v\n%s", i, err, tc.input)
+			continue
+		}
+		got, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tc.want {
+			t.Errorf("%d:\n want %s\n got  %s", i, tc.want, got)
+		}
+	}
+}
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	for i, tc := range []struct {
+		input string
+		want  string
+	}{
+		{"cookie_normalizer", "cookie_normalizer: no cookies: give cookie patterns as arguments, or group blocks, at Testfile:1"},
+		{"cookie_normalizer a", "cookie_normalizer: missing expire policy: add a block with expire session, <duration>, max <duration> or like <cookie>, at Testfile:1"},
+		{"cookie_normalizer a {\n}", "cookie_normalizer: missing expire policy: add a block with expire session, <duration>, max <duration> or like <cookie>, at Testfile:1"},
+		{"cookie_normalizer a {\n\texpire\n}", "expire: expected session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire session now\n}", "expire session: takes no further argument, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire 1h 2h\n}", `expire: expected session, <duration>, max <duration> or like <cookie>, got "1h 2h", at Testfile:2`},
+		{"cookie_normalizer a {\n\texpire max\n}", "expire max: expected one duration, as in expire max 12h, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire max 1h 2h\n}", "expire max: expected one duration, as in expire max 12h, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire like\n}", "expire like: expected one cookie name, as in expire like session_id, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire like b c\n}", "expire like: expected one cookie name, as in expire like session_id, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire forever\n}", `expire: expected session, <duration>, max <duration> or like <cookie>; "forever" is not a duration: time: invalid duration "forever", at Testfile:2`},
+		{"cookie_normalizer a {\n\n\texpire 1500ms\n}", "expire: duration 1.5s is not a whole number of seconds, at Testfile:3"},
+		{"cookie_normalizer a {\n\texpire 500ms\n}", "expire: duration 500ms is shorter than 1s, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire 0s\n}", "expire: duration 0s is not positive, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire max -1h\n}", "expire: duration -1h0m0s is not positive, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire session\n\texpire 1h\n}", "expire: this group already has an expire policy, at Testfile:3"},
+		{"cookie_normalizer a {\n\tsecure on\n}", `unrecognized subdirective "secure", at Testfile:2`},
+		{"cookie_normalizer {\n\texpire session\n}", "expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire session\n\tgroup {\n\t}\n}", "group blocks cannot follow cookie patterns given as arguments: use either the short form or group blocks, at Testfile:3"},
+		{"cookie_normalizer ~( {\n\texpire session\n}", "invalid regular expression in pattern \"~(\": error parsing regexp: missing closing ): `(`, at Testfile:1"},
+		{"cookie_normalizer ~ {\n\texpire session\n}", `empty cookie pattern "~", at Testfile:1`},
+		{"cookie_normalizer {\n\tgroup {\n\t\texpire session\n\t}\n}", "group without cookies: add cookies <pattern...>, at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup g {\n\t\tcookies a\n\t}\n}", "group without a policy: add expire session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup a b {\n\t}\n}", "wrong argument count or unexpected line ending after 'b', at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies\n\t}\n}", "cookies: expected at least one cookie pattern, at Testfile:3"},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a ~[z\n\t}\n}", "invalid regular expression in pattern \"~[z\": error parsing regexp: missing closing ]: `[z`, at Testfile:3"},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpath /\n\t}\n}", `unrecognized subdirective "path" in group, at Testfile:4`},
+		{"cookie_normalizer {\n\tbogus\n}", `unrecognized subdirective "bogus", at Testfile:2`},
+		{
+			"cookie_normalizer {\n\tgroup a {\n\t\tcookies u\n\t\texpire like s\n\t}\n\tgroup b {\n\t\tcookies s\n\t\texpire like u\n\t}\n}",
+			`expire like "s": the chain of like leaders loops back to group "a", at Testfile:4`,
+		},
+		{
+			"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\texpire session\n\t}\n\tgroup {\n\t\tcookies u*\n\t\texpire like s\n\t}\n\tgroup {\n\t\tcookies s\n\t\texpire like up\n\t}\n}",
+			`expire like "s": the chain of like leaders loops back to group #2, at Testfile:8`,
+		},
+	} {
+		var h Handler
+		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))
+		if err == nil {
+			t.Errorf("%d: no error, want %q\n%s", i, tc.want, tc.input)
+			continue
+		}
+		if err.Error() != tc.want {
+			t.Errorf("%d:\n want %q\n got  %q\n%s", i, tc.want, err.Error(), tc.input)
+		}
+	}
+}
+
+// TestAdaptErrorsNameTheFile goes through the Caddyfile adapter, as `caddy
+// adapt` and `caddy validate` do, with a matcher in front.
+func TestAdaptErrorsNameTheFile(t *testing.T) {
+	input := testcaddy.Globals + `
+http://127.0.0.1:9 {
+	cookie_normalizer /app/* session_id {
+		expire 12x
+	}
+}
+`
+	_, err := testcaddy.Adapt(input, "Caddyfile")
+	want := `expire: expected session, <duration>, max <duration> or like <cookie>; "12x" is not a duration: time: unknown unit "x" in duration "12x", at Caddyfile:12` // Globals is 8 lines
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want an error containing %q", err, want)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for i, tc := range []struct {
+		json string
+		want string // "" for valid
+	}{
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`, ""},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"12h"}}]}`, ""},
+		{`{}`, "no cookie groups configured"},
+		{`{"groups":[{"expire":{"mode":"session"}}]}`, "group #1: no cookie patterns"},
+		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: an expire policy is required`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like"}}]}`, "group #1: expire like: the leader cookie name is missing"},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}},{"cookies":["~"],"expire":{"mode":"session"}}]}`, `group #2: empty cookie pattern "~"`},
+	} {
+		h, err := provisionJSON(t, tc.json)
+		if err == nil {
+			err = h.Validate()
+		}
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%d: unexpected error %v", i, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%d: got error %v, want %q", i, err, tc.want)
+		}
+	}
+}
+
+func TestProvisionErrors(t *testing.T) {
+	for i, tc := range []struct{ json, want string }{
+		{`{"groups":[{"cookies":["~("],"expire":{"mode":"session"}}]}`, "group #1: compiling pattern \"~(\": error parsing regexp: missing closing ): `(`"},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"a2"}},{"label":"two","cookies":["a2"],"expire":{"mode":"like","like":"a"}}]}`, `expire like "a2": the chain of like leaders loops back to group #1`},
+	} {
+		_, err := provisionJSON(t, tc.json)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%d: got %v, want %q", i, err, tc.want)
+		}
+	}
+}
+
+// provisionJSON loads a handler from its JSON config, as Caddy does.
+func provisionJSON(tb testing.TB, js string) (*Handler, error) {
+	tb.Helper()
+	var h Handler
+	if err := json.Unmarshal([]byte(js), &h); err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	tb.Cleanup(cancel)
+	return &h, h.Provision(ctx)
+}
+
+// TestJSONRoundTrip checks that a handler set up from the Caddyfile and one
+// loaded from the JSON it adapts to rewrite the same way.
+func TestJSONRoundTrip(t *testing.T) {
+	values := []string{
+		"session_id=abc; Max-Age=43200; Path=/; HttpOnly",
+		"user_id__insecure=42; Path=/",
+		"wh_cart=1; Expires=Wed, 09 Jun 2027 10:18:14 GMT",
+		"theme=dark; Max-Age=31536000",
+		"session_id=; Max-Age=0",
+	}
+	for i, input := range []string{
+		"cookie_normalizer session_id user_id__insecure {\n expire 12h\n}",
+		"cookie_normalizer user_id__insecure {\n expire like session_id\n}",
+		"cookie_normalizer {\n group login {\n  cookies session_id\n  expire max 1h\n }\n group {\n  cookies user_id__insecure\n  expire like session_id\n }\n group {\n  cookies wh_* ~^the\n  expire session\n }\n}",
+	} {
+		var fromCaddyfile Handler
+		if err := fromCaddyfile.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
+			t.Fatal(err)
+		}
+		js, err := json.Marshal(fromCaddyfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		defer cancel()
+		if err := fromCaddyfile.Provision(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fromJSON, err := provisionJSON(t, string(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fromJSON.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a, b := append([]string(nil), values...), append([]string(nil), values...)
+		fromCaddyfile.norm.rewrite(a, testDate, nil)
+		fromJSON.norm.rewrite(b, testDate, nil)
+		if !equalStrings(a, b) {
+			t.Errorf("%d: Caddyfile gives %q, its JSON %q", i, a, b)
+		}
+		if equalStrings(a, values) {
+			t.Errorf("%d: the config rewrote nothing; the test proves nothing", i)
+		}
+	}
+}

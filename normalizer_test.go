@@ -1,0 +1,512 @@
+package cookienormalizer
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// testDate is the response Date of every SPEC example.
+const testDate = "Tue, 24 Nov 2026 12:00:00 GMT"
+
+// testClock is the proxy clock in tests: one hour after testDate, so a test
+// can tell which of the two the rewrite used.
+var testClock = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
+
+// testNormalizer compiles rules with a fixed clock.
+func testNormalizer(tb testing.TB, rules ...rule) *normalizer {
+	tb.Helper()
+	n, err := newNormalizer(rules)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n.now = func() time.Time { return testClock }
+	return n
+}
+
+// Rule constructors for the tables.
+func session(patterns ...string) rule { return rule{patterns: patterns, expiry: expireSession} }
+func fixed(secs int64, patterns ...string) rule {
+	return rule{patterns: patterns, expiry: expireFixed, seconds: secs}
+}
+func capped(secs int64, patterns ...string) rule {
+	return rule{patterns: patterns, expiry: expireMax, seconds: secs}
+}
+func like(leader string, patterns ...string) rule {
+	return rule{patterns: patterns, expiry: expireLike, like: leader}
+}
+
+// rewriteAll runs the rewrite on a copy of in.
+func rewriteAll(n *normalizer, in []string, date string) []string {
+	out := append([]string(nil), in...)
+	n.rewrite(out, date, nil)
+	return out
+}
+
+func TestRewrite(t *testing.T) {
+	long := "big=" + strings.Repeat("x", maxValueLen) + "; Max-Age=5"
+	for i, tc := range []struct {
+		name  string
+		rules []rule
+		date  string // testDate if empty
+		in    []string
+		want  []string
+	}{
+		// The examples of SPEC.md, row by row.
+		{
+			name:  "spec: session removes Max-Age",
+			rules: []rule{session("session_id")},
+			in:    []string{"session_id=abc; Max-Age=43200; Path=/; HttpOnly; Secure; SameSite=Lax"},
+			want:  []string{"session_id=abc; Path=/; HttpOnly; Secure; SameSite=Lax"},
+		},
+		{
+			name:  "spec: fixed lifetime appends Max-Age and Expires",
+			rules: []rule{fixed(43200, "user_id__insecure")},
+			in:    []string{"user_id__insecure=42; Path=/; Secure"},
+			want:  []string{"user_id__insecure=42; Path=/; Secure; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+		},
+		{
+			name:  "spec: Max-Age=0 deletion unchanged",
+			rules: []rule{fixed(43200, "session_id")},
+			in:    []string{"session_id=; Max-Age=0; Path=/"},
+			want:  []string{"session_id=; Max-Age=0; Path=/"},
+		},
+		{
+			name:  "spec: past Expires deletion unchanged, lower-case dashed",
+			rules: []rule{session("session_id")},
+			in:    []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
+			want:  []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
+		},
+		{
+			name:  "spec: max, last Max-Age wins and beats Expires",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Max-Age=100; max-age=90000; Expires=Wed, 09 Jun 2021 10:18:14 GMT"},
+			want:  []string{"a=1; Max-Age=86400; Expires=Wed, 25 Nov 2026 12:00:00 GMT"},
+		},
+		{
+			name:  "spec: quoted value with comma and space, unknown attribute",
+			rules: []rule{fixed(3600, "a")},
+			in:    []string{`a="x, y"; Path=/; Priority=High`},
+			want:  []string{`a="x, y"; Path=/; Priority=High; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT`},
+		},
+		{
+			name:  "spec: invalid Max-Age ignored, a session cookie under max",
+			rules: []rule{capped(3600, "a")},
+			in:    []string{"a=1; Max-Age=abc"},
+			want:  []string{"a=1; Max-Age=abc"},
+		},
+		{
+			name:  "spec: like copies the leader's expiry",
+			rules: []rule{like("session_id", "user_id__insecure")},
+			in:    []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/"},
+			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+		},
+
+		// Attribute syntax.
+		{
+			name:  "case-insensitive attribute names",
+			rules: []rule{session("a")},
+			in:    []string{"a=1; MAX-AGE=100; Path=/; EXPIRES=Wed, 25 Nov 2026 12:00:00 GMT; mAx-AgE=5"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "no spaces after semicolons",
+			rules: []rule{session("a")},
+			in:    []string{"a=1;Path=/;Max-Age=100;HttpOnly"},
+			want:  []string{"a=1;Path=/;HttpOnly"},
+		},
+		{
+			name:  "odd whitespace kept where untouched",
+			rules: []rule{session("a")},
+			in:    []string{"a = 1 ;  max-age = 100 ;\tPath=/ ; Secure"},
+			want:  []string{"a = 1 ;\tPath=/ ; Secure"},
+		},
+		{
+			name:  "odd whitespace, appended lifetime",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{" a=1 ;Path=/  "},
+			want:  []string{" a=1 ;Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "trailing semicolon gets no second one",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Path=/;"},
+			want:  []string{"a=1; Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "duplicate Max-Age: the last wins",
+			rules: []rule{capped(3600, "a", "b")},
+			in:    []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Max-Age=60; Max-Age=7200"},
+			want:  []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT"},
+		},
+		{
+			name:  "duplicate Expires: the last valid wins",
+			rules: []rule{capped(86400, "a", "b")},
+			in: []string{
+				"a=1; Expires=Thu, 26 Nov 2026 12:00:00 GMT; Expires=Tue, 24 Nov 2026 18:00:00 GMT; Expires=bogus",
+				"b=1; Expires=Tue, 24 Nov 2026 18:00:00 GMT; Expires=Thu, 26 Nov 2026 12:00:00 GMT",
+			},
+			want: []string{
+				"a=1; Expires=Thu, 26 Nov 2026 12:00:00 GMT; Expires=Tue, 24 Nov 2026 18:00:00 GMT; Expires=bogus",
+				"b=1; Max-Age=86400; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+			},
+		},
+		{
+			name:  "invalid Max-Age values are ignored, valid Expires counts",
+			rules: []rule{capped(3600, "a", "b", "c", "d", "e")},
+			in: []string{
+				"a=1; Max-Age=+5; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"b=1; Max-Age=; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"c=1; Max-Age=-; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"d=1; Max-Age=1e3; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"e=1; Max-Age; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+			},
+			want: []string{
+				"a=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"b=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"c=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"d=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"e=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+			},
+		},
+		{
+			name:  "Max-Age beats a past Expires: not a deletion",
+			rules: []rule{session("a")},
+			in:    []string{"a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=60"},
+			want:  []string{"a=1"},
+		},
+		{
+			name:  "negative Max-Age is a deletion",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Max-Age=-1"},
+			want:  []string{"a=1; Max-Age=-1"},
+		},
+		{
+			name:  "Expires equal to the Date header is a deletion",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Expires=" + testDate},
+			want:  []string{"a=1; Expires=" + testDate},
+		},
+		{
+			name:  "a huge Max-Age is capped by max",
+			rules: []rule{capped(60, "a")},
+			in:    []string{"a=1; Max-Age=99999999999999999999999999"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "unknown attributes and flags kept in order",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Priority=High; Partitioned; Max-Age=5; SameParty; X=\"y; z\""},
+			want:  []string{"a=1; Priority=High; Partitioned; SameParty; X=\"y; z\"; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "empty value is not a deletion",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=; Path=/"},
+			want:  []string{"a=; Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "session cookie under session: nothing to remove",
+			rules: []rule{session("a")},
+			in:    []string{"a=1; Path=/"},
+			want:  []string{"a=1; Path=/"},
+		},
+
+		// Values that are not cookies, or that we must not touch.
+		{
+			name:  "no = in the first part",
+			rules: []rule{session("*")},
+			in:    []string{"a; Max-Age=5", "; a=1; Max-Age=5"},
+			want:  []string{"a; Max-Age=5", "; a=1; Max-Age=5"},
+		},
+		{
+			name:  "empty name",
+			rules: []rule{session("*")},
+			in:    []string{"=1; Max-Age=5", " =1; Max-Age=5"},
+			want:  []string{"=1; Max-Age=5", " =1; Max-Age=5"},
+		},
+		{
+			name:  "control bytes other than HTAB pass",
+			rules: []rule{session("a")},
+			in:    []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1;\tMax-Age=5"},
+			want:  []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1"},
+		},
+		{
+			name:  "longer than 8 KiB passes",
+			rules: []rule{session("big")},
+			in:    []string{long},
+			want:  []string{long},
+		},
+		{
+			name:  "unmatched cookies untouched, order kept, never split on comma",
+			rules: []rule{session("a")},
+			in:    []string{"b=1; Max-Age=5", "a=1; Expires=Wed, 25 Nov 2026 12:00:00 GMT, c=2", "c=3; Max-Age=5"},
+			want:  []string{"b=1; Max-Age=5", "a=1", "c=3; Max-Age=5"},
+		},
+
+		// Patterns and groups.
+		{
+			name:  "names are case-sensitive",
+			rules: []rule{session("Session")},
+			in:    []string{"session=1; Max-Age=5", "Session=1; Max-Age=5"},
+			want:  []string{"session=1; Max-Age=5", "Session=1"},
+		},
+		{
+			name:  "glob",
+			rules: []rule{session("wh_*", "*_tmp", "a*b*c")},
+			in:    []string{"wh_=1; Max-Age=5", "wh_x=1; Max-Age=5", "x_tmp=1; Max-Age=5", "abxbc=1; Max-Age=5", "awh_=1; Max-Age=5", "ab=1; Max-Age=5"},
+			want:  []string{"wh_=1", "wh_x=1", "x_tmp=1", "abxbc=1", "awh_=1; Max-Age=5", "ab=1; Max-Age=5"},
+		},
+		{
+			name:  "regexp",
+			rules: []rule{session("~^(session_id|user_id__insecure)$")},
+			in:    []string{"session_id=1; Max-Age=5", "user_id__insecure=1; Max-Age=5", "session_idx=1; Max-Age=5"},
+			want:  []string{"session_id=1", "user_id__insecure=1", "session_idx=1; Max-Age=5"},
+		},
+		{
+			name:  "first matching group wins: glob before exact",
+			rules: []rule{session("wh_*"), fixed(60, "wh_x", "other")},
+			in:    []string{"wh_x=1; Max-Age=5", "other=1"},
+			want:  []string{"wh_x=1", "other=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "first matching group wins: exact before glob",
+			rules: []rule{fixed(60, "a"), session("*")},
+			in:    []string{"a=1", "b=1; Max-Age=5"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT", "b=1"},
+		},
+		{
+			name:  "a name listed in two groups belongs to the first",
+			rules: []rule{session("a"), fixed(60, "a")},
+			in:    []string{"a=1; Max-Age=5"},
+			want:  []string{"a=1"},
+		},
+
+		// like.
+		{
+			name:  "like: the leader may come after the follower",
+			rules: []rule{like("session_id", "user_id__insecure")},
+			in:    []string{"user_id__insecure=42; Path=/", "session_id=abc; Max-Age=43200"},
+			want:  []string{"user_id__insecure=42; Path=/; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT", "session_id=abc; Max-Age=43200"},
+		},
+		{
+			name:  "like: a session leader makes a session follower",
+			rules: []rule{like("session_id", "user_id__insecure")},
+			in:    []string{"session_id=abc; Path=/", "user_id__insecure=42; Max-Age=600; Path=/"},
+			want:  []string{"session_id=abc; Path=/", "user_id__insecure=42; Path=/"},
+		},
+		{
+			name:  "like: leader with Expires only gives the same instant",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Max-Age=66600; Expires=Wed, 25 Nov 2026 06:30:00 GMT"},
+		},
+		{
+			name:  "like: the last non-deletion leader counts",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "s=; Max-Age=0", "u=1"},
+			want:  []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "s=; Max-Age=0", "u=1; Max-Age=120; Expires=Tue, 24 Nov 2026 12:02:00 GMT"},
+		},
+		{
+			name:  "like: no leader, follower unchanged",
+			rules: []rule{like("s", "u")},
+			in:    []string{"u=1; Max-Age=5"},
+			want:  []string{"u=1; Max-Age=5"},
+		},
+		{
+			name:  "like: only a deleted leader, follower unchanged",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=; Max-Age=0", "u=1; Max-Age=5"},
+			want:  []string{"s=; Max-Age=0", "u=1; Max-Age=5"},
+		},
+		{
+			name:  "like: follower deletion unchanged",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=60", "u=; Max-Age=0"},
+			want:  []string{"s=1; Max-Age=60", "u=; Max-Age=0"},
+		},
+		{
+			name:  "like: the leader's expiry as sent, after its own group",
+			rules: []rule{fixed(3600, "s"), like("s", "u"), like("u", "t")},
+			in:    []string{"t=1", "u=1; Max-Age=5", "s=1; Max-Age=43200"},
+			want: []string{
+				"t=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"u=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"s=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+			},
+		},
+		{
+			name:  "like: a group may name its own leader, which keeps its expiry",
+			rules: []rule{like("session_id", "session_id", "user_id__insecure")},
+			in:    []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42"},
+			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+		},
+		{
+			name:  "like: a huge leader lifetime gives the latest writable Expires",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=99999999999999", "u=1"},
+			want:  []string{"s=1; Max-Age=99999999999999", "u=1; Max-Age=1099511627776; Expires=Fri, 31 Dec 9999 23:59:59 GMT"},
+		},
+
+		// Base time.
+		{
+			name:  "no Date header: the proxy clock",
+			rules: []rule{fixed(60, "a")},
+			date:  "-",
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
+		},
+		{
+			name:  "unparsable Date header: the proxy clock",
+			rules: []rule{fixed(60, "a")},
+			date:  "yesterday",
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
+		},
+		{
+			name:  "RFC 850 Date header",
+			rules: []rule{fixed(60, "a")},
+			date:  "Tuesday, 24-Nov-26 12:00:00 GMT",
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "asctime Date header",
+			rules: []rule{fixed(60, "a")},
+			date:  "Tue Nov 24 12:00:00 2026",
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
+			name:  "deletion judged against the Date header, not the clock",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 12:30:00 GMT"}, // after Date, before the clock
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+	} {
+		date := tc.date
+		switch date {
+		case "":
+			date = testDate
+		case "-":
+			date = ""
+		}
+		n := testNormalizer(t, tc.rules...)
+		got := rewriteAll(n, tc.in, date)
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%d %s:\n in:   %q\n want: %q\n got:  %q", i, tc.name, tc.in, tc.want, got)
+			continue
+		}
+		// Idempotent: rewriting the output again changes nothing.
+		if again := rewriteAll(n, got, date); !equalStrings(again, got) {
+			t.Errorf("%d %s: not idempotent:\n once:  %q\n twice: %q", i, tc.name, got, again)
+		}
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRewriteExpiresFormats runs the rewrite on an Expires attribute in
+// every format of the conformance file: a date the parser accepts is a
+// lifetime (capped by max) or, once past, a deletion; a value it rejects
+// makes a session cookie.
+func TestRewriteExpiresFormats(t *testing.T) {
+	n := testNormalizer(t, capped(1800, "a"))
+	for i, v := range loadDateVectors(t) {
+		in := []string{"a=1; Expires=" + v.Test + "; Path=/"}
+		if v.Expected == nil {
+			if got := rewriteAll(n, in, testDate); got[0] != in[0] {
+				t.Errorf("%d: %q is no date, the cookie is a session cookie and max leaves it: got %q", i, v.Test, got[0])
+			}
+			continue
+		}
+		expires, err := time.Parse(imfFixdate, *v.Expected)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := expires.Add(-time.Hour).Format(imfFixdate)
+		want := "a=1; Path=/; Max-Age=1800; Expires=" + expires.Add(-30*time.Minute).Format(imfFixdate)
+		if got := rewriteAll(n, in, before); got[0] != want {
+			t.Errorf("%d: %q an hour before it:\n want %q\n got  %q", i, v.Test, want, got[0])
+		}
+		after := expires.Add(time.Second).Format(imfFixdate)
+		if got := rewriteAll(n, in, after); got[0] != in[0] {
+			t.Errorf("%d: %q a second after it is a deletion, want it unchanged: got %q", i, v.Test, got[0])
+		}
+	}
+}
+
+// TestRewriteKeepsUnchangedStrings checks that a value the rewrite leaves
+// alone is the very same string, not an equal copy.
+func TestRewriteKeepsUnchangedStrings(t *testing.T) {
+	n := testNormalizer(t, fixed(60, "a"))
+	in := []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"}
+	out := rewriteAll(n, in, testDate)
+	if unsafe.StringData(out[0]) != unsafe.StringData(in[0]) {
+		t.Fatalf("got a new string %q for an unchanged value", out[0])
+	}
+	if got, act := rebuild(in[0], true, 60, mustTime(t, testDate)); got != in[0] || act != actionUnchanged {
+		t.Errorf("rebuild of a complying value = %q, %v; want it unchanged", got, act)
+	}
+}
+
+func mustTime(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	tm, err := time.Parse(imfFixdate, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tm
+}
+
+// recordingObserver collects what the rewrite reports.
+type recordingObserver []string
+
+func (r *recordingObserver) observe(name string, group int, act action) {
+	*r = append(*r, name+" "+groupName("", group)+" "+act.String())
+}
+
+func TestRewriteObserver(t *testing.T) {
+	n := testNormalizer(t, fixed(60, "a", "b", "c"), session("d"))
+	var obs recordingObserver
+	n.rewrite([]string{
+		"a=1", "b=; Max-Age=0", "c=\x01", "d=1", "z=1; Max-Age=5", "not a cookie",
+	}, testDate, &obs)
+	want := []string{"a #1 rewritten", "b #1 deletion kept", "c #1 passed invalid", "d #2 unchanged"}
+	if !equalStrings(obs, want) {
+		t.Errorf("observed %q, want %q", obs, want)
+	}
+	for _, line := range obs {
+		if strings.Contains(line, "=") {
+			t.Errorf("observer saw a cookie value: %q", line)
+		}
+	}
+}
+
+func TestNewNormalizerErrors(t *testing.T) {
+	for i, tc := range []struct {
+		rules []rule
+		want  string
+	}{
+		{[]rule{session("~(")}, "group #1: compiling pattern \"~(\": error parsing regexp: missing closing ): `(`"},
+		{[]rule{session("a"), {label: "web", patterns: []string{""}, expiry: expireSession}}, `group "web": empty cookie pattern`},
+		{[]rule{like("b", "a"), like("a", "b")}, `expire like "b": the chain of like leaders loops back to group #1`},
+		{[]rule{like("b", "a"), like("c", "b"), {label: "last", patterns: []string{"c"}, expiry: expireLike, like: "a"}}, `expire like "b": the chain of like leaders loops back to group #1`},
+	} {
+		_, err := newNormalizer(tc.rules)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%d: got error %v, want %q", i, err, tc.want)
+		}
+	}
+}
