@@ -1,0 +1,290 @@
+package cookienormalizer
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// The upstream's cookie and what `expire session` makes of it. The wrapper
+// tests use a session policy so that no clock is involved.
+const (
+	upstreamCookie  = "a=1; Max-Age=5; Path=/"
+	rewrittenCookie = "a=1; Path=/"
+)
+
+// wrapperServer serves app through a provisioned handler with `expire
+// session` for cookie a, on an httptest server.
+func wrapperServer(t *testing.T, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	t.Helper()
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		app(w, r)
+		return nil
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.ServeHTTP(w, r, next); err != nil {
+			t.Error(err)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func getCookies(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// TestWrapperSendPaths sends the headers each way a handler can, and checks
+// that the cookie reaches the client rewritten every time.
+func TestWrapperSendPaths(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		app      func(w http.ResponseWriter)
+		status   int
+		wantBody string
+	}{
+		{"WriteHeader", func(w http.ResponseWriter) { w.WriteHeader(http.StatusTeapot) }, http.StatusTeapot, ""},
+		{"Write", func(w http.ResponseWriter) { io.WriteString(w, "hello") }, http.StatusOK, "hello"},
+		{"WriteHeader then Write", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, "hello")
+		}, http.StatusCreated, "hello"},
+		{"nothing written", func(w http.ResponseWriter) {}, http.StatusOK, ""},
+		{"ReadFrom via io.Copy", func(w http.ResponseWriter) {
+			// strings.Reader implements io.WriterTo, which io.Copy would
+			// prefer over our ReadFrom: hide it.
+			io.Copy(w, struct{ io.Reader }{strings.NewReader("copied")})
+		}, http.StatusOK, "copied"},
+		{"flush before write, ResponseController", func(w http.ResponseWriter) {
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				panic(err)
+			}
+			io.WriteString(w, "after")
+		}, http.StatusOK, "after"},
+		{"flush before write, http.Flusher", func(w http.ResponseWriter) {
+			w.(http.Flusher).Flush()
+		}, http.StatusOK, ""},
+		{"cookie added after a flush is not ours to send", func(w http.ResponseWriter) {
+			w.(http.Flusher).Flush()
+			w.Header().Add("Set-Cookie", "a=2; Max-Age=5")
+		}, http.StatusOK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Add("Set-Cookie", upstreamCookie)
+				w.Header().Add("Set-Cookie", "b=2; Max-Age=5")
+				tc.app(w)
+			})
+			resp, body := getCookies(t, srv.URL)
+			if got, want := resp.Header.Values("Set-Cookie"), []string{rewrittenCookie, "b=2; Max-Age=5"}; !equalStrings(got, want) {
+				t.Errorf("Set-Cookie = %q, want %q", got, want)
+			}
+			if resp.StatusCode != tc.status || body != tc.wantBody {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.wantBody)
+			}
+		})
+	}
+}
+
+// TestWrapperStreams checks that the body is not buffered: the client reads
+// the rewritten headers and a first chunk while the handler still waits.
+func TestWrapperStreams(t *testing.T) {
+	release := make(chan struct{})
+	srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", upstreamCookie)
+		io.WriteString(w, "first\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Error(err)
+		}
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+			t.Error("the client never read the first chunk")
+		}
+		io.WriteString(w, "second\n")
+	})
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+		t.Errorf("Set-Cookie = %q", got)
+	}
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil || line != "first\n" {
+		t.Fatalf("first chunk: %q, %v", line, err)
+	}
+	close(release)
+	rest, err := io.ReadAll(br)
+	if err != nil || string(rest) != "second\n" {
+		t.Fatalf("rest: %q, %v", rest, err)
+	}
+}
+
+// TestWrapperEarlyHints checks that a 103 carries rewritten cookies and
+// does not latch: the final response is rewritten too.
+func TestWrapperEarlyHints(t *testing.T) {
+	srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Link", "</style.css>; rel=preload")
+		w.Header().Add("Set-Cookie", "a=early; Max-Age=5")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.Header().Del("Set-Cookie")
+		w.Header().Add("Set-Cookie", "a=final; Max-Age=5")
+		w.WriteHeader(http.StatusOK)
+	})
+	var early []string
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			if code == http.StatusEarlyHints {
+				early = header.Values("Set-Cookie")
+			}
+			return nil
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !equalStrings(early, []string{"a=early"}) {
+		t.Errorf("103 Set-Cookie = %q, want [a=early]", early)
+	}
+	if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{"a=final"}) {
+		t.Errorf("200 Set-Cookie = %q, want [a=final]", got)
+	}
+}
+
+// TestWrapperHijack covers both ways a hijacking handler sends headers: a
+// 101 written before hijacking (reverse_proxy's WebSocket path), and a
+// handler that serialises the header map itself after hijacking.
+func TestWrapperHijack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		app  func(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter)
+	}{
+		{"101 then hijack", func(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
+			w.Header().Set("Connection", "Upgrade")
+			w.Header().Set("Upgrade", "echo")
+			w.WriteHeader(http.StatusSwitchingProtocols)
+			conn, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			return conn, brw
+		}},
+		{"hijack then write the header map", func(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter) {
+			conn, brw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n")
+			w.Header().Write(brw)
+			brw.WriteString("\r\n")
+			brw.Flush()
+			return conn, brw
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Add("Set-Cookie", upstreamCookie)
+				conn, brw := tc.app(w)
+				defer conn.Close()
+				line, _ := brw.ReadString('\n')
+				brw.WriteString("echo: " + line)
+				brw.Flush()
+			})
+			resp, br, conn := rawUpgrade(t, strings.TrimPrefix(srv.URL, "http://"), "/")
+			defer conn.Close()
+			if resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+				t.Errorf("Set-Cookie = %q, want [%s]", got, rewrittenCookie)
+			}
+			echoOverConn(t, conn, br)
+		})
+	}
+}
+
+// rawUpgrade sends an Upgrade request over a raw connection and reads the
+// response head.
+func rawUpgrade(t *testing.T, addr, path string) (*http.Response, *bufio.Reader, net.Conn) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	return resp, br, conn
+}
+
+// echoOverConn checks that the upgraded connection carries bytes both ways.
+func echoOverConn(t *testing.T, conn net.Conn, br *bufio.Reader) {
+	t.Helper()
+	if _, err := io.WriteString(conn, "ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	line, err := br.ReadString('\n')
+	if err != nil || line != "echo: ping\n" {
+		t.Fatalf("echo: %q, %v", line, err)
+	}
+}
+
+// TestWrapperUnwrap checks that http.ResponseController reaches the
+// underlying writer for what we do not override.
+func TestWrapperUnwrap(t *testing.T) {
+	srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if err := rc.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("SetWriteDeadline: %v", err)
+		}
+		if err := rc.EnableFullDuplex(); err != nil {
+			t.Errorf("EnableFullDuplex: %v", err)
+		}
+		w.Header().Add("Set-Cookie", upstreamCookie)
+	})
+	resp, _ := getCookies(t, srv.URL)
+	if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+		t.Errorf("Set-Cookie = %q", got)
+	}
+}
