@@ -22,15 +22,21 @@ import (
 
 // Globals is a global options block for tests: no admin endpoint, no
 // automatic HTTPS, no config written to disk, only errors logged.
-const Globals = `{
+var Globals = GlobalOptions("")
+
+// GlobalOptions returns the global options block of Globals with extra
+// options (Caddyfile lines, each ending in a newline) added.
+func GlobalOptions(extra string) string {
+	return `{
 	admin off
 	persist_config off
 	auto_https off
 	log {
 		level ERROR
 	}
-}
+` + extra + `}
 `
+}
 
 // running serialises Caddy instances: Caddy has one running config per
 // process.
