@@ -388,15 +388,13 @@ func rebuild(v string, setLifetime bool, seconds int64, base time.Time) (string,
 		buf = append(buf, v[start:end]...)
 	}
 	if setLifetime {
-		for len(buf) > 0 && (buf[len(buf)-1] == ' ' || buf[len(buf)-1] == '\t') {
+		// Drop trailing whitespace and empty attributes ("a=1; Path=/;"),
+		// so that the appended pair follows one "; " and a second rewrite
+		// finds exactly what the first one wrote (idempotence).
+		for len(buf) > 0 && (buf[len(buf)-1] == ' ' || buf[len(buf)-1] == '\t' || buf[len(buf)-1] == ';') {
 			buf = buf[:len(buf)-1]
 		}
-		// A value ending in ';' (an empty last attribute) gets no second one.
-		if len(buf) > 0 && buf[len(buf)-1] == ';' {
-			buf = append(buf, " Max-Age="...)
-		} else {
-			buf = append(buf, "; Max-Age="...)
-		}
+		buf = append(buf, "; Max-Age="...)
 		buf = strconv.AppendInt(buf, seconds, 10)
 		buf = append(buf, "; Expires="...)
 		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a

@@ -135,6 +135,12 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"a=1; Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
 		},
 		{
+			name:  "whitespace before a trailing semicolon (fuzz regression)",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a= ;"},
+			want:  []string{"a=; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
 			name:  "duplicate Max-Age: the last wins",
 			rules: []rule{capped(3600, "a", "b")},
 			in:    []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Max-Age=60; Max-Age=7200"},
