@@ -102,6 +102,11 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision compiles the patterns and orders the `like` chains.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	return h.provision()
+}
+
+// provision does the work of Provision once the logger is set.
+func (h *Handler) provision() error {
 	rules := make([]rule, len(h.Groups))
 	for i, g := range h.Groups {
 		rules[i] = g.rule()
