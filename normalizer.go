@@ -161,10 +161,19 @@ func (n *normalizer) computeDepths() int {
 // obs, if not nil, is told about every matched value.
 //
 // A response whose cookies match no group costs a name scan and a map
-// lookup per value and allocates nothing.
+// lookup per value and allocates nothing. The work is linear in the number
+// of values: one pass per `like` depth (a constant of the config), and each
+// leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer) {
-	var base time.Time // computed on the first match only
+	var (
+		base time.Time // computed on the first match only
+
+		// The leaders found in this pass; a config rarely has more `like`
+		// groups than this array holds, so it stays on the stack.
+		leaderBuf [8]leader
+	)
 	for depth := 0; depth <= n.maxDepth; depth++ {
+		leaders := leaderBuf[:0]
 		for i, v := range values {
 			name, ok := cookieName(v)
 			if !ok {
@@ -177,7 +186,15 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 			if base.IsZero() {
 				base = baseTime(date, n.now)
 			}
-			out, act := n.apply(&n.rules[g], v, i, values, base)
+			r := &n.rules[g]
+			var l leader
+			if r.expiry == expireLike {
+				// Leaders sit in groups of lower depth (or in this very
+				// group, where they are skipped), so no value this pass
+				// rewrites can change which one leads.
+				l, leaders = findLeader(leaders, g, r.like, values, base)
+			}
+			out, act := apply(r, v, i, l, base)
 			values[i] = out
 			if obs != nil {
 				obs.observe(name, g, act)
@@ -186,8 +203,37 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 	}
 }
 
-// apply returns the value v (values[self]) after rule r.
-func (n *normalizer) apply(r *rule, v string, self int, values []string, base time.Time) (string, action) {
+// leader is the cookie a `like` group copies its expiry from.
+type leader struct {
+	group  int    // the `like` group
+	index  int    // index of the leader's value, or -1 if there is none
+	expiry expiry // the leader's expiry as sent
+}
+
+// findLeader returns the leader for group g, from leaders if this pass has
+// looked it up already, else by finding the last non-deletion value named
+// exactly name, and adds it to leaders.
+func findLeader(leaders []leader, g int, name string, values []string, base time.Time) (leader, []leader) {
+	for _, l := range leaders {
+		if l.group == g {
+			return l, leaders
+		}
+	}
+	l := leader{group: g, index: -1}
+	for i := len(values) - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); ok && got == name {
+			if e := parseExpiry(values[i], base); !e.deletion() {
+				l.index, l.expiry = i, e
+				break
+			}
+		}
+	}
+	return l, append(leaders, l)
+}
+
+// apply returns the value v (values[self]) after rule r; l is the leader
+// for a `like` rule.
+func apply(r *rule, v string, self int, l leader, base time.Time) (string, action) {
 	if len(v) > maxValueLen || hasControlBytes(v) {
 		return v, actionPassedInvalid
 	}
@@ -206,28 +252,15 @@ func (n *normalizer) apply(r *rule, v string, self int, values []string, base ti
 		}
 		return rebuild(v, true, r.seconds, base)
 	case expireLike:
-		leader := findLeader(values, r.like, base)
-		if leader < 0 || leader == self {
+		if l.index < 0 || l.index == self {
 			return v, actionUnchanged
 		}
-		le := parseExpiry(values[leader], base)
-		if le.session {
+		if l.expiry.session {
 			return rebuild(v, false, 0, base)
 		}
-		return rebuild(v, true, le.lifetime, base)
+		return rebuild(v, true, l.expiry.lifetime, base)
 	}
 	return v, actionUnchanged
-}
-
-// findLeader returns the index of the last non-deletion Set-Cookie value
-// named exactly name, or -1.
-func findLeader(values []string, name string, base time.Time) int {
-	for i := len(values) - 1; i >= 0; i-- {
-		if got, ok := cookieName(values[i]); ok && got == name && !parseExpiry(values[i], base).deletion() {
-			return i
-		}
-	}
-	return -1
 }
 
 // cookieName returns the trimmed name of a Set-Cookie value, and false when
