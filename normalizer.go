@@ -243,22 +243,22 @@ func apply(r *rule, v string, self int, l leader, base time.Time) (string, actio
 	}
 	switch r.expiry {
 	case expireSession:
-		return rebuild(v, false, 0, base)
+		return rebuild(v, &e, false, 0, base)
 	case expireFixed:
-		return rebuild(v, true, r.seconds, base)
+		return rebuild(v, &e, true, r.seconds, base)
 	case expireMax:
 		if e.session || e.lifetime <= r.seconds {
 			return v, actionUnchanged
 		}
-		return rebuild(v, true, r.seconds, base)
+		return rebuild(v, &e, true, r.seconds, base)
 	case expireLike:
 		if l.index < 0 || l.index == self {
 			return v, actionUnchanged
 		}
 		if l.expiry.session {
-			return rebuild(v, false, 0, base)
+			return rebuild(v, &e, false, 0, base)
 		}
-		return rebuild(v, true, l.expiry.lifetime, base)
+		return rebuild(v, &e, true, l.expiry.lifetime, base)
 	}
 	return v, actionUnchanged
 }
@@ -294,11 +294,18 @@ func hasControlBytes(v string) bool {
 
 // expiry is what a Set-Cookie value says about its lifetime, following RFC
 // 6265bis §5.6.1 and §5.6.2: the last valid Max-Age wins over the last valid
-// Expires; neither makes a session cookie.
+// Expires; neither makes a session cookie. It also records where the
+// Max-Age and Expires attributes stand, so that rebuild need not look for
+// them again.
 type expiry struct {
-	attrs    bool  // any Max-Age or Expires attribute, valid or not
 	session  bool  // no valid Max-Age or Expires
 	lifetime int64 // seconds from the base time, when !session
+
+	// n counts the Max-Age and Expires attributes, valid or not; spans
+	// holds the first len(spans) of them as [start, end) byte ranges that
+	// include their leading ';'.
+	n     int
+	spans [4][2]int
 }
 
 // deletion reports whether the cookie removes itself: lifetime ≤ 0.
@@ -317,20 +324,24 @@ func parseExpiry(v string, base time.Time) expiry {
 		hasExpires bool
 	)
 	for pos := attrStart(v); pos < len(v); {
-		_, end, name, val := nextAttribute(v, pos)
+		start, end, name, val := nextAttribute(v, pos)
 		pos = end
 		switch {
-		case strings.EqualFold(name, "max-age"):
-			e.attrs = true
+		case isAttr(name, "max-age"):
 			if n, ok := parseMaxAge(val); ok {
 				maxAge, hasMaxAge = n, true
 			}
-		case strings.EqualFold(name, "expires"):
-			e.attrs = true
+		case isAttr(name, "expires"):
 			if t, ok := parseCookieDate(val); ok {
 				expires, hasExpires = t, true
 			}
+		default:
+			continue
 		}
+		if e.n < len(e.spans) {
+			e.spans[e.n] = [2]int{start, end}
+		}
+		e.n++
 	}
 	switch {
 	case hasMaxAge:
@@ -383,42 +394,77 @@ func attrStart(v string) int {
 // segment v[pos:end] includes that ';', so dropping it removes the
 // separator too. name and val are trimmed of spaces and tabs.
 func nextAttribute(v string, pos int) (start, end int, name, val string) {
+	// One loop for both bytes: attributes are short, and two
+	// strings.IndexByte calls cost more in setup than they save.
+	eq := -1
 	end = len(v)
-	if i := strings.IndexByte(v[pos+1:], ';'); i >= 0 {
-		end = pos + 1 + i
+	for i := pos + 1; i < len(v); i++ {
+		if c := v[i]; c == ';' {
+			end = i
+			break
+		} else if c == '=' && eq < 0 {
+			eq = i
+		}
 	}
-	av := v[pos+1 : end]
-	if eq := strings.IndexByte(av, '='); eq >= 0 {
-		return pos, end, trimSpace(av[:eq]), trimSpace(av[eq+1:])
+	if eq >= 0 {
+		return pos, end, trimSpace(v[pos+1 : eq]), trimSpace(v[eq+1 : end])
 	}
-	return pos, end, trimSpace(av), ""
+	return pos, end, trimSpace(v[pos+1 : end]), ""
 }
 
-func trimSpace(s string) string { return strings.Trim(s, " \t") }
+// trimSpace trims spaces and tabs. A loop, not strings.Trim with a cutset,
+// which builds its set on every call.
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
-// imfFixdate is the preferred HTTP date format (RFC 9110 §5.6.7), which
-// every cookie-date parser accepts.
-const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
+// isAttr reports whether the attribute name equals want, a lower-case
+// ASCII name, ignoring case. The length check first makes the common
+// mismatch (Path, Secure, SameSite) cost one comparison.
+func isAttr(name, want string) bool {
+	return len(name) == len(want) && strings.EqualFold(name, want)
+}
 
 // latestExpires is the last instant a four-digit year can write.
 var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// rebuild returns v without its Max-Age and Expires attributes and, if
-// setLifetime, with "; Max-Age=<seconds>; Expires=<base+seconds>" appended:
-// both, because old clients ignore Max-Age. When the result equals v, v
-// itself is returned and nothing is allocated.
-func rebuild(v string, setLifetime bool, seconds int64, base time.Time) (string, action) {
+// rebuild returns v without its Max-Age and Expires attributes (e, from
+// parseExpiry(v)) and, if setLifetime, with "; Max-Age=<seconds>;
+// Expires=<base+seconds>" appended: both, because old clients ignore
+// Max-Age. When the result equals v, v itself is returned and nothing is
+// allocated.
+func rebuild(v string, e *expiry, setLifetime bool, seconds int64, base time.Time) (string, action) {
+	if e.n == 0 && !setLifetime {
+		return v, actionUnchanged
+	}
 	// Most cookies fit in this stack buffer; the only allocation is the
 	// final string, and only when it differs from v.
-	var stack [512]byte
-	buf := append(stack[:0], v[:attrStart(v)]...)
-	for pos := attrStart(v); pos < len(v); {
-		start, end, name, _ := nextAttribute(v, pos)
-		pos = end
-		if strings.EqualFold(name, "max-age") || strings.EqualFold(name, "expires") {
-			continue
+	var stack [256]byte
+	buf := stack[:0]
+	if e.n <= len(e.spans) {
+		// Copy what lies between the recorded attributes.
+		from := 0
+		for _, sp := range e.spans[:e.n] {
+			buf = append(buf, v[from:sp[0]]...)
+			from = sp[1]
 		}
-		buf = append(buf, v[start:end]...)
+		buf = append(buf, v[from:]...)
+	} else {
+		// More than len(e.spans) of them: find them again.
+		buf = append(buf, v[:attrStart(v)]...)
+		for pos := attrStart(v); pos < len(v); {
+			start, end, name, _ := nextAttribute(v, pos)
+			pos = end
+			if !isAttr(name, "max-age") && !isAttr(name, "expires") {
+				buf = append(buf, v[start:end]...)
+			}
+		}
 	}
 	if setLifetime {
 		// Drop trailing whitespace and empty attributes ("a=1; Path=/;"),
@@ -433,7 +479,7 @@ func rebuild(v string, setLifetime bool, seconds int64, base time.Time) (string,
 		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
 		// time.Duration would beyond 292 years.
 		at := min(base.Unix()+seconds, latestExpires.Unix())
-		buf = time.Unix(at, 0).UTC().AppendFormat(buf, imfFixdate)
+		buf = appendIMFFixdate(buf, at)
 	}
 	if string(buf) == v {
 		return v, actionUnchanged
@@ -452,8 +498,11 @@ var httpDateLayouts = [...]string{
 // baseTime is the instant Max-Age counts from: the response's Date header if
 // it parses as an HTTP date, else the proxy's clock, in whole seconds.
 func baseTime(date string, now func() time.Time) time.Time {
+	if t, ok := parseIMFFixdate(date); ok {
+		return t
+	}
 	if date != "" {
-		for _, layout := range httpDateLayouts {
+		for _, layout := range httpDateLayouts[1:] {
 			if t, err := time.Parse(layout, date); err == nil {
 				return t.UTC()
 			}

@@ -159,6 +159,15 @@ func TestRewrite(t *testing.T) {
 			},
 		},
 		{
+			name:  "more Max-Age and Expires attributes than rebuild records",
+			rules: []rule{session("a"), fixed(60, "b")},
+			in: []string{
+				"a=1; Max-Age=1; max-age=2; Expires=x; Path=/; MAX-AGE=3; expires=y; Secure",
+				"b=1; Max-Age=1; max-age=2; Expires=x; Path=/; MAX-AGE=3; expires=y; Secure",
+			},
+			want: []string{"a=1; Path=/; Secure", "b=1; Path=/; Secure; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
 			name:  "invalid Max-Age values are ignored, valid Expires counts",
 			rules: []rule{capped(3600, "a", "b", "c", "d", "e")},
 			in: []string{
@@ -462,7 +471,9 @@ func TestRewriteKeepsUnchangedStrings(t *testing.T) {
 	if unsafe.StringData(out[0]) != unsafe.StringData(in[0]) {
 		t.Fatalf("got a new string %q for an unchanged value", out[0])
 	}
-	if got, act := rebuild(in[0], true, 60, mustTime(t, testDate)); got != in[0] || act != actionUnchanged {
+	base := mustTime(t, testDate)
+	e := parseExpiry(in[0], base)
+	if got, act := rebuild(in[0], &e, true, 60, base); got != in[0] || act != actionUnchanged {
 		t.Errorf("rebuild of a complying value = %q, %v; want it unchanged", got, act)
 	}
 }

@@ -1,0 +1,86 @@
+package cookienormalizer
+
+import "time"
+
+// imfFixdate is the preferred HTTP date format (RFC 9110 §5.6.7), which
+// every cookie-date parser accepts. It is what we write as Expires and what
+// servers send as Date.
+const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// The fast paths below handle IMF-fixdate only, in fixed positions, because
+// time.Parse and time.Format interpret their layout on every call and were
+// the largest costs of a rewrite in the profile (see BENCHMARKS.md).
+
+const (
+	weekdayNames = "SunMonTueWedThuFriSat"
+	monthNames   = "JanFebMarAprMayJunJulAugSepOctNovDec"
+)
+
+// appendIMFFixdate appends the instant unix (seconds) as an IMF-fixdate,
+// for years 0 to 9999. It gives the bytes of time.Format(imfFixdate).
+func appendIMFFixdate(b []byte, unix int64) []byte {
+	t := time.Unix(unix, 0).UTC()
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
+	wd := int(t.Weekday())
+	b = append(b, weekdayNames[3*wd:3*wd+3]...)
+	b = append(b, ',', ' ')
+	b = append2(b, day)
+	b = append(b, ' ')
+	b = append(b, monthNames[3*(month-1):3*month]...)
+	b = append(b, ' ')
+	b = append2(b, year/100)
+	b = append2(b, year%100)
+	b = append(b, ' ')
+	b = append2(b, hour)
+	b = append(b, ':')
+	b = append2(b, minute)
+	b = append(b, ':')
+	b = append2(b, second)
+	return append(b, " GMT"...)
+}
+
+// append2 appends n (0 to 99) as two digits.
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+// parseIMFFixdate parses "Sun, 06 Nov 1994 08:49:37 GMT". Like time.Parse,
+// it does not check that the weekday fits the date.
+func parseIMFFixdate(s string) (time.Time, bool) {
+	if len(s) != len(imfFixdate) || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
+		s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25:] != " GMT" {
+		return time.Time{}, false
+	}
+	day, ok1 := digits2(s[5:7])
+	yearHi, ok2 := digits2(s[12:14])
+	yearLo, ok3 := digits2(s[14:16])
+	hour, ok4 := digits2(s[17:19])
+	minute, ok5 := digits2(s[20:22])
+	second, ok6 := digits2(s[23:25])
+	month := -1
+	for m := 0; m < 12; m++ {
+		if s[8:11] == monthNames[3*m:3*m+3] {
+			month = m + 1
+			break
+		}
+	}
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 0 ||
+		day < 1 || hour > 23 || minute > 59 || second > 59 {
+		return time.Time{}, false
+	}
+	year := yearHi*100 + yearLo
+	t := time.Date(year, time.Month(month), day, hour, minute, second, 0, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false // 31 Apr and the like
+	}
+	return t, true
+}
+
+// digits2 parses exactly two ASCII digits.
+func digits2(s string) (int, bool) {
+	if s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
+}
