@@ -88,7 +88,7 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, in, out string, base ti
 	}
 	var maxAges, expires int
 	for pos := attrStart(out); pos < len(out); {
-		_, end, attr, _ := nextAttribute(out, pos)
+		_, end, attr, _, _ := nextAttribute(out, pos)
 		pos = end
 		switch {
 		case strings.EqualFold(attr, "max-age"):

@@ -171,6 +171,8 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 		// The leaders found in this pass; a config rarely has more `like`
 		// groups than this array holds, so it stays on the stack.
 		leaderBuf [8]leader
+
+		tail lifetimeTail
 	)
 	for depth := 0; depth <= n.maxDepth; depth++ {
 		leaders := leaderBuf[:0]
@@ -185,6 +187,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 			}
 			if base.IsZero() {
 				base = baseTime(date, n.now)
+				tail.base = base
 			}
 			r := &n.rules[g]
 			var l leader
@@ -194,7 +197,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 				// rewrites can change which one leads.
 				l, leaders = findLeader(leaders, g, r.like, values, base)
 			}
-			out, act := apply(r, v, i, l, base)
+			out, act := apply(r, v, i, l, &tail)
 			values[i] = out
 			if obs != nil {
 				obs.observe(name, g, act)
@@ -222,7 +225,9 @@ func findLeader(leaders []leader, g int, name string, values []string, base time
 	l := leader{group: g, index: -1}
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); ok && got == name {
-			if e := parseExpiry(values[i], base); !e.deletion() {
+			// A leader the browser would reject (control bytes, too long)
+			// does not lead.
+			if e := parseExpiry(values[i], base); !e.deletion() && !e.invalid && len(values[i]) <= maxValueLen {
 				l.index, l.expiry = i, e
 				break
 			}
@@ -232,33 +237,36 @@ func findLeader(leaders []leader, g int, name string, values []string, base time
 }
 
 // apply returns the value v (values[self]) after rule r; l is the leader
-// for a `like` rule.
-func apply(r *rule, v string, self int, l leader, base time.Time) (string, action) {
-	if len(v) > maxValueLen || hasControlBytes(v) {
+// for a `like` rule, tail the response's base time and appended bytes.
+func apply(r *rule, v string, self int, l leader, tail *lifetimeTail) (string, action) {
+	if len(v) > maxValueLen {
 		return v, actionPassedInvalid
 	}
-	e := parseExpiry(v, base)
+	e := parseExpiry(v, tail.base)
+	if e.invalid {
+		return v, actionPassedInvalid
+	}
 	if e.deletion() {
 		return v, actionDeletionKept
 	}
 	switch r.expiry {
 	case expireSession:
-		return rebuild(v, &e, false, 0, base)
+		return rebuild(v, &e, 0, tail)
 	case expireFixed:
-		return rebuild(v, &e, true, r.seconds, base)
+		return rebuild(v, &e, r.seconds, tail)
 	case expireMax:
 		if e.session || e.lifetime <= r.seconds {
 			return v, actionUnchanged
 		}
-		return rebuild(v, &e, true, r.seconds, base)
+		return rebuild(v, &e, r.seconds, tail)
 	case expireLike:
 		if l.index < 0 || l.index == self {
 			return v, actionUnchanged
 		}
 		if l.expiry.session {
-			return rebuild(v, &e, false, 0, base)
+			return rebuild(v, &e, 0, tail)
 		}
-		return rebuild(v, &e, true, l.expiry.lifetime, base)
+		return rebuild(v, &e, l.expiry.lifetime, tail)
 	}
 	return v, actionUnchanged
 }
@@ -280,16 +288,11 @@ func cookieName(v string) (string, bool) {
 	return "", false
 }
 
-// hasControlBytes reports whether v holds a control byte other than HTAB;
-// browsers reject such cookies (RFC 6265bis §5.6 step 1), so we pass them
-// through rather than guess.
-func hasControlBytes(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return true
-		}
-	}
-	return false
+// isControl reports whether c is a control byte other than HTAB; browsers
+// reject cookies holding one (RFC 6265bis §5.6 step 1), so we pass such
+// values through rather than guess.
+func isControl(c byte) bool {
+	return (c < 0x20 && c != '\t') || c == 0x7f
 }
 
 // expiry is what a Set-Cookie value says about its lifetime, following RFC
@@ -298,6 +301,7 @@ func hasControlBytes(v string) bool {
 // Max-Age and Expires attributes stand, so that rebuild need not look for
 // them again.
 type expiry struct {
+	invalid  bool  // the value holds a control byte (see isControl)
 	session  bool  // no valid Max-Age or Expires
 	lifetime int64 // seconds from the base time, when !session
 
@@ -323,9 +327,18 @@ func parseExpiry(v string, base time.Time) expiry {
 		expires    time.Time
 		hasExpires bool
 	)
-	for pos := attrStart(v); pos < len(v); {
-		start, end, name, val := nextAttribute(v, pos)
+	// Each byte is read once: the name=value pair here, the attributes in
+	// nextAttribute, looking for control bytes on the way.
+	pos := 0
+	for ; pos < len(v) && v[pos] != ';'; pos++ {
+		if isControl(v[pos]) {
+			e.invalid = true
+		}
+	}
+	for pos < len(v) {
+		start, end, name, val, ctl := nextAttribute(v, pos)
 		pos = end
+		e.invalid = e.invalid || ctl
 		switch {
 		case isAttr(name, "max-age"):
 			if n, ok := parseMaxAge(val); ok {
@@ -392,24 +405,29 @@ func attrStart(v string) int {
 
 // nextAttribute parses the attribute starting at the ';' at v[pos]. The
 // segment v[pos:end] includes that ';', so dropping it removes the
-// separator too. name and val are trimmed of spaces and tabs.
-func nextAttribute(v string, pos int) (start, end int, name, val string) {
-	// One loop for both bytes: attributes are short, and two
-	// strings.IndexByte calls cost more in setup than they save.
+// separator too. name and val are trimmed of spaces and tabs; ctl reports a
+// control byte in the segment.
+func nextAttribute(v string, pos int) (start, end int, name, val string, ctl bool) {
+	// One loop for all three: attributes are short, and strings.IndexByte
+	// costs more in setup than it saves.
 	eq := -1
 	end = len(v)
 	for i := pos + 1; i < len(v); i++ {
-		if c := v[i]; c == ';' {
+		c := v[i]
+		if c == ';' {
 			end = i
 			break
-		} else if c == '=' && eq < 0 {
+		}
+		if c == '=' && eq < 0 {
 			eq = i
+		} else if isControl(c) {
+			ctl = true
 		}
 	}
 	if eq >= 0 {
-		return pos, end, trimSpace(v[pos+1 : eq]), trimSpace(v[eq+1 : end])
+		return pos, end, trimSpace(v[pos+1 : eq]), trimSpace(v[eq+1 : end]), ctl
 	}
-	return pos, end, trimSpace(v[pos+1 : end]), ""
+	return pos, end, trimSpace(v[pos+1 : end]), "", ctl
 }
 
 // trimSpace trims spaces and tabs. A loop, not strings.Trim with a cutset,
@@ -435,12 +453,12 @@ func isAttr(name, want string) bool {
 var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // rebuild returns v without its Max-Age and Expires attributes (e, from
-// parseExpiry(v)) and, if setLifetime, with "; Max-Age=<seconds>;
+// parseExpiry(v)) and, if seconds > 0, with "; Max-Age=<seconds>;
 // Expires=<base+seconds>" appended: both, because old clients ignore
 // Max-Age. When the result equals v, v itself is returned and nothing is
 // allocated.
-func rebuild(v string, e *expiry, setLifetime bool, seconds int64, base time.Time) (string, action) {
-	if e.n == 0 && !setLifetime {
+func rebuild(v string, e *expiry, seconds int64, tail *lifetimeTail) (string, action) {
+	if e.n == 0 && seconds <= 0 {
 		return v, actionUnchanged
 	}
 	// Most cookies fit in this stack buffer; the only allocation is the
@@ -459,32 +477,49 @@ func rebuild(v string, e *expiry, setLifetime bool, seconds int64, base time.Tim
 		// More than len(e.spans) of them: find them again.
 		buf = append(buf, v[:attrStart(v)]...)
 		for pos := attrStart(v); pos < len(v); {
-			start, end, name, _ := nextAttribute(v, pos)
+			start, end, name, _, _ := nextAttribute(v, pos)
 			pos = end
 			if !isAttr(name, "max-age") && !isAttr(name, "expires") {
 				buf = append(buf, v[start:end]...)
 			}
 		}
 	}
-	if setLifetime {
+	if seconds > 0 {
 		// Drop trailing whitespace and empty attributes ("a=1; Path=/;"),
 		// so that the appended pair follows one "; " and a second rewrite
 		// finds exactly what the first one wrote (idempotence).
 		for len(buf) > 0 && (buf[len(buf)-1] == ' ' || buf[len(buf)-1] == '\t' || buf[len(buf)-1] == ';') {
 			buf = buf[:len(buf)-1]
 		}
-		buf = append(buf, "; Max-Age="...)
-		buf = strconv.AppendInt(buf, seconds, 10)
-		buf = append(buf, "; Expires="...)
-		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
-		// time.Duration would beyond 292 years.
-		at := min(base.Unix()+seconds, latestExpires.Unix())
-		buf = appendIMFFixdate(buf, at)
+		buf = append(buf, tail.bytes(seconds)...)
 	}
 	if string(buf) == v {
 		return v, actionUnchanged
 	}
 	return string(buf), actionRewritten
+}
+
+// lifetimeTail holds a response's base time and caches the
+// "; Max-Age=<seconds>; Expires=<date>" its rewrites append: every cookie
+// of a group with a fixed lifetime gets the same bytes, formatted once.
+type lifetimeTail struct {
+	base    time.Time
+	seconds int64 // what buf[:n] was formatted for; n == 0: nothing yet
+	n       int
+	buf     [72]byte // "; Max-Age=" + 13 digits + "; Expires=" + 29 bytes fit
+}
+
+func (t *lifetimeTail) bytes(seconds int64) []byte {
+	if t.n == 0 || t.seconds != seconds {
+		b := append(t.buf[:0], "; Max-Age="...)
+		b = strconv.AppendInt(b, seconds, 10)
+		b = append(b, "; Expires="...)
+		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
+		// time.Duration would beyond 292 years.
+		b = appendIMFFixdate(b, min(t.base.Unix()+seconds, latestExpires.Unix()))
+		t.seconds, t.n = seconds, len(b)
+	}
+	return t.buf[:t.n]
 }
 
 // httpDateLayouts are the three HTTP date formats a Date header may use

@@ -336,6 +336,12 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"s=; Max-Age=0", "u=1; Max-Age=5"},
 		},
 		{
+			name:  "like: a leader with control bytes does not lead",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=60", "s=2\x01; Max-Age=120", "u=1"},
+			want:  []string{"s=1; Max-Age=60", "s=2\x01; Max-Age=120", "u=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		},
+		{
 			name:  "like: follower deletion unchanged",
 			rules: []rule{like("s", "u")},
 			in:    []string{"s=1; Max-Age=60", "u=; Max-Age=0"},
@@ -473,7 +479,7 @@ func TestRewriteKeepsUnchangedStrings(t *testing.T) {
 	}
 	base := mustTime(t, testDate)
 	e := parseExpiry(in[0], base)
-	if got, act := rebuild(in[0], &e, true, 60, base); got != in[0] || act != actionUnchanged {
+	if got, act := rebuild(in[0], &e, 60, &lifetimeTail{base: base}); got != in[0] || act != actionUnchanged {
 		t.Errorf("rebuild of a complying value = %q, %v; want it unchanged", got, act)
 	}
 }
