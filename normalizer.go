@@ -166,13 +166,13 @@ func (n *normalizer) computeDepths() int {
 // leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer) {
 	var (
-		base time.Time // computed on the first match only
+		// The response's base time (computed on the first match only) and
+		// the lifetime attributes it appends.
+		tail lifetimeTail
 
 		// The leaders found in this pass; a config rarely has more `like`
 		// groups than this array holds, so it stays on the stack.
 		leaderBuf [8]leader
-
-		tail lifetimeTail
 	)
 	for depth := 0; depth <= n.maxDepth; depth++ {
 		leaders := leaderBuf[:0]
@@ -185,9 +185,8 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 			if g < 0 || n.rules[g].depth != depth {
 				continue
 			}
-			if base.IsZero() {
-				base = baseTime(date, n.now)
-				tail.base = base
+			if tail.base.IsZero() {
+				tail.base = baseTime(date, n.now)
 			}
 			r := &n.rules[g]
 			var l leader
@@ -195,7 +194,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) {
 				// Leaders sit in groups of lower depth (or in this very
 				// group, where they are skipped), so no value this pass
 				// rewrites can change which one leads.
-				l, leaders = findLeader(leaders, g, r.like, values, base)
+				l, leaders = findLeader(leaders, g, r.like, values, tail.base)
 			}
 			out, act := apply(r, v, i, l, &tail)
 			values[i] = out
