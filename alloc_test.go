@@ -1,0 +1,107 @@
+package cookienormalizer
+
+import (
+	"net/http"
+	"testing"
+)
+
+// The responses that must cost nothing (issue 5): no Set-Cookie at all,
+// fields that no group matches, and fields the rewrite leaves as they are
+// (deletions, already normalized values). These are counts, not timings,
+// so they are exact and safe in unit tests; the timings are in the
+// benchmarks.
+
+func TestRewriteAllocsZero(t *testing.T) {
+	h := benchHandler(t, benchPyPICaddyfile)
+	normalized := append([]string(nil), benchPyPIValues...)
+	h.norm.rewrite(normalized, benchDate, nil)
+	for i, tc := range []struct {
+		name   string
+		values []string
+	}{
+		{"no Set-Cookie", nil},
+		{"unmatched", benchUnmatchedValues(3)},
+		{"not cookies", []string{"", "no-equals-sign; Path=/", "=nameless; Path=/"}},
+		{"deletions", []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"}},
+		{"already normalized", normalized},
+	} {
+		values := make([]string, len(tc.values))
+		got := testing.AllocsPerRun(100, func() {
+			copy(values, tc.values)
+			h.norm.rewrite(values, benchDate, h)
+		})
+		if got != 0 {
+			t.Errorf("%d (%s): rewrite(%q) allocates %v times per run, want 0", i, tc.name, tc.values, got)
+		}
+	}
+}
+
+// TestRewriteAllocsPyPI holds the PyPI response to its budget: one string
+// per rewritten field, two in all.
+func TestRewriteAllocsPyPI(t *testing.T) {
+	h := benchHandler(t, benchPyPICaddyfile)
+	values := make([]string, len(benchPyPIValues))
+	got := testing.AllocsPerRun(100, func() {
+		copy(values, benchPyPIValues)
+		h.norm.rewrite(values, benchDate, h)
+	})
+	if got > 2 {
+		t.Errorf("rewrite of the PyPI response allocates %v times per run, want at most 2", got)
+	}
+}
+
+func TestMatchAllocsZero(t *testing.T) {
+	h := benchHandler(t, "cookie_normalizer {\n\tgroup {\n\t\tcookies app_*\n\t\texpire 1h\n\t}\n\tgroup {\n\t\tcookies ~^wh_[0-9]+$\n\t\texpire 1h\n\t}\n\tgroup {\n\t\tcookies session_id\n\t\texpire 12h\n\t}\n}")
+	for _, name := range []string{"session_id", "app_theme", "wh_42", "csrf_token"} {
+		if got := testing.AllocsPerRun(100, func() { h.norm.matcher.match(name) }); got != 0 {
+			t.Errorf("match(%q) allocates %v times per run, want 0", name, got)
+		}
+	}
+}
+
+func TestParseCookieDateAllocsZero(t *testing.T) {
+	for _, date := range []string{"Wed, 09 Jun 2021 10:18:14 GMT", "Wed, 09-Jun-2021 10:18:14 GMT", "Wed Jun  9 10:18:14 2021", "not a date"} {
+		if got := testing.AllocsPerRun(100, func() { parseCookieDate(date) }); got != 0 {
+			t.Errorf("parseCookieDate(%q) allocates %v times per run, want 0", date, got)
+		}
+	}
+}
+
+// TestServeHTTPAllocsZero covers the whole handler: the pooled wrapper, the
+// write through it and the rewrite must allocate nothing when no cookie
+// matches. Under the race detector sync.Pool drops objects on purpose, so
+// the wrapper is then allocated now and again; the test is skipped there.
+func TestServeHTTPAllocsZero(t *testing.T) {
+	if benchRaceEnabled {
+		t.Skip("sync.Pool drops objects at random under the race detector")
+	}
+	h := benchHandler(t, benchPyPICaddyfile)
+	req := benchRequest()
+	for i, tc := range []struct {
+		name   string
+		values []string
+	}{
+		{"no Set-Cookie", nil},
+		{"unmatched", benchUnmatchedValues(3)},
+		{"deletions", []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; Path=/"}},
+	} {
+		up := newBenchUpstream(tc.values)
+		rec := &benchRecorder{header: make(http.Header)}
+		// Warm the pool: the first request allocates the wrapper.
+		if err := h.ServeHTTP(rec, req, up); err != nil {
+			t.Fatal(err)
+		}
+		got := testing.AllocsPerRun(100, func() {
+			rec.status = 0
+			if err := h.ServeHTTP(rec, req, up); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != 0 {
+			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
+		}
+		if rec.status != http.StatusOK {
+			t.Errorf("%d (%s): status %d, want 200", i, tc.name, rec.status)
+		}
+	}
+}

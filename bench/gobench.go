@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// goBench is one Go benchmark: the median of its -count runs.
+type goBench struct {
+	Name     string    `json:"name"` // without "Benchmark" and the -GOMAXPROCS suffix
+	NsOp     float64   `json:"ns_op"`
+	NsField  float64   `json:"ns_field,omitempty"`
+	BytesOp  float64   `json:"bytes_op"`
+	AllocsOp float64   `json:"allocs_op"`
+	Runs     []float64 `json:"runs_ns_op"`
+}
+
+// goBenchCommand is the command the harness runs, for the report.
+func goBenchCommand(o options) string {
+	return fmt.Sprintf("go test -run '^$' -bench . -benchmem -benchtime %s -count %d .", o.benchtime, o.benchN)
+}
+
+// runGoBenchmarks runs every benchmark of the plugin's package and returns
+// them in the order they ran.
+func runGoBenchmarks(ctx context.Context, repo string, o options) ([]goBench, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem",
+		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.benchN), ".")
+	cmd.Dir = repo
+	out, err := cmd.CombinedOutput()
+	_ = os.WriteFile(filepath.Join(o.out, "gobench.txt"), out, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, out)
+	}
+	return parseGoBench(string(out))
+}
+
+// parseGoBench reads `go test -bench` output and keeps, per benchmark, the
+// median of its runs (by ns/op; the other columns of that same run).
+func parseGoBench(out string) ([]goBench, error) {
+	type run struct{ ns, nsField, bytes, allocs float64 }
+	var order []string
+	runs := map[string][]run{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
+		}
+		var r run
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark line %q: %v", sc.Text(), err)
+			}
+			switch f[i+1] {
+			case "ns/op":
+				r.ns = v
+			case "ns/field":
+				r.nsField = v
+			case "B/op":
+				r.bytes = v
+			case "allocs/op":
+				r.allocs = v
+			}
+		}
+		if _, ok := runs[name]; !ok {
+			order = append(order, name)
+		}
+		runs[name] = append(runs[name], r)
+	}
+	if len(order) == 0 {
+		return nil, fmt.Errorf("no benchmark results in:\n%s", out)
+	}
+	var benches []goBench
+	for _, name := range order {
+		rs := runs[name]
+		sorted := slices.Clone(rs)
+		slices.SortFunc(sorted, func(a, b run) int {
+			switch {
+			case a.ns < b.ns:
+				return -1
+			case a.ns > b.ns:
+				return 1
+			}
+			return 0
+		})
+		m := sorted[(len(sorted)-1)/2]
+		b := goBench{Name: name, NsOp: m.ns, NsField: m.nsField, BytesOp: m.bytes, AllocsOp: m.allocs}
+		for _, r := range rs {
+			b.Runs = append(b.Runs, r.ns)
+		}
+		benches = append(benches, b)
+	}
+	return benches, nil
+}
+
+// profile is a CPU profile of one benchmark, as `go tool pprof -top` shows
+// it.
+type profile struct {
+	Command string `json:"command"`
+	Bench   string `json:"bench"` // the benchmark's own result line
+	Top     string `json:"top"`
+}
+
+// profileRewrite profiles the PyPI rewrite, the benchmark whose target is
+// hardest. Async preemption is off for the run: with it on, this VM
+// charges about a quarter of the samples to runtime.asyncPreempt instead of
+// the functions that were preempted, and the time per op is the same.
+func profileRewrite(ctx context.Context, repo, outDir string) (profile, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	out, err := filepath.Abs(outDir)
+	if err != nil {
+		return profile{}, err
+	}
+	prof := filepath.Join(out, "rewrite.cpu.prof")
+	bin := filepath.Join(out, "cookienormalizer.test")
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkRewrite$/^pypi$", "-benchmem", "-benchtime", "3s",
+		"-cpuprofile", prof, "-o", bin, "."}
+	p := profile{Command: "GODEBUG=asyncpreemptoff=1 go " + strings.Join(quoteArgs(args), " ")}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1")
+	res, err := cmd.CombinedOutput()
+	if err != nil {
+		return p, fmt.Errorf("%v\n%s", err, res)
+	}
+	for _, line := range strings.Split(string(res), "\n") {
+		if strings.HasPrefix(line, "Benchmark") {
+			p.Bench = strings.Join(strings.Fields(line), " ")
+		}
+	}
+	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=22", bin, prof).Output()
+	if err != nil {
+		return p, fmt.Errorf("go tool pprof: %v", err)
+	}
+	// Keep the table, without the header that names local files.
+	lines := strings.Split(strings.TrimSpace(string(top)), "\n")
+	for i, line := range lines {
+		if strings.Contains(line, "flat%") {
+			lines = lines[i:]
+			break
+		}
+	}
+	p.Top = strings.Join(lines, "\n")
+	p.Command = strings.ReplaceAll(p.Command, out, "bench/out")
+	return p, nil
+}
+
+func quoteArgs(args []string) []string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, "^$*") {
+			a = "'" + a + "'"
+		}
+		q[i] = a
+	}
+	return q
+}
