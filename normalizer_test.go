@@ -533,3 +533,22 @@ func TestNewNormalizerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseTimeCache checks that the cached Date never outlives its
+// header: each response's own Date is its base time.
+func TestResponseTimeCache(t *testing.T) {
+	n := testNormalizer(t, fixed(60, "a"))
+	for i, tc := range []struct{ date, want string }{
+		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:01 GMT"},
+		{"", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"}, // the clock
+		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:01 GMT"},
+		{"garbage", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
+		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+	} {
+		if got := rewriteAll(n, []string{"a=1"}, tc.date); got[0] != tc.want {
+			t.Errorf("%d: Date %q: got %q, want %q", i, tc.date, got[0], tc.want)
+		}
+	}
+}
