@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -136,6 +137,11 @@ http://%[3]s {
 		header +Set-Cookie "m=1; Path=/"
 		respond "app"
 	}
+	handle /encoded {
+		encode gzip
+		header +Set-Cookie "e=2; Max-Age=5; Path=/"
+		respond "{http.request.uri.query.body}"
+	}
 	handle /other {
 		header +Set-Cookie "m=1; Path=/"
 		respond "other"
@@ -239,6 +245,30 @@ http://%[3]s {
 		}
 		assertMaxAge(t, got[:1], "session_id=abc; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=43200; Expires=")
 		assertMaxAge(t, got[1:2], "user_id__insecure=42; Path=/; Secure; SameSite=Lax; Max-Age=43200; Expires=")
+	})
+
+	t.Run("local /encoded with encode gzip inside", func(t *testing.T) {
+		body := strings.Repeat("compress me ", 200)
+		req, _ := http.NewRequest("GET", "http://"+local+"/encoded?body="+strings.ReplaceAll(body, " ", "+"), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{"e=2; Path=/"}) {
+			t.Errorf("Set-Cookie %q", got)
+		}
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Content-Encoding %q, want gzip", resp.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(zr); err != nil || string(got) != body {
+			t.Errorf("body %q, %v", got, err)
+		}
 	})
 
 	for _, tc := range []struct {
