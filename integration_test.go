@@ -321,3 +321,24 @@ func assertMaxAge(t *testing.T, got []string, prefix string) {
 		t.Errorf("Expires %s is not Max-Age after the response time", expires)
 	}
 }
+
+// TestDirectiveOrder checks that no `order` line is needed: written after
+// `header` and `respond` in the site block, cookie_normalizer still runs
+// before them (it is ordered before `header`), so it sees their cookie.
+func TestDirectiveOrder(t *testing.T) {
+	addr := testcaddy.FreeAddr(t)
+	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
+http://%s {
+	bind 127.0.0.1
+	header +Set-Cookie "late=1; Max-Age=5; Path=/"
+	respond "ok"
+	cookie_normalizer late {
+		expire session
+	}
+}
+`, addr))
+	resp, body := getCookies(t, "http://"+addr+"/")
+	if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{"late=1; Path=/"}) || body != "ok" {
+		t.Errorf("Set-Cookie %q, body %q; want [late=1; Path=/], ok", got, body)
+	}
+}
