@@ -210,7 +210,7 @@ func parseLifetime(d *caddyfile.Dispenser, s string) (caddy.Duration, error) {
 func checkPatterns(d *caddyfile.Dispenser, patterns []string) error {
 	for _, p := range patterns {
 		switch {
-		case p == "" || p == "~":
+		case emptyPattern(p):
 			return d.Errf("empty cookie pattern %q", p)
 		case strings.HasPrefix(p, "~"):
 			if _, err := regexp.Compile(p[1:]); err != nil {

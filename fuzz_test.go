@@ -60,7 +60,7 @@ func FuzzRewrite(f *testing.F) {
 		if !equalStrings(once, twice) {
 			t.Fatalf("not idempotent:\n in    %q\n once  %q\n twice %q", in, once, twice)
 		}
-		base := baseTime(date, n.now)
+		base := n.responseTime(date)
 		for i := range in {
 			checkRewriteInvariants(t, n, in[i], once[i], base)
 		}

@@ -142,7 +142,7 @@ func (g Group) validate() error {
 		return errors.New("no cookie patterns")
 	}
 	for _, p := range g.Cookies {
-		if p == "" || p == "~" {
+		if emptyPattern(p) {
 			return fmt.Errorf("empty cookie pattern %q", p)
 		}
 	}

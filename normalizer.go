@@ -227,9 +227,8 @@ func findLeader(leaders []leader, g int, name string, values []string, base time
 	l := leader{group: g, index: -1}
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); ok && got == name {
-			// A leader the browser would reject (control bytes, too long)
-			// does not lead.
-			if e := parseExpiry(values[i], base); !e.deletion() && !e.invalid && len(values[i]) <= maxValueLen {
+			// A leader the browser would reject does not lead.
+			if e, ok := parseRewritable(values[i], base); ok && !e.deletion() {
 				l.index, l.expiry = i, e
 				break
 			}
@@ -241,11 +240,8 @@ func findLeader(leaders []leader, g int, name string, values []string, base time
 // apply returns the value v (values[self]) after rule r; l is the leader
 // for a `like` rule, tail the response's base time and appended bytes.
 func apply(r *rule, v string, self int, l leader, tail *lifetimeTail) (string, action) {
-	if len(v) > maxValueLen {
-		return v, actionPassedInvalid
-	}
-	e := parseExpiry(v, tail.base)
-	if e.invalid {
+	e, ok := parseRewritable(v, tail.base)
+	if !ok {
 		return v, actionPassedInvalid
 	}
 	if e.deletion() {
@@ -312,6 +308,17 @@ type expiry struct {
 	// include their leading ';'.
 	n     int
 	spans [4][2]int
+}
+
+// parseRewritable parses v with parseExpiry, unless a browser would reject
+// the cookie: longer than maxValueLen, or holding a control byte. Then ok
+// is false, and v passes unchanged and leads no `like` group.
+func parseRewritable(v string, base time.Time) (e expiry, ok bool) {
+	if len(v) > maxValueLen {
+		return expiry{}, false // not even scanned: the work stays bounded
+	}
+	e = parseExpiry(v, base)
+	return e, !e.invalid
 }
 
 // deletion reports whether the cookie removes itself: lifetime ≤ 0.
@@ -524,30 +531,21 @@ func (t *lifetimeTail) bytes(seconds int64) []byte {
 	return t.buf[:t.n]
 }
 
-// httpDateLayouts are the three HTTP date formats a Date header may use
-// (RFC 9110 §5.6.7), as net/http.ParseTime tries them.
-var httpDateLayouts = [...]string{
-	imfFixdate,
+// obsoleteHTTPDateLayouts are the two obsolete formats a Date header may
+// still use (RFC 9110 §5.6.7); IMF-fixdate has its own fast parser.
+var obsoleteHTTPDateLayouts = [...]string{
 	"Monday, 02-Jan-06 15:04:05 GMT",
 	"Mon Jan _2 15:04:05 2006",
 }
 
-// baseTime is the instant Max-Age counts from: the response's Date header if
-// it parses as an HTTP date, else the proxy's clock, in whole seconds.
-func baseTime(date string, now func() time.Time) time.Time {
-	if t, ok := parseHTTPDate(date); ok {
-		return t
-	}
-	return now().UTC().Truncate(time.Second)
-}
-
-// parseHTTPDate parses a Date header in any of the HTTP date formats.
+// parseHTTPDate parses a Date header in any of the HTTP date formats, as
+// net/http.ParseTime does.
 func parseHTTPDate(date string) (time.Time, bool) {
 	if t, ok := parseIMFFixdate(date); ok {
 		return t, true
 	}
 	if date != "" {
-		for _, layout := range httpDateLayouts[1:] {
+		for _, layout := range obsoleteHTTPDateLayouts {
 			if t, err := time.Parse(layout, date); err == nil {
 				return t.UTC(), true
 			}
@@ -562,9 +560,11 @@ type parsedDate struct {
 	at   time.Time
 }
 
-// responseTime is baseTime with a one-entry cache: a server sends the same
-// Date for a whole second, and parsing it was a tenth of the cost of a
-// rewrite (see BENCHMARKS.md). The cache allocates once per new Date.
+// responseTime is the instant Max-Age counts from: the response's Date
+// header if it parses as an HTTP date, else the proxy's clock, in whole
+// seconds. It keeps a one-entry cache: a server sends the same Date for a
+// whole second, and parsing it was a tenth of the cost of a rewrite (see
+// BENCHMARKS.md). The cache allocates once per new Date.
 func (n *normalizer) responseTime(date string) time.Time {
 	if c := n.lastDate.Load(); c != nil && c.date == date {
 		return c.at

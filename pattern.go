@@ -54,6 +54,10 @@ func newCookieMatcher(patterns [][]string) (*cookieMatcher, error) {
 	return m, nil
 }
 
+// emptyPattern reports whether p names no cookie: "" or a "~" with no
+// regular expression after it.
+func emptyPattern(p string) bool { return p == "" || p == "~" }
+
 // patternError is a pattern that does not compile, in group number group.
 type patternError struct {
 	group int
