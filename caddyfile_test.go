@@ -212,11 +212,11 @@ func provisionJSON(tb testing.TB, js string) (*Handler, error) {
 // loaded from the JSON it adapts to rewrite the same way.
 func TestJSONRoundTrip(t *testing.T) {
 	values := []string{
+		"session_id=; Max-Age=0",
 		"session_id=abc; Max-Age=43200; Path=/; HttpOnly",
 		"user_id__insecure=42; Path=/",
 		"wh_cart=1; Expires=Wed, 09 Jun 2027 10:18:14 GMT",
 		"theme=dark; Max-Age=31536000",
-		"session_id=; Max-Age=0",
 	}
 	for i, input := range []string{
 		"cookie_normalizer session_id user_id__insecure {\n expire 12h\n}",

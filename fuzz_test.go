@@ -1,6 +1,8 @@
 package cookienormalizer
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,13 @@ var fuzzSeeds = []string{
 	"a=1\x01; Max-Age=5",
 	"a=1; Max-Age=-1",
 	"b=1; Expires=Tue, 24 Nov 2026 18:00:00 GMT; Expires=Thu, 26 Nov 2026 12:00:00 GMT",
+	"a=; Max-Age=+0; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+	"a=1; Max-Age=+5",
+	"a=1; Max-Age=0abc",
+	"c=; Max-Age=0; Max-Age=" + strings.Repeat("0", 1096) + "3600",
+	"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT",
+	"a=1; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=3600",
+	"a=x; expires=Thu, 01-Jan-70 00:00:01 GMT",
 }
 
 // maxGrowth bounds what a rewrite adds to a value:
@@ -62,12 +71,12 @@ func FuzzRewrite(f *testing.F) {
 		}
 		base := n.responseTime(date)
 		for i := range in {
-			checkRewriteInvariants(t, n, in[i], once[i], base)
+			checkRewriteInvariants(t, n, r, in[i], once[i], base)
 		}
 	})
 }
 
-func checkRewriteInvariants(t *testing.T, n *normalizer, in, out string, base time.Time) {
+func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string, base time.Time) {
 	t.Helper()
 	name, isCookie := cookieName(in)
 	if !isCookie || n.matcher.match(name) < 0 {
@@ -76,24 +85,45 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, in, out string, base ti
 		}
 		return
 	}
-	if parseExpiry(in, base).deletion() && out != in {
+	var f setCookie
+	if f.scan(in) && !f.rejected && readExpiry(&f, base.Unix(), testClock.Unix()).deletion && out != in {
 		t.Fatalf("deletion changed:\n in  %q\n out %q", in, out)
+	}
+	// Checked with a reader written apart from the module's: a field that
+	// the RFC's reading of Max-Age or Chromium's (which accepts '+') makes
+	// a deletion must pass unchanged.
+	for _, plus := range []bool{false, true} {
+		if referenceMaxAge(in, plus) <= 0 && out != in {
+			t.Fatalf("deletion under the %s reading of Max-Age changed:\n in  %q\n out %q", readingName(plus), in, out)
+		}
 	}
 	if out == in {
 		return
 	}
-	nv := strings.TrimRight(in[:attrStart(in)], " \t")
+	if r.expiry == expireMax {
+		// max never lengthens: the output's lifetime is at most the input's
+		// under every reading of Max-Age, and a session cookie stays one.
+		for _, plus := range []bool{false, true} {
+			before, after := referenceMaxAge(in, plus), referenceMaxAge(out, plus)
+			if before == noMaxAge && !hasExpires(in) {
+				t.Fatalf("max gave a session cookie (%s reading) a lifetime:\n in  %q\n out %q", readingName(plus), in, out)
+			}
+			if before != noMaxAge && after > before {
+				t.Fatalf("max lengthened %d to %d (%s reading):\n in  %q\n out %q", before, after, readingName(plus), in, out)
+			}
+		}
+	}
+	nv := strings.TrimRight(in[:strings.IndexByte(in+";", ';')], " \t")
 	if !strings.HasPrefix(out, nv) {
 		t.Fatalf("name=value bytes changed:\n in  %q\n out %q", in, out)
 	}
 	var maxAges, expires int
-	for pos := attrStart(out); pos < len(out); {
-		_, end, attr, _, _ := nextAttribute(out, pos)
-		pos = end
-		switch {
-		case strings.EqualFold(attr, "max-age"):
+	for _, a := range strings.Split(out, ";")[1:] {
+		attr, _, _ := strings.Cut(a, "=")
+		switch strings.ToLower(strings.TrimSpace(attr)) {
+		case "max-age":
 			maxAges++
-		case strings.EqualFold(attr, "expires"):
+		case "expires":
 			expires++
 		}
 	}
@@ -108,6 +138,59 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, in, out string, base ti
 	if len(out) > len(in)+maxGrowth {
 		t.Fatalf("grew by %d bytes: %q", len(out)-len(in), out)
 	}
+}
+
+// noMaxAge is what referenceMaxAge returns for a field without a valid
+// Max-Age.
+const noMaxAge = math.MaxInt64
+
+// referenceMaxAge is the last valid Max-Age of a Set-Cookie value, read as
+// RFC 6265bis §5.6.2 says (an optional '-' and digits) or, with plus, as
+// Chromium also reads a '+'; values over 1024 bytes are ignored. It is
+// written plainly, apart from the module's scanner, to check it.
+func referenceMaxAge(v string, plus bool) int64 {
+	got := int64(noMaxAge)
+	for _, a := range strings.Split(v, ";")[1:] {
+		name, val, _ := strings.Cut(a, "=")
+		val = strings.Trim(val, " \t")
+		if !strings.EqualFold(strings.Trim(name, " \t"), "max-age") || len(val) > 1024 {
+			continue
+		}
+		digits := strings.TrimPrefix(val, "-")
+		if plus {
+			digits = strings.TrimPrefix(digits, "+")
+		}
+		if digits == "" || strings.Trim(digits, "0123456789") != "" || len(val)-len(digits) > 1 {
+			continue
+		}
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil {
+			n = math.MaxInt64 - 1 // too many digits: a very long life
+		}
+		if strings.HasPrefix(val, "-") {
+			n = -n
+		}
+		got = n
+	}
+	return got
+}
+
+// hasExpires reports whether v has an Expires attribute.
+func hasExpires(v string) bool {
+	for _, a := range strings.Split(v, ";")[1:] {
+		name, _, _ := strings.Cut(a, "=")
+		if strings.EqualFold(strings.Trim(name, " \t"), "expires") {
+			return true
+		}
+	}
+	return false
+}
+
+func readingName(plus bool) string {
+	if plus {
+		return "Chromium"
+	}
+	return "RFC"
 }
 
 func FuzzParseCookieDate(f *testing.F) {

@@ -1,6 +1,9 @@
 package cookienormalizer
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // imfFixdate is the preferred HTTP date format (RFC 9110 §5.6.7), which
 // every cookie-date parser accepts. It is what we write as Expires and what
@@ -83,4 +86,50 @@ func digits2(s string) (int, bool) {
 		return 0, false
 	}
 	return int(s[0]-'0')*10 + int(s[1]-'0'), true
+}
+
+// obsoleteHTTPDateLayouts are the two obsolete formats a Date header may
+// still use (RFC 9110 §5.6.7); IMF-fixdate has its own fast parser.
+var obsoleteHTTPDateLayouts = [...]string{
+	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Mon Jan _2 15:04:05 2006",
+}
+
+// parseHTTPDate parses a Date header in any of the HTTP date formats, as
+// net/http.ParseTime does.
+func parseHTTPDate(date string) (time.Time, bool) {
+	if t, ok := parseIMFFixdate(date); ok {
+		return t, true
+	}
+	if date != "" {
+		for _, layout := range obsoleteHTTPDateLayouts {
+			if t, err := time.Parse(layout, date); err == nil {
+				return t.UTC(), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// parsedDate is a Date header and the instant it names.
+type parsedDate struct {
+	date string
+	at   time.Time
+}
+
+// responseTime is the instant Max-Age counts from: the response's Date
+// header if it parses as an HTTP date, else the proxy's clock, in whole
+// seconds. It keeps a one-entry cache: a server sends the same Date for a
+// whole second, and parsing it was a tenth of the cost of a rewrite (see
+// BENCHMARKS.md). The cache allocates once per new Date.
+func (n *normalizer) responseTime(date string) time.Time {
+	if c := n.lastDate.Load(); c != nil && c.date == date {
+		return c.at
+	}
+	at, ok := parseHTTPDate(date)
+	if !ok {
+		return n.now().UTC().Truncate(time.Second)
+	}
+	n.lastDate.Store(&parsedDate{date: strings.Clone(date), at: at})
+	return at
 }

@@ -64,7 +64,7 @@ func TestRewrite(t *testing.T) {
 			name:  "spec: fixed lifetime appends Max-Age and Expires",
 			rules: []rule{fixed(43200, "user_id__insecure")},
 			in:    []string{"user_id__insecure=42; Path=/; Secure"},
-			want:  []string{"user_id__insecure=42; Path=/; Secure; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+			want:  []string{"user_id__insecure=42; Path=/; Secure; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"},
 		},
 		{
 			name:  "spec: Max-Age=0 deletion unchanged",
@@ -79,16 +79,26 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
 		},
 		{
-			name:  "spec: max, last Max-Age wins and beats Expires",
+			// The example's own field ends in a past Expires, which libsoup
+			// (WebKitGTK) honours because it comes last: a deletion there,
+			// so it passes unchanged. With the Expires first, every engine
+			// lets the last Max-Age win, and max caps it.
+			name:  "spec: max, last Max-Age wins and beats an earlier Expires",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Expires=Wed, 09 Jun 2021 10:18:14 GMT; Max-Age=100; max-age=90000"},
+			want:  []string{"a=1; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Max-Age=86400"},
+		},
+		{
+			name:  "spec: max, a past Expires after Max-Age is a deletion in libsoup",
 			rules: []rule{capped(86400, "a")},
 			in:    []string{"a=1; Max-Age=100; max-age=90000; Expires=Wed, 09 Jun 2021 10:18:14 GMT"},
-			want:  []string{"a=1; Max-Age=86400; Expires=Wed, 25 Nov 2026 12:00:00 GMT"},
+			want:  []string{"a=1; Max-Age=100; max-age=90000; Expires=Wed, 09 Jun 2021 10:18:14 GMT"},
 		},
 		{
 			name:  "spec: quoted value with comma and space, unknown attribute",
 			rules: []rule{fixed(3600, "a")},
 			in:    []string{`a="x, y"; Path=/; Priority=High`},
-			want:  []string{`a="x, y"; Path=/; Priority=High; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT`},
+			want:  []string{`a="x, y"; Path=/; Priority=High; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600`},
 		},
 		{
 			name:  "spec: invalid Max-Age ignored, a session cookie under max",
@@ -100,7 +110,7 @@ func TestRewrite(t *testing.T) {
 			name:  "spec: like copies the leader's expiry",
 			rules: []rule{like("session_id", "user_id__insecure")},
 			in:    []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/"},
-			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"},
 		},
 
 		// Attribute syntax.
@@ -126,25 +136,25 @@ func TestRewrite(t *testing.T) {
 			name:  "odd whitespace, appended lifetime",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{" a=1 ;Path=/  "},
-			want:  []string{" a=1 ;Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{" a=1 ;Path=/; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "trailing semicolon gets no second one",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a=1; Path=/;"},
-			want:  []string{"a=1; Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Path=/; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "whitespace before a trailing semicolon (fuzz regression)",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a= ;"},
-			want:  []string{"a=; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "duplicate Max-Age: the last wins",
 			rules: []rule{capped(3600, "a", "b")},
 			in:    []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Max-Age=60; Max-Age=7200"},
-			want:  []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT"},
+			want:  []string{"a=1; Max-Age=7200; Max-Age=60", "b=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"},
 		},
 		{
 			name:  "duplicate Expires: the last valid wins",
@@ -155,7 +165,7 @@ func TestRewrite(t *testing.T) {
 			},
 			want: []string{
 				"a=1; Expires=Thu, 26 Nov 2026 12:00:00 GMT; Expires=Tue, 24 Nov 2026 18:00:00 GMT; Expires=bogus",
-				"b=1; Max-Age=86400; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"b=1; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Max-Age=86400",
 			},
 		},
 		{
@@ -165,25 +175,149 @@ func TestRewrite(t *testing.T) {
 				"a=1; Max-Age=1; max-age=2; Expires=x; Path=/; MAX-AGE=3; expires=y; Secure",
 				"b=1; Max-Age=1; max-age=2; Expires=x; Path=/; MAX-AGE=3; expires=y; Secure",
 			},
-			want: []string{"a=1; Path=/; Secure", "b=1; Path=/; Secure; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want: []string{"a=1; Path=/; Secure", "b=1; Path=/; Secure; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "invalid Max-Age values are ignored, valid Expires counts",
-			rules: []rule{capped(3600, "a", "b", "c", "d", "e")},
+			rules: []rule{capped(3600, "b", "c", "e")},
 			in: []string{
-				"a=1; Max-Age=+5; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
 				"b=1; Max-Age=; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
 				"c=1; Max-Age=-; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
-				"d=1; Max-Age=1e3; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
 				"e=1; Max-Age; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
 			},
 			want: []string{
-				"a=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"b=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"c=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"d=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"e=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"b=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
+				"c=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
+				"e=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
 			},
+		},
+		{
+			// Chromium reads "+5" as 5 s and a strtol-style parser "1e3" as
+			// 1 s, while the RFC ignores both and lets the Expires (a day)
+			// count: capping to an hour would lengthen the first reading.
+			name:  "max: Max-Age values engines read differently, some shorter than the cap",
+			rules: []rule{capped(3600, "a", "d")},
+			in: []string{
+				"a=1; Max-Age=+5; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"d=1; Max-Age=1e3; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+			},
+			want: []string{
+				"a=1; Max-Age=+5; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+				"d=1; Max-Age=1e3; Expires=Wed, 25 Nov 2026 12:00:00 GMT",
+			},
+		},
+		{
+			name:  "max: Max-Age=+5 alone is 5 s in Chromium, a session cookie elsewhere",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Max-Age=+5"},
+			want:  []string{"a=1; Max-Age=+5"},
+		},
+		{
+			name:  "max: +90000 is a session cookie outside Chromium, so not capped",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Max-Age=+90000"},
+			want:  []string{"a=1; Max-Age=+90000"},
+		},
+		{
+			name:  "max: every reading longer than the cap is capped",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Max-Age=0090000"},
+			want:  []string{"a=1; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Max-Age=86400"},
+		},
+		{
+			// Date + 90 min, but the proxy's clock is Date + 1 h: a browser
+			// keeps it 30 min, so capping at an hour would lengthen it.
+			name:  "max: an Expires counts from the later of the Date and the clock",
+			rules: []rule{capped(3600, "a")},
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 13:30:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 13:30:00 GMT"},
+		},
+		{
+			name:  "Chromium's Max-Age=+0 is a deletion, whatever the Expires",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=; Max-Age=+0; Expires=Fri, 01 Jan 2100 00:00:00 GMT"},
+			want:  []string{"a=; Max-Age=+0; Expires=Fri, 01 Jan 2100 00:00:00 GMT"},
+		},
+		{
+			name:  "Max-Age=-0 is a deletion",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=; Max-Age=-0"},
+			want:  []string{"a=; Max-Age=-0"},
+		},
+		{
+			name:  "a strtol-style reading of Max-Age=0abc is a deletion",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=; Max-Age=0abc"},
+			want:  []string{"a=; Max-Age=0abc"},
+		},
+		{
+			name:  "leading zeros are read",
+			rules: []rule{session("a")},
+			in:    []string{"a=1; Max-Age=0003600; Path=/"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			// Browsers ignore the second Max-Age (over 1024 bytes), so the
+			// field deletes c; a reader that counted it would see 3600.
+			name:  "an attribute value over 1024 bytes does not undo a deletion",
+			rules: []rule{fixed(43200, "c")},
+			in:    []string{"c=; Max-Age=0; Max-Age=" + strings.Repeat("0", 1096) + "3600"},
+			want:  []string{"c=; Max-Age=0; Max-Age=" + strings.Repeat("0", 1096) + "3600"},
+		},
+		{
+			name:  "an attribute value of exactly 1024 bytes counts",
+			rules: []rule{session("c")},
+			in:    []string{"c=1; Max-Age=" + strings.Repeat("0", 1020) + "3600; Path=/"},
+			want:  []string{"c=1; Path=/"},
+		},
+		{
+			name:  "a 1025-byte Max-Age is ignored by browsers; session keeps it a session cookie",
+			rules: []rule{capped(60, "c")},
+			in:    []string{"c=1; Max-Age=" + strings.Repeat("0", 1021) + "3600"},
+			want:  []string{"c=1; Max-Age=" + strings.Repeat("0", 1021) + "3600"},
+		},
+		{
+			// libsoup honours whichever comes last.
+			name:  "a past Expires after a positive Max-Age is a deletion in libsoup",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT"},
+			want:  []string{"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT"},
+		},
+		{
+			name:  "a future Expires after Max-Age=0 is still a deletion elsewhere",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT"},
+			want:  []string{"a=; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT"},
+		},
+		{
+			name:  "a future Expires before Max-Age=0 is a deletion",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Max-Age=0"},
+			want:  []string{"a=; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Max-Age=0"},
+		},
+		{
+			name:  "a two-digit year 70 is 1970: a deletion",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=x; expires=Thu, 01-Jan-70 00:00:01 GMT"},
+			want:  []string{"a=x; expires=Thu, 01-Jan-70 00:00:01 GMT"},
+		},
+		{
+			name:  "a two-digit year 50 is 2050",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=x; expires=Sat, 01-Jan-50 00:00:01 GMT"},
+			want:  []string{"a=x; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
+		},
+		{
+			name:  "a name plus value over 4096 bytes is rejected by browsers: unchanged",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=" + strings.Repeat("v", 4096)},
+			want:  []string{"a=" + strings.Repeat("v", 4096)},
+		},
+		{
+			name:  "a name plus value of exactly 4096 bytes is rewritten",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=" + strings.Repeat("v", 4095)},
+			want:  []string{"a=" + strings.Repeat("v", 4095) + "; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "Max-Age beats a past Expires: not a deletion",
@@ -207,19 +341,19 @@ func TestRewrite(t *testing.T) {
 			name:  "a huge Max-Age is capped by max",
 			rules: []rule{capped(60, "a")},
 			in:    []string{"a=1; Max-Age=99999999999999999999999999"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "unknown attributes and flags kept in order",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a=1; Priority=High; Partitioned; Max-Age=5; SameParty; X=\"y; z\""},
-			want:  []string{"a=1; Priority=High; Partitioned; SameParty; X=\"y; z\"; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Priority=High; Partitioned; SameParty; X=\"y; z\"; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "empty value is not a deletion",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a=; Path=/"},
-			want:  []string{"a=; Path=/; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=; Path=/; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "session cookie under session: nothing to remove",
@@ -283,13 +417,13 @@ func TestRewrite(t *testing.T) {
 			name:  "first matching group wins: glob before exact",
 			rules: []rule{session("wh_*"), fixed(60, "wh_x", "other")},
 			in:    []string{"wh_x=1; Max-Age=5", "other=1"},
-			want:  []string{"wh_x=1", "other=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"wh_x=1", "other=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "first matching group wins: exact before glob",
 			rules: []rule{fixed(60, "a"), session("*")},
 			in:    []string{"a=1", "b=1; Max-Age=5"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT", "b=1"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60", "b=1"},
 		},
 		{
 			name:  "a name listed in two groups belongs to the first",
@@ -303,7 +437,7 @@ func TestRewrite(t *testing.T) {
 			name:  "like: the leader may come after the follower",
 			rules: []rule{like("session_id", "user_id__insecure")},
 			in:    []string{"user_id__insecure=42; Path=/", "session_id=abc; Max-Age=43200"},
-			want:  []string{"user_id__insecure=42; Path=/; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT", "session_id=abc; Max-Age=43200"},
+			want:  []string{"user_id__insecure=42; Path=/; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200", "session_id=abc; Max-Age=43200"},
 		},
 		{
 			name:  "like: a session leader makes a session follower",
@@ -315,13 +449,33 @@ func TestRewrite(t *testing.T) {
 			name:  "like: leader with Expires only gives the same instant",
 			rules: []rule{like("session_id", "u")},
 			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
-			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Max-Age=66600; Expires=Wed, 25 Nov 2026 06:30:00 GMT"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Expires=Wed, 25 Nov 2026 06:30:00 GMT; Max-Age=66600"},
 		},
 		{
-			name:  "like: the last non-deletion leader counts",
+			name:  "like: the last field of the leader counts",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "u=1"},
+			want:  []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "u=1; Expires=Tue, 24 Nov 2026 12:02:00 GMT; Max-Age=120"},
+		},
+		{
+			// The browser ends without the leader: the follower is left as
+			// the app sent it.
+			name:  "like: a leader set then deleted leads nothing",
 			rules: []rule{like("s", "u")},
 			in:    []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "s=; Max-Age=0", "u=1"},
-			want:  []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "s=; Max-Age=0", "u=1; Max-Age=120; Expires=Tue, 24 Nov 2026 12:02:00 GMT"},
+			want:  []string{"s=1; Max-Age=60", "s=2; Max-Age=120", "s=; Max-Age=0", "u=1"},
+		},
+		{
+			name:  "like: a leader over 4096 bytes leads nothing",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=" + strings.Repeat("v", 4096) + "; Max-Age=60", "u=1"},
+			want:  []string{"s=" + strings.Repeat("v", 4096) + "; Max-Age=60", "u=1"},
+		},
+		{
+			name:  "like: a leader engines read differently leads nothing",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=+60", "u=1"},
+			want:  []string{"s=1; Max-Age=+60", "u=1"},
 		},
 		{
 			name:  "like: no leader, follower unchanged",
@@ -336,10 +490,10 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"s=; Max-Age=0", "u=1; Max-Age=5"},
 		},
 		{
-			name:  "like: a leader with control bytes does not lead",
+			name:  "like: a last leader with control bytes leads nothing",
 			rules: []rule{like("s", "u")},
 			in:    []string{"s=1; Max-Age=60", "s=2\x01; Max-Age=120", "u=1"},
-			want:  []string{"s=1; Max-Age=60", "s=2\x01; Max-Age=120", "u=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"s=1; Max-Age=60", "s=2\x01; Max-Age=120", "u=1"},
 		},
 		{
 			name:  "like: follower deletion unchanged",
@@ -352,22 +506,22 @@ func TestRewrite(t *testing.T) {
 			rules: []rule{fixed(3600, "s"), like("s", "u"), like("u", "t")},
 			in:    []string{"t=1", "u=1; Max-Age=5", "s=1; Max-Age=43200"},
 			want: []string{
-				"t=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"u=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
-				"s=1; Max-Age=3600; Expires=Tue, 24 Nov 2026 13:00:00 GMT",
+				"t=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
+				"u=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
+				"s=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600",
 			},
 		},
 		{
 			name:  "like: a group may name its own leader, which keeps its expiry",
 			rules: []rule{like("session_id", "session_id", "user_id__insecure")},
 			in:    []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42"},
-			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Max-Age=43200; Expires=Wed, 25 Nov 2026 00:00:00 GMT"},
+			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"},
 		},
 		{
 			name:  "like: a huge leader lifetime gives the latest writable Expires",
 			rules: []rule{like("s", "u")},
 			in:    []string{"s=1; Max-Age=99999999999999", "u=1"},
-			want:  []string{"s=1; Max-Age=99999999999999", "u=1; Max-Age=1099511627776; Expires=Fri, 31 Dec 9999 23:59:59 GMT"},
+			want:  []string{"s=1; Max-Age=99999999999999", "u=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT; Max-Age=1099511627776"},
 		},
 
 		// Base time.
@@ -376,34 +530,60 @@ func TestRewrite(t *testing.T) {
 			rules: []rule{fixed(60, "a")},
 			date:  "-",
 			in:    []string{"a=1"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "unparsable Date header: the proxy clock",
 			rules: []rule{fixed(60, "a")},
 			date:  "yesterday",
 			in:    []string{"a=1"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "RFC 850 Date header",
 			rules: []rule{fixed(60, "a")},
 			date:  "Tuesday, 24-Nov-26 12:00:00 GMT",
 			in:    []string{"a=1"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
 			name:  "asctime Date header",
 			rules: []rule{fixed(60, "a")},
 			date:  "Tue Nov 24 12:00:00 2026",
 			in:    []string{"a=1"},
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 		},
 		{
-			name:  "deletion judged against the Date header, not the clock",
+			// A browser with a correct clock deletes it, whatever the
+			// upstream's Date says.
+			name:  "an Expires after the Date but not after the proxy's clock is a deletion",
 			rules: []rule{fixed(60, "a")},
-			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 12:30:00 GMT"}, // after Date, before the clock
-			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 12:30:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:30:00 GMT"},
+		},
+		{
+			name:  "a Date in 1970 does not make a 1970 Expires a lifetime",
+			rules: []rule{fixed(43200, "session_id")},
+			date:  "Thu, 01 Jan 1970 00:00:00 GMT",
+			in:    []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
+			want:  []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
+		},
+		{
+			// An upstream writing local time labelled GMT, 8 hours slow: the
+			// Expires follows its Date, and the Max-Age after it is what
+			// every engine, libsoup included, honours.
+			name:  "an upstream Date 8 hours slow: Expires from it, Max-Age last",
+			rules: []rule{fixed(43200, "a")},
+			date:  "Tue, 24 Nov 2026 04:00:00 GMT",
+			in:    []string{"a=1; Path=/"},
+			want:  []string{"a=1; Path=/; Expires=Tue, 24 Nov 2026 16:00:00 GMT; Max-Age=43200"},
+		},
+		{
+			name:  "an upstream Date 8 hours slow: its Date + 1 h Expires is a deletion",
+			rules: []rule{fixed(43200, "a")},
+			date:  "Tue, 24 Nov 2026 05:00:00 GMT",
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 06:00:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 06:00:00 GMT"},
 		},
 	} {
 		date := tc.date
@@ -456,13 +636,17 @@ func TestRewriteExpiresFormats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := expires.Add(-time.Hour).Format(imfFixdate)
-		want := "a=1; Path=/; Max-Age=1800; Expires=" + expires.Add(-30*time.Minute).Format(imfFixdate)
-		if got := rewriteAll(n, in, before); got[0] != want {
+		// The proxy's clock agrees with the Date here: an Expires not
+		// after the clock is a deletion whatever the Date says.
+		before := expires.Add(-time.Hour)
+		n.now = func() time.Time { return before }
+		want := "a=1; Path=/; Expires=" + expires.Add(-30*time.Minute).Format(imfFixdate) + "; Max-Age=1800"
+		if got := rewriteAll(n, in, before.Format(imfFixdate)); got[0] != want {
 			t.Errorf("%d: %q an hour before it:\n want %q\n got  %q", i, v.Test, want, got[0])
 		}
-		after := expires.Add(time.Second).Format(imfFixdate)
-		if got := rewriteAll(n, in, after); got[0] != in[0] {
+		after := expires.Add(time.Second)
+		n.now = func() time.Time { return after }
+		if got := rewriteAll(n, in, after.Format(imfFixdate)); got[0] != in[0] {
 			t.Errorf("%d: %q a second after it is a deletion, want it unchanged: got %q", i, v.Test, got[0])
 		}
 	}
@@ -472,15 +656,17 @@ func TestRewriteExpiresFormats(t *testing.T) {
 // alone is the very same string, not an equal copy.
 func TestRewriteKeepsUnchangedStrings(t *testing.T) {
 	n := testNormalizer(t, fixed(60, "a"))
-	in := []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"}
+	in := []string{"a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"}
 	out := rewriteAll(n, in, testDate)
 	if unsafe.StringData(out[0]) != unsafe.StringData(in[0]) {
 		t.Fatalf("got a new string %q for an unchanged value", out[0])
 	}
-	base := mustTime(t, testDate)
-	e := parseExpiry(in[0], base)
-	if got, act := rebuild(in[0], &e, 60, &lifetimeTail{base: base}); got != in[0] || act != actionUnchanged {
-		t.Errorf("rebuild of a complying value = %q, %v; want it unchanged", got, act)
+	base := mustTime(t, testDate).Unix()
+	var f setCookie
+	f.scan(in[0])
+	e := readExpiry(&f, base, testClock.Unix())
+	if got, act := setLifetime(&f, &e, 60, &lifetimeTail{base: base}); got != in[0] || act != actionUnchanged {
+		t.Errorf("setLifetime of a complying value = %q, %v; want it unchanged", got, act)
 	}
 }
 
@@ -539,13 +725,13 @@ func TestNewNormalizerErrors(t *testing.T) {
 func TestResponseTimeCache(t *testing.T) {
 	n := testNormalizer(t, fixed(60, "a"))
 	for i, tc := range []struct{ date, want string }{
-		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
-		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
-		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:01 GMT"},
-		{"", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"}, // the clock
-		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:01 GMT"},
-		{"garbage", "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 13:01:00 GMT"},
-		{testDate, "a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+		{testDate, "a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
+		{testDate, "a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
+		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Expires=Tue, 24 Nov 2026 12:01:01 GMT; Max-Age=60"},
+		{"", "a=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"}, // the clock
+		{"Tue, 24 Nov 2026 12:00:01 GMT", "a=1; Expires=Tue, 24 Nov 2026 12:01:01 GMT; Max-Age=60"},
+		{"garbage", "a=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"},
+		{testDate, "a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"},
 	} {
 		if got := rewriteAll(n, []string{"a=1"}, tc.date); got[0] != tc.want {
 			t.Errorf("%d: Date %q: got %q, want %q", i, tc.date, got[0], tc.want)

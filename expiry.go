@@ -1,0 +1,217 @@
+package cookienormalizer
+
+import (
+	"strconv"
+	"time"
+)
+
+// This file reads a scanned field's lifetime the way each major browser
+// engine reads it. They disagree on odd fields, and the module must never
+// turn a field that any engine deletes into a live cookie, nor let `max`
+// lengthen a lifetime any engine would store. So a field is read under
+// every combination of the disagreements below, and a policy acts only on
+// what all readings allow.
+//
+//   - Max-Age syntax. RFC 6265bis §5.6.2 allows an optional '-' and digits.
+//     Chromium also accepts a '+' (so "+0" deletes and "+5" lives 5 s).
+//     Parsers built on strtol/sscanf accept leading digits and ignore what
+//     follows ("0abc" is 0).
+//   - Attribute values over 1024 bytes. RFC 6265bis and the engines checked
+//     ignore them; an engine that did not would read them.
+//   - Precedence. RFC 6265bis §5.6.2 lets the last valid Max-Age win over
+//     any Expires. libsoup (WebKitGTK) honours whichever of Max-Age and
+//     Expires comes last.
+//
+// Expires is read with the RFC 6265 §5.1.1 cookie-date algorithm, which the
+// engines implement.
+
+// maxAgeSyntax is one engine's reading of a Max-Age value.
+type maxAgeSyntax uint8
+
+const (
+	maxAgeRFC     maxAgeSyntax = iota // -?DIGIT+ (RFC 6265bis §5.6.2)
+	maxAgeSigned                      // [+-]?DIGIT+ (Chromium)
+	maxAgeLeading                     // [+-]?DIGIT+ then anything (strtol-style)
+	numMaxAgeSyntaxes
+)
+
+// maxLifetime saturates parsed lifetimes (about 34,000 years) so that
+// arithmetic on them cannot overflow; browsers cap at 400 days anyway.
+const maxLifetime = 1 << 40
+
+// parseMaxAge reads s, a trimmed Max-Age value, under syntax.
+func parseMaxAge(s string, syntax maxAgeSyntax) (int64, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+' && syntax != maxAgeRFC) {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	var n int64
+	digits := 0
+	for ; digits < len(s); digits++ {
+		c := s[digits]
+		if c < '0' || c > '9' {
+			if syntax != maxAgeLeading {
+				return 0, false
+			}
+			break
+		}
+		if n < maxLifetime {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	n = min(n, maxLifetime)
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// lifetimeAttr is the last valid Max-Age or Expires under one reading.
+type lifetimeAttr struct {
+	ok  bool
+	at  int   // index in setCookie.attrs(), for "the last one wins"
+	val int64 // Max-Age seconds, or Expires as Unix seconds
+}
+
+// expiry is what all readings of a field say about its lifetime.
+type expiry struct {
+	// deletion: some reading gives a lifetime ≤ 0 from the base time, or
+	// lets an Expires not after the proxy's clock decide (a browser with a
+	// correct clock deletes that cookie whatever the upstream's Date says).
+	deletion bool
+	// session: every reading finds neither Max-Age nor Expires.
+	session bool
+	// anySession: some reading does.
+	anySession bool
+	// agreed: every reading gives the same outcome, so the field has one
+	// expiry a `like` follower can copy.
+	agreed bool
+	// lifetime is the RFC 6265bis reading's, in seconds from the base time,
+	// when it is not a session cookie.
+	lifetime int64
+	// shortest is the shortest lifetime any reading gives, an Expires
+	// counted from the later of the base time and the proxy's clock.
+	shortest int64
+
+	// lifetimeAttrs counts the Max-Age and Expires attributes, valid or
+	// not: a rewrite that sets the lifetime removes them all.
+	lifetimeAttrs int
+}
+
+// readExpiry reads f's lifetime under every reading. base is the response's
+// base time, now the proxy's clock, both in Unix seconds.
+func readExpiry(f *setCookie, base, now int64) expiry {
+	var (
+		// [syntax][oversized counted?]
+		maxAge [numMaxAgeSyntaxes][2]lifetimeAttr
+		// [oversized counted?]
+		expires [2]lifetimeAttr
+		e       expiry
+	)
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		switch {
+		case isAttr(a.name, "max-age"):
+			e.lifetimeAttrs++
+			for s := range numMaxAgeSyntaxes {
+				if n, ok := parseMaxAge(a.value, s); ok {
+					la := lifetimeAttr{ok: true, at: i, val: n}
+					maxAge[s][1] = la
+					if !a.oversized() {
+						maxAge[s][0] = la
+					}
+				}
+			}
+		case isAttr(a.name, "expires"):
+			e.lifetimeAttrs++
+			if t, ok := parseCookieDate(a.value); ok {
+				la := lifetimeAttr{ok: true, at: i, val: t.Unix()}
+				expires[1] = la
+				if !a.oversized() {
+					expires[0] = la
+				}
+			}
+		}
+	}
+	if e.lifetimeAttrs == 0 {
+		e.session, e.anySession, e.agreed = true, true, true
+		return e
+	}
+
+	type outcome struct {
+		session  bool
+		lifetime int64 // from base
+		shortest int64 // from the later of base and now
+	}
+	first, all, anyLive := outcome{}, true, false
+	e.session = true
+	for s := range numMaxAgeSyntaxes {
+		for counted := range 2 {
+			m, x := maxAge[s][counted], expires[counted]
+			for _, lastWins := range [2]bool{false, true} {
+				var o outcome
+				switch {
+				case m.ok && (!x.ok || !lastWins || m.at > x.at):
+					o.lifetime, o.shortest = m.val, m.val
+				case x.ok:
+					o.lifetime, o.shortest = x.val-base, x.val-max(base, now)
+				default:
+					o.session = true
+				}
+				if s == maxAgeRFC && counted == 0 && !lastWins {
+					first = o
+				} else if o != first {
+					all = false
+				}
+				if o.session {
+					e.anySession = true
+					continue
+				}
+				e.session = false
+				if o.lifetime <= 0 || o.shortest <= 0 {
+					e.deletion = true
+				}
+				if !anyLive || o.shortest < e.shortest {
+					e.shortest, anyLive = o.shortest, true
+				}
+			}
+		}
+	}
+	e.agreed = all
+	e.lifetime = first.lifetime
+	return e
+}
+
+// lifetimeTail holds a response's base time and caches the
+// "; Expires=<date>; Max-Age=<seconds>" its rewrites append: every cookie
+// of a group with a fixed lifetime gets the same bytes, formatted once.
+// Expires comes first: libsoup (WebKitGTK) honours whichever of the two
+// comes last, and Max-Age is the one that does not depend on the
+// upstream's clock. Both are written because old clients ignore Max-Age.
+type lifetimeTail struct {
+	base    int64 // Unix seconds
+	seconds int64 // what buf[:n] was formatted for; n == 0: nothing yet
+	n       int
+	buf     [72]byte // "; Expires=" + 29 bytes + "; Max-Age=" + 13 digits fit
+}
+
+// latestExpires is the last instant a four-digit year can write.
+var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+
+func (t *lifetimeTail) bytes(seconds int64) []byte {
+	if t.n == 0 || t.seconds != seconds {
+		b := append(t.buf[:0], "; Expires="...)
+		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
+		// time.Duration would beyond 292 years.
+		b = appendIMFFixdate(b, min(t.base+seconds, latestExpires))
+		b = append(b, "; Max-Age="...)
+		b = strconv.AppendInt(b, seconds, 10)
+		t.seconds, t.n = seconds, len(b)
+	}
+	return t.buf[:t.n]
+}
