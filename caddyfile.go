@@ -21,7 +21,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 //	# Short form: one group, its cookie patterns as arguments.
 //	cookie_normalizer [<matcher>] <pattern...> {
-//		expire session | <duration> | max <duration> | like <cookie-name>
+//		<policy...>
 //	}
 //
 //	# Long form: several groups; the first group whose pattern matches a
@@ -29,12 +29,25 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	cookie_normalizer [<matcher>] {
 //		group [<label>] {
 //			cookies <pattern...>
-//			expire  session | <duration> | max <duration> | like <cookie-name>
+//			<policy...>
 //		}
 //	}
 //
+//	# The policies of a group (at least one):
+//	expire      session | <duration> | max <duration> | like <cookie-name>
+//	secure      [on|off]
+//	httponly    [on|off]
+//	partitioned [on|off]
+//	samesite    strict|lax|none|remove
+//	path        <path>
+//	domain      <domain>|remove
+//
 // A <pattern> is an exact cookie name, a glob with `*`, or a Go regular
-// expression prefixed with `~`. Every error names the file and line.
+// expression prefixed with `~`. As for every directive, a first argument of
+// `*`, `/…` or `@name` is a request matcher, so "every cookie" is written
+// `cookies *` in a group. The parser checks syntax; what the values mean is
+// checked by the same functions Validate uses, called at the line that
+// wrote them, so every error names the file and line.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	directive := d.Token()
@@ -43,46 +56,45 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	// that a loop found once all groups are known is reported there.
 	likeTokens := map[int]caddyfile.Token{}
 
-	var short *Group
+	var short *groupParser
 	if args := d.RemainingArgs(); len(args) > 0 {
-		if err := checkPatterns(d, args); err != nil {
+		short = &groupParser{start: directive}
+		if err := short.addPatterns(d, args); err != nil {
 			return err
 		}
-		short = &Group{Cookies: args}
 	}
 	for d.NextBlock(0) {
-		switch d.Val() {
-		case "expire":
-			if short == nil {
-				return d.Err("expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block")
-			}
-			if err := parseExpire(d, short); err != nil {
-				return err
-			}
-			if short.Expire.Mode == modeLike {
-				likeTokens[0] = d.Token()
-			}
-		case "group":
+		switch sub := d.Val(); {
+		case sub == "group":
 			if short != nil {
 				return d.Err("group blocks cannot follow cookie patterns given as arguments: use either the short form or group blocks")
 			}
-			g, like, err := parseGroup(d)
-			if err != nil {
+			g := groupParser{start: d.Token()}
+			if err := g.parseBlock(d); err != nil {
 				return err
 			}
-			if g.Expire.Mode == modeLike {
-				likeTokens[len(h.Groups)] = like
+			if g.like.Text != "" {
+				likeTokens[len(h.Groups)] = g.like
 			}
-			h.Groups = append(h.Groups, g)
+			h.Groups = append(h.Groups, g.group)
+		case short != nil:
+			if err := short.parseLine(d); err != nil {
+				return err
+			}
+		case groupSubdirectives[sub]:
+			return d.Errf("%s outside a group: give the cookie patterns as arguments of cookie_normalizer, or put %s in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write \"cookies *\" in a group)", sub, sub)
 		default:
-			return d.Errf("unrecognized subdirective %q", d.Val())
+			return d.Errf("unrecognized subdirective %q", sub)
 		}
 	}
 	if short != nil {
-		if short.Expire == nil {
-			return errAt(directive, "cookie_normalizer: missing expire policy: add a block with expire session, <duration>, max <duration> or like <cookie>")
+		if err := short.finish(); err != nil {
+			return err
 		}
-		h.Groups = []Group{*short}
+		if short.like.Text != "" {
+			likeTokens[0] = short.like
+		}
+		h.Groups = []Group{short.group}
 	}
 	if len(h.Groups) == 0 {
 		return errAt(directive, "cookie_normalizer: no cookies: give cookie patterns as arguments, or group blocks")
@@ -102,94 +114,209 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// parseGroup parses a group block. It returns the token of its `expire
-// like` argument, if any.
-func parseGroup(d *caddyfile.Dispenser) (Group, caddyfile.Token, error) {
-	var (
-		g    Group
-		like caddyfile.Token
-	)
-	groupToken := d.Token()
+// groupSubdirectives are the lines of a group body; outside a group (and
+// without short-form arguments) they get a message that says so.
+var groupSubdirectives = map[string]bool{
+	"cookies": true, "expire": true, "secure": true, "httponly": true, "partitioned": true,
+	"samesite": true, "path": true, "domain": true,
+}
+
+// groupParser parses the body of one group: the short form's block or a
+// group block. It is the one parser of both forms.
+type groupParser struct {
+	group Group
+	start caddyfile.Token // the directive or the group line, for errors about the whole group
+	like  caddyfile.Token // the `expire like` line, for a loop found later
+	seen  map[string]bool
+}
+
+// parseBlock parses `group [<label>] { … }`, the dispenser on `group`.
+func (p *groupParser) parseBlock(d *caddyfile.Dispenser) error {
 	args := d.RemainingArgs()
 	switch len(args) {
 	case 0:
 	case 1:
-		g.Label = args[0]
+		p.group.Label = args[0]
 	default:
-		return g, like, d.ArgErr()
+		return d.ArgErr()
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch d.Val() {
-		case "cookies":
-			patterns := d.RemainingArgs()
-			if len(patterns) == 0 {
-				return g, like, d.Err("cookies: expected at least one cookie pattern")
-			}
-			if err := checkPatterns(d, patterns); err != nil {
-				return g, like, err
-			}
-			g.Cookies = append(g.Cookies, patterns...)
-		case "expire":
-			if err := parseExpire(d, &g); err != nil {
-				return g, like, err
-			}
-			like = d.Token()
-		default:
-			return g, like, d.Errf("unrecognized subdirective %q in group", d.Val())
+		if err := p.parseLine(d); err != nil {
+			return err
 		}
 	}
-	if len(g.Cookies) == 0 {
-		return g, like, errAt(groupToken, "group without cookies: add cookies <pattern...>")
-	}
-	if g.Expire == nil {
-		return g, like, errAt(groupToken, "group without a policy: add expire session, <duration>, max <duration> or like <cookie>")
-	}
-	return g, like, nil
+	return p.finish()
 }
 
-// parseExpire parses `expire session | <duration> | max <duration> | like
-// <cookie>` into g.
-func parseExpire(d *caddyfile.Dispenser, g *Group) error {
-	if g.Expire != nil {
-		return d.Err("expire: this group already has an expire policy")
+// parseLine parses one subdirective of a group body, the dispenser on its
+// name.
+func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
+	sub := d.Val()
+	if !groupSubdirectives[sub] {
+		where := ""
+		if p.start.Text == "group" {
+			where = " in group"
+		}
+		return d.Errf("unrecognized subdirective %q%s", sub, where)
 	}
+	if sub != "cookies" {
+		if p.seen[sub] {
+			article := "a"
+			if strings.ContainsRune("aeiou", rune(sub[0])) {
+				article = "an"
+			}
+			return d.Errf("%s: this group already has %s %s policy", sub, article, sub)
+		}
+		if p.seen == nil {
+			p.seen = map[string]bool{}
+		}
+		p.seen[sub] = true
+	}
+	tok := d.Token()
 	args := d.RemainingArgs()
+	// No subdirective takes a block: say so at its line rather than report
+	// the "{" as an unknown subdirective.
+	if d.NextBlock(d.Nesting()) {
+		return errAt(tok, sub+": takes no block")
+	}
+	g := &p.group
+	var err error // from the value checks, which carry no location
+	switch sub {
+	case "cookies":
+		if len(args) == 0 {
+			return d.Err("cookies: expected at least one cookie pattern")
+		}
+		return p.addPatterns(d, args)
+	case "expire":
+		e, err := parseExpire(d, args)
+		if err != nil {
+			return err
+		}
+		if g.Expire = e; e.Mode == modeLike {
+			p.like = tok
+		}
+		return nil
+	case "secure", "httponly", "partitioned":
+		on, err := parseFlag(d, sub, args)
+		if err != nil {
+			return err
+		}
+		*map[string]**bool{"secure": &g.Secure, "httponly": &g.HTTPOnly, "partitioned": &g.Partitioned}[sub] = on
+		return nil
+	case "samesite":
+		if len(args) != 1 {
+			return d.Err("samesite: expected one of strict, lax, none, remove")
+		}
+		g.SameSite, err = args[0], checkSameSite(args[0])
+	case "path":
+		if len(args) != 1 {
+			return d.Err("path: expected one path, as in path /")
+		}
+		g.Path, err = args[0], checkPath(args[0])
+	case "domain":
+		if len(args) != 1 {
+			return d.Err("domain: expected one domain, or remove")
+		}
+		g.Domain, err = args[0], checkDomain(args[0])
+	}
+	if err != nil {
+		return errAt(tok, err.Error())
+	}
+	return nil
+}
+
+// addPatterns adds cookie patterns, checking each at its line: empty
+// patterns and regular expressions that do not compile are errors.
+func (p *groupParser) addPatterns(d *caddyfile.Dispenser, patterns []string) error {
+	for _, pat := range patterns {
+		switch {
+		case emptyPattern(pat):
+			return d.Errf("empty cookie pattern %q", pat)
+		case strings.HasPrefix(pat, "~"):
+			if _, err := regexp.Compile(pat[1:]); err != nil {
+				return d.Errf("invalid regular expression in pattern %q: %v", pat, err)
+			}
+		}
+	}
+	p.group.Cookies = append(p.group.Cookies, patterns...)
+	return nil
+}
+
+// finish checks the whole group, with Validate's own function, and reports
+// what is wrong at the group's line.
+func (p *groupParser) finish() error {
+	g := &p.group
+	switch {
+	case len(g.Cookies) == 0:
+		return errAt(p.start, "group without cookies: add cookies <pattern...>")
+	case g.Expire == nil && !g.hasAttributePolicy():
+		msg := "group without a policy: add expire " + expireUsage + ", or an attribute policy (secure, httponly, samesite, partitioned, path, domain)"
+		if p.start.Text != "group" {
+			msg = "cookie_normalizer: missing policy: add a block with expire " + expireUsage + ", or an attribute policy (secure, httponly, samesite, partitioned, path, domain)"
+		}
+		return errAt(p.start, msg)
+	}
+	if err := g.validate(); err != nil {
+		return errAt(p.start, err.Error())
+	}
+	return nil
+}
+
+// parseFlag parses `<flag> [on|off]`; no argument means on.
+func parseFlag(d *caddyfile.Dispenser, sub string, args []string) (*bool, error) {
+	on := true
+	switch {
+	case len(args) == 0:
+	case len(args) == 1 && args[0] == "on":
+	case len(args) == 1 && args[0] == "off":
+		on = false
+	default:
+		return nil, d.Errf("%s: expected on or off, got %q", sub, strings.Join(args, " "))
+	}
+	return &on, nil
+}
+
+// parseExpire parses the arguments of `expire session | <duration> | max
+// <duration> | like <cookie>`.
+func parseExpire(d *caddyfile.Dispenser, args []string) (*ExpiryPolicy, error) {
 	if len(args) == 0 {
-		return d.Err("expire: expected session, <duration>, max <duration> or like <cookie>")
+		return nil, d.Err("expire: expected " + expireUsage)
 	}
 	e := &ExpiryPolicy{}
 	switch args[0] {
 	case modeSession:
 		if len(args) != 1 {
-			return d.Err("expire session: takes no further argument")
+			return nil, d.Err("expire session: takes no further argument")
 		}
 		e.Mode = modeSession
 	case modeMax:
 		if len(args) != 2 {
-			return d.Err("expire max: expected one duration, as in expire max 12h")
+			return nil, d.Err("expire max: expected one duration, as in expire max 12h")
 		}
 		dur, err := parseLifetime(d, args[1])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.Mode, e.Duration = modeMax, dur
 	case modeLike:
 		if len(args) != 2 {
-			return d.Err("expire like: expected one cookie name, as in expire like session_id")
+			return nil, d.Err("expire like: expected one cookie name, as in expire like session_id")
 		}
 		e.Mode, e.Like = modeLike, args[1]
 	default:
 		if len(args) != 1 {
-			return d.Errf("expire: expected session, <duration>, max <duration> or like <cookie>, got %q", strings.Join(args, " "))
+			return nil, d.Errf("expire: expected %s, got %q", expireUsage, strings.Join(args, " "))
 		}
 		dur, err := parseLifetime(d, args[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.Mode, e.Duration = modeFixed, dur
 	}
-	g.Expire = e
-	return nil
+	if err := e.validate(); err != nil {
+		return nil, d.Err(err.Error())
+	}
+	return e, nil
 }
 
 // parseLifetime parses a Caddy duration (`12h`, `30m`, `7d`) and checks
@@ -197,28 +324,12 @@ func parseExpire(d *caddyfile.Dispenser, g *Group) error {
 func parseLifetime(d *caddyfile.Dispenser, s string) (caddy.Duration, error) {
 	dur, err := caddy.ParseDuration(s)
 	if err != nil {
-		return 0, d.Errf("expire: expected session, <duration>, max <duration> or like <cookie>; %q is not a duration: %v", s, err)
+		return 0, d.Errf("expire: expected %s; %q is not a duration: %v", expireUsage, s, err)
 	}
 	if err := checkLifetime(dur); err != nil {
 		return 0, d.Errf("expire: %v", err)
 	}
 	return caddy.Duration(dur), nil
-}
-
-// checkPatterns rejects empty patterns and regular expressions that do not
-// compile, at the line that wrote them.
-func checkPatterns(d *caddyfile.Dispenser, patterns []string) error {
-	for _, p := range patterns {
-		switch {
-		case emptyPattern(p):
-			return d.Errf("empty cookie pattern %q", p)
-		case strings.HasPrefix(p, "~"):
-			if _, err := regexp.Compile(p[1:]); err != nil {
-				return d.Errf("invalid regular expression in pattern %q: %v", p, err)
-			}
-		}
-	}
-	return nil
 }
 
 // errAt returns an error located at tok, in the dispenser's format.

@@ -68,6 +68,38 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			}`,
 			want: `{"groups":[{"label":"a","cookies":["u"],"expire":{"mode":"like","like":"s"}},{"label":"b","cookies":["s"],"expire":{"mode":"like","like":"t"}}]}`,
 		},
+		{
+			input: `cookie_normalizer * {
+				secure
+				httponly on
+				samesite lax
+			}`,
+			want: `{"groups":[{"cookies":["*"],"secure":true,"httponly":true,"samesite":"lax"}]}`,
+		},
+		{
+			input: `cookie_normalizer {
+				group locked {
+					cookies session_id
+					cookies __Host-csrf
+					expire 12h
+					secure on
+					httponly off
+					partitioned on
+					samesite none
+					path /
+					domain remove
+				}
+				group {
+					cookies *
+					path /app
+					domain example.com
+					samesite remove
+					secure off
+				}
+			}`,
+			want: `{"groups":[{"label":"locked","cookies":["session_id","__Host-csrf"],"expire":{"mode":"fixed","duration":43200000000000},"secure":true,"httponly":false,"partitioned":true,"samesite":"none","path":"/","domain":"remove"},` +
+				`{"cookies":["*"],"secure":false,"samesite":"remove","path":"/app","domain":"example.com"}]}`,
+		},
 	} {
 		var h Handler
 		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
@@ -90,8 +122,8 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		want  string
 	}{
 		{"cookie_normalizer", "cookie_normalizer: no cookies: give cookie patterns as arguments, or group blocks, at Testfile:1"},
-		{"cookie_normalizer a", "cookie_normalizer: missing expire policy: add a block with expire session, <duration>, max <duration> or like <cookie>, at Testfile:1"},
-		{"cookie_normalizer a {\n}", "cookie_normalizer: missing expire policy: add a block with expire session, <duration>, max <duration> or like <cookie>, at Testfile:1"},
+		{"cookie_normalizer a", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:1"},
+		{"cookie_normalizer a {\n}", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:1"},
 		{"cookie_normalizer a {\n\texpire\n}", "expire: expected session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire session now\n}", "expire session: takes no further argument, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire 1h 2h\n}", `expire: expected session, <duration>, max <duration> or like <cookie>, got "1h 2h", at Testfile:2`},
@@ -105,17 +137,40 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire 0s\n}", "expire: duration 0s is not positive, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire max -1h\n}", "expire: duration -1h0m0s is not positive, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire session\n\texpire 1h\n}", "expire: this group already has an expire policy, at Testfile:3"},
-		{"cookie_normalizer a {\n\tsecure on\n}", `unrecognized subdirective "secure", at Testfile:2`},
-		{"cookie_normalizer {\n\texpire session\n}", "expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block, at Testfile:2"},
+		{"cookie_normalizer a {\n\tbogus on\n}", `unrecognized subdirective "bogus", at Testfile:2`},
+		{"cookie_normalizer {\n\texpire session\n}", `expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
+		{"cookie_normalizer {\n\tcookies a\n}", `cookies outside a group: give the cookie patterns as arguments of cookie_normalizer, or put cookies in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
+		{"cookie_normalizer a {\n\texpire session {\n\t\tfoo\n\t}\n}", "expire: takes no block, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire like \"\"\n}", "expire like: the leader cookie name is missing, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire like b*\n}", `expire like "b*": the leader must be an exact cookie name, at Testfile:2`},
+		{"cookie_normalizer a {\n\tsecure maybe\n}", `secure: expected on or off, got "maybe", at Testfile:2`},
+		{"cookie_normalizer a {\n\thttponly on off\n}", `httponly: expected on or off, got "on off", at Testfile:2`},
+		{"cookie_normalizer a {\n\tsecure\n\tsecure off\n}", "secure: this group already has a secure policy, at Testfile:3"},
+		{"cookie_normalizer a {\n\tsamesite\n}", "samesite: expected one of strict, lax, none, remove, at Testfile:2"},
+		{"cookie_normalizer a {\n\tsamesite loose\n}", `samesite "loose": want strict, lax, none or remove, at Testfile:2`},
+		{"cookie_normalizer a {\n\tsamesite none\n}", "samesite none needs secure on in the same group: browsers reject SameSite=None without Secure, at Testfile:1"},
+		{"cookie_normalizer a {\n\tsamesite none\n\tsecure off\n}", "samesite none needs secure on in the same group: browsers reject SameSite=None without Secure, at Testfile:1"},
+		{"cookie_normalizer a {\n\tpartitioned\n}", "partitioned on needs secure on in the same group: browsers reject Partitioned without Secure, at Testfile:1"},
+		{"cookie_normalizer a {\n\tpath\n}", "path: expected one path, as in path /, at Testfile:2"},
+		{"cookie_normalizer a {\n\tpath app\n}", `path "app": must start with /, at Testfile:2`},
+		{"cookie_normalizer a {\n\tpath /a;b\n}", `path "/a;b": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
+		{"cookie_normalizer a {\n\tpath \"/a b\"\n}", `path "/a b": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
+		{"cookie_normalizer a {\n\tpath /é\n}", `path "/é": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
+		{"cookie_normalizer a {\n\tdomain\n}", "domain: expected one domain, or remove, at Testfile:2"},
+		{"cookie_normalizer a {\n\tdomain ex;ample.com\n}", `domain "ex;ample.com": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
+		{"cookie_normalizer __Host-sid {\n\tsecure off\n}", `cookie "__Host-sid": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a __host-sid\n\t\tpath /app\n\t\tdomain example.com\n\t}\n}", `cookie "__host-sid": path /app, domain example.com would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:2`},
+		{"cookie_normalizer __Secure-x {\n\tsecure off\n}", `cookie "__Secure-x": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},
 		{"cookie_normalizer a {\n\texpire session\n\tgroup {\n\t}\n}", "group blocks cannot follow cookie patterns given as arguments: use either the short form or group blocks, at Testfile:3"},
 		{"cookie_normalizer ~( {\n\texpire session\n}", "invalid regular expression in pattern \"~(\": error parsing regexp: missing closing ): `(`, at Testfile:1"},
 		{"cookie_normalizer ~ {\n\texpire session\n}", `empty cookie pattern "~", at Testfile:1`},
 		{"cookie_normalizer {\n\tgroup {\n\t\texpire session\n\t}\n}", "group without cookies: add cookies <pattern...>, at Testfile:2"},
-		{"cookie_normalizer {\n\tgroup g {\n\t\tcookies a\n\t}\n}", "group without a policy: add expire session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup g {\n\t\tcookies a\n\t}\n}", "group without a policy: add expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:2"},
 		{"cookie_normalizer {\n\tgroup a b {\n\t}\n}", "wrong argument count or unexpected line ending after 'b', at Testfile:2"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies\n\t}\n}", "cookies: expected at least one cookie pattern, at Testfile:3"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a ~[z\n\t}\n}", "invalid regular expression in pattern \"~[z\": error parsing regexp: missing closing ]: `[z`, at Testfile:3"},
-		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpath /\n\t}\n}", `unrecognized subdirective "path" in group, at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpaths /\n\t}\n}", `unrecognized subdirective "paths" in group, at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tsamesite lax\n\t\tsamesite strict\n\t}\n}", "samesite: this group already has a samesite policy, at Testfile:5"},
 		{"cookie_normalizer {\n\tbogus\n}", `unrecognized subdirective "bogus", at Testfile:2`},
 		{
 			"cookie_normalizer {\n\tgroup a {\n\t\tcookies u\n\t\texpire like s\n\t}\n\tgroup b {\n\t\tcookies s\n\t\texpire like u\n\t}\n}",
@@ -164,7 +219,7 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"12h"}}]}`, ""},
 		{`{}`, "no cookie groups configured"},
 		{`{"groups":[{"expire":{"mode":"session"}}]}`, "group #1: no cookie patterns"},
-		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: an expire policy is required`},
+		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire or an attribute policy (secure, httponly, samesite, partitioned, path, domain)`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},

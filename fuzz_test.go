@@ -62,6 +62,10 @@ func FuzzRewrite(f *testing.F) {
 		case 3:
 			r = like("l", pattern)
 		}
+		if mode&4 != 0 {
+			// Attribute policies too; they apply to deletions as well.
+			r.attrs = Group{Secure: on(), HTTPOnly: off(), SameSite: "lax", Path: "/", Domain: "remove"}.attrPolicy()
+		}
 		n := testNormalizer(t, r)
 		in := []string{leader, value}
 		once := rewriteAll(n, in, date)
@@ -85,22 +89,28 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string,
 		}
 		return
 	}
+	// With attribute policies a deletion changes, but not its lifetime:
+	// compare what is left of both once the policies' attributes are gone.
+	kept := func(v string) string { return v }
+	if r.attrs.any() {
+		kept = withoutPolicyAttributes
+	}
 	var f setCookie
-	if f.scan(in) && !f.rejected && readExpiry(&f, base.Unix(), testClock.Unix()).deletion && out != in {
+	if f.scan(in) && !f.rejected && readExpiry(&f, base.Unix(), testClock.Unix()).deletion && kept(out) != kept(in) {
 		t.Fatalf("deletion changed:\n in  %q\n out %q", in, out)
 	}
 	// Checked with a reader written apart from the module's: a field that
 	// the RFC's reading of Max-Age or Chromium's (which accepts '+') makes
-	// a deletion must pass unchanged.
+	// a deletion must keep its lifetime attributes.
 	for _, plus := range []bool{false, true} {
-		if referenceMaxAge(in, plus) <= 0 && out != in {
+		if referenceMaxAge(in, plus) <= 0 && kept(out) != kept(in) {
 			t.Fatalf("deletion under the %s reading of Max-Age changed:\n in  %q\n out %q", readingName(plus), in, out)
 		}
 	}
 	if out == in {
 		return
 	}
-	if r.expiry == expireMax {
+	if r.expiry == expireMax && !equalStrings(lifetimeAttributes(out), lifetimeAttributes(in)) {
 		// max never lengthens: the output's lifetime is at most the input's
 		// under every reading of Max-Age, and a session cookie stays one.
 		for _, plus := range []bool{false, true} {
@@ -117,27 +127,62 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string,
 	if !strings.HasPrefix(out, nv) {
 		t.Fatalf("name=value bytes changed:\n in  %q\n out %q", in, out)
 	}
-	var maxAges, expires int
-	for _, a := range strings.Split(out, ";")[1:] {
-		attr, _, _ := strings.Cut(a, "=")
-		switch strings.ToLower(strings.TrimSpace(attr)) {
-		case "max-age":
-			maxAges++
-		case "expires":
-			expires++
+	// A field whose lifetime was rewritten has at most one of each.
+	if outLife := lifetimeAttributes(out); !equalStrings(outLife, lifetimeAttributes(in)) {
+		var maxAges, expires int
+		for _, a := range outLife {
+			if strings.HasPrefix(a, "max-age") {
+				maxAges++
+			} else {
+				expires++
+			}
 		}
-	}
-	if maxAges > 1 || expires > 1 {
-		t.Fatalf("%d Max-Age and %d Expires in %q", maxAges, expires, out)
+		if maxAges > 1 || expires > 1 {
+			t.Fatalf("%d Max-Age and %d Expires in %q", maxAges, expires, out)
+		}
 	}
 	for _, c := range "\r\n\x00" {
 		if strings.ContainsRune(out, c) && !strings.ContainsRune(in, c) {
 			t.Fatalf("%q appeared in %q", c, out)
 		}
 	}
-	if len(out) > len(in)+maxGrowth {
+	growth := maxGrowth
+	if r.attrs.any() {
+		growth += len("; Path=/; Secure; SameSite=Lax")
+	}
+	if len(out) > len(in)+growth {
 		t.Fatalf("grew by %d bytes: %q", len(out)-len(in), out)
 	}
+}
+
+// withoutPolicyAttributes drops the attributes the fuzzed attribute
+// policies touch (and empty ones), so that what is left can be compared.
+func withoutPolicyAttributes(v string) string {
+	parts := strings.Split(v, ";")
+	out := parts[:1]
+	for _, a := range parts[1:] {
+		name, _, _ := strings.Cut(a, "=")
+		switch strings.ToLower(strings.Trim(name, " \t")) {
+		case "secure", "httponly", "samesite", "path", "domain", "":
+			continue
+		}
+		out = append(out, strings.Trim(a, " \t"))
+	}
+	return strings.Join(out, ";")
+}
+
+// lifetimeAttributes returns the Max-Age and Expires attributes of v,
+// trimmed, names in lower case.
+func lifetimeAttributes(v string) []string {
+	var out []string
+	for _, a := range strings.Split(v, ";")[1:] {
+		name, val, _ := strings.Cut(a, "=")
+		name = strings.ToLower(strings.Trim(name, " \t"))
+		if name == "max-age" || name == "expires" {
+			out = append(out, name+"="+strings.Trim(val, " \t"))
+		}
+	}
+	return out
 }
 
 // noMaxAge is what referenceMaxAge returns for a field without a valid

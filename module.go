@@ -1,14 +1,18 @@
 // Package cookienormalizer is a Caddy HTTP handler that rewrites the
 // Set-Cookie fields of responses so that related cookies share one expiry
-// policy: a session cookie, a fixed lifetime, a cap, or the same expiry as a
-// leader cookie. It exists for legacy applications that set related cookies
-// with inconsistent lifetimes and cannot easily be changed.
+// policy (a session cookie, a fixed lifetime, a cap, or the same expiry as a
+// leader cookie) and the attribute policies an operator sets (Secure,
+// HttpOnly, SameSite, Partitioned, Path, Domain). It exists for legacy
+// applications that set related cookies inconsistently and cannot easily be
+// changed.
 package cookienormalizer
 
 import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -28,9 +32,11 @@ func init() {
 }
 
 // Handler rewrites the Set-Cookie fields of responses so that the cookies
-// of each group share one expiry policy. Only Max-Age and Expires
-// attributes change; every other byte of a field is kept. Deletions (a
-// lifetime of zero or less) are never touched, so log-out keeps working.
+// of each group share one expiry policy and the group's attribute
+// policies. Only the attributes a policy names change; every other byte of
+// a field is kept. Expiry policies never touch deletions, so log-out keeps
+// working; attribute policies apply to deletions too, so that a deletion
+// still matches the cookie it removes.
 type Handler struct {
 	// Groups of cookies with their policy. A cookie belongs to the first
 	// group with a pattern that matches its name; cookies no group matches
@@ -41,7 +47,8 @@ type Handler struct {
 	logger *zap.Logger
 }
 
-// Group is a set of cookies that share an expiry policy.
+// Group is a set of cookies that share an expiry policy and attribute
+// policies. A group needs cookies and at least one policy.
 type Group struct {
 	// Label names the group in logs. Optional.
 	Label string `json:"label,omitempty"`
@@ -54,6 +61,31 @@ type Group struct {
 
 	// Expire is the expiry policy the cookies of the group share.
 	Expire *ExpiryPolicy `json:"expire,omitempty"`
+
+	// Secure adds the Secure flag when true (if missing; an existing flag
+	// keeps its bytes) and removes every Secure attribute when false. Unset:
+	// left as the upstream sent it.
+	Secure *bool `json:"secure,omitempty"`
+
+	// HTTPOnly adds (true) or removes (false) the HttpOnly flag, as Secure.
+	HTTPOnly *bool `json:"httponly,omitempty"`
+
+	// Partitioned adds (true) or removes (false) the Partitioned flag (CHIPS),
+	// as Secure. Browsers require Secure with it, so `true` needs Secure
+	// true in the same group.
+	Partitioned *bool `json:"partitioned,omitempty"`
+
+	// SameSite is `strict`, `lax` or `none`, to set SameSite=Strict, Lax or
+	// None, or `remove` to remove the attribute. `none` needs Secure true in
+	// the same group: browsers reject SameSite=None without Secure.
+	SameSite string `json:"samesite,omitempty"`
+
+	// Path replaces the Path attribute (it must start with `/`).
+	Path string `json:"path,omitempty"`
+
+	// Domain replaces the Domain attribute, or, as `remove`, removes it so
+	// that the cookie is host-only.
+	Domain string `json:"domain,omitempty"`
 }
 
 // ExpiryPolicy says how long the cookies of a group live.
@@ -79,13 +111,36 @@ type ExpiryPolicy struct {
 	Like string `json:"like,omitempty"`
 }
 
-// Expiry modes, as written in JSON and in the Caddyfile.
+// Expiry modes, as written in JSON (the Caddyfile writes `fixed` as a bare
+// duration).
 const (
 	modeSession = "session"
 	modeFixed   = "fixed"
 	modeMax     = "max"
 	modeLike    = "like"
 )
+
+// expiryModes is the one list of expiry modes: what each is in the rewrite,
+// and what it takes. The Caddyfile parser, Validate and rule read it.
+var expiryModes = map[string]struct {
+	kind          expiryKind
+	takesDuration bool
+	takesLike     bool
+}{
+	modeSession: {kind: expireSession},
+	modeFixed:   {kind: expireFixed, takesDuration: true},
+	modeMax:     {kind: expireMax, takesDuration: true},
+	modeLike:    {kind: expireLike, takesLike: true},
+}
+
+// expireUsage says what `expire` takes, in messages.
+const expireUsage = "session, <duration>, max <duration> or like <cookie>"
+
+// SameSite values and the Domain removal, as written in JSON and the
+// Caddyfile.
+var sameSiteValues = map[string]string{"strict": "Strict", "lax": "Lax", "none": "None"}
+
+const removeValue = "remove"
 
 // browserLifetimeCap is the longest lifetime browsers store (RFC 6265bis
 // §5.6.1 and §5.6.2 cap Max-Age and Expires at 400 days).
@@ -110,10 +165,10 @@ func (h *Handler) provision() error {
 	rules := make([]rule, len(h.Groups))
 	for i, g := range h.Groups {
 		rules[i] = g.rule()
-		if e := g.Expire; e != nil && time.Duration(e.Duration) > browserLifetimeCap {
+		if e := g.Expire; e != nil && expiryModes[e.Mode].takesDuration && time.Duration(e.Duration) > browserLifetimeCap {
 			h.logger.Warn("cookie lifetime exceeds the 400 days browsers store; they will cap it",
-				zap.String("group", groupName(g.Label, i)),
-				zap.Duration("duration", time.Duration(e.Duration)))
+				zap.String("group", h.groupLabel(i)),
+				zap.String("duration", formatDuration(time.Duration(e.Duration))))
 		}
 	}
 	norm, err := newNormalizer(rules)
@@ -137,6 +192,8 @@ func (h *Handler) Validate() error {
 	return nil
 }
 
+// validate checks the group as a whole. The Caddyfile parser calls it at
+// the group's line, so its errors carry no location of their own.
 func (g Group) validate() error {
 	if len(g.Cookies) == 0 {
 		return errors.New("no cookie patterns")
@@ -146,27 +203,117 @@ func (g Group) validate() error {
 			return fmt.Errorf("empty cookie pattern %q", p)
 		}
 	}
-	if g.Expire == nil {
-		return errors.New("no policy: an expire policy is required")
+	if g.Expire == nil && !g.hasAttributePolicy() {
+		return errors.New("no policy: add expire or an attribute policy (secure, httponly, samesite, partitioned, path, domain)")
 	}
-	return g.Expire.validate()
+	if g.Expire != nil {
+		if err := g.Expire.validate(); err != nil {
+			return err
+		}
+	}
+	if err := checkSameSite(g.SameSite); err != nil {
+		return err
+	}
+	if err := checkPath(g.Path); err != nil {
+		return err
+	}
+	if err := checkDomain(g.Domain); err != nil {
+		return err
+	}
+	secureOn := g.Secure != nil && *g.Secure
+	if g.SameSite == "none" && !secureOn {
+		return errors.New("samesite none needs secure on in the same group: browsers reject SameSite=None without Secure")
+	}
+	if g.Partitioned != nil && *g.Partitioned && !secureOn {
+		return errors.New("partitioned on needs secure on in the same group: browsers reject Partitioned without Secure")
+	}
+	p := g.attrPolicy()
+	for _, c := range g.Cookies {
+		if exactPattern(c) {
+			if breaks := p.prefixBreaks(c); len(breaks) > 0 {
+				return fmt.Errorf("cookie %q: %s would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)", c, strings.Join(breaks, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// hasAttributePolicy reports whether the group sets any attribute policy.
+func (g Group) hasAttributePolicy() bool {
+	return g.Secure != nil || g.HTTPOnly != nil || g.Partitioned != nil ||
+		g.SameSite != "" || g.Path != "" || g.Domain != ""
 }
 
 func (e ExpiryPolicy) validate() error {
-	switch e.Mode {
-	case modeSession:
-	case modeFixed, modeMax:
+	m, ok := expiryModes[e.Mode]
+	switch {
+	case !ok:
+		return fmt.Errorf("unknown expire mode %q: want %s, %s, %s or %s", e.Mode, modeSession, modeFixed, modeMax, modeLike)
+	case m.takesDuration:
 		if err := checkLifetime(time.Duration(e.Duration)); err != nil {
 			return fmt.Errorf("expire %s: %v", e.Mode, err)
 		}
-	case modeLike:
+	case m.takesLike:
 		if e.Like == "" {
 			return errors.New("expire like: the leader cookie name is missing")
 		}
-	default:
-		return fmt.Errorf("unknown expire mode %q: want %s, %s, %s or %s", e.Mode, modeSession, modeFixed, modeMax, modeLike)
+		if !exactPattern(e.Like) {
+			return fmt.Errorf("expire like %q: the leader must be an exact cookie name", e.Like)
+		}
 	}
 	return nil
+}
+
+// checkSameSite accepts the samesite values.
+func checkSameSite(v string) error {
+	if _, ok := sameSiteValues[v]; ok || v == "" || v == removeValue {
+		return nil
+	}
+	return fmt.Errorf("samesite %q: want strict, lax, none or remove", v)
+}
+
+// checkPath accepts a Path value browsers store as written: it starts with
+// '/' and holds no ';', whitespace, control or non-ASCII byte, any of which
+// would end or corrupt the attribute.
+func checkPath(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !strings.HasPrefix(v, "/") {
+		return fmt.Errorf("path %q: must start with /", v)
+	}
+	return checkAttrValue("path", v)
+}
+
+// checkDomain accepts `remove` or a Domain value under the same byte rules
+// as a path.
+func checkDomain(v string) error {
+	if v == "" || v == removeValue {
+		return nil
+	}
+	return checkAttrValue("domain", v)
+}
+
+func checkAttrValue(what, v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == ';' || c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%s %q: a ';', whitespace, control or non-ASCII byte is not allowed", what, v)
+		}
+	}
+	if len(v) > maxAttrValueLen {
+		return fmt.Errorf("%s: longer than the %d bytes browsers read", what, maxAttrValueLen)
+	}
+	return nil
+}
+
+// formatDuration writes d as the Caddyfile would: whole days as "401d",
+// anything else in Go's form ("12h0m0s").
+func formatDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
 }
 
 // checkLifetime accepts whole seconds, at least one: Max-Age counts
@@ -185,20 +332,50 @@ func checkLifetime(d time.Duration) error {
 
 // rule translates the JSON config of the group into the rewrite's terms.
 func (g Group) rule() rule {
-	r := rule{label: g.Label, patterns: g.Cookies}
+	r := rule{label: g.Label, patterns: g.Cookies, attrs: g.attrPolicy()}
 	if e := g.Expire; e != nil {
-		switch e.Mode {
-		case modeSession:
-			r.expiry = expireSession
-		case modeFixed:
-			r.expiry, r.seconds = expireFixed, int64(time.Duration(e.Duration)/time.Second)
-		case modeMax:
-			r.expiry, r.seconds = expireMax, int64(time.Duration(e.Duration)/time.Second)
-		case modeLike:
-			r.expiry, r.like = expireLike, e.Like
-		}
+		r.expiry = expiryModes[e.Mode].kind
+		r.seconds = int64(time.Duration(e.Duration) / time.Second)
+		r.like = e.Like
 	}
 	return r
+}
+
+// attrPolicy compiles the group's attribute policies.
+func (g Group) attrPolicy() attrPolicy {
+	flag := func(b *bool) flagPolicy {
+		switch {
+		case b == nil:
+			return flagKeep
+		case *b:
+			return flagOn
+		}
+		return flagOff
+	}
+	value := func(name, v string) valuePolicy {
+		switch v {
+		case "":
+			return valuePolicy{}
+		case removeValue:
+			return valuePolicy{remove: true}
+		}
+		return valuePolicy{set: true, value: v, attr: "; " + name + "=" + v}
+	}
+	p := attrPolicy{
+		secure:      flag(g.Secure),
+		httpOnly:    flag(g.HTTPOnly),
+		partitioned: flag(g.Partitioned),
+		path:        value("Path", g.Path),
+		domain:      value("Domain", g.Domain),
+	}
+	if g.SameSite != "" {
+		v := g.SameSite
+		if canonical, ok := sameSiteValues[v]; ok {
+			v = canonical
+		}
+		p.sameSite = value("SameSite", v)
+	}
+	return p
 }
 
 // ServeHTTP wraps the response writer so that the Set-Cookie fields are
@@ -217,13 +394,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // are never logged. Check first, so that nothing is built when debug
 // logging is off.
 func (h *Handler) observe(name string, group int, act action) {
-	if ce := h.logger.Check(zap.DebugLevel, "set-cookie expiry"); ce != nil {
+	if ce := h.logger.Check(zap.DebugLevel, "set-cookie"); ce != nil {
 		ce.Write(
 			zap.String("cookie", name),
-			zap.String("group", groupName(h.Groups[group].Label, group)),
+			zap.String("group", h.groupLabel(group)),
 			zap.Stringer("action", act),
 		)
 	}
+}
+
+// groupLabel names group i in logs: its label, else its first cookie
+// pattern (what a reader of the config recognises), else its position.
+func (h *Handler) groupLabel(i int) string {
+	g := &h.Groups[i]
+	switch {
+	case g.Label != "":
+		return g.Label
+	case len(g.Cookies) > 0:
+		return g.Cookies[0]
+	}
+	return "#" + strconv.Itoa(i+1)
 }
 
 // Interface guards.

@@ -32,6 +32,7 @@ const (
 	actionUnchanged                   // the value already complied, or had no leader
 	actionDeletionKept                // a deletion, which expiry policies never touch
 	actionPassedInvalid               // not rewritable (control bytes, too long)
+	actionPrefixSkipped               // an attribute edit left out: it would break a __Host-/__Secure- name
 )
 
 var actionNames = [...]string{
@@ -39,6 +40,7 @@ var actionNames = [...]string{
 	actionUnchanged:     "unchanged",
 	actionDeletionKept:  "deletion kept",
 	actionPassedInvalid: "passed invalid",
+	actionPrefixSkipped: "prefix edit skipped",
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -56,6 +58,7 @@ type rule struct {
 	expiry   expiryKind
 	seconds  int64  // for expireFixed and expireMax
 	like     string // for expireLike: the leader's exact name
+	attrs    attrPolicy
 
 	// depth orders the passes: groups without `like` run first (0), a
 	// `like` group runs one pass after the group of its leader, so that it
@@ -196,10 +199,13 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 				// rewrites can change which one leads.
 				l, leaders = findLeader(leaders, g, r.like, values, tail.base, now, &f)
 			}
-			out, act := apply(r, v, i, l, &tail, now, &f)
+			out, act, skipped := apply(r, v, i, l, &tail, now, &f)
 			values[i] = out
 			if obs != nil {
 				obs.observe(name, g, act)
+				if skipped {
+					obs.observe(name, g, actionPrefixSkipped)
+				}
 			}
 		}
 	}
@@ -241,59 +247,75 @@ func findLeader(leaders []leader, g int, name string, values []string, base, now
 
 // apply returns the value v (values[self]) after rule r; l is the leader
 // for a `like` rule, tail the response's base time and appended bytes, now
-// the proxy's clock; f is scratch space.
-func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now int64, f *setCookie) (string, action) {
+// the proxy's clock; f is scratch space. skipped reports an attribute edit
+// left out to keep a cookie name prefix valid.
+func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now int64, f *setCookie) (out string, act action, skipped bool) {
 	if !f.scan(v) || f.rejected {
-		return v, actionPassedInvalid
+		return v, actionPassedInvalid, false
 	}
-	e := readExpiry(f, tail.base, now)
-	if e.deletion {
-		return v, actionDeletionKept
+	// What the policies append; attributes first, the lifetime last.
+	var stack [128]byte
+	appended, skipped := r.attrs.attrEdits(f, stack[:0])
+	deletion := false
+	if r.expiry != expireNone {
+		e := readExpiry(f, tail.base, now)
+		deletion = e.deletion
+		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion {
+			appended = setLifetime(f, &e, seconds, tail, appended)
+		}
 	}
-	var seconds int64 // the lifetime to set; 0 for a session cookie
+	out = f.rebuild(appended)
+	switch {
+	case out != v:
+		return out, actionRewritten, skipped
+	case deletion:
+		return v, actionDeletionKept, skipped
+	}
+	return v, actionUnchanged, skipped
+}
+
+// lifetimeFor returns the lifetime rule r gives a cookie whose expiry is e
+// (0 for a session cookie), and false when the rule leaves its expiry as
+// it is.
+func lifetimeFor(r *rule, e *expiry, self int, l leader) (int64, bool) {
 	switch r.expiry {
 	case expireSession:
+		return 0, true
 	case expireFixed:
-		seconds = r.seconds
+		return r.seconds, true
 	case expireMax:
 		// Cap only when every reading gives a lifetime longer than the cap:
 		// capping a field some engine keeps for the session, or for less
 		// than the cap, would lengthen its life there.
 		if e.anySession || e.shortest <= r.seconds {
-			return v, actionUnchanged
+			return 0, false
 		}
-		seconds = r.seconds
+		return r.seconds, true
 	case expireLike:
 		if l.index < 0 || l.index == self {
-			return v, actionUnchanged
+			return 0, false
 		}
-		if !l.expiry.session {
-			seconds = l.expiry.lifetime
+		if l.expiry.session {
+			return 0, true
 		}
-	default:
-		return v, actionUnchanged
+		return l.expiry.lifetime, true
 	}
-	return setLifetime(f, &e, seconds, tail)
+	return 0, false
 }
 
-// setLifetime removes every Max-Age and Expires attribute of f and, if
-// seconds > 0, appends the pair for that lifetime.
-func setLifetime(f *setCookie, e *expiry, seconds int64, tail *lifetimeTail) (string, action) {
-	if e.lifetimeAttrs == 0 && seconds <= 0 {
-		return f.v, actionUnchanged
+// setLifetime marks every Max-Age and Expires attribute of f for removal
+// and, if seconds > 0, appends the pair for that lifetime to appended.
+func setLifetime(f *setCookie, e *expiry, seconds int64, tail *lifetimeTail, appended []byte) []byte {
+	if e.lifetimeAttrs > 0 {
+		attrs := f.attrs()
+		for i := range attrs {
+			if a := &attrs[i]; isAttr(a.name, "max-age") || isAttr(a.name, "expires") {
+				a.drop = true
+			}
+		}
 	}
-	attrs := f.attrs()
-	for i := range attrs {
-		a := &attrs[i]
-		a.drop = isAttr(a.name, "max-age") || isAttr(a.name, "expires")
-	}
-	var appended []byte
 	if seconds > 0 {
-		appended = tail.bytes(seconds)
+		appended = append(appended, tail.bytes(seconds)...)
 	}
-	out := f.rebuild(appended)
-	if out == f.v {
-		return out, actionUnchanged
-	}
-	return out, actionRewritten
+	return appended
 }

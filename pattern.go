@@ -130,3 +130,9 @@ func globMatch(pattern, name string) bool {
 	}
 	return p == len(pattern)
 }
+
+// exactPattern reports whether p names one cookie exactly: neither a
+// regular expression nor a glob.
+func exactPattern(p string) bool {
+	return !strings.HasPrefix(p, "~") && !strings.Contains(p, "*") && p != ""
+}

@@ -35,7 +35,10 @@ type attr struct {
 	start, end  int
 	name, value string // trimmed of spaces and tabs
 
-	drop bool // set by a policy: rebuild leaves the attribute out
+	// Set by a policy: rebuild leaves the attribute out (drop), or writes
+	// repl in its place.
+	drop bool
+	repl string
 }
 
 // oversized reports whether browsers ignore the attribute for its length.
@@ -194,7 +197,8 @@ func isAttr(name, want string) bool {
 	return true
 }
 
-// rebuild returns f.v without the attributes marked drop and with tail
+// rebuild returns f.v without the attributes marked drop, with repl in
+// place of those that have one, and with tail
 // appended (after trailing ';' and spaces, so that the appended attributes
 // follow one "; "). When the result equals f.v, f.v itself is returned and
 // nothing is allocated; otherwise the one allocation is the result.
@@ -206,8 +210,11 @@ func (f *setCookie) rebuild(tail []byte) string {
 	from := 0
 	attrs := f.attrs()
 	for i := range attrs {
-		if a := &attrs[i]; a.drop {
+		if a := &attrs[i]; a.drop || a.repl != "" {
 			buf = append(buf, v[from:a.start]...)
+			if !a.drop {
+				buf = append(buf, a.repl...)
+			}
 			from = a.end
 		}
 	}

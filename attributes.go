@@ -1,0 +1,174 @@
+package cookienormalizer
+
+import "strings"
+
+// This file holds the attribute policies of a group (Secure, HttpOnly,
+// Partitioned, SameSite, Path, Domain) and their edits to a scanned field.
+// They apply to every matched cookie, deletions included: a deletion only
+// removes the cookie a browser holds under the same name, Domain and Path
+// (RFC 6265bis §5.7 step 23), so it must be rewritten like the cookie it
+// removes.
+
+// flagPolicy is what a group does with a flag attribute.
+type flagPolicy uint8
+
+const (
+	flagKeep flagPolicy = iota // no policy
+	flagOn                     // add the flag if it is missing
+	flagOff                    // remove every occurrence
+)
+
+// valuePolicy is what a group does with an attribute that has a value
+// (SameSite, Path, Domain): keep it, set it, or remove it.
+type valuePolicy struct {
+	set    bool
+	remove bool
+	value  string // the value to set
+	attr   string // "; Name=value": what a set writes, built once
+}
+
+// noValuePolicy stands for a value policy skipped for one cookie.
+var noValuePolicy valuePolicy
+
+// attrPolicy is the compiled attribute policies of a group.
+type attrPolicy struct {
+	secure, httpOnly, partitioned flagPolicy
+	sameSite, path, domain        valuePolicy
+}
+
+// any reports whether the group has any attribute policy.
+func (p *attrPolicy) any() bool {
+	return p.secure != flagKeep || p.httpOnly != flagKeep || p.partitioned != flagKeep ||
+		p.sameSite.set || p.sameSite.remove || p.path.set || p.path.remove || p.domain.set || p.domain.remove
+}
+
+// Cookie name prefixes (RFC 6265bis §4.1.3): browsers store a __Secure-
+// cookie only with Secure, and a __Host- cookie only with Secure, Path=/
+// and no Domain. Recent drafts and Chromium compare them without regard to
+// case; so do we, to protect every cookie some browser treats as prefixed.
+const (
+	prefixSecure = "__Secure-"
+	prefixHost   = "__Host-"
+)
+
+// hasPrefixFold reports whether name starts with prefix, ignoring ASCII case.
+func hasPrefixFold(name, prefix string) bool {
+	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+}
+
+// prefixBreaks returns which of p's edits would make browsers reject a
+// cookie named name: a __Secure- or __Host- cookie losing Secure, a __Host-
+// cookie given another Path or a Domain. Each is reported by its
+// subdirective, for messages.
+func (p *attrPolicy) prefixBreaks(name string) (breaks []string) {
+	host := hasPrefixFold(name, prefixHost)
+	if !host && !hasPrefixFold(name, prefixSecure) {
+		return nil
+	}
+	if p.secure == flagOff {
+		breaks = append(breaks, "secure off")
+	}
+	if host && p.path.set && p.path.value != "/" {
+		breaks = append(breaks, "path "+p.path.value)
+	}
+	if host && p.domain.set {
+		breaks = append(breaks, "domain "+p.domain.value)
+	}
+	return breaks
+}
+
+// attrEdits marks the edits of p on f (attr.drop, attr.repl) and appends
+// what it adds to tail. skipped reports an edit left out because it would
+// break the cookie's name prefix. It allocates nothing: the attributes it
+// writes were built at provision.
+func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped bool) {
+	host := hasPrefixFold(f.name, prefixHost)
+	prefixed := host || hasPrefixFold(f.name, prefixSecure)
+
+	secure, httpOnly, partitioned := p.secure, p.httpOnly, p.partitioned
+	path, domain := &p.path, &p.domain
+	if prefixed && secure == flagOff {
+		secure, skipped = flagKeep, true
+	}
+	if host && path.set && path.value != "/" {
+		path, skipped = &noValuePolicy, true
+	}
+	if host && domain.set {
+		domain, skipped = &noValuePolicy, true
+	}
+
+	var hasSecure, hasHTTPOnly, hasPartitioned bool
+	lastSameSite, lastPath, lastDomain := -1, -1, -1
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		switch {
+		case isAttr(a.name, "secure"):
+			hasSecure = true
+			a.drop = a.drop || secure == flagOff
+		case isAttr(a.name, "httponly"):
+			hasHTTPOnly = true
+			a.drop = a.drop || httpOnly == flagOff
+		case isAttr(a.name, "partitioned"):
+			hasPartitioned = true
+			a.drop = a.drop || partitioned == flagOff
+		case isAttr(a.name, "samesite"):
+			lastSameSite = keepLast(attrs, lastSameSite, i, &p.sameSite)
+		case isAttr(a.name, "path"):
+			lastPath = keepLast(attrs, lastPath, i, path)
+		case isAttr(a.name, "domain"):
+			lastDomain = keepLast(attrs, lastDomain, i, domain)
+		}
+	}
+	// The last occurrence of a set attribute is rewritten where it stands,
+	// unless it already says what the policy says (then its bytes stay).
+	setLast(attrs, lastSameSite, &p.sameSite, strings.EqualFold)
+	setLast(attrs, lastPath, path, func(a, b string) bool { return a == b })
+	setLast(attrs, lastDomain, domain, strings.EqualFold)
+
+	// What is missing is appended in one fixed order, so that a second
+	// rewrite finds it all present (idempotence).
+	if path.set && lastPath < 0 {
+		tail = append(tail, path.attr...)
+	}
+	if domain.set && lastDomain < 0 {
+		tail = append(tail, domain.attr...)
+	}
+	if secure == flagOn && !hasSecure {
+		tail = append(tail, "; Secure"...)
+	}
+	if httpOnly == flagOn && !hasHTTPOnly {
+		tail = append(tail, "; HttpOnly"...)
+	}
+	if p.sameSite.set && lastSameSite < 0 {
+		tail = append(tail, p.sameSite.attr...)
+	}
+	if partitioned == flagOn && !hasPartitioned {
+		tail = append(tail, "; Partitioned"...)
+	}
+	return tail, skipped
+}
+
+// keepLast handles attribute i under a value policy: a removal drops every
+// occurrence; a set drops every occurrence but the last, which setLast
+// rewrites. It returns the index of the last occurrence so far.
+func keepLast(attrs []attr, last, i int, v *valuePolicy) int {
+	switch {
+	case v.remove:
+		attrs[i].drop = true
+	case v.set && last >= 0:
+		attrs[last].drop = true
+	}
+	return i
+}
+
+// setLast rewrites the last occurrence of an attribute a set policy names,
+// unless its value already equals the policy's.
+func setLast(attrs []attr, last int, v *valuePolicy, equal func(a, b string) bool) {
+	if !v.set || last < 0 {
+		return
+	}
+	if a := &attrs[last]; a.oversized() || !equal(a.value, v.value) {
+		a.repl = v.attr
+	}
+}

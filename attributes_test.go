@@ -1,0 +1,236 @@
+package cookienormalizer
+
+import (
+	"strings"
+	"testing"
+)
+
+// attrRule builds a rule from a group's JSON-side fields, as Provision does.
+func attrRule(g Group) rule { return g.rule() }
+
+func on() *bool  { b := true; return &b }
+func off() *bool { b := false; return &b }
+
+func TestRewriteAttributes(t *testing.T) {
+	for i, tc := range []struct {
+		name  string
+		group Group
+		in    []string
+		want  []string
+	}{
+		{
+			name:  "secure on adds the flag",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"a=1; Path=/"},
+			want:  []string{"a=1; Path=/; Secure"},
+		},
+		{
+			name:  "secure on keeps an existing flag's bytes, any case",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"a=1;secure ; Path=/", "a=2; SECURE", "a=3; Secure=yes"},
+			want:  []string{"a=1;secure ; Path=/", "a=2; SECURE", "a=3; Secure=yes"},
+		},
+		{
+			name:  "secure off removes every occurrence with its separator",
+			group: Group{Cookies: []string{"a"}, Secure: off()},
+			in:    []string{"a=1; Secure; Path=/; secure"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "httponly on and off",
+			group: Group{Cookies: []string{"a"}, HTTPOnly: on()},
+			in:    []string{"a=1", "a=1; httponly"},
+			want:  []string{"a=1; HttpOnly", "a=1; httponly"},
+		},
+		{
+			name:  "httponly off",
+			group: Group{Cookies: []string{"a"}, HTTPOnly: off()},
+			in:    []string{"a=1; HttpOnly; Path=/"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "partitioned on needs nothing else at rewrite",
+			group: Group{Cookies: []string{"a"}, Secure: on(), Partitioned: on()},
+			in:    []string{"a=1; Secure", "a=1; Partitioned"},
+			want:  []string{"a=1; Secure; Partitioned", "a=1; Partitioned; Secure"},
+		},
+		{
+			name:  "partitioned off",
+			group: Group{Cookies: []string{"a"}, Partitioned: off()},
+			in:    []string{"a=1; Partitioned; Secure"},
+			want:  []string{"a=1; Secure"},
+		},
+		{
+			name:  "samesite set: appended when missing",
+			group: Group{Cookies: []string{"a"}, SameSite: "lax"},
+			in:    []string{"a=1; Path=/"},
+			want:  []string{"a=1; Path=/; SameSite=Lax"},
+		},
+		{
+			name:  "samesite set: an equal value keeps its bytes, any case",
+			group: Group{Cookies: []string{"a"}, SameSite: "lax"},
+			in:    []string{"a=1; samesite=lax; Path=/"},
+			want:  []string{"a=1; samesite=lax; Path=/"},
+		},
+		{
+			name:  "samesite set: another value is rewritten where it stands",
+			group: Group{Cookies: []string{"a"}, SameSite: "strict"},
+			in:    []string{"a=1; SameSite=None; Path=/"},
+			want:  []string{"a=1; SameSite=Strict; Path=/"},
+		},
+		{
+			name:  "samesite set: earlier duplicates removed, the last rewritten",
+			group: Group{Cookies: []string{"a"}, SameSite: "lax"},
+			in:    []string{"a=1; SameSite=Strict; Path=/; SameSite=None; Secure"},
+			want:  []string{"a=1; Path=/; SameSite=Lax; Secure"},
+		},
+		{
+			name:  "samesite none with secure",
+			group: Group{Cookies: []string{"a"}, SameSite: "none", Secure: on()},
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Secure; SameSite=None"},
+		},
+		{
+			name:  "samesite remove",
+			group: Group{Cookies: []string{"a"}, SameSite: "remove"},
+			in:    []string{"a=1; SameSite=Lax; Path=/; samesite=strict"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "path replaced where it stands; exact bytes compare",
+			group: Group{Cookies: []string{"a"}, Path: "/app"},
+			in:    []string{"a=1; Path=/; Secure", "a=1; path=/app", "a=1; Path=/APP"},
+			want:  []string{"a=1; Path=/app; Secure", "a=1; path=/app", "a=1; Path=/app"},
+		},
+		{
+			name:  "path appended",
+			group: Group{Cookies: []string{"a"}, Path: "/"},
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "domain replaced, compared without case",
+			group: Group{Cookies: []string{"a"}, Domain: "example.com"},
+			in:    []string{"a=1; Domain=old.example; Path=/", "a=1; domain=EXAMPLE.com", "a=1"},
+			want:  []string{"a=1; Domain=example.com; Path=/", "a=1; domain=EXAMPLE.com", "a=1; Domain=example.com"},
+		},
+		{
+			name:  "domain remove makes the cookie host-only",
+			group: Group{Cookies: []string{"a"}, Domain: "remove"},
+			in:    []string{"a=1; Domain=.example.com; Path=/; domain=x"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
+			name:  "everything at once appends in a fixed order",
+			group: Group{Cookies: []string{"a"}, Path: "/", Domain: "example.com", Secure: on(), HTTPOnly: on(), SameSite: "none", Partitioned: on()},
+			in:    []string{"a=1"},
+			want:  []string{"a=1; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned"},
+		},
+		{
+			name:  "attributes with a fixed lifetime: attributes first, Expires and Max-Age last",
+			group: Group{Cookies: []string{"a"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9}, Secure: on(), HTTPOnly: on(), SameSite: "lax"},
+			in:    []string{"a=1; Max-Age=60; Path=/"},
+			want:  []string{"a=1; Path=/; Secure; HttpOnly; SameSite=Lax; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"},
+		},
+		{
+			name:  "a deletion gets the attributes and keeps its expiry",
+			group: Group{Cookies: []string{"a"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9}, Path: "/app", Secure: on()},
+			in:    []string{"a=; Max-Age=0; Path=/"},
+			want:  []string{"a=; Max-Age=0; Path=/app; Secure"},
+		},
+		{
+			name:  "a deletion by Expires gets the attributes",
+			group: Group{Cookies: []string{"a"}, Domain: "remove", SameSite: "lax"},
+			in:    []string{"a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Domain=example.com"},
+			want:  []string{"a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; SameSite=Lax"},
+		},
+		{
+			name:  "attribute policies alone leave the lifetime as sent",
+			group: Group{Cookies: []string{"a"}, HTTPOnly: on()},
+			in:    []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT"},
+			want:  []string{"a=1; Max-Age=60; Expires=Tue, 24 Nov 2026 12:01:00 GMT; HttpOnly"},
+		},
+		{
+			name:  "unknown attributes, quoted values and odd spacing keep their bytes",
+			group: Group{Cookies: []string{"a"}, Secure: on(), SameSite: "lax"},
+			in:    []string{`a="x, y" ;Priority=High;  samesite = strict ;Path=/`},
+			want:  []string{`a="x, y" ;Priority=High; SameSite=Lax;Path=/; Secure`},
+		},
+		{
+			name:  "a trailing semicolon gets no second one",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"a=1; Path=/; "},
+			want:  []string{"a=1; Path=/; Secure"},
+		},
+		{
+			name:  "rejected fields pass unchanged",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"a=1\x01", "a=" + strings.Repeat("v", 4096)},
+			want:  []string{"a=1\x01", "a=" + strings.Repeat("v", 4096)},
+		},
+		{
+			name:  "unmatched cookies untouched",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"b=1", "not a cookie"},
+			want:  []string{"b=1", "not a cookie"},
+		},
+		{
+			name:  "pattern match: __Host- keeps Secure, Path=/ and no Domain",
+			group: Group{Cookies: []string{"*"}, Secure: off(), Path: "/app", Domain: "example.com", HTTPOnly: on()},
+			in:    []string{"__Host-sid=1; Secure; Path=/", "plain=1; Secure; Path=/"},
+			want:  []string{"__Host-sid=1; Secure; Path=/; HttpOnly", "plain=1; Path=/app; Domain=example.com; HttpOnly"},
+		},
+		{
+			name:  "pattern match: prefixes compare without case",
+			group: Group{Cookies: []string{"*"}, Secure: off()},
+			in:    []string{"__secure-x=1; Secure", "__HOST-y=1; Secure; Path=/"},
+			want:  []string{"__secure-x=1; Secure", "__HOST-y=1; Secure; Path=/"},
+		},
+		{
+			name:  "pattern match: __Secure- may take a path and a domain",
+			group: Group{Cookies: []string{"~^__Secure-"}, Path: "/app", Domain: "example.com"},
+			in:    []string{"__Secure-x=1; Secure"},
+			want:  []string{"__Secure-x=1; Secure; Path=/app; Domain=example.com"},
+		},
+		{
+			name:  "pattern match: __Host- with path / and domain remove is fine",
+			group: Group{Cookies: []string{"*"}, Path: "/", Domain: "remove"},
+			in:    []string{"__Host-sid=1; Secure; Domain=example.com"},
+			want:  []string{"__Host-sid=1; Secure; Path=/"},
+		},
+	} {
+		n := testNormalizer(t, attrRule(tc.group))
+		got := rewriteAll(n, tc.in, testDate)
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%d %s:\n in:   %q\n want: %q\n got:  %q", i, tc.name, clip(tc.in), clip(tc.want), clip(got))
+			continue
+		}
+		if again := rewriteAll(n, got, testDate); !equalStrings(again, got) {
+			t.Errorf("%d %s: not idempotent:\n once:  %q\n twice: %q", i, tc.name, clip(got), clip(again))
+		}
+	}
+}
+
+// clip shortens long values in failure messages.
+func clip(values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		if len(v) > 120 {
+			v = v[:60] + "…" + v[len(v)-40:]
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// TestPrefixSkipIsObserved checks that a skipped edit is reported (the
+// handler logs it at debug), by name.
+func TestPrefixSkipIsObserved(t *testing.T) {
+	n := testNormalizer(t, attrRule(Group{Cookies: []string{"*"}, Secure: off()}))
+	var obs recordingObserver
+	n.rewrite([]string{"__Host-sid=1; Secure; Path=/", "b=1; Secure"}, testDate, &obs)
+	want := []string{"__Host-sid #1 unchanged", "__Host-sid #1 prefix edit skipped", "b #1 rewritten"}
+	if !equalStrings(obs, want) {
+		t.Errorf("observed %q, want %q", obs, want)
+	}
+}
