@@ -225,6 +225,15 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like"}}]}`, "group #1: expire like: the leader cookie name is missing"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}},{"cookies":["~"],"expire":{"mode":"session"}}]}`, `group #2: empty cookie pattern "~"`},
+		{`{"groups":[{"cookies":["a"],"secure":true,"httponly":false,"samesite":"none","partitioned":true,"path":"/x","domain":"remove"}]}`, ""},
+		{`{"groups":[{"cookies":["a"],"samesite":"Lax"}]}`, `group #1: samesite "Lax": want strict, lax, none or remove`},
+		{`{"groups":[{"cookies":["a"],"samesite":"none"}]}`, "group #1: samesite none needs secure on in the same group: browsers reject SameSite=None without Secure"},
+		{`{"groups":[{"cookies":["a"],"partitioned":true,"secure":false}]}`, "group #1: partitioned on needs secure on in the same group: browsers reject Partitioned without Secure"},
+		{`{"groups":[{"cookies":["a"],"path":"x"}]}`, `group #1: path "x": must start with /`},
+		{`{"groups":[{"cookies":["a"],"domain":"a b"}]}`, `group #1: domain "a b": a ';', whitespace, control or non-ASCII byte is not allowed`},
+		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
+		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"b*"}}]}`, `group #1: expire like "b*": the leader must be an exact cookie name`},
 	} {
 		h, err := provisionJSON(t, tc.json)
 		if err == nil {
