@@ -41,6 +41,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	samesite    strict|lax|none|remove
 //	path        <path>
 //	domain      <domain>|remove
+//	on_delete   cascade
+//	on_partial  expire
+//
+//	# Either form's block may also hold, once:
+//	report_only
 //
 // A <pattern> is an exact cookie name, a glob with `*`, or a Go regular
 // expression prefixed with `~`. As for every directive, a first argument of
@@ -65,6 +70,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		switch sub := d.Val(); {
+		case sub == "report_only":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			if h.ReportOnly {
+				return d.Err("report_only: given twice")
+			}
+			h.ReportOnly = true
 		case sub == "group":
 			if short != nil {
 				return d.Err("group blocks cannot follow cookie patterns given as arguments: use either the short form or group blocks")
@@ -118,7 +131,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // without short-form arguments) they get a message that says so.
 var groupSubdirectives = map[string]bool{
 	"cookies": true, "expire": true, "secure": true, "httponly": true, "partitioned": true,
-	"samesite": true, "path": true, "domain": true,
+	"samesite": true, "path": true, "domain": true, "on_delete": true, "on_partial": true,
 }
 
 // groupParser parses the body of one group: the short form's block or a
@@ -218,6 +231,16 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 			return d.Err("domain: expected one domain, or remove")
 		}
 		g.Domain, err = args[0], checkDomain(args[0])
+	case "on_delete":
+		if len(args) != 1 || args[0] != onDeleteCascade {
+			return d.Err("on_delete: expected cascade")
+		}
+		g.OnDelete = args[0]
+	case "on_partial":
+		if len(args) != 1 || args[0] != onPartialExpire {
+			return d.Err("on_partial: expected expire")
+		}
+		g.OnPartial = args[0]
 	}
 	if err != nil {
 		return errAt(tok, err.Error())
@@ -249,10 +272,10 @@ func (p *groupParser) finish() error {
 	switch {
 	case len(g.Cookies) == 0:
 		return errAt(p.start, "group without cookies: add cookies <pattern...>")
-	case g.Expire == nil && !g.hasAttributePolicy():
-		msg := "group without a policy: add expire " + expireUsage + ", or an attribute policy (secure, httponly, samesite, partitioned, path, domain)"
+	case g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "":
+		msg := "group without a policy: add expire " + expireUsage + ", an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial"
 		if p.start.Text != "group" {
-			msg = "cookie_normalizer: missing policy: add a block with expire " + expireUsage + ", or an attribute policy (secure, httponly, samesite, partitioned, path, domain)"
+			msg = "cookie_normalizer: missing policy: add a block with expire " + expireUsage + ", an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial"
 		}
 		return errAt(p.start, msg)
 	}

@@ -100,6 +100,25 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			want: `{"groups":[{"label":"locked","cookies":["session_id","__Host-csrf"],"expire":{"mode":"fixed","duration":43200000000000},"secure":true,"httponly":false,"partitioned":true,"samesite":"none","path":"/","domain":"remove"},` +
 				`{"cookies":["*"],"secure":false,"samesite":"remove","path":"/app","domain":"example.com"}]}`,
 		},
+		{
+			input: `cookie_normalizer session_id user_id__insecure {
+				report_only
+				on_delete cascade
+				on_partial expire
+			}`,
+			want: `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_delete":"cascade","on_partial":"expire"}],"report_only":true}`,
+		},
+		{
+			input: `cookie_normalizer {
+				report_only
+				group login {
+					cookies session_id user_id__insecure
+					expire 12h
+					on_delete cascade
+				}
+			}`,
+			want: `{"groups":[{"label":"login","cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":43200000000000},"on_delete":"cascade"}],"report_only":true}`,
+		},
 	} {
 		var h Handler
 		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
@@ -122,8 +141,8 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		want  string
 	}{
 		{"cookie_normalizer", "cookie_normalizer: no cookies: give cookie patterns as arguments, or group blocks, at Testfile:1"},
-		{"cookie_normalizer a", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:1"},
-		{"cookie_normalizer a {\n}", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:1"},
+		{"cookie_normalizer a", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial, at Testfile:1"},
+		{"cookie_normalizer a {\n}", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial, at Testfile:1"},
 		{"cookie_normalizer a {\n\texpire\n}", "expire: expected session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire session now\n}", "expire session: takes no further argument, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire 1h 2h\n}", `expire: expected session, <duration>, max <duration> or like <cookie>, got "1h 2h", at Testfile:2`},
@@ -165,13 +184,20 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer ~( {\n\texpire session\n}", "invalid regular expression in pattern \"~(\": error parsing regexp: missing closing ): `(`, at Testfile:1"},
 		{"cookie_normalizer ~ {\n\texpire session\n}", `empty cookie pattern "~", at Testfile:1`},
 		{"cookie_normalizer {\n\tgroup {\n\t\texpire session\n\t}\n}", "group without cookies: add cookies <pattern...>, at Testfile:2"},
-		{"cookie_normalizer {\n\tgroup g {\n\t\tcookies a\n\t}\n}", "group without a policy: add expire session, <duration>, max <duration> or like <cookie>, or an attribute policy (secure, httponly, samesite, partitioned, path, domain), at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup g {\n\t\tcookies a\n\t}\n}", "group without a policy: add expire session, <duration>, max <duration> or like <cookie>, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial, at Testfile:2"},
 		{"cookie_normalizer {\n\tgroup a b {\n\t}\n}", "wrong argument count or unexpected line ending after 'b', at Testfile:2"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies\n\t}\n}", "cookies: expected at least one cookie pattern, at Testfile:3"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a ~[z\n\t}\n}", "invalid regular expression in pattern \"~[z\": error parsing regexp: missing closing ]: `[z`, at Testfile:3"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpaths /\n\t}\n}", `unrecognized subdirective "paths" in group, at Testfile:4`},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tsamesite lax\n\t\tsamesite strict\n\t}\n}", "samesite: this group already has a samesite policy, at Testfile:5"},
 		{"cookie_normalizer {\n\tbogus\n}", `unrecognized subdirective "bogus", at Testfile:2`},
+		{"cookie_normalizer a {\n\ton_delete\n}", "on_delete: expected cascade, at Testfile:2"},
+		{"cookie_normalizer a {\n\ton_delete all\n}", "on_delete: expected cascade, at Testfile:2"},
+		{"cookie_normalizer a {\n\ton_partial delete\n}", "on_partial: expected expire, at Testfile:2"},
+		{"cookie_normalizer a* {\n\ton_partial expire\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:1"},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies ~^s\n\t\ton_delete cascade\n\t}\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:2"},
+		{"cookie_normalizer a {\n\treport_only yes\n\texpire session\n}", "wrong argument count or unexpected line ending after 'yes', at Testfile:2"},
+		{"cookie_normalizer a {\n\treport_only\n\treport_only\n\texpire session\n}", "report_only: given twice, at Testfile:3"},
 		{
 			"cookie_normalizer {\n\tgroup a {\n\t\tcookies u\n\t\texpire like s\n\t}\n\tgroup b {\n\t\tcookies s\n\t\texpire like u\n\t}\n}",
 			`expire like "s": the chain of like leaders loops back to group "a", at Testfile:4`,
@@ -219,7 +245,7 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"12h"}}]}`, ""},
 		{`{}`, "no cookie groups configured"},
 		{`{"groups":[{"expire":{"mode":"session"}}]}`, "group #1: no cookie patterns"},
-		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire or an attribute policy (secure, httponly, samesite, partitioned, path, domain)`},
+		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},

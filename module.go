@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,8 +44,16 @@ type Handler struct {
 	// pass unchanged.
 	Groups []Group `json:"groups,omitempty"`
 
-	norm   *normalizer
-	logger *zap.Logger
+	// ReportOnly computes every decision and changes nothing: each change
+	// that would have been made is logged at info level (cookie name,
+	// group, action; never a value) and counted in the metrics with
+	// report_only="true". For rolling the module out in front of a live
+	// app.
+	ReportOnly bool `json:"report_only,omitempty"`
+
+	norm     *normalizer
+	logger   *zap.Logger
+	counters counters
 }
 
 // Group is a set of cookies that share an expiry policy and attribute
@@ -86,6 +95,23 @@ type Group struct {
 	// Domain replaces the Domain attribute, or, as `remove`, removes it so
 	// that the cookie is host-only.
 	Domain string `json:"domain,omitempty"`
+
+	// OnDelete, as `cascade`: when a response deletes one of the group's
+	// cookies and neither sets nor deletes the others, deletions of the
+	// others are appended, with the deleted cookie's Path, Domain, Secure
+	// and Partitioned, so that a log-out clears the whole group. Only exact
+	// names take part.
+	OnDelete string `json:"on_delete,omitempty"`
+
+	// OnPartial, as `expire`: when the request carries some but not all of
+	// the group's cookies and the response neither sets nor deletes any of
+	// them, deletions of those it carries are appended, so that a browser
+	// that restored half of a log-in is logged out cleanly. The request does
+	// not say where a cookie was set: the deletions carry the group's path
+	// and domain policies when set, else Path=/ and no Domain, and Secure on
+	// HTTPS requests (or as the group's secure policy says). Only exact
+	// names take part.
+	OnPartial string `json:"on_partial,omitempty"`
 }
 
 // ExpiryPolicy says how long the cookies of a group live.
@@ -136,6 +162,12 @@ var expiryModes = map[string]struct {
 // expireUsage says what `expire` takes, in messages.
 const expireUsage = "session, <duration>, max <duration> or like <cookie>"
 
+// The values of on_delete and on_partial.
+const (
+	onDeleteCascade = "cascade"
+	onPartialExpire = "expire"
+)
+
 // SameSite values and the Domain removal, as written in JSON and the
 // Caddyfile.
 var sameSiteValues = map[string]string{"strict": "Strict", "lax": "Lax", "none": "None"}
@@ -157,7 +189,21 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // Provision compiles the patterns and orders the `like` chains.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	return h.provision()
+	if err := h.provision(); err != nil {
+		return err
+	}
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		cv, err := newCookiesCounter(reg)
+		if err != nil {
+			return fmt.Errorf("registering metrics: %v", err)
+		}
+		labels := make([]string, len(h.Groups))
+		for i := range h.Groups {
+			labels[i] = h.groupLabel(i)
+		}
+		h.counters = newCounters(cv, labels, h.ReportOnly)
+	}
+	return nil
 }
 
 // provision does the work of Provision once the logger is set.
@@ -175,6 +221,7 @@ func (h *Handler) provision() error {
 	if err != nil {
 		return err
 	}
+	norm.reportOnly = h.ReportOnly
 	h.norm = norm
 	return nil
 }
@@ -203,8 +250,17 @@ func (g Group) validate() error {
 			return fmt.Errorf("empty cookie pattern %q", p)
 		}
 	}
-	if g.Expire == nil && !g.hasAttributePolicy() {
-		return errors.New("no policy: add expire or an attribute policy (secure, httponly, samesite, partitioned, path, domain)")
+	if g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" {
+		return errors.New("no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial")
+	}
+	if g.OnDelete != "" && g.OnDelete != onDeleteCascade {
+		return fmt.Errorf("on_delete %q: want cascade", g.OnDelete)
+	}
+	if g.OnPartial != "" && g.OnPartial != onPartialExpire {
+		return fmt.Errorf("on_partial %q: want expire", g.OnPartial)
+	}
+	if (g.OnDelete != "" || g.OnPartial != "") && !slices.ContainsFunc(g.Cookies, exactPattern) {
+		return errors.New("on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)")
 	}
 	if g.Expire != nil {
 		if err := g.Expire.validate(); err != nil {
@@ -332,7 +388,8 @@ func checkLifetime(d time.Duration) error {
 
 // rule translates the JSON config of the group into the rewrite's terms.
 func (g Group) rule() rule {
-	r := rule{label: g.Label, patterns: g.Cookies, attrs: g.attrPolicy()}
+	r := rule{label: g.Label, patterns: g.Cookies, attrs: g.attrPolicy(),
+		cascade: g.OnDelete == onDeleteCascade, partial: g.OnPartial == onPartialExpire}
 	if e := g.Expire; e != nil {
 		r.expiry = expiryModes[e.Mode].kind
 		r.seconds = int64(time.Duration(e.Duration) / time.Second)
@@ -381,7 +438,7 @@ func (g Group) attrPolicy() attrPolicy {
 // ServeHTTP wraps the response writer so that the Set-Cookie fields are
 // rewritten just before the headers go out.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	rw := newResponseWriter(w, h)
+	rw := newResponseWriter(w, r, h)
 	defer rw.release()
 	err := next.ServeHTTP(rw, r)
 	// A handler that set headers and wrote nothing gets net/http's implicit
@@ -390,11 +447,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return err
 }
 
-// observe logs what the rewrite did with one cookie, by name; cookie values
-// are never logged. Check first, so that nothing is built when debug
-// logging is off.
+// observe counts and logs what the rewrite did with one cookie, by name;
+// cookie values are never logged. Under report_only, a change that would
+// have been made is logged at info. Check first, so that nothing is built
+// when the level is off.
 func (h *Handler) observe(name string, group int, act action) {
-	if ce := h.logger.Check(zap.DebugLevel, "set-cookie"); ce != nil {
+	h.counters.inc(group, act)
+	level, msg := zap.DebugLevel, "set-cookie"
+	if h.ReportOnly && act.changes() {
+		level, msg = zap.InfoLevel, "set-cookie (report only: not changed)"
+	}
+	if ce := h.logger.Check(level, msg); ce != nil {
 		ce.Write(
 			zap.String("cookie", name),
 			zap.String("group", h.groupLabel(group)),

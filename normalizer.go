@@ -33,6 +33,9 @@ const (
 	actionDeletionKept                // a deletion, which expiry policies never touch
 	actionPassedInvalid               // not rewritable (control bytes, too long)
 	actionPrefixSkipped               // an attribute edit left out: it would break a __Host-/__Secure- name
+	actionCascaded                    // a deletion added: another member was deleted (on_delete cascade)
+	actionPartialExpired              // a deletion added: the request held only part of the group (on_partial expire)
+	numActions
 )
 
 var actionNames = [...]string{
@@ -41,6 +44,14 @@ var actionNames = [...]string{
 	actionDeletionKept:  "deletion kept",
 	actionPassedInvalid: "passed invalid",
 	actionPrefixSkipped: "prefix edit skipped",
+	actionCascaded:       "cascaded",
+	actionPartialExpired: "partial expired",
+}
+
+// changes reports whether the action changes the response (what report_only
+// logs at info).
+func (a action) changes() bool {
+	return a == actionRewritten || a == actionCascaded || a == actionPartialExpired
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -59,6 +70,8 @@ type rule struct {
 	seconds  int64  // for expireFixed and expireMax
 	like     string // for expireLike: the leader's exact name
 	attrs    attrPolicy
+	cascade  bool // on_delete cascade
+	partial  bool // on_partial expire
 
 	// depth orders the passes: groups without `like` run first (0), a
 	// `like` group runs one pass after the group of its leader, so that it
@@ -68,10 +81,13 @@ type rule struct {
 
 // normalizer rewrites Set-Cookie values according to its rules.
 type normalizer struct {
-	rules    []rule
-	matcher  *cookieMatcher
-	maxDepth int
-	now      func() time.Time
+	rules       []rule
+	matcher     *cookieMatcher
+	maxDepth    int
+	now         func() time.Time
+	consistency *consistency // nil without on_delete or on_partial
+	// reportOnly computes every decision and changes nothing.
+	reportOnly bool
 
 	lastDate atomic.Pointer[parsedDate] // see responseTime
 }
@@ -90,6 +106,9 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 	n := &normalizer{rules: rules, matcher: m, now: time.Now}
 	if loop := n.computeDepths(); loop >= 0 {
 		return nil, likeLoopError{group: loop, rules: rules}
+	}
+	if n.consistency, err = newConsistency(rules, m); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -200,7 +219,9 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 				l, leaders = findLeader(leaders, g, r.like, values, tail.base, now, &f)
 			}
 			out, act, skipped := apply(r, v, i, l, &tail, now, &f)
-			values[i] = out
+			if !n.reportOnly {
+				values[i] = out
+			}
 			if obs != nil {
 				obs.observe(name, g, act)
 				if skipped {
@@ -210,6 +231,19 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 		}
 	}
 	return values
+}
+
+// rewriteResponse rewrites the Set-Cookie fields of a final response and
+// appends the deletions the consistency rules call for; req is what the
+// request says (nil when unknown). It returns the new fields.
+func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
+	values = n.rewrite(values, date, obs)
+	if n.consistency == nil || len(values) == 0 && (!n.consistency.partial || req == nil) {
+		return values
+	}
+	// Consistency needs the base time even when no field matched.
+	base, now := n.responseTime(date).Unix(), n.now().Unix()
+	return n.consistency.apply(n, values, req, base, now, n.reportOnly, obs)
 }
 
 // leader is the cookie a `like` group copies its expiry from.

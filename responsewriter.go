@@ -25,7 +25,8 @@ type responseWriter struct {
 	// the pool below this makes the wrapper free for every request.
 	caddyhttp.ResponseWriterWrapper
 
-	h *Handler
+	h   *Handler
+	req request // what the consistency rules read of the request
 
 	// sent is set once the header map has been rewritten for the final
 	// response; later calls go straight through.
@@ -36,9 +37,13 @@ var responseWriterPool = sync.Pool{
 	New: func() any { return new(responseWriter) },
 }
 
-func newResponseWriter(w http.ResponseWriter, h *Handler) *responseWriter {
+func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *responseWriter {
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent = w, h, false
+	rw.req = request{https: r.TLS != nil}
+	if h.norm.consistency != nil && h.norm.consistency.partial {
+		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
+	}
 	return rw
 }
 
@@ -46,24 +51,34 @@ func newResponseWriter(w http.ResponseWriter, h *Handler) *responseWriter {
 // then net/http has no further use for the writer, and a handler that went
 // on writing after returning would already be breaking net/http's contract.
 func (rw *responseWriter) release() {
-	rw.ResponseWriter, rw.h = nil, nil
+	rw.ResponseWriter, rw.h, rw.req = nil, nil, request{}
 	responseWriterPool.Put(rw)
 }
 
 // rewriteHeader applies the policies to the Set-Cookie fields in the header
-// map as it stands now. The rewrite is idempotent, so doing it for a 1xx
-// response and again for the final one is safe.
-func (rw *responseWriter) rewriteHeader() {
+// map as it stands now; for the final response (final) it also appends
+// what the consistency rules call for. The rewrite is idempotent, so doing
+// it for a 1xx response and again for the final one is safe; an appended
+// deletion is not appended twice, since the response then deletes the
+// members itself.
+func (rw *responseWriter) rewriteHeader(final bool) {
 	hdr := rw.ResponseWriter.Header()
 	values := hdr["Set-Cookie"]
-	if len(values) == 0 {
+	norm := rw.h.norm
+	if len(values) == 0 && (!final || norm.consistency == nil) {
 		return
 	}
 	var date string
 	if d := hdr["Date"]; len(d) > 0 {
 		date = d[0]
 	}
-	rw.h.norm.rewrite(values, date, rw.h)
+	if !final {
+		norm.rewrite(values, date, rw.h)
+		return
+	}
+	if out := norm.rewriteResponse(values, date, &rw.req, rw.h); len(out) != len(values) {
+		hdr["Set-Cookie"] = out
+	}
 }
 
 // finalize rewrites the header map unless that has been done for the final
@@ -71,7 +86,7 @@ func (rw *responseWriter) rewriteHeader() {
 func (rw *responseWriter) finalize() {
 	if !rw.sent {
 		rw.sent = true
-		rw.rewriteHeader()
+		rw.rewriteHeader(true)
 	}
 }
 
@@ -83,7 +98,7 @@ func (rw *responseWriter) finalize() {
 func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
 		if !rw.sent {
-			rw.rewriteHeader()
+			rw.rewriteHeader(false)
 		}
 	} else {
 		rw.finalize()

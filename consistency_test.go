@@ -1,0 +1,257 @@
+package cookienormalizer
+
+import (
+	"strings"
+	"testing"
+)
+
+// del is the deletion the module appends for name, with attrs after it.
+func del(name, attrs string) string {
+	return name + "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0" + attrs
+}
+
+func TestConsistency(t *testing.T) {
+	pair := []string{"session_id", "user_id__insecure"}
+	cascade := Group{Cookies: pair, OnDelete: "cascade"}
+	partial := Group{Cookies: pair, OnPartial: "expire"}
+	for i, tc := range []struct {
+		name   string
+		groups []Group
+		req    *request
+		in     []string
+		want   []string
+		events []string // what the observer was told, in order
+	}{
+		{
+			name:   "cascade: a log-out of one member deletes the other with its attributes",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/app; Domain=example.com; HttpOnly; Secure; Partitioned"},
+			want: []string{
+				"session_id=; Max-Age=0; Path=/app; Domain=example.com; HttpOnly; Secure; Partitioned",
+				del("user_id__insecure", "; Path=/app; Domain=example.com; Secure; Partitioned"),
+			},
+			events: []string{"user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade: a deletion without Path deletes with no Path either",
+			groups: []Group{cascade},
+			in:     []string{"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},
+			want:   []string{"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", del("session_id", "")},
+			events: []string{"session_id #1 cascaded"},
+		},
+		{
+			name:   "cascade: both deleted, nothing added",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=; Max-Age=0"},
+			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=; Max-Age=0"},
+		},
+		{
+			name:   "cascade: one deleted, the other set: nothing added",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
+			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
+		},
+		{
+			name:   "cascade: set then deleted counts as deleted (the last field wins)",
+			groups: []Group{cascade},
+			in:     []string{"session_id=1; Max-Age=60", "session_id=; Max-Age=0"},
+			want:   []string{"session_id=1; Max-Age=60", "session_id=; Max-Age=0", del("user_id__insecure", "")},
+			events: []string{"user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade: a log-in adds nothing",
+			groups: []Group{cascade},
+			in:     []string{"session_id=1; Max-Age=60"},
+			want:   []string{"session_id=1; Max-Age=60"},
+		},
+		{
+			name:   "cascade: the group's attribute policies apply to the deleted member first",
+			groups: []Group{{Cookies: pair, OnDelete: "cascade", Path: "/", Secure: on()}},
+			in:     []string{"session_id=; Max-Age=0; Path=/old"},
+			want:   []string{"session_id=; Max-Age=0; Path=/; Secure", del("user_id__insecure", "; Path=/; Secure")},
+			events: []string{"session_id #1 rewritten", "user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade: a __Host- member is deleted with Path=/ and Secure, no Domain",
+			groups: []Group{{Cookies: []string{"a", "__Host-b", "__Secure-c"}, OnDelete: "cascade"}},
+			in:     []string{"a=; Max-Age=0; Path=/x; Domain=example.com"},
+			want: []string{
+				"a=; Max-Age=0; Path=/x; Domain=example.com",
+				del("__Host-b", "; Path=/; Secure"),
+				del("__Secure-c", "; Path=/x; Domain=example.com; Secure"),
+			},
+			events: []string{"__Host-b #1 cascaded", "__Secure-c #1 cascaded"},
+		},
+		{
+			name:   "cascade: only exact names take part",
+			groups: []Group{{Cookies: []string{"a", "b*", "~^c"}, OnDelete: "cascade"}},
+			in:     []string{"a=; Max-Age=0"},
+			want:   []string{"a=; Max-Age=0"},
+		},
+		{
+			name:   "cascade: a name an earlier group claims is not this group's",
+			groups: []Group{{Cookies: []string{"b"}, Secure: on()}, {Cookies: []string{"a", "b", "c"}, OnDelete: "cascade"}},
+			in:     []string{"a=; Max-Age=0"},
+			want:   []string{"a=; Max-Age=0", del("c", "")},
+			events: []string{"c #2 cascaded"},
+		},
+		{
+			name:   "partial: a request with only session_id gets it deleted",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"theme=dark; session_id=abc"}},
+			in:     nil,
+			want:   []string{del("session_id", "; Path=/")},
+			events: []string{"session_id #1 partial expired"},
+		},
+		{
+			name:   "partial: over HTTPS the deletion is Secure",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"user_id__insecure=42"}, https: true},
+			in:     []string{"theme=dark"},
+			want:   []string{"theme=dark", del("user_id__insecure", "; Path=/; Secure")},
+			events: []string{"user_id__insecure #1 partial expired"},
+		},
+		{
+			name:   "partial: the group's path, domain, secure and partitioned policies",
+			groups: []Group{{Cookies: pair, OnPartial: "expire", Path: "/app", Domain: "example.com", Secure: on(), Partitioned: on()}},
+			req:    &request{cookies: []string{"session_id=abc"}},
+			want:   []string{del("session_id", "; Path=/app; Domain=example.com; Secure; Partitioned")},
+			events: []string{"session_id #1 partial expired"},
+		},
+		{
+			name:   "partial: secure off wins over HTTPS",
+			groups: []Group{{Cookies: pair, OnPartial: "expire", Secure: off()}},
+			req:    &request{cookies: []string{"session_id=abc"}, https: true},
+			want:   []string{del("session_id", "; Path=/")},
+			events: []string{"session_id #1 partial expired"},
+		},
+		{
+			name:   "partial: members in several Cookie fields (HTTP/2) are all read",
+			groups: []Group{{Cookies: []string{"a", "b", "c"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"a=1", "x=2; b=3"}},
+			want:   []string{del("a", "; Path=/"), del("b", "; Path=/")},
+			events: []string{"a #1 partial expired", "b #1 partial expired"},
+		},
+		{
+			name:   "partial: a complete jar gets nothing",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"session_id=abc; user_id__insecure=42"}},
+			want:   nil,
+		},
+		{
+			name:   "partial: an empty jar gets nothing",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"theme=dark"}},
+			want:   nil,
+		},
+		{
+			name:   "partial: a response that sets the members gets nothing appended",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"session_id=old"}},
+			in:     []string{"session_id=new; Max-Age=60", "user_id__insecure=42"},
+			want:   []string{"session_id=new; Max-Age=60", "user_id__insecure=42"},
+		},
+		{
+			name:   "partial: a response that deletes a member gets nothing appended",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"session_id=old"}},
+			in:     []string{"session_id=; Max-Age=0"},
+			want:   []string{"session_id=; Max-Age=0"},
+		},
+		{
+			name:   "partial: names compare exactly, spaces around pairs trimmed",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"Session_id=1;  session_id=2 ;user_id__insecurex=3"}},
+			want:   []string{del("session_id", "; Path=/")},
+			events: []string{"session_id #1 partial expired"},
+		},
+		{
+			name:   "partial: no request, nothing",
+			groups: []Group{partial},
+			in:     []string{"a=1"},
+			want:   []string{"a=1"},
+		},
+		{
+			name:   "cascade and partial in one group: the log-out cascades",
+			groups: []Group{{Cookies: pair, OnDelete: "cascade", OnPartial: "expire"}},
+			req:    &request{cookies: []string{"session_id=abc"}},
+			in:     []string{"session_id=; Max-Age=0; Path=/"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", del("user_id__insecure", "; Path=/")},
+			events: []string{"user_id__insecure #1 cascaded"},
+		},
+	} {
+		rules := make([]rule, len(tc.groups))
+		for g := range tc.groups {
+			rules[g] = tc.groups[g].rule()
+		}
+		n := testNormalizer(t, rules...)
+		var obs recordingObserver
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, tc.req, &obs)
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%d %s:\n in:   %q\n want: %q\n got:  %q", i, tc.name, tc.in, tc.want, got)
+			continue
+		}
+		var changes []string
+		for _, e := range obs {
+			if !strings.HasSuffix(e, " unchanged") && !strings.HasSuffix(e, " deletion kept") {
+				changes = append(changes, e)
+			}
+		}
+		if !equalStrings(changes, tc.events) {
+			t.Errorf("%d %s: observed %q, want %q", i, tc.name, changes, tc.events)
+		}
+		// A second pass (the final rewrite after a 1xx, say) adds nothing.
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, tc.req, nil); !equalStrings(again, got) {
+			t.Errorf("%d %s: second pass:\n got  %q\n want %q", i, tc.name, again, got)
+		}
+	}
+}
+
+// TestReportOnly checks that report_only computes every decision and
+// changes nothing.
+func TestReportOnly(t *testing.T) {
+	g := Group{Cookies: []string{"session_id", "user_id__insecure"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Secure: on(), OnDelete: "cascade", OnPartial: "expire"}
+	n := testNormalizer(t, g.rule())
+	n.reportOnly = true
+	for i, tc := range []struct {
+		req    *request
+		in     []string
+		events []string
+	}{
+		{nil, []string{"session_id=1", "theme=x"}, []string{"session_id #1 rewritten"}},
+		{nil, []string{"session_id=; Max-Age=0"}, []string{"session_id #1 rewritten", "user_id__insecure #1 cascaded"}},
+		{&request{cookies: []string{"session_id=1"}}, nil, []string{"session_id #1 partial expired"}},
+		{nil, []string{"session_id=1; Secure; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"}, []string{"session_id #1 unchanged"}},
+	} {
+		var obs recordingObserver
+		in := append([]string(nil), tc.in...)
+		got := n.rewriteResponse(in, testDate, tc.req, &obs)
+		if !equalStrings(got, tc.in) {
+			t.Errorf("%d: report_only changed %q into %q", i, tc.in, got)
+		}
+		if !equalStrings(obs, tc.events) {
+			t.Errorf("%d: observed %q, want %q", i, obs, tc.events)
+		}
+	}
+}
+
+func TestConsistencyConfigErrors(t *testing.T) {
+	var many []string
+	for i := range 65 {
+		many = append(many, "c"+strings.Repeat("x", i))
+	}
+	for i, tc := range []struct {
+		rules []rule
+		want  string
+	}{
+		{[]rule{{patterns: []string{"a*"}, cascade: true}}, "group #1: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)"},
+		{[]rule{{patterns: []string{"a"}}, {label: "g", patterns: []string{"a", "b*"}, partial: true}}, `group "g": on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)`},
+		{[]rule{{patterns: many, partial: true}}, "group #1: on_delete and on_partial take at most 64 exact cookie names in all"},
+	} {
+		_, err := newNormalizer(tc.rules)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%d: got %v, want %q", i, err, tc.want)
+		}
+	}
+}
