@@ -28,22 +28,22 @@ const (
 type action uint8
 
 const (
-	actionRewritten     action = iota // the value was changed
-	actionUnchanged                   // the value already complied, or had no leader
-	actionDeletionKept                // a deletion, which expiry policies never touch
-	actionPassedInvalid               // not rewritable (control bytes, too long)
-	actionPrefixSkipped               // an attribute edit left out: it would break a __Host-/__Secure- name
-	actionCascaded                    // a deletion added: another member was deleted (on_delete cascade)
-	actionPartialExpired              // a deletion added: the request held only part of the group (on_partial expire)
+	actionRewritten      action = iota // the value was changed
+	actionUnchanged                    // the value already complied, or had no leader
+	actionDeletionKept                 // a deletion, which expiry policies never touch
+	actionPassedInvalid                // not rewritable (control bytes, too long)
+	actionPrefixSkipped                // an attribute edit left out: it would break a __Host-/__Secure- name
+	actionCascaded                     // a deletion added: another member was deleted (on_delete cascade)
+	actionPartialExpired               // a deletion added: the request held only part of the group (on_partial expire)
 	numActions
 )
 
 var actionNames = [...]string{
-	actionRewritten:     "rewritten",
-	actionUnchanged:     "unchanged",
-	actionDeletionKept:  "deletion kept",
-	actionPassedInvalid: "passed invalid",
-	actionPrefixSkipped: "prefix edit skipped",
+	actionRewritten:      "rewritten",
+	actionUnchanged:      "unchanged",
+	actionDeletionKept:   "deletion kept",
+	actionPassedInvalid:  "passed invalid",
+	actionPrefixSkipped:  "prefix edit skipped",
 	actionCascaded:       "cascaded",
 	actionPartialExpired: "partial expired",
 }
