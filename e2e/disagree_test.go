@@ -153,7 +153,7 @@ var disagreeCases = []disagreeCase{
 	{label: "date-slow-exp", show: "Date: <now> (8 h slow); d=new; Expires=<now+1h>", date: dateSlow, field: relativeField("d=new; Expires=", time.Hour, "")},
 	{label: "date-slow-ma", show: "Date: <now> (8 h slow); d=new; Max-Age=3600", date: dateSlow, field: fixedField("d=new; Max-Age=3600")},
 	{label: "date-1970", show: "Date: " + date1970Value + "; d=new; expires=Thu, 01-Jan-1970 00:00:01 GMT", date: date1970, field: fixedField("d=new; expires=Thu, 01-Jan-1970 00:00:01 GMT")},
-	{label: "date-none", show: "no Date; d=new; Expires=<now+1h>", date: dateNone, field: relativeField("d=new; Expires=", time.Hour, "")},
+	{label: "date-none", show: "no Date from the upstream; d=new; Expires=<now+1h>", date: dateNone, field: relativeField("d=new; Expires=", time.Hour, "")},
 }
 
 // newValue is the value d holds if the field of dc is stored.
@@ -612,7 +612,8 @@ Each row is one Set-Cookie field for the cookie d, sent by an upstream on
 127.0.0.1 behind Caddy's reverse_proxy, after ` + "`" + primeField + "`" + ` was stored
 by a separate response; the same response also sets ` + "`" + leaderField + "`" + `.
 ` + "`<now±…>`" + ` is an IMF-fixdate relative to the upstream's clock when it
-sends the field. Columns:
+sends the field. When the upstream sends no Date, Caddy adds its own after
+the module, so the module sees none and the engines see Caddy's. Columns:
 
 - raw: Caddy's reverse_proxy alone.
 - 12h, session, max 1d, like: through ` + "`cookie_normalizer d`" + ` with
