@@ -105,3 +105,57 @@ func TestServeHTTPAllocsZero(t *testing.T) {
 		}
 	}
 }
+
+// benchFullCaddyfile is the full-feature config: expiry, attributes, both
+// consistency rules (metrics are wired by benchHandler's context).
+const benchFullCaddyfile = `cookie_normalizer session_id user_id__insecure {
+	expire 12h
+	secure on
+	samesite lax
+	on_delete cascade
+	on_partial expire
+}`
+
+// TestServeHTTPAllocsConsistency: with the full-feature config, a request
+// carrying a complete (or no) group, whose response sets no member, costs
+// no allocation: reading the Cookie header and counting included.
+func TestServeHTTPAllocsConsistency(t *testing.T) {
+	if benchRaceEnabled {
+		t.Skip("sync.Pool drops objects at random under the race detector")
+	}
+	h := benchHandler(t, benchFullCaddyfile)
+	if h.counters.byGroupAction == nil {
+		t.Fatal("metrics are not wired; the test would not count them")
+	}
+	for i, tc := range []struct {
+		name, cookie string
+		values       []string
+	}{
+		{"complete jar, no Set-Cookie", benchCookieHeader, nil},
+		{"complete jar, unmatched cookies", benchCookieHeader, benchUnmatchedValues(3)},
+		{"empty jar", "theme=dark; _ga=GA1.2.3", nil},
+		{"complete jar, already normalized", benchCookieHeader, []string{
+			"session_id=abc; Path=/; Secure; SameSite=Lax; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200",
+		}},
+	} {
+		req := benchRequest()
+		req.Header.Set("Cookie", tc.cookie)
+		up := newBenchUpstream(tc.values)
+		rec := &benchRecorder{header: make(http.Header)}
+		if err := h.ServeHTTP(rec, req, up); err != nil {
+			t.Fatal(err)
+		}
+		if len(tc.values) == 0 && len(rec.header["Set-Cookie"]) != 0 {
+			t.Fatalf("%d (%s): Set-Cookie %q, want none", i, tc.name, rec.header["Set-Cookie"])
+		}
+		got := testing.AllocsPerRun(100, func() {
+			rec.status = 0
+			if err := h.ServeHTTP(rec, req, up); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != 0 {
+			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
+		}
+	}
+}

@@ -12,12 +12,12 @@ import (
 // every combination of the disagreements below, and a policy acts only on
 // what all readings allow.
 //
-//   - Max-Age syntax. RFC 6265bis §5.6.2 allows an optional '-' and digits.
-//     Chromium also accepts a '+' (so "+0" deletes and "+5" lives 5 s).
-//     Parsers built on strtol/sscanf accept leading digits and ignore what
-//     follows ("0abc" is 0).
-//   - Attribute values over 1024 bytes. RFC 6265bis and the engines checked
-//     ignore them; an engine that did not would read them.
+//   - Max-Age syntax. RFC 6265bis §5.6.2 allows an optional '-' and digits
+//     (Firefox). Chromium and WebKitGTK also accept a '+' (so "+0" deletes
+//     and "+5" lives 5 s). None of the three reads trailing garbage
+//     ("0abc" is ignored everywhere), which the engine suite checks.
+//   - Attribute values over 1024 bytes. RFC 6265bis, Chromium and Firefox
+//     ignore them; WebKitGTK reads them.
 //   - Precedence. RFC 6265bis §5.6.2 lets the last valid Max-Age win over
 //     any Expires. libsoup (WebKitGTK) honours whichever of Max-Age and
 //     Expires comes last.
@@ -29,9 +29,8 @@ import (
 type maxAgeSyntax uint8
 
 const (
-	maxAgeRFC     maxAgeSyntax = iota // -?DIGIT+ (RFC 6265bis §5.6.2)
-	maxAgeSigned                      // [+-]?DIGIT+ (Chromium)
-	maxAgeLeading                     // [+-]?DIGIT+ then anything (strtol-style)
+	maxAgeRFC    maxAgeSyntax = iota // -?DIGIT+ (RFC 6265bis §5.6.2, Firefox)
+	maxAgeSigned                     // [+-]?DIGIT+ (Chromium, WebKitGTK)
 	numMaxAgeSyntaxes
 )
 
@@ -51,10 +50,7 @@ func parseMaxAge(s string, syntax maxAgeSyntax) (int64, bool) {
 	for ; digits < len(s); digits++ {
 		c := s[digits]
 		if c < '0' || c > '9' {
-			if syntax != maxAgeLeading {
-				return 0, false
-			}
-			break
+			return 0, false
 		}
 		if n < maxLifetime {
 			n = n*10 + int64(c-'0')

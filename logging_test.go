@@ -73,3 +73,53 @@ func TestDebugLogsNamesNotValues(t *testing.T) {
 		t.Errorf("logged %q, want %q", got, want)
 	}
 }
+
+// TestLogsNeverHoldValues runs every policy (expiry, attributes, like,
+// cascade, partial, a skipped prefix edit), applied and report-only, with
+// debug logging, and checks that no cookie value appears anywhere in the
+// output, serialised as a JSON log line would be.
+func TestLogsNeverHoldValues(t *testing.T) {
+	config := `{"groups":[
+		{"label":"login","cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":"12h"},
+		 "secure":true,"samesite":"lax","on_delete":"cascade","on_partial":"expire"},
+		{"cookies":["pref"],"expire":{"mode":"like","like":"session_id"},"httponly":true},
+		{"cookies":["~wh_"],"secure":false}],"report_only":%s}`
+	for _, reportOnly := range []string{"false", "true"} {
+		h, logs := observedHandler(t, strings.Replace(config, "%s", reportOnly, 1))
+		h.ReportOnly = reportOnly == "true"
+		h.norm.reportOnly = h.ReportOnly
+		responses := []struct {
+			values []string
+			req    *request
+		}{
+			{[]string{"session_id=SECRET-1; Max-Age=60", "pref=SECRET-2", "__Host-wh_x=SECRET-3; Secure; Path=/", "wh_y=SECRET-4; Secure"}, nil},
+			{[]string{"session_id=; Max-Age=0; Path=/"}, nil},
+			{nil, &request{cookies: []string{"user_id__insecure=SECRET-5; other=SECRET-6"}}},
+			{[]string{"x=SECRET-7\x01", "session_id=SECRET-8\x01"}, nil},
+		}
+		actions := map[string]bool{}
+		for _, r := range responses {
+			h.norm.rewriteResponse(r.values, testDate, r.req, h)
+		}
+		for _, e := range logs.All() {
+			line, err := json.Marshal(append([]any{e.Message}, e.ContextMap()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(line), "SECRET") {
+				t.Errorf("report_only=%s: a cookie value was logged: %s", reportOnly, line)
+			}
+			actions[e.ContextMap()["action"].(string)] = true
+		}
+		for _, want := range []string{"rewritten", "cascaded", "partial expired", "prefix edit skipped", "passed invalid"} {
+			if !actions[want] {
+				t.Errorf("report_only=%s: no %q line was logged, so the test did not cover it; logged %v", reportOnly, want, actions)
+			}
+		}
+		if reportOnly == "true" {
+			if n := len(logs.FilterLevelExact(zapcore.InfoLevel).All()); n == 0 {
+				t.Errorf("report_only: no change was logged at info")
+			}
+		}
+	}
+}

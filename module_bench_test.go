@@ -165,3 +165,35 @@ func BenchmarkServeHTTPParallel(b *testing.B) {
 		}
 	})
 }
+
+// benchCookieHeader is a 10-cookie Cookie header that holds the whole
+// PyPI group.
+const benchCookieHeader = "_ga=GA1.2.1234567890.1764000000; _gid=GA1.2.987654321.1764000000; theme=dark; " +
+	"session_id=Zm9vYmFyYmF6cXV4LXNlc3Npb24; lang=en; csrf_token=4c1f0e3a9b7d2e61; " +
+	"user_id__insecure=8f14e45fceea167a; tz=Europe%2FBerlin; consent=1; _pk_id.1=9a1f3c0e2b7d4e61"
+
+// BenchmarkConsistency compares, in one run, the cost of the consistency
+// rules on a request carrying the complete group in a 10-cookie header
+// (target: at most the expiry-only PyPI rewrite, 0 allocations) with that
+// rewrite, and a cascade that appends a deletion.
+func BenchmarkConsistency(b *testing.B) {
+	full := benchHandler(b, benchFullCaddyfile)
+	expiryOnly := benchHandler(b, benchPyPICaddyfile)
+	complete := &request{cookies: []string{benchCookieHeader}}
+	b.Run("complete-jar", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			full.norm.rewriteResponse(nil, benchDate, complete, full)
+		}
+	})
+	b.Run("pypi-expiry-only", func(b *testing.B) { benchRewrite(b, expiryOnly.norm, benchPyPIValues) })
+	b.Run("cascade", func(b *testing.B) {
+		b.ReportAllocs()
+		values := make([]string, 1, 2)
+		for b.Loop() {
+			values = values[:1]
+			values[0] = "session_id=; Max-Age=0; Path=/"
+			full.norm.rewriteResponse(values, benchDate, complete, full)
+		}
+	})
+}

@@ -1,0 +1,161 @@
+package cookienormalizer
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
+)
+
+// consistencyApp is an upstream whose log-out deletes only session_id, and
+// whose other pages set nothing.
+func consistencyApp(t *testing.T) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", legacySession)
+		w.Header().Add("Set-Cookie", legacyUser)
+		io.WriteString(w, "logged in")
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "session_id=; Max-Age=0; Path=/; HttpOnly; Secure")
+		io.WriteString(w, "logged out")
+	})
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "a page")
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// consistencyCaddyfile is the config of the consistency tests; extra goes
+// into the directive's block (report_only).
+func consistencyCaddyfile(admin, site, upstream, extra string) string {
+	return fmt.Sprintf(`{
+	admin %s
+	persist_config off
+	auto_https off
+	log {
+		level ERROR
+	}
+}
+
+http://%s {
+	bind 127.0.0.1
+	cookie_normalizer {
+		%s
+		group login {
+			cookies session_id user_id__insecure
+			on_delete cascade
+			on_partial expire
+		}
+	}
+	reverse_proxy %s
+}
+`, admin, site, extra, upstream)
+}
+
+// TestCaddyIntegrationConsistency runs the consistency rules through a real
+// Caddy, then reads the counters from the admin API's /metrics, reloads the
+// config through the admin API (Caddy makes a new metrics registry for
+// every load) and checks that the counters of the new config move.
+func TestCaddyIntegrationConsistency(t *testing.T) {
+	upstream := consistencyApp(t)
+	admin, site := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	testcaddy.Start(t, consistencyCaddyfile(admin, site, upstream, ""))
+
+	get := func(path, cookie string) []string {
+		t.Helper()
+		req, err := http.NewRequest("GET", "http://"+site+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Header.Values("Set-Cookie")
+	}
+	for i, tc := range []struct {
+		name, path, cookie string
+		want               []string
+	}{
+		{"a log-out of one member clears the other", "/logout", "session_id=abc; user_id__insecure=42",
+			[]string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure", del("user_id__insecure", "; Path=/; Secure")}},
+		{"a request carrying only session_id gets it deleted", "/page", "session_id=abc",
+			[]string{del("session_id", "; Path=/")}},
+		{"a complete jar gets nothing", "/page", "user_id__insecure=42; theme=dark; session_id=abc", nil},
+		{"an empty jar gets nothing", "/page", "", nil},
+		{"a response that sets the members gets nothing appended", "/login", "session_id=old",
+			[]string{legacySession, legacyUser}},
+	} {
+		if got := get(tc.path, tc.cookie); !equalStrings(got, tc.want) {
+			t.Errorf("%d %s:\n got  %q\n want %q", i, tc.name, got, tc.want)
+		}
+	}
+
+	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="false"}`, "1")
+	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="false"}`, "1")
+	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="unchanged",group="login",report_only="false"}`, "3")
+
+	// Reload as report_only, through the admin API.
+	load, err := http.NewRequest("POST", "http://"+admin+"/load", strings.NewReader(consistencyCaddyfile(admin, site, upstream, "report_only")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	load.Header.Set("Content-Type", "text/caddyfile")
+	load.Header.Set("Cache-Control", "must-revalidate")
+	resp, err := http.DefaultClient.Do(load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /load: %s: %s", resp.Status, body)
+	}
+	if got := get("/page", "session_id=abc"); got != nil {
+		t.Errorf("report_only: Set-Cookie %q, want none", got)
+	}
+	if got := get("/logout", ""); !equalStrings(got, []string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure"}) {
+		t.Errorf("report_only: Set-Cookie %q, want the upstream's only", got)
+	}
+	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="true"}`, "1")
+	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="true"}`, "1")
+}
+
+// wantMetric scrapes the admin API's /metrics and checks one sample.
+func wantMetric(t *testing.T, admin, series, want string) {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var seen []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "caddy_http_cookie_normalizer_") {
+			seen = append(seen, line)
+		}
+		if value, ok := strings.CutPrefix(line, series+" "); ok {
+			if value != want {
+				t.Errorf("%s = %s, want %s", series, value, want)
+			}
+			return
+		}
+	}
+	t.Errorf("%s not in /metrics; the module's series there:\n%s", series, strings.Join(seen, "\n"))
+}

@@ -1,0 +1,61 @@
+package cookienormalizer
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// TestMetricsShared provisions two handlers in one config load: they share
+// the collector of that load's registry, and both count into it.
+func TestMetricsShared(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	var handlers [2]*Handler
+	for i := range handlers {
+		h, err := provisionJSONWith(ctx, `{"groups":[{"label":"login","cookies":["a"],"expire":{"mode":"session"}}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlers[i] = h
+	}
+	for _, h := range handlers {
+		h.norm.rewrite([]string{"a=1; Max-Age=5"}, testDate, h)
+	}
+	families, err := ctx.GetMetricsRegistry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, mf := range families {
+		if mf.GetName() != "caddy_http_cookie_normalizer_cookies_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if v := m.GetCounter().GetValue(); v != 0 {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, l.GetName()+"="+l.GetValue())
+				}
+				got = append(got, strings.Join(labels, ",")+" "+strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		}
+	}
+	want := []string{"action=rewritten,group=login,report_only=false 2"}
+	if !equalStrings(got, want) {
+		t.Errorf("counters %q, want %q", got, want)
+	}
+}
+
+// provisionJSONWith provisions a handler from JSON in ctx.
+func provisionJSONWith(ctx caddy.Context, js string) (*Handler, error) {
+	var h Handler
+	if err := json.Unmarshal([]byte(js), &h); err != nil {
+		return nil, err
+	}
+	return &h, h.Provision(ctx)
+}
