@@ -441,9 +441,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	rw := newResponseWriter(w, r, h)
 	defer rw.release()
 	err := next.ServeHTTP(rw, r)
-	// A handler that set headers and wrote nothing gets net/http's implicit
-	// response after it returns, unseen by any wrapper: rewrite now.
-	rw.finalize()
+	rw.afterHandler()
 	return err
 }
 

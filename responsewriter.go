@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -28,9 +29,20 @@ type responseWriter struct {
 	h   *Handler
 	req request // what the consistency rules read of the request
 
-	// sent is set once the header map has been rewritten for the final
-	// response; later calls go straight through.
+	// sent is set once the final response's header has been sent (or
+	// handed to the server): later calls go straight through, but for the
+	// re-check below.
 	sent bool
+	// bodyStarted is set at the first body write, ReadFrom or successful
+	// flush after sent.
+	bodyStarted bool
+	// seen is the Set-Cookie slice as the last rewrite left it: HTTP/3
+	// (quic-go) encodes the header map at the first body byte or flush,
+	// not at WriteHeader, so a cookie added in between reaches the client.
+	// At that moment the map is rewritten again if its Set-Cookie fields
+	// are not the ones already rewritten.
+	seen    []string
+	seenLen int
 }
 
 var responseWriterPool = sync.Pool{
@@ -39,7 +51,7 @@ var responseWriterPool = sync.Pool{
 
 func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *responseWriter {
 	rw := responseWriterPool.Get().(*responseWriter)
-	rw.ResponseWriter, rw.h, rw.sent = w, h, false
+	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.req = request{https: r.TLS != nil}
 	if h.norm.consistency != nil && h.norm.consistency.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
@@ -51,7 +63,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 // then net/http has no further use for the writer, and a handler that went
 // on writing after returning would already be breaking net/http's contract.
 func (rw *responseWriter) release() {
-	rw.ResponseWriter, rw.h, rw.req = nil, nil, request{}
+	rw.ResponseWriter, rw.h, rw.req, rw.seen = nil, nil, request{}, nil
 	responseWriterPool.Put(rw)
 }
 
@@ -76,8 +88,35 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 		norm.rewrite(values, date, rw.h)
 		return
 	}
-	if out := norm.rewriteResponse(values, date, &rw.req, rw.h); len(out) != len(values) {
+	out := norm.rewriteResponse(values, date, &rw.req, rw.h)
+	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
+	}
+	rw.seen, rw.seenLen = out, len(out)
+}
+
+// changedSinceRewrite reports whether the Set-Cookie fields of the header
+// map are not the slice the last final rewrite left: a field was added,
+// or the slice replaced. Comparing the slice header costs nothing.
+func (rw *responseWriter) changedSinceRewrite() bool {
+	values := rw.ResponseWriter.Header()["Set-Cookie"]
+	if len(values) != rw.seenLen {
+		return true
+	}
+	return len(values) > 0 && &values[0] != &rw.seen[0]
+}
+
+// startBody is called before the first body byte, ReadFrom or flush of
+// the final response: it rewrites the header map again if a cookie was
+// added since WriteHeader (the rewrite is idempotent), for servers that
+// serialise the header map only now.
+func (rw *responseWriter) startBody() {
+	if rw.bodyStarted {
+		return
+	}
+	rw.bodyStarted = true
+	if rw.changedSinceRewrite() {
+		rw.rewriteHeader(true)
 	}
 }
 
@@ -109,6 +148,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 // Write sends the headers (net/http's implicit 200) on the first call.
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	rw.finalize()
+	rw.startBody()
 	return rw.ResponseWriter.Write(p)
 }
 
@@ -116,15 +156,26 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 // embedded wrapper's ReadFrom alone would bypass our WriteHeader.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	rw.finalize()
+	rw.startBody()
 	return rw.ResponseWriterWrapper.ReadFrom(r)
 }
 
 // FlushError is what http.ResponseController.Flush calls. A flush before
-// any write sends the headers, so they are rewritten first.
+// any write sends the headers, so they are rewritten first; but a flush
+// that fails (an outer writer that cannot flush) has sent nothing, so it
+// does not mark the headers as sent.
 func (rw *responseWriter) FlushError() error {
-	rw.finalize()
+	if !rw.sent {
+		rw.rewriteHeader(true)
+	} else {
+		rw.startBody()
+	}
 	//nolint:bodyclose
-	return http.NewResponseController(rw.ResponseWriter).Flush()
+	err := http.NewResponseController(rw.ResponseWriter).Flush()
+	if err == nil {
+		rw.sent, rw.bodyStarted = true, true
+	}
+	return err
 }
 
 // Flush implements http.Flusher for handlers that assert it directly.
@@ -135,10 +186,62 @@ func (rw *responseWriter) Flush() {
 // Hijack rewrites the header map before the connection is taken over: a
 // handler that hijacks may still serialise it (as reverse_proxy does for a
 // 101 written before hijacking).
+//
+// A hijack that fails (HTTP/2 and HTTP/3 cannot hijack) has sent nothing,
+// so it does not mark the headers as sent.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	rw.finalize()
+	if !rw.sent {
+		rw.rewriteHeader(true)
+	}
 	//nolint:bodyclose
-	return http.NewResponseController(rw.ResponseWriter).Hijack()
+	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
+	if err == nil {
+		rw.sent = true
+	}
+	return conn, brw, err
+}
+
+// afterHandler runs when the handler has returned. A handler that set
+// headers and wrote nothing gets net/http's implicit response now, unseen
+// by any wrapper: rewrite. A handler that wrote the status but no body
+// leaves HTTP/3 to send the header map now: rewrite it again if it
+// changed. And Set-Cookie sent as a trailer, declared in the Trailer
+// header or under the "Trailer:" key prefix, goes out now too.
+func (rw *responseWriter) afterHandler() {
+	if !rw.sent {
+		rw.finalize()
+	} else if !rw.bodyStarted && rw.changedSinceRewrite() {
+		rw.rewriteHeader(true)
+	}
+	hdr := rw.ResponseWriter.Header()
+	if values := hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
+		rw.rewriteTrailer(values, hdr)
+	}
+	if declared := hdr["Trailer"]; len(declared) > 0 && declaresSetCookie(declared) && rw.changedSinceRewrite() {
+		rw.rewriteTrailer(hdr["Set-Cookie"], hdr)
+	}
+}
+
+// rewriteTrailer applies the policies to trailer fields, in place; the
+// consistency rules add nothing to trailers.
+func (rw *responseWriter) rewriteTrailer(values []string, hdr http.Header) {
+	var date string
+	if d := hdr["Date"]; len(d) > 0 {
+		date = d[0]
+	}
+	rw.h.norm.rewrite(values, date, rw.h)
+}
+
+// declaresSetCookie reports whether a Trailer header names Set-Cookie.
+func declaresSetCookie(declared []string) bool {
+	for _, line := range declared {
+		for _, name := range strings.Split(line, ",") {
+			if strings.EqualFold(trimSpace(name), "Set-Cookie") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Interface guards.

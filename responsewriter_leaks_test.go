@@ -1,0 +1,182 @@
+package cookienormalizer
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// lateWriter is a ResponseWriter that serialises the header map at the
+// first body byte or flush, as quic-go's HTTP/3 server does, and records
+// what it sent. Its Flush and Hijack can be made to fail, as an outer
+// writer that cannot flush, or HTTP/2, which cannot hijack.
+type lateWriter struct {
+	header     http.Header
+	status     int
+	sent       []string // Set-Cookie as serialised; nil until then
+	body       []byte
+	failFlush  bool
+	failHijack bool
+}
+
+func newLateWriter() *lateWriter { return &lateWriter{header: http.Header{}} }
+
+func (w *lateWriter) Header() http.Header { return w.header }
+
+func (w *lateWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+	}
+}
+
+func (w *lateWriter) serialise() {
+	if w.sent == nil {
+		if w.status == 0 {
+			w.status = http.StatusOK
+		}
+		w.sent = append([]string{}, w.header.Values("Set-Cookie")...)
+	}
+}
+
+func (w *lateWriter) Write(p []byte) (int, error) {
+	w.serialise()
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+func (w *lateWriter) FlushError() error {
+	if w.failFlush {
+		return errors.New("flush not supported")
+	}
+	w.serialise()
+	return nil
+}
+
+func (w *lateWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.failHijack {
+		return nil, nil, http.ErrNotSupported
+	}
+	w.serialise()
+	c1, c2 := net.Pipe()
+	c2.Close()
+	return c1, bufio.NewReadWriter(bufio.NewReader(c1), bufio.NewWriter(c1)), nil
+}
+
+// serveLate runs app through the session-policy handler of the wrapper
+// tests on w, and returns what w serialised, once the handler returned.
+func serveLate(t *testing.T, w *lateWriter, app func(w http.ResponseWriter)) []string {
+	t.Helper()
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["a","b"],"expire":{"mode":"session"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		app(w)
+		return nil
+	})
+	if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+		t.Fatal(err)
+	}
+	w.serialise() // what the server does when the handler returns
+	return w.sent
+}
+
+func TestWrapperLateSerialisation(t *testing.T) {
+	for i, tc := range []struct {
+		name string
+		w    *lateWriter
+		app  func(w http.ResponseWriter)
+		want []string
+	}{
+		{"a cookie added between WriteHeader and the first Write", newLateWriter(), func(w http.ResponseWriter) {
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			w.WriteHeader(http.StatusOK)
+			w.Header().Add("Set-Cookie", "b=2; Max-Age=5")
+			io.WriteString(w, "body")
+		}, []string{rewrittenCookie, "b=2"}},
+		{"a cookie set between WriteHeader and a flush", newLateWriter(), func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusOK)
+			w.Header().Set("Set-Cookie", "b=2; Max-Age=5")
+			http.NewResponseController(w).Flush()
+		}, []string{"b=2"}},
+		{"a cookie added after WriteHeader, no body", newLateWriter(), func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusNoContent)
+			w.Header().Add("Set-Cookie", upstreamCookie)
+		}, []string{rewrittenCookie}},
+		{"a cookie added between ReadFrom's WriteHeader and its body", newLateWriter(), func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusOK)
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			io.Copy(w, struct{ io.Reader }{bytesReader("copied")})
+		}, []string{rewrittenCookie}},
+		{"a flush that fails does not latch", &lateWriter{header: http.Header{}, failFlush: true}, func(w http.ResponseWriter) {
+			if err := http.NewResponseController(w).Flush(); err == nil {
+				panic("flush should fail")
+			}
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			io.WriteString(w, "body")
+		}, []string{rewrittenCookie}},
+		{"a hijack that fails does not latch", &lateWriter{header: http.Header{}, failHijack: true}, func(w http.ResponseWriter) {
+			if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				panic("hijack should fail")
+			}
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			io.WriteString(w, "body")
+		}, []string{rewrittenCookie}},
+	} {
+		if got := serveLate(t, tc.w, tc.app); !equalStrings(got, tc.want) {
+			t.Errorf("%d %s: sent %q, want %q", i, tc.name, got, tc.want)
+		}
+	}
+}
+
+// bytesReader is an io.Reader over s that is not an io.WriterTo, so that
+// io.Copy goes through ReadFrom.
+func bytesReader(s string) io.Reader { return &onlyReader{s: s} }
+
+type onlyReader struct{ s string }
+
+func (r *onlyReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// TestWrapperTrailers sends Set-Cookie as a trailer over HTTP/1.1, declared
+// in the Trailer header and under the "Trailer:" key prefix: both reach the
+// client rewritten.
+func TestWrapperTrailers(t *testing.T) {
+	for i, tc := range []struct {
+		name string
+		app  func(w http.ResponseWriter)
+	}{
+		{"declared in Trailer", func(w http.ResponseWriter) {
+			w.Header().Set("Trailer", "Set-Cookie")
+			io.WriteString(w, "body")
+			w.Header().Set("Set-Cookie", upstreamCookie)
+		}},
+		{"Trailer: key prefix", func(w http.ResponseWriter) {
+			io.WriteString(w, "body")
+			// Flushed, so that net/http sends the body chunked: a trailer
+			// needs that.
+			http.NewResponseController(w).Flush()
+			w.Header().Set(http.TrailerPrefix+"Set-Cookie", upstreamCookie)
+		}},
+	} {
+		srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) { tc.app(w) })
+		resp, body := getCookies(t, srv.URL)
+		if body != "body" {
+			t.Fatalf("%d %s: body %q", i, tc.name, body)
+		}
+		if got := resp.Trailer.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+			t.Errorf("%d %s: trailer Set-Cookie %q, want %q", i, tc.name, got, rewrittenCookie)
+		}
+	}
+}
