@@ -14,15 +14,19 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestChromium runs the scenarios in headless Chromium, one fresh browser
-// context (an incognito-like cookie jar) per scenario, and reads the jar
-// through the DevTools protocol.
-func TestChromium(t *testing.T) {
-	execPath := requireProgram(t, "chromium", "chromium", "chromium-browser", "google-chrome")
-	browserCtx := sharedBrowser(t, execPath)
-	runScenarios(t, func(t *testing.T) cookieClient {
-		return newChromiumClient(t, browserCtx)
-	})
+// chromiumEngine is headless Chromium driven over the DevTools protocol
+// (chromedp): one fresh browser context (an incognito-like cookie jar) per
+// client, whose jar is read with Storage.getCookies.
+var chromiumEngine = engine{
+	name:      "Chromium",
+	open:      openChromium,
+	newClient: func(t *testing.T) cookieClient { return newChromiumClient(t, sharedBrowser(t)) },
+}
+
+func openChromium(t *testing.T) string {
+	t.Helper()
+	sharedBrowser(t)
+	return browser.version
 }
 
 // browserLifetime bounds the shared browser: chromedp kills it when its
@@ -40,15 +44,15 @@ var browser struct {
 	dataDir string
 }
 
-// sharedBrowser starts the package's browser once and returns its chromedp
+// sharedBrowser starts the package's Chromium once and returns its chromedp
 // context. A browser that is installed but does not start fails the test.
-func sharedBrowser(t *testing.T, execPath string) context.Context {
+func sharedBrowser(t *testing.T) context.Context {
 	t.Helper()
+	execPath := requireProgram(t, "chromium", "chromium", "chromium-browser", "google-chrome")
 	browser.once.Do(func() { browser.err = startBrowser(execPath) })
 	if browser.err != nil {
 		t.Fatalf("starting %s: %v", execPath, browser.err)
 	}
-	t.Logf("browser: %s (%s)", browser.version, execPath)
 	return browser.ctx
 }
 
@@ -65,6 +69,7 @@ func startBrowser(execPath string) error {
 		chromedp.Headless,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
+		chromedp.IgnoreCertErrors, // Caddy's local CA is made afresh for each scenario
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
@@ -100,9 +105,9 @@ func startBrowser(execPath string) error {
 	return nil
 }
 
-// stopBrowser stops the shared browser, if a test started it, and removes
-// its profile.
-func stopBrowser() {
+// stopChromium stops the shared Chromium, if a test started it, and
+// removes its profile.
+func stopChromium() {
 	if browser.cancel != nil {
 		browser.cancel()
 	}

@@ -16,9 +16,11 @@ import (
 // but not their expiry; the expiry checked is the one the jar computes, from
 // the Set-Cookie fields as net/http parsed them (Max-Age before Expires,
 // see cookiejar's newEntry), which also proves Go's stricter parser reads
-// the rewritten attributes.
+// the rewritten attributes. It runs over plain http, the one client that
+// does: the module rewrites the same way either side of TLS, and Go, like
+// Chromium and Firefox, keeps Secure cookies from a loopback http origin.
 func TestGoCookieJar(t *testing.T) {
-	runScenarios(t, func(t *testing.T) cookieClient {
+	runScenarios(t, startProxy, func(t *testing.T) cookieClient {
 		jar, err := cookiejar.New(nil)
 		if err != nil {
 			t.Fatal(err)
@@ -75,8 +77,8 @@ func (c *goJarClient) cookies(context.Context) ([]storedCookie, error) {
 	if c.base == nil {
 		return nil, nil
 	}
-	// Go 1.23+ treats loopback as a secure origin, as browsers do, so the
-	// Secure cookies come back for an http URL.
+	// Go 1.23+ treats loopback as a secure origin, as Chromium and Firefox
+	// do, so the Secure cookies come back for an http URL.
 	var jar []storedCookie
 	for _, ck := range c.client.Jar.Cookies(c.base) {
 		v := ck.Value

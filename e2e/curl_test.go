@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// TestCurl runs the scenarios with curl's cookie engine, reading the jar
-// from the Netscape cookie file curl writes (-c).
+// TestCurl runs the scenarios with curl's cookie engine, over HTTPS,
+// reading the jar from the Netscape cookie file curl writes (-c).
 //
 // curl 7.88.1 (Debian 12) loses all but the last deletion of a response
 // when its jar was read from a file with -b (curl/curl#10677): log-out
@@ -25,7 +25,7 @@ import (
 // request to request, and which writes the file when it exits.
 func TestCurl(t *testing.T) {
 	curl := requireProgram(t, "curl", "curl")
-	runScenarios(t, func(t *testing.T) cookieClient {
+	runScenarios(t, startTLSProxy, func(t *testing.T) cookieClient {
 		return &curlClient{curl: curl, file: filepath.Join(t.TempDir(), "cookies.txt")}
 	})
 }
@@ -44,6 +44,7 @@ func (c *curlClient) get(ctx context.Context, url string) error {
 	args := []string{
 		"--silent", "--show-error",
 		"--noproxy", "*", // 127.0.0.1 only, whatever the environment says
+		"--insecure", // Caddy's local CA is made afresh for each scenario
 		"--max-time", "10",
 		"--cookie-jar", c.file,
 		"--write-out", "%{http_code}\n",

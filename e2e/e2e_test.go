@@ -16,13 +16,27 @@ import (
 	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
 )
 
-// TestMain stops the shared browser after the tests. It is started by the
-// first test that needs it (one browser for the package keeps the suite
-// fast) and stopped through the handle chromedp holds, never by name.
+// TestMain stops the engines' browsers after the tests. Each is started by
+// the first test that needs it (one browser per engine for the package
+// keeps the suite fast) and stopped through the handle that test kept (a
+// chromedp allocator, or the process it started), never by name.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	stopBrowser()
+	stopChromium()
+	stopFirefox()
+	stopWebKit()
 	os.Exit(code)
+}
+
+// TestBrowsers runs every scenario in every engine, one subtest per engine
+// (TestBrowsers/Firefox/expire_12h), each scenario with an empty jar.
+func TestBrowsers(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Logf("%s: %s", e.name, e.open(t))
+			runScenarios(t, startTLSProxy, e.newClient)
+		})
+	}
 }
 
 // requireProgram returns the path of the first of names found in PATH. When
@@ -102,6 +116,26 @@ http://%s {
 }
 `, addr, directives, upstream))
 	return "http://" + addr
+}
+
+// startTLSProxy is startProxy over HTTPS, with a certificate from a
+// throwaway local CA that no client trusts (browsers are told to accept it,
+// curl and Go skip verification). The scenarios' cookies are Secure, and
+// WebKitGTK (libsoup) drops Secure cookies received over plain http even
+// from 127.0.0.1, where Chromium, Firefox, Go and curl keep them. It
+// returns once Caddy completes a TLS handshake, not merely a connect.
+func startTLSProxy(t *testing.T, upstream, directives string) (baseURL string) {
+	t.Helper()
+	addr := testcaddy.FreeAddr(t)
+	testcaddy.StartTLS(t, fmt.Sprintf(`
+https://%s {
+	bind 127.0.0.1
+	tls internal
+%s
+	reverse_proxy %s
+}
+`, addr, directives, upstream), addr)
+	return "https://" + addr
 }
 
 // wantCookie is one cookie a client must hold after a step.
@@ -281,12 +315,13 @@ const expiryTolerance = 2 * time.Second
 const stepTimeout = 15 * time.Second
 
 // runScenarios runs every scenario with a fresh client from newClient,
-// each behind its own Caddy.
-func runScenarios(t *testing.T, newClient func(t *testing.T) cookieClient) {
+// each behind its own Caddy started by proxy (startTLSProxy, or startProxy
+// for plain http).
+func runScenarios(t *testing.T, proxy func(t *testing.T, upstream, directives string) string, newClient func(t *testing.T) cookieClient) {
 	upstream := startLegacyApp(t)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			base := startProxy(t, upstream, sc.directives)
+			base := proxy(t, upstream, sc.directives)
 			c := newClient(t)
 			start := time.Now()
 			for i, st := range sc.steps {

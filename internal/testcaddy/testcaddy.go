@@ -9,6 +9,8 @@
 package testcaddy
 
 import (
+	"bytes"
+	"encoding/json"
 	"net"
 	"strconv"
 	"sync"
@@ -49,15 +51,45 @@ func Adapt(caddyfile, filename string) ([]byte, error) {
 	return cfg, err
 }
 
-// Start adapts caddyfile and runs it until the test ends. Tests that call
-// it must not run in parallel with each other.
+// Start adapts caddyfile and runs it until the test ends, with the TLS
+// app's storage cleaning turned off (see withoutStorageCleaning). Tests
+// that call it must not run in parallel with each other.
 func Start(tb testing.TB, caddyfile string) {
 	tb.Helper()
 	cfg, err := Adapt(caddyfile, "Caddyfile")
+	if err == nil {
+		cfg, err = withoutStorageCleaning(cfg)
+	}
 	if err != nil {
 		tb.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
 	}
 	LoadJSON(tb, cfg)
+}
+
+// withoutStorageCleaning turns off the TLS app's storage cleaning, which
+// the Caddyfile cannot. The http app loads the TLS app even with
+// auto_https off, and the cleaning then runs in the background from the
+// start: it writes into the storage directory while a test may be
+// removing it, and records an instance ID in Caddy's data directory under
+// the user's home (~/.local/share/caddy) whatever the storage option says.
+func withoutStorageCleaning(cfg []byte) ([]byte, error) {
+	var c map[string]any
+	d := json.NewDecoder(bytes.NewReader(cfg))
+	d.UseNumber() // durations in nanoseconds need all their digits
+	if err := d.Decode(&c); err != nil {
+		return nil, err
+	}
+	apps, _ := c["apps"].(map[string]any)
+	if apps == nil {
+		return cfg, nil // no apps, no TLS app
+	}
+	tlsApp, _ := apps["tls"].(map[string]any)
+	if tlsApp == nil {
+		tlsApp = map[string]any{}
+		apps["tls"] = tlsApp
+	}
+	tlsApp["disable_storage_clean"] = true
+	return json.Marshal(c)
 }
 
 // LoadJSON runs a JSON config until the test ends.
