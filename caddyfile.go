@@ -43,6 +43,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	domain      <domain>|remove
 //	on_delete   cascade
 //	on_partial  expire
+//	slide       <interval> [cookie <name>]
 //
 //	# Either form's block may also hold, once:
 //	report_only
@@ -132,6 +133,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 var groupSubdirectives = map[string]bool{
 	"cookies": true, "expire": true, "secure": true, "httponly": true, "partitioned": true,
 	"samesite": true, "path": true, "domain": true, "on_delete": true, "on_partial": true,
+	"slide": true,
 }
 
 // groupParser parses the body of one group: the short form's block or a
@@ -140,6 +142,7 @@ type groupParser struct {
 	group Group
 	start caddyfile.Token // the directive or the group line, for errors about the whole group
 	like  caddyfile.Token // the `expire like` line, for a loop found later
+	slide caddyfile.Token // the `slide` line, for what slide needs of the group
 	seen  map[string]bool
 }
 
@@ -241,6 +244,21 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 			return d.Err("on_partial: expected expire")
 		}
 		g.OnPartial = args[0]
+	case "slide":
+		if len(args) != 1 && (len(args) != 3 || args[1] != "cookie") {
+			return d.Err("slide: expected <interval> [cookie <name>], as in slide 10m")
+		}
+		dur, err := caddy.ParseDuration(args[0])
+		if err != nil {
+			return d.Errf("slide: %q is not a duration: %v", args[0], err)
+		}
+		g.Slide, p.slide = &SlidePolicy{Interval: caddy.Duration(dur)}, tok
+		if len(args) == 3 {
+			g.Slide.Cookie = args[2]
+		}
+		if err := checkLifetime(dur); err != nil {
+			return d.Errf("slide: %v", err)
+		}
 	}
 	if err != nil {
 		return errAt(tok, err.Error())
@@ -272,12 +290,17 @@ func (p *groupParser) finish() error {
 	switch {
 	case len(g.Cookies) == 0:
 		return errAt(p.start, "group without cookies: add cookies <pattern...>")
-	case g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "":
+	case g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" && g.Slide == nil:
 		msg := "group without a policy: add expire " + expireUsage + ", an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial"
 		if p.start.Text != "group" {
 			msg = "cookie_normalizer: missing policy: add a block with expire " + expireUsage + ", an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial"
 		}
 		return errAt(p.start, msg)
+	}
+	if g.Slide != nil {
+		if err := g.validateSlide(); err != nil {
+			return errAt(p.slide, err.Error())
+		}
 	}
 	if err := g.validate(); err != nil {
 		return errAt(p.start, err.Error())

@@ -119,6 +119,14 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			}`,
 			want: `{"groups":[{"label":"login","cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":43200000000000},"on_delete":"cascade"}],"report_only":true}`,
 		},
+		{
+			input: `cookie_normalizer session_id user_id__insecure {
+				expire 12h
+				path /
+				slide 10m cookie sid_stamp
+			}`,
+			want: `{"groups":[{"cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":43200000000000},"path":"/","slide":{"interval":600000000000,"cookie":"sid_stamp"}}]}`,
+		},
 	} {
 		var h Handler
 		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input)); err != nil {
@@ -198,6 +206,18 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies ~^s\n\t\ton_delete cascade\n\t}\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:2"},
 		{"cookie_normalizer a {\n\treport_only yes\n\texpire session\n}", "wrong argument count or unexpected line ending after 'yes', at Testfile:2"},
 		{"cookie_normalizer a {\n\treport_only\n\treport_only\n\texpire session\n}", "report_only: given twice, at Testfile:3"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide\n}", "slide: expected <interval> [cookie <name>], as in slide 10m, at Testfile:4"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m stamp x\n}", "slide: expected <interval> [cookie <name>], as in slide 10m, at Testfile:4"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide soon\n}", `slide: "soon" is not a duration: time: invalid duration "soon", at Testfile:4`},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 500ms\n}", "slide: duration 500ms is shorter than 1s, at Testfile:4"},
+		{"cookie_normalizer a {\n\tpath /\n\tslide 5m\n}", "slide needs expire <duration> in the group: the lifetime each re-issue grants, at Testfile:3"},
+		{"cookie_normalizer a {\n\texpire max 1h\n\tpath /\n\tslide 5m\n}", "slide needs expire <duration> in the group: the lifetime each re-issue grants, at Testfile:4"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 1h\n}", "slide 1h: the interval must be shorter than the lifetime (expire 1h), at Testfile:4"},
+		{"cookie_normalizer a b* {\n\texpire 1h\n\tpath /\n\tslide 5m\n}", `slide: cookie pattern "b*" is not an exact name (only named cookies can be re-issued), at Testfile:4`},
+		{"cookie_normalizer a {\n\texpire 1h\n\tslide 5m\n}", "slide needs a path policy in the group (path /, say): the request does not say where a cookie was set, at Testfile:3"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a;b\n}", `slide cookie "a;b": not a valid cookie name (RFC 6265 token), at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup \"my app\" {\n\t\tcookies a\n\t\texpire 1h\n\t\tpath /\n\t\tslide 5m\n\t}\n}", `slide: the default stamp cookie name "cn_slide_my app" is not a valid cookie name (RFC 6265 token): name one with slide <interval> cookie <name>, at Testfile:6`},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a\n}", `slide cookie "a": is one of the group's own cookies, at Testfile:4`},
 		{
 			"cookie_normalizer {\n\tgroup a {\n\t\tcookies u\n\t\texpire like s\n\t}\n\tgroup b {\n\t\tcookies s\n\t\texpire like u\n\t}\n}",
 			`expire like "s": the chain of like leaders loops back to group "a", at Testfile:4`,

@@ -6,11 +6,13 @@ import (
 )
 
 // This file keeps a group's cookies together beyond their expiry: a log-out
-// that deletes one member deletes them all (on_delete cascade), and a
-// request whose jar holds only some members gets those deleted
-// (on_partial expire), so that a browser which restored half of a log-in
-// is logged out cleanly. Only exact names take part: a pattern cannot say
-// which cookies to delete. It runs once per response, after the rewrite.
+// that deletes one member deletes them all (on_delete cascade), a request
+// whose jar holds only some members gets those deleted (on_partial
+// expire), so that a browser which restored half of a log-in is logged out
+// cleanly, and a group with `slide` has its cookies re-issued while the
+// user is active (slide.go). Only exact names take part: a pattern cannot
+// say which cookies to delete or re-issue. It runs once per final
+// response, after the rewrite.
 
 // maxConsistencyMembers bounds the exact names that take part in
 // consistency rules, across all groups, so that the per-response state
@@ -24,6 +26,8 @@ type consistencyGroup struct {
 	first   int      // index of members[0] in the per-response state
 	cascade bool
 	partial bool
+	slide   *slideRule // nil without slide
+	stampAt int        // index of the group's stamp in cookieJar's arrays
 }
 
 // consistency holds the compiled consistency rules.
@@ -34,19 +38,31 @@ type consistency struct {
 	member map[string]int
 	// owner maps a state index to its group in groups.
 	owner []int
-	// partial is true when some group reads the request's Cookie header.
+	// stamps maps each slide group's stamp cookie name to its index in
+	// groups.
+	stamps map[string]int
+	// partial is true when some group reads the request's Cookie header
+	// (on_partial or slide).
 	partial bool
 }
 
 // newConsistency compiles the consistency rules of rules. members[i] lists
 // the exact names of rule i that take part (nil for a group without rules).
 func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
-	c := &consistency{member: map[string]int{}}
+	c := &consistency{member: map[string]int{}, stamps: map[string]int{}}
 	for i, r := range rules {
-		if !r.cascade && !r.partial {
+		if !r.cascade && !r.partial && r.slide == 0 {
 			continue
 		}
 		cg := consistencyGroup{rule: i, first: len(c.owner), cascade: r.cascade, partial: r.partial}
+		if r.slide > 0 {
+			cg.slide = &slideRule{interval: r.slide, lifetime: r.seconds, stamp: r.stamp}
+			if _, dup := c.stamps[r.stamp]; dup {
+				return nil, fmt.Errorf("group %s: slide cookie %q is already the stamp of another group", groupName(r.label, i), r.stamp)
+			}
+			c.stamps[r.stamp] = len(c.groups)
+			cg.stampAt = len(c.groups)
+		}
 		for _, p := range r.patterns {
 			// A name an earlier group claims is that group's cookie.
 			if !exactPattern(p) || m.match(p) != i {
@@ -65,7 +81,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 		if len(cg.members) == 0 {
 			return nil, fmt.Errorf("group %s: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)", groupName(r.label, i))
 		}
-		c.partial = c.partial || r.partial
+		c.partial = c.partial || r.partial || r.slide > 0
 		c.groups = append(c.groups, cg)
 	}
 	if len(c.groups) == 0 {
@@ -74,10 +90,18 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 	return c, nil
 }
 
-// request is what consistency reads of the request.
+// request is what consistency reads of the request, and of the response
+// beside its Set-Cookie fields.
 type request struct {
 	cookies []string // the Cookie header fields (HTTP/2 may send several)
 	https   bool
+
+	status       int      // the final status; 0 when unknown (a hijack)
+	cacheControl []string // the response's Cache-Control fields
+
+	// private is set by apply when it re-issued cookies: the response must
+	// then carry Cache-Control: private.
+	private bool
 }
 
 // memberState is what a response does to a member.
@@ -94,14 +118,19 @@ const (
 // honours the last of the two).
 const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 
-// apply appends the deletions the rules call for to values and reports
-// each to obs; with reportOnly it appends nothing and reports what it would
-// have appended. base and now are the rewrite's base time and clock.
+// apply appends the deletions and re-issues the rules call for to values
+// and reports each to obs; with reportOnly it appends nothing and reports
+// what it would have appended. base and now are the rewrite's base time
+// and clock.
 func (c *consistency) apply(n *normalizer, values []string, req *request, base, now int64, reportOnly bool, obs observer) []string {
 	var (
 		state   [maxConsistencyMembers]memberState
 		lastDel [maxConsistencyMembers]int // index of the member's last field, when deleted
 		f       setCookie
+		jar     cookieJar
+		// stampSent marks the stamps the response already carries (as
+		// after an earlier pass): they are not added again.
+		stampSent [maxConsistencyMembers]bool
 	)
 	// The last field of a name is the state the browser ends in.
 	for i, v := range values {
@@ -111,6 +140,9 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 		}
 		m, ok := c.member[name]
 		if !ok {
+			if g, ok := c.stamps[name]; ok {
+				stampSent[g] = true
+			}
 			continue
 		}
 		state[m] = memberSet
@@ -120,9 +152,8 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 			}
 		}
 	}
-	var present uint64
 	if c.partial && req != nil {
-		present = c.present(req.cookies)
+		jar.read(c, req.cookies)
 	}
 	for gi := range c.groups {
 		cg := &c.groups[gi]
@@ -137,35 +168,52 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 			}
 		}
 		r := &n.rules[cg.rule]
+		loggedOut := false
 		switch {
-		case cg.cascade && anyDeleted && !anySet:
+		case anyDeleted && !anySet && cg.cascade:
 			attrs := deletionAttrsFrom(&f, values[deleted])
 			for k, name := range cg.members {
 				if state[cg.first+k] == untouched {
-					values = c.add(values, name, attrs, cg.rule, actionCascaded, reportOnly, obs)
+					values = c.add(values, r.withPolicies(&f, attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 				}
 			}
-		case cg.partial && !anySet && !anyDeleted:
-			all := uint64(1)<<len(cg.members) - 1
-			mine := present >> cg.first & all
-			if mine == 0 || mine == all {
-				continue
-			}
+			loggedOut = true
+		case anyDeleted:
+			loggedOut = true
+		case !anySet && cg.partial && jar.partial(cg):
 			attrs := r.attrs.deletionAttrs(req.https)
 			for k, name := range cg.members {
-				if mine&(1<<k) != 0 {
-					values = c.add(values, name, attrs, cg.rule, actionPartialExpired, reportOnly, obs)
+				if jar.count[cg.first+k] > 0 {
+					values = c.add(values, r.withPolicies(&f, attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
 				}
 			}
+			loggedOut = true
+		}
+		if cg.slide == nil || stampSent[cg.stampAt] {
+			continue
+		}
+		switch {
+		case loggedOut:
+			values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
+		case anySet:
+			// A log-in: the stamp starts now.
+			values = c.add(values, cg.slide.stampField(r, req, base, now), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+		case req != nil && cg.slide.due(cg, &jar, req, now):
+			for k, name := range cg.members {
+				values = c.add(values, cg.slide.reissue(r, name, jar.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
+			}
+			values = c.add(values, cg.slide.stampField(r, req, base, now), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+			req.private = req.private || !reportOnly
 		}
 	}
 	return values
 }
 
-// add appends a deletion of name, unless reportOnly, and reports it.
-func (c *consistency) add(values []string, name string, attrs deletionAttrs, group int, act action, reportOnly bool, obs observer) []string {
+// add appends field, a field for cookie name, unless reportOnly, and
+// reports it.
+func (c *consistency) add(values []string, field, name string, group int, act action, reportOnly bool, obs observer) []string {
 	if !reportOnly {
-		values = append(values, attrs.field(name))
+		values = append(values, field)
 	}
 	if obs != nil {
 		obs.observe(name, group, act)
@@ -173,10 +221,33 @@ func (c *consistency) add(values []string, name string, attrs deletionAttrs, gro
 	return values
 }
 
-// present returns the members the request's Cookie header carries, as bits
-// by state index. It allocates nothing: names are looked up by substring.
-func (c *consistency) present(cookies []string) uint64 {
-	var bits uint64
+// withPolicies applies the group's attribute policies to a field the
+// module adds, as the rewrite would on a later pass (so that pass finds
+// nothing to change); f is scratch.
+func (r *rule) withPolicies(f *setCookie, field string) string {
+	if !r.attrs.any() || !f.scan(field) {
+		return field
+	}
+	var stack [128]byte
+	tail, _ := r.attrs.attrEdits(f, stack[:0])
+	return f.rebuild(tail)
+}
+
+// cookieJar is what the request's Cookie header says of the members and
+// the stamps: how often each member appears, the value of its first
+// occurrence, and each stamp's value. It lives on the stack, and reading
+// it allocates nothing: names are looked up by substring.
+type cookieJar struct {
+	count [maxConsistencyMembers]uint8
+	value [maxConsistencyMembers]string
+	stamp [maxConsistencyMembers]string // by group index in consistency.groups
+	// stampCount counts each stamp's occurrences.
+	stampCount [maxConsistencyMembers]uint8
+}
+
+// read parses every Cookie field: "name=value" pairs separated by ';'
+// (RFC 6265bis §5.7.4 serialises them with "; ").
+func (j *cookieJar) read(c *consistency, cookies []string) {
 	for _, h := range cookies {
 		for len(h) > 0 {
 			pair := h
@@ -185,13 +256,32 @@ func (c *consistency) present(cookies []string) uint64 {
 			} else {
 				h = ""
 			}
-			name, _, _ := strings.Cut(pair, "=")
-			if m, ok := c.member[trimSpace(name)]; ok {
-				bits |= 1 << m
+			name, value, _ := strings.Cut(pair, "=")
+			name, value = trimSpace(name), trimSpace(value)
+			if m, ok := c.member[name]; ok {
+				if j.count[m] == 0 {
+					j.value[m] = value
+				}
+				j.count[m] = min(j.count[m]+1, 2)
+			} else if g, ok := c.stamps[name]; ok {
+				j.stamp[g] = value
+				j.stampCount[g] = min(j.stampCount[g]+1, 2)
 			}
 		}
 	}
-	return bits
+}
+
+// partial reports whether the jar holds some but not all members of cg.
+func (j *cookieJar) partial(cg *consistencyGroup) bool {
+	some, all := false, true
+	for k := range cg.members {
+		if j.count[cg.first+k] > 0 {
+			some = true
+		} else {
+			all = false
+		}
+	}
+	return some && !all
 }
 
 // deletionAttrs are the attributes a deletion needs to match the cookie it

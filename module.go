@@ -112,6 +112,26 @@ type Group struct {
 	// HTTPS requests (or as the group's secure policy says). Only exact
 	// names take part.
 	OnPartial string `json:"on_partial,omitempty"`
+
+	// Slide re-issues the group's cookies with a fresh lifetime at most once
+	// per interval while requests keep arriving, so that they track the
+	// user's activity as a server's idle timeout does. It needs a fixed
+	// `expire` duration (the lifetime each re-issue grants), exact cookie
+	// names only, and a `path` policy (the request does not say where a
+	// cookie was set).
+	Slide *SlidePolicy `json:"slide,omitempty"`
+}
+
+// SlidePolicy is the sliding expiry of a group.
+type SlidePolicy struct {
+	// Interval is the shortest time between two re-issues: whole seconds,
+	// at least one, shorter than the group's lifetime.
+	Interval caddy.Duration `json:"interval,omitempty"`
+
+	// Cookie names the stamp cookie the module keeps for the group (its
+	// value is the Unix time of the last issue). Default:
+	// `cn_slide_<label>`, or `cn_slide_<first cookie>` without a label.
+	Cookie string `json:"cookie,omitempty"`
 }
 
 // ExpiryPolicy says how long the cookies of a group live.
@@ -250,7 +270,7 @@ func (g Group) validate() error {
 			return fmt.Errorf("empty cookie pattern %q", p)
 		}
 	}
-	if g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" {
+	if g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" && g.Slide == nil {
 		return errors.New("no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial")
 	}
 	if g.OnDelete != "" && g.OnDelete != onDeleteCascade {
@@ -261,6 +281,11 @@ func (g Group) validate() error {
 	}
 	if (g.OnDelete != "" || g.OnPartial != "") && !slices.ContainsFunc(g.Cookies, exactPattern) {
 		return errors.New("on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)")
+	}
+	if g.Slide != nil {
+		if err := g.validateSlide(); err != nil {
+			return err
+		}
 	}
 	if g.Expire != nil {
 		if err := g.Expire.validate(); err != nil {
@@ -292,6 +317,53 @@ func (g Group) validate() error {
 		}
 	}
 	return nil
+}
+
+// validateSlide checks what sliding expiry needs.
+func (g Group) validateSlide() error {
+	s := g.Slide
+	if err := checkLifetime(time.Duration(s.Interval)); err != nil {
+		return fmt.Errorf("slide: %v", err)
+	}
+	if g.Expire == nil || g.Expire.Mode != modeFixed {
+		return errors.New("slide needs expire <duration> in the group: the lifetime each re-issue grants")
+	}
+	if s.Interval >= g.Expire.Duration {
+		return fmt.Errorf("slide %s: the interval must be shorter than the lifetime (expire %s)", formatDuration(time.Duration(s.Interval)), formatDuration(time.Duration(g.Expire.Duration)))
+	}
+	for _, c := range g.Cookies {
+		if !exactPattern(c) {
+			return fmt.Errorf("slide: cookie pattern %q is not an exact name (only named cookies can be re-issued)", c)
+		}
+	}
+	if g.Path == "" || g.Path == removeValue {
+		return errors.New("slide needs a path policy in the group (path /, say): the request does not say where a cookie was set")
+	}
+	if stamp := g.stampName(); !isToken(stamp) {
+		if s.Cookie != "" {
+			return fmt.Errorf("slide cookie %q: not a valid cookie name (RFC 6265 token)", stamp)
+		}
+		return fmt.Errorf("slide: the default stamp cookie name %q is not a valid cookie name (RFC 6265 token): name one with slide <interval> cookie <name>", stamp)
+	}
+	if slices.Contains(g.Cookies, g.stampName()) {
+		return fmt.Errorf("slide cookie %q: is one of the group's own cookies", g.stampName())
+	}
+	return nil
+}
+
+// stampName is the slide stamp's cookie name.
+func (g Group) stampName() string {
+	switch {
+	case g.Slide == nil:
+		return ""
+	case g.Slide.Cookie != "":
+		return g.Slide.Cookie
+	case g.Label != "":
+		return "cn_slide_" + g.Label
+	case len(g.Cookies) > 0:
+		return "cn_slide_" + g.Cookies[0]
+	}
+	return "cn_slide_"
 }
 
 // hasAttributePolicy reports whether the group sets any attribute policy.
@@ -363,13 +435,21 @@ func checkAttrValue(what, v string) error {
 }
 
 // formatDuration writes d as the Caddyfile would: whole days as "401d",
-// anything else in Go's form ("12h0m0s").
+// anything else in Go's form without zero units ("12h", "1h30m").
 func formatDuration(d time.Duration) string {
 	const day = 24 * time.Hour
 	if d%day == 0 {
 		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}
-	return d.String()
+	// "1h0m0s" reads better as "1h", "1h30m0s" as "1h30m".
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 // checkLifetime accepts whole seconds, at least one: Max-Age counts
@@ -390,6 +470,9 @@ func checkLifetime(d time.Duration) error {
 func (g Group) rule() rule {
 	r := rule{label: g.Label, patterns: g.Cookies, attrs: g.attrPolicy(),
 		cascade: g.OnDelete == onDeleteCascade, partial: g.OnPartial == onPartialExpire}
+	if g.Slide != nil {
+		r.slide, r.stamp = int64(time.Duration(g.Slide.Interval)/time.Second), g.stampName()
+	}
 	if e := g.Expire; e != nil {
 		r.expiry = expiryModes[e.Mode].kind
 		r.seconds = int64(time.Duration(e.Duration) / time.Second)

@@ -35,6 +35,9 @@ const (
 	actionPrefixSkipped                // an attribute edit left out: it would break a __Host-/__Secure- name
 	actionCascaded                     // a deletion added: another member was deleted (on_delete cascade)
 	actionPartialExpired               // a deletion added: the request held only part of the group (on_partial expire)
+	actionReissued                     // a field added: the cookie re-issued with a fresh lifetime (slide)
+	actionStampSet                     // the slide stamp set (a log-in or a re-issue)
+	actionStampDeleted                 // the slide stamp deleted (a log-out)
 	numActions
 )
 
@@ -46,12 +49,15 @@ var actionNames = [...]string{
 	actionPrefixSkipped:  "prefix edit skipped",
 	actionCascaded:       "cascaded",
 	actionPartialExpired: "partial expired",
+	actionReissued:       "reissued",
+	actionStampSet:       "stamp set",
+	actionStampDeleted:   "stamp deleted",
 }
 
 // changes reports whether the action changes the response (what report_only
 // logs at info).
 func (a action) changes() bool {
-	return a == actionRewritten || a == actionCascaded || a == actionPartialExpired
+	return a != actionUnchanged && a != actionDeletionKept && a != actionPassedInvalid && a != actionPrefixSkipped
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -70,8 +76,10 @@ type rule struct {
 	seconds  int64  // for expireFixed and expireMax
 	like     string // for expireLike: the leader's exact name
 	attrs    attrPolicy
-	cascade  bool // on_delete cascade
-	partial  bool // on_partial expire
+	cascade  bool   // on_delete cascade
+	partial  bool   // on_partial expire
+	slide    int64  // slide interval in seconds; 0 without slide
+	stamp    string // the slide stamp cookie's name
 
 	// depth orders the passes: groups without `like` run first (0), a
 	// `like` group runs one pass after the group of its leader, so that it

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -88,9 +87,14 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 		norm.rewrite(values, date, rw.h)
 		return
 	}
+	rw.req.cacheControl = hdr["Cache-Control"]
 	out := norm.rewriteResponse(values, date, &rw.req, rw.h)
 	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
+	}
+	if rw.req.private {
+		rw.req.private = false
+		hdr["Cache-Control"] = addPrivate(hdr["Cache-Control"])
 	}
 	rw.seen, rw.seenLen = out, len(out)
 }
@@ -121,9 +125,13 @@ func (rw *responseWriter) startBody() {
 }
 
 // finalize rewrites the header map unless that has been done for the final
-// response already.
+// response already. Unless WriteHeader said otherwise, the status is
+// net/http's implicit 200.
 func (rw *responseWriter) finalize() {
 	if !rw.sent {
+		if rw.req.status == 0 {
+			rw.req.status = http.StatusOK
+		}
 		rw.sent = true
 		rw.rewriteHeader(true)
 	}
@@ -140,6 +148,9 @@ func (rw *responseWriter) WriteHeader(status int) {
 			rw.rewriteHeader(false)
 		}
 	} else {
+		if !rw.sent {
+			rw.req.status = status
+		}
 		rw.finalize()
 	}
 	rw.ResponseWriter.WriteHeader(status)
@@ -166,6 +177,9 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // does not mark the headers as sent.
 func (rw *responseWriter) FlushError() error {
 	if !rw.sent {
+		if rw.req.status == 0 {
+			rw.req.status = http.StatusOK
+		}
 		rw.rewriteHeader(true)
 	} else {
 		rw.startBody()
@@ -203,45 +217,33 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // afterHandler runs when the handler has returned. A handler that set
 // headers and wrote nothing gets net/http's implicit response now, unseen
-// by any wrapper: rewrite. A handler that wrote the status but no body
-// leaves HTTP/3 to send the header map now: rewrite it again if it
-// changed. And Set-Cookie sent as a trailer, declared in the Trailer
-// header or under the "Trailer:" key prefix, goes out now too.
+// by any wrapper: rewrite. Otherwise, if the Set-Cookie fields changed
+// since the last rewrite, rewrite them once more: HTTP/3 (quic-go) sends
+// the header map with the first flush of its body buffer, which for a
+// short body is now, and a Set-Cookie declared in the Trailer header goes
+// out now as a trailer. Set-Cookie under the "Trailer:" key prefix is a
+// trailer too. Neither late pass appends fields (the consistency rules
+// have spoken for the response already).
 func (rw *responseWriter) afterHandler() {
 	if !rw.sent {
 		rw.finalize()
-	} else if !rw.bodyStarted && rw.changedSinceRewrite() {
-		rw.rewriteHeader(true)
+	} else if rw.changedSinceRewrite() {
+		hdr := rw.ResponseWriter.Header()
+		rw.rewriteLate(hdr["Set-Cookie"], hdr)
 	}
 	hdr := rw.ResponseWriter.Header()
 	if values := hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
-		rw.rewriteTrailer(values, hdr)
-	}
-	if declared := hdr["Trailer"]; len(declared) > 0 && declaresSetCookie(declared) && rw.changedSinceRewrite() {
-		rw.rewriteTrailer(hdr["Set-Cookie"], hdr)
+		rw.rewriteLate(values, hdr)
 	}
 }
 
-// rewriteTrailer applies the policies to trailer fields, in place; the
-// consistency rules add nothing to trailers.
-func (rw *responseWriter) rewriteTrailer(values []string, hdr http.Header) {
+// rewriteLate applies the policies to fields in place, appending nothing.
+func (rw *responseWriter) rewriteLate(values []string, hdr http.Header) {
 	var date string
 	if d := hdr["Date"]; len(d) > 0 {
 		date = d[0]
 	}
 	rw.h.norm.rewrite(values, date, rw.h)
-}
-
-// declaresSetCookie reports whether a Trailer header names Set-Cookie.
-func declaresSetCookie(declared []string) bool {
-	for _, line := range declared {
-		for _, name := range strings.Split(line, ",") {
-			if strings.EqualFold(trimSpace(name), "Set-Cookie") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Interface guards.

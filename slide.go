@@ -1,0 +1,197 @@
+package cookienormalizer
+
+import (
+	"strconv"
+	"strings"
+)
+
+// This file is sliding expiry: a group with `slide <interval>` has its
+// cookies re-issued with a fresh lifetime at most once per interval while
+// requests keep arriving, so that they track the user's activity as an
+// idle timeout on the server does. The module keeps one cookie of its own
+// per group, the stamp, whose value is the Unix time of the last issue; it
+// is what makes the re-issue happen at most once per interval without any
+// state in the proxy.
+
+// slideRule is the compiled `slide` of a group.
+type slideRule struct {
+	interval int64  // seconds between re-issues
+	lifetime int64  // the group's `expire <duration>`, in seconds
+	stamp    string // the stamp cookie's name
+}
+
+// stampFuture is how far in the future a stamp may be (clock skew between
+// proxies) before it counts as unreadable.
+const stampFuture = 60
+
+// due reports whether the group's cookies are to be re-issued on this
+// response: the request carries every member exactly once (a name twice,
+// as cookie tossing from a sibling domain produces, means no re-issue),
+// each value is one a browser would have stored, the status is below 400,
+// the stamp is absent, unreadable, more than a minute in the future or
+// older than the interval, and no shared cache may store the response.
+// The caller has checked that the response neither sets nor deletes a
+// member.
+func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now int64) bool {
+	if req.status == 0 || req.status >= 400 {
+		return false
+	}
+	for k, name := range cg.members {
+		m := cg.first + k
+		if jar.count[m] != 1 || !storableValue(name, jar.value[m]) {
+			return false
+		}
+	}
+	if sharedCacheable(req.cacheControl) {
+		return false
+	}
+	g := jar.stampIndex(cg)
+	if jar.stampCount[g] == 1 {
+		if at, err := strconv.ParseInt(jar.stamp[g], 10, 64); err == nil && at <= now+stampFuture && now-at < s.interval {
+			return false // issued within the interval: nothing to do
+		}
+	}
+	return true
+}
+
+// stampIndex returns the index of cg's stamp in the jar's stamp arrays.
+func (j *cookieJar) stampIndex(cg *consistencyGroup) int { return cg.stampAt }
+
+// storableValue reports whether a browser would store name=value as a
+// cookie: no control byte (RFC 6265bis §5.6 step 1) and name plus value
+// within maxNameValueLen.
+func storableValue(name, value string) bool {
+	if len(name)+len(value) > maxNameValueLen {
+		return false
+	}
+	for i := 0; i < len(value); i++ {
+		if isControl(value[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedCacheable reports whether Cache-Control lets a shared cache store
+// the response (the public or s-maxage directive, RFC 9111 §5.2.2): a
+// re-issued field carries a user's session, which such a cache would hand
+// to others.
+func sharedCacheable(cacheControl []string) bool {
+	for _, line := range cacheControl {
+		for len(line) > 0 {
+			d := line
+			if i := strings.IndexByte(line, ','); i >= 0 {
+				d, line = line[:i], line[i+1:]
+			} else {
+				line = ""
+			}
+			d, _, _ = strings.Cut(d, "=")
+			d = trimSpace(d)
+			if isAttr(d, "public") || isAttr(d, "s-maxage") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reissue writes a member's field: the value exactly as the request
+// carried it, the group's attribute policies (present when on or set,
+// absent otherwise), then the lifetime, Expires before Max-Age.
+func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
+	var b strings.Builder
+	b.Grow(len(name) + len(value) + 160)
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(value)
+	p := &r.attrs
+	if p.path.set {
+		b.WriteString(p.path.attr)
+	}
+	if p.domain.set {
+		b.WriteString(p.domain.attr)
+	}
+	if p.secure == flagOn {
+		b.WriteString("; Secure")
+	}
+	if p.httpOnly == flagOn {
+		b.WriteString("; HttpOnly")
+	}
+	if p.sameSite.set {
+		b.WriteString(p.sameSite.attr)
+	}
+	if p.partitioned == flagOn {
+		b.WriteString("; Partitioned")
+	}
+	tail := lifetimeTail{base: base}
+	b.Write(tail.bytes(s.lifetime))
+	return b.String()
+}
+
+// stampSecure reports whether the stamp carries Secure: on HTTPS requests,
+// or when the group has secure on.
+func stampSecure(r *rule, req *request) bool {
+	return r.attrs.secure == flagOn || req != nil && req.https
+}
+
+// stampField writes the stamp as issued now, with the group's lifetime.
+func (s *slideRule) stampField(r *rule, req *request, base, now int64) string {
+	var b strings.Builder
+	b.Grow(len(s.stamp) + 140)
+	b.WriteString(s.stamp)
+	b.WriteByte('=')
+	b.WriteString(strconv.FormatInt(now, 10))
+	b.WriteString("; Path=/; HttpOnly; SameSite=Lax")
+	if stampSecure(r, req) {
+		b.WriteString("; Secure")
+	}
+	tail := lifetimeTail{base: base}
+	b.Write(tail.bytes(s.lifetime))
+	return b.String()
+}
+
+// stampDeletion writes the deletion of the stamp.
+func (s *slideRule) stampDeletion(r *rule, req *request) string {
+	field := s.stamp + deletionSuffix + "; Path=/; HttpOnly; SameSite=Lax"
+	if stampSecure(r, req) {
+		field += "; Secure"
+	}
+	return field
+}
+
+// addPrivate returns the Cache-Control fields with the private directive
+// added: a response that re-issued a user's cookies must not be stored by
+// a shared cache.
+func addPrivate(cacheControl []string) []string {
+	if len(cacheControl) == 0 {
+		return []string{"private"}
+	}
+	for _, line := range cacheControl {
+		for _, d := range strings.Split(line, ",") {
+			if name, _, _ := strings.Cut(d, "="); isAttr(trimSpace(name), "private") {
+				return cacheControl
+			}
+		}
+	}
+	out := append([]string(nil), cacheControl...)
+	out[len(out)-1] += ", private"
+	return out
+}
+
+// isToken reports whether name is an RFC 6265 cookie name: an RFC 9110
+// token.
+func isToken(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

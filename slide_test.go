@@ -1,0 +1,169 @@
+package cookienormalizer
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestSlide(t *testing.T) {
+	now := testClock.Unix()
+	ts := func(d int64) string { return strconv.FormatInt(now+d, 10) }
+	login := Group{Label: "login", Cookies: []string{"session_id", "user_id__insecure"},
+		Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 43200e9}, Path: "/", Secure: on(), SameSite: "lax",
+		Slide: &SlidePolicy{Interval: 600e9}}
+	const life = "; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"
+	reissued := []string{
+		"session_id=abc; Path=/; Secure; SameSite=Lax" + life,
+		"user_id__insecure=42; Path=/; Secure; SameSite=Lax" + life,
+	}
+	stamp := "cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life
+	stampDeleted := del("cn_slide_login", "; Path=/; HttpOnly; SameSite=Lax; Secure")
+	jar := func(stampValue string) string {
+		return "session_id=abc; theme=dark; user_id__insecure=42; cn_slide_login=" + stampValue
+	}
+	with := func(g Group, f func(g *Group)) Group { f(&g); return g }
+	for i, tc := range []struct {
+		name         string
+		group        Group
+		req          request
+		in           []string
+		want         []string
+		wantPrivate  bool
+		cacheControl []string
+	}{
+		{name: "stamp absent: re-issued with a new stamp", group: login,
+			req:  request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "fresh stamp: nothing (throttled)", group: login,
+			req: request{cookies: []string{jar(ts(-599))}, status: 200}},
+		{name: "stamp as old as the interval: re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-600))}, status: 200},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "stamp a minute in the future: still fresh", group: login,
+			req: request{cookies: []string{jar(ts(60))}, status: 200}},
+		{name: "stamp more than a minute in the future: re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(61))}, status: 200},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "unreadable stamp: re-issued", group: login,
+			req:  request{cookies: []string{jar("yesterday")}, status: 200},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "two stamps: unreadable, re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-1)), "cn_slide_login=" + ts(-2)}, status: 200},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "values exactly as the request carried them, across Cookie fields", group: login,
+			req: request{cookies: []string{`session_id="a b,c"`, "user_id__insecure=42"}, status: 200},
+			want: []string{`session_id="a b,c"; Path=/; Secure; SameSite=Lax` + life,
+				"user_id__insecure=42; Path=/; Secure; SameSite=Lax" + life, stamp}, wantPrivate: true},
+		{name: "a member missing: nothing", group: login,
+			req: request{cookies: []string{"session_id=abc"}, status: 200}},
+		{name: "a member twice (cookie tossing): nothing", group: login,
+			req: request{cookies: []string{"session_id=abc; user_id__insecure=42; session_id=evil"}, status: 200}},
+		{name: "a value with a control byte: nothing", group: login,
+			req: request{cookies: []string{"session_id=a\x01b; user_id__insecure=42"}, status: 200}},
+		{name: "a value over the browser limit: nothing", group: login,
+			req: request{cookies: []string{"session_id=" + strings.Repeat("v", 4090) + "; user_id__insecure=42"}, status: 200}},
+		{name: "the response sets a member (a log-in): the stamp only", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
+			in:   []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life},
+			want: []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life, stamp}},
+		{name: "the response deletes a member (a log-out): the stamp deleted", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
+			in:   []string{"session_id=; Max-Age=0; Path=/"},
+			want: []string{"session_id=; Max-Age=0; Path=/; Secure; SameSite=Lax", stampDeleted}},
+		{name: "status 400: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 400}},
+		{name: "status 503: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 503}},
+		{name: "status 304: re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 304},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "unknown status (a hijack): nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}}},
+		{name: "Cache-Control public: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"max-age=60, Public"}}},
+		{name: "Cache-Control s-maxage: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"no-cache", "s-maxage=60"}}},
+		{name: "Cache-Control private, max-age: re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"private, max-age=60"}},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "HTTPS puts Secure on the stamp without a secure policy",
+			group: with(login, func(g *Group) { g.Secure, g.SameSite = nil, "" }),
+			req:   request{cookies: []string{jar(ts(-3600))}, status: 200, https: true},
+			want: []string{"session_id=abc; Path=/" + life, "user_id__insecure=42; Path=/" + life,
+				"cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
+		{name: "every attribute policy on the re-issued fields; a named stamp",
+			group: with(login, func(g *Group) {
+				g.Label, g.Domain, g.HTTPOnly, g.Partitioned, g.Secure, g.SameSite = "", "example.com", on(), on(), on(), "none"
+				g.Slide = &SlidePolicy{Interval: 600e9, Cookie: "__Host-stamp"}
+			}),
+			req: request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
+			want: []string{"session_id=abc; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
+				"user_id__insecure=42; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
+				"__Host-stamp=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
+		{name: "default stamp name without a label: the first member",
+			group: with(login, func(g *Group) { g.Label, g.Secure, g.SameSite = "", nil, "" }),
+			req:   request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
+			want: []string{"session_id=abc; Path=/" + life, "user_id__insecure=42; Path=/" + life,
+				"cn_slide_session_id=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax" + life}, wantPrivate: true},
+		{name: "cascade deletes the stamp too",
+			group: with(login, func(g *Group) { g.OnDelete = "cascade" }),
+			req:   request{cookies: []string{jar(ts(-3600))}, status: 200},
+			in:    []string{"session_id=; Max-Age=0; Path=/"},
+			want: []string{"session_id=; Max-Age=0; Path=/; Secure; SameSite=Lax",
+				del("user_id__insecure", "; Path=/; Secure; SameSite=Lax"), stampDeleted}},
+		{name: "partial expiry deletes the stamp too",
+			group: with(login, func(g *Group) { g.OnPartial = "expire" }),
+			req:   request{cookies: []string{"session_id=abc; cn_slide_login=" + ts(-3600)}, status: 200},
+			want:  []string{del("session_id", "; Path=/; Secure; SameSite=Lax"), stampDeleted}},
+	} {
+		n := testNormalizer(t, tc.group.rule())
+		if err := tc.group.validate(); err != nil {
+			t.Fatalf("%d %s: %v", i, tc.name, err)
+		}
+		req := tc.req
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, &req, nil)
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%d %s:\n got  %q\n want %q", i, tc.name, clip(got), clip(tc.want))
+		}
+		if req.private != tc.wantPrivate {
+			t.Errorf("%d %s: private = %t, want %t", i, tc.name, req.private, tc.wantPrivate)
+		}
+		// A second pass (a late re-rewrite) adds nothing.
+		req2 := tc.req
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, &req2, nil); !equalStrings(again, got) {
+			t.Errorf("%d %s: second pass:\n got  %q\n want %q", i, tc.name, clip(again), clip(got))
+		}
+	}
+}
+
+// TestSlideReportOnly: the re-issue is computed and reported, nothing is
+// appended and Cache-Control stays.
+func TestSlideReportOnly(t *testing.T) {
+	g := Group{Label: "login", Cookies: []string{"a", "b"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Slide: &SlidePolicy{Interval: 60e9}}
+	n := testNormalizer(t, g.rule())
+	n.reportOnly = true
+	var obs recordingObserver
+	req := request{cookies: []string{"a=1; b=2"}, status: 200}
+	if got := n.rewriteResponse(nil, testDate, &req, &obs); len(got) != 0 || req.private {
+		t.Errorf("report_only appended %q (private %t)", got, req.private)
+	}
+	want := []string{"a #1 reissued", "b #1 reissued", "cn_slide_login #1 stamp set"}
+	if !equalStrings(obs, want) {
+		t.Errorf("observed %q, want %q", obs, want)
+	}
+}
+
+func TestAddPrivate(t *testing.T) {
+	for i, tc := range []struct{ in, want []string }{
+		{nil, []string{"private"}},
+		{[]string{"max-age=60"}, []string{"max-age=60, private"}},
+		{[]string{"no-cache", "max-age=0"}, []string{"no-cache", "max-age=0, private"}},
+		{[]string{"Private, max-age=60"}, []string{"Private, max-age=60"}},
+	} {
+		if got := addPrivate(tc.in); !equalStrings(got, tc.want) {
+			t.Errorf("%d: addPrivate(%q) = %q, want %q", i, tc.in, got, tc.want)
+		}
+	}
+}
