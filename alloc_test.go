@@ -2,7 +2,9 @@ package cookienormalizer
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // The responses that must cost nothing (issue 5): no Set-Cookie at all,
@@ -157,5 +159,31 @@ func TestServeHTTPAllocsConsistency(t *testing.T) {
 		if got != 0 {
 			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
 		}
+	}
+}
+
+// TestServeHTTPAllocsSlideFresh: a request with the complete group and a
+// fresh stamp, nothing due, costs no allocation.
+func TestServeHTTPAllocsSlideFresh(t *testing.T) {
+	if benchRaceEnabled {
+		t.Skip("sync.Pool drops objects at random under the race detector")
+	}
+	h := benchHandler(t, benchSlideCaddyfile)
+	req := benchRequest()
+	req.Header.Set("Cookie", benchCookieHeader+"; cn_slide_session_id="+strconv.FormatInt(time.Now().Unix(), 10))
+	up := newBenchUpstream(nil)
+	rec := &benchRecorder{header: make(http.Header)}
+	if err := h.ServeHTTP(rec, req, up); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.header["Set-Cookie"]; len(got) != 0 {
+		t.Fatalf("fresh stamp: Set-Cookie %q, want none", got)
+	}
+	if got := testing.AllocsPerRun(100, func() {
+		if err := h.ServeHTTP(rec, req, up); err != nil {
+			t.Fatal(err)
+		}
+	}); got != 0 {
+		t.Errorf("ServeHTTP with a fresh stamp allocates %v times per run, want 0", got)
 	}
 }

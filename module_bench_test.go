@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -194,6 +196,40 @@ func BenchmarkConsistency(b *testing.B) {
 			values = values[:1]
 			values[0] = "session_id=; Max-Age=0; Path=/"
 			full.norm.rewriteResponse(values, benchDate, complete, full)
+		}
+	})
+}
+
+// benchSlideCaddyfile is the PyPI pair with sliding expiry.
+const benchSlideCaddyfile = `cookie_normalizer session_id user_id__insecure {
+	expire 12h
+	path /
+	slide 10m
+}`
+
+// BenchmarkSlide compares, in one run, a request whose group has a fresh
+// stamp (nothing due; target: 0 allocations and at most the expiry-only
+// PyPI rewrite) with that rewrite, and a re-issue (allocates only its new
+// fields).
+func BenchmarkSlide(b *testing.B) {
+	slide := benchHandler(b, benchSlideCaddyfile)
+	expiryOnly := benchHandler(b, benchPyPICaddyfile)
+	now := time.Now().Unix()
+	fresh := benchCookieHeader + "; cn_slide_session_id=" + strconv.FormatInt(now, 10)
+	b.Run("fresh-stamp", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			req := request{cookies: []string{fresh}, status: 200}
+			slide.norm.rewriteResponse(nil, benchDate, &req, nil)
+		}
+	})
+	b.Run("pypi-expiry-only", func(b *testing.B) { benchRewrite(b, expiryOnly.norm, benchPyPIValues) })
+	b.Run("reissue", func(b *testing.B) {
+		b.ReportAllocs()
+		values := make([]string, 0, 4)
+		for b.Loop() {
+			req := request{cookies: []string{benchCookieHeader}, status: 200}
+			slide.norm.rewriteResponse(values[:0], benchDate, &req, nil)
 		}
 	})
 }
