@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// The responses that must cost nothing (issue 5): no Set-Cookie at all,
+// The responses that must cost nothing: no Set-Cookie at all,
 // fields that no group matches, and fields the rewrite leaves as they are
 // (deletions, already normalized values). These are counts, not timings,
 // so they are exact and safe in unit tests; the timings are in the

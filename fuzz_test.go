@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// fuzzSeeds are Set-Cookie values from the SPEC examples and the edge cases
+// fuzzSeeds are Set-Cookie values from the README examples and the edge cases
 // of the table tests.
 var fuzzSeeds = []string{
 	"session_id=abc; Max-Age=43200; Path=/; HttpOnly; Secure; SameSite=Lax",

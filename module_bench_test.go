@@ -126,7 +126,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 
 // BenchmarkServeHTTPHeaderRegex is the alternative the load harness
 // compares with, in the same harness as BenchmarkServeHTTP: Caddy's
-// headers handler with the regex replace of FACTS.md,
+// headers handler with the regex replace the README compares with,
 //
 //	header >Set-Cookie "^((?:session_id|user_id__insecure)=.*)$" "$1; Max-Age=43200"
 //

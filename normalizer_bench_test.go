@@ -19,7 +19,7 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem
 //
-// BENCHMARKS.md holds the numbers and the targets of issue 5; bench/ holds
+// BENCHMARKS.md holds the numbers and the targets; bench/ holds
 // the load harness that measures the module through Caddy's reverse_proxy.
 
 // benchDate is the response's Date header in every benchmark: the base time

@@ -7,7 +7,7 @@ import (
 	"unsafe"
 )
 
-// testDate is the response Date of every SPEC example.
+// testDate is the response Date of every README example.
 const testDate = "Tue, 24 Nov 2026 12:00:00 GMT"
 
 // testClock is the proxy clock in tests: one hour after testDate, so a test
@@ -53,7 +53,7 @@ func TestRewrite(t *testing.T) {
 		in    []string
 		want  []string
 	}{
-		// The examples of SPEC.md, row by row.
+		// The rewrite examples of the README, row by row.
 		{
 			name:  "spec: session removes Max-Age",
 			rules: []rule{session("session_id")},

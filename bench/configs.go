@@ -40,7 +40,7 @@ var cfgDescriptions = map[string]string{
 	cfgNginxPathHax: "nginx `proxy_pass` + `proxy_cookie_path / \"/; Max-Age=43200\"` (capture only)",
 }
 
-// headerRegexLine is configuration (3): the regex replace of FACTS.md.
+// headerRegexLine is configuration (3): the regex replace the README compares with.
 const headerRegexLine = `header >Set-Cookie "^((?:session_id|user_id__insecure)=.*)$" "$1; Max-Age=43200"`
 
 // caddyfile returns the Caddyfile of the three Caddy configurations, one

@@ -271,7 +271,7 @@ func (d *driver) measure(t target, dur time.Duration) (wrkRun, string, error) {
 }
 
 // comparisons are the pairs of targets the paired runs compare, {base,
-// target}: the targets of issue 5 are ratios against (1) on the same path,
+// target}: the targets are ratios against (1) on the same path,
 // and (2) against (3). The first is the A/A control: (1') is (1) again, on
 // its own port, so its ratio to (1) would be 1 without the method's own
 // bias and noise.

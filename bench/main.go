@@ -1,4 +1,4 @@
-// Command bench is the load harness of issue 5. It measures
+// Command bench is the load harness. It measures
 // cookie_normalizer through Caddy's reverse_proxy, side by side with plain
 // reverse_proxy, with the header directive's regex replace doing a similar
 // rewrite, and with nginx's proxy_pass, all on 127.0.0.1 with the same load

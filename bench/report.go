@@ -304,10 +304,10 @@ func medianOf(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// targetsSection checks the numbers against the targets of issue 5.
+// targetsSection checks the numbers against the targets.
 func (r *results) targetsSection() string {
 	var b strings.Builder
-	b.WriteString("| target (issue 5) | measured | met |\n| --- | --- | --- |\n")
+	b.WriteString("| target | measured | met |\n| --- | --- | --- |\n")
 	row := func(what, measured string, ok bool) {
 		mark := "yes"
 		if !ok {

@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// The upstream plays the legacy application of SPEC.md, shaped like PyPI's
+// The upstream plays the legacy application of the README, shaped like PyPI's
 // log-in response: session_id for 12 hours, user_id__insecure as a session
 // cookie, and a third cookie that no configuration names.
 var (
