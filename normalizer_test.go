@@ -55,25 +55,25 @@ func TestRewrite(t *testing.T) {
 	}{
 		// The rewrite examples of the README, row by row.
 		{
-			name:  "spec: session removes Max-Age",
+			name:  "example: session removes Max-Age",
 			rules: []rule{session("session_id")},
 			in:    []string{"session_id=abc; Max-Age=43200; Path=/; HttpOnly; Secure; SameSite=Lax"},
 			want:  []string{"session_id=abc; Path=/; HttpOnly; Secure; SameSite=Lax"},
 		},
 		{
-			name:  "spec: fixed lifetime appends Max-Age and Expires",
+			name:  "example: fixed lifetime appends Max-Age and Expires",
 			rules: []rule{fixed(43200, "user_id__insecure")},
 			in:    []string{"user_id__insecure=42; Path=/; Secure"},
 			want:  []string{"user_id__insecure=42; Path=/; Secure; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"},
 		},
 		{
-			name:  "spec: Max-Age=0 deletion unchanged",
+			name:  "example: Max-Age=0 deletion unchanged",
 			rules: []rule{fixed(43200, "session_id")},
 			in:    []string{"session_id=; Max-Age=0; Path=/"},
 			want:  []string{"session_id=; Max-Age=0; Path=/"},
 		},
 		{
-			name:  "spec: past Expires deletion unchanged, lower-case dashed",
+			name:  "example: past Expires deletion unchanged, lower-case dashed",
 			rules: []rule{session("session_id")},
 			in:    []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
 			want:  []string{"session_id=x; expires=Thu, 01-Jan-1970 00:00:01 GMT; Path=/"},
@@ -83,31 +83,31 @@ func TestRewrite(t *testing.T) {
 			// (WebKitGTK) honours because it comes last: a deletion there,
 			// so it passes unchanged. With the Expires first, every engine
 			// lets the last Max-Age win, and max caps it.
-			name:  "spec: max, last Max-Age wins and beats an earlier Expires",
+			name:  "example: max, last Max-Age wins and beats an earlier Expires",
 			rules: []rule{capped(86400, "a")},
 			in:    []string{"a=1; Expires=Wed, 09 Jun 2021 10:18:14 GMT; Max-Age=100; max-age=90000"},
 			want:  []string{"a=1; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Max-Age=86400"},
 		},
 		{
-			name:  "spec: max, a past Expires after Max-Age is a deletion in libsoup",
+			name:  "example: max, a past Expires after Max-Age is a deletion in libsoup",
 			rules: []rule{capped(86400, "a")},
 			in:    []string{"a=1; Max-Age=100; max-age=90000; Expires=Wed, 09 Jun 2021 10:18:14 GMT"},
 			want:  []string{"a=1; Max-Age=100; max-age=90000; Expires=Wed, 09 Jun 2021 10:18:14 GMT"},
 		},
 		{
-			name:  "spec: quoted value with comma and space, unknown attribute",
+			name:  "example: quoted value with comma and space, unknown attribute",
 			rules: []rule{fixed(3600, "a")},
 			in:    []string{`a="x, y"; Path=/; Priority=High`},
 			want:  []string{`a="x, y"; Path=/; Priority=High; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600`},
 		},
 		{
-			name:  "spec: invalid Max-Age ignored, a session cookie under max",
+			name:  "example: invalid Max-Age ignored, a session cookie under max",
 			rules: []rule{capped(3600, "a")},
 			in:    []string{"a=1; Max-Age=abc"},
 			want:  []string{"a=1; Max-Age=abc"},
 		},
 		{
-			name:  "spec: like copies the leader's expiry",
+			name:  "example: like copies the leader's expiry",
 			rules: []rule{like("session_id", "user_id__insecure")},
 			in:    []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/"},
 			want:  []string{"session_id=abc; Max-Age=43200", "user_id__insecure=42; Path=/; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"},
