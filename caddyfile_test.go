@@ -256,68 +256,6 @@ http://127.0.0.1:9 {
 	}
 }
 
-func TestValidate(t *testing.T) {
-	for i, tc := range []struct {
-		json string
-		want string // "" for valid
-	}{
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`, ""},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"12h"}}]}`, ""},
-		{`{}`, "no cookie groups configured"},
-		{`{"groups":[{"expire":{"mode":"session"}}]}`, "group #1: no cookie patterns"},
-		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial`},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like"}}]}`, "group #1: expire like: the leader cookie name is missing"},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}},{"cookies":["~"],"expire":{"mode":"session"}}]}`, `group #2: empty cookie pattern "~"`},
-		{`{"groups":[{"cookies":["a"],"secure":true,"httponly":false,"samesite":"none","partitioned":true,"path":"/x","domain":"remove"}]}`, ""},
-		{`{"groups":[{"cookies":["a"],"samesite":"Lax"}]}`, `group #1: samesite "Lax": want strict, lax, none or remove`},
-		{`{"groups":[{"cookies":["a"],"samesite":"none"}]}`, "group #1: samesite none needs secure on in the same group: browsers reject SameSite=None without Secure"},
-		{`{"groups":[{"cookies":["a"],"partitioned":true,"secure":false}]}`, "group #1: partitioned on needs secure on in the same group: browsers reject Partitioned without Secure"},
-		{`{"groups":[{"cookies":["a"],"path":"x"}]}`, `group #1: path "x": must start with /`},
-		{`{"groups":[{"cookies":["a"],"domain":"a b"}]}`, `group #1: domain "a b": a ';', whitespace, control or non-ASCII byte is not allowed`},
-		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
-		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"b*"}}]}`, `group #1: expire like "b*": the leader must be an exact cookie name`},
-	} {
-		h, err := provisionJSON(t, tc.json)
-		if err == nil {
-			err = h.Validate()
-		}
-		switch {
-		case tc.want == "" && err != nil:
-			t.Errorf("%d: unexpected error %v", i, err)
-		case tc.want != "" && (err == nil || err.Error() != tc.want):
-			t.Errorf("%d: got error %v, want %q", i, err, tc.want)
-		}
-	}
-}
-
-func TestProvisionErrors(t *testing.T) {
-	for i, tc := range []struct{ json, want string }{
-		{`{"groups":[{"cookies":["~("],"expire":{"mode":"session"}}]}`, "group #1: compiling pattern \"~(\": error parsing regexp: missing closing ): `(`"},
-		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"a2"}},{"label":"two","cookies":["a2"],"expire":{"mode":"like","like":"a"}}]}`, `expire like "a2": the chain of like leaders loops back to group #1`},
-	} {
-		_, err := provisionJSON(t, tc.json)
-		if err == nil || err.Error() != tc.want {
-			t.Errorf("%d: got %v, want %q", i, err, tc.want)
-		}
-	}
-}
-
-// provisionJSON loads a handler from its JSON config, as Caddy does.
-func provisionJSON(tb testing.TB, js string) (*Handler, error) {
-	tb.Helper()
-	var h Handler
-	if err := json.Unmarshal([]byte(js), &h); err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	tb.Cleanup(cancel)
-	return &h, h.Provision(ctx)
-}
-
 // TestJSONRoundTrip checks that a handler set up from the Caddyfile and one
 // loaded from the JSON it adapts to rewrite the same way.
 func TestJSONRoundTrip(t *testing.T) {

@@ -168,6 +168,16 @@ func BenchmarkServeHTTPParallel(b *testing.B) {
 	})
 }
 
+// benchFullCaddyfile is the full-feature config: expiry, attributes, both
+// consistency rules (metrics are wired by benchHandler's context).
+const benchFullCaddyfile = `cookie_normalizer session_id user_id__insecure {
+	expire 12h
+	secure on
+	samesite lax
+	on_delete cascade
+	on_partial expire
+}`
+
 // benchCookieHeader is a 10-cookie Cookie header that holds the whole
 // PyPI group.
 const benchCookieHeader = "_ga=GA1.2.1234567890.1764000000; _gid=GA1.2.987654321.1764000000; theme=dark; " +

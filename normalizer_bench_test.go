@@ -207,9 +207,9 @@ func BenchmarkParseCookieDate(b *testing.B) {
 	}
 }
 
-// BenchmarkBaseTime times parsing the response's Date header, which the
-// rewrite does once per new Date (responseTime caches the last one).
-func BenchmarkBaseTime(b *testing.B) {
+// BenchmarkParseHTTPDate times parsing the response's Date header, which
+// the rewrite does once per new Date (responseTime caches the last one).
+func BenchmarkParseHTTPDate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		parseHTTPDate(benchDate)
