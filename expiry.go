@@ -107,6 +107,9 @@ func readExpiry(f *setCookie, base, now int64) expiry {
 		// [oversized counted?]
 		expires [2]lifetimeAttr
 		e       expiry
+		// simple: the field has one valid lifetime attribute, not
+		// oversized, without a '+': every reading agrees.
+		simple bool
 	)
 	attrs := f.attrs()
 	for i := range attrs {
@@ -114,15 +117,26 @@ func readExpiry(f *setCookie, base, now int64) expiry {
 		switch {
 		case isAttr(a.name, "max-age"):
 			e.lifetimeAttrs++
-			for s := range numMaxAgeSyntaxes {
-				if n, ok := parseMaxAge(a.value, s); ok {
-					la := lifetimeAttr{ok: true, at: i, val: n}
-					maxAge[s][1] = la
-					if !a.oversized() {
-						maxAge[s][0] = la
-					}
+			// The signed syntax accepts all the RFC's does, and reads them
+			// the same: parse once.
+			n, ok := parseMaxAge(a.value, maxAgeSigned)
+			if !ok {
+				continue
+			}
+			la := lifetimeAttr{ok: true, at: i, val: n}
+			plus := a.value[0] == '+'
+			maxAge[maxAgeSigned][1] = la
+			if !plus {
+				maxAge[maxAgeRFC][1] = la
+			}
+			if !a.oversized() {
+				maxAge[maxAgeSigned][0] = la
+				if !plus {
+					maxAge[maxAgeRFC][0] = la
 				}
 			}
+			// One plain Max-Age is read the same way by every engine.
+			simple = e.lifetimeAttrs == 1 && !plus && !a.oversized()
 		case isAttr(a.name, "expires"):
 			e.lifetimeAttrs++
 			if t, ok := parseCookieDate(a.value); ok {
@@ -131,11 +145,27 @@ func readExpiry(f *setCookie, base, now int64) expiry {
 				if !a.oversized() {
 					expires[0] = la
 				}
+				simple = e.lifetimeAttrs == 1 && !a.oversized()
 			}
 		}
 	}
-	if e.lifetimeAttrs == 0 {
+	switch {
+	case e.lifetimeAttrs == 0:
 		e.session, e.anySession, e.agreed = true, true, true
+		return e
+	case e.lifetimeAttrs > 1:
+		simple = false
+	}
+	if simple {
+		// A single attribute every engine reads alike: one reading.
+		e.agreed = true
+		if m := maxAge[maxAgeRFC][0]; m.ok {
+			e.lifetime, e.shortest = m.val, m.val
+		} else {
+			x := expires[0]
+			e.lifetime, e.shortest = x.val-base, x.val-max(base, now)
+		}
+		e.deletion = e.lifetime <= 0 || e.shortest <= 0
 		return e
 	}
 
