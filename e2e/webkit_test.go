@@ -44,8 +44,8 @@ var webkit struct {
 	dataDir string // XDG directories of the driver and the browser
 	wd      *webDriver
 	version string
-	// home is an HTTPS page on 127.0.0.1 that sets no cookies: the jar
-	// can only be read or cleared from a page of the cookies' host.
+	// home is an HTTPS page on 127.0.0.1 that sets only clearMarker: the
+	// jar can only be read or cleared from a page of the cookies' host.
 	home *httptest.Server
 
 	mu     sync.Mutex
@@ -137,8 +137,9 @@ func startWebKit(driverPath, xvfbPath, addr string) error {
 	webkit.version = "WebKitGTK/" + session.Capabilities.BrowserVersion + " (" + session.Capabilities.BrowserName + ")"
 	// httptest listens on 127.0.0.1 only.
 	webkit.home = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", clearMarker)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "cookie-less page for clearing the jar")
+		fmt.Fprintln(w, "page for clearing the jar")
 	}))
 	return nil
 }
@@ -233,19 +234,33 @@ func newWebKitClient(t *testing.T) *webkitClient {
 	return c
 }
 
+// clearMarker is the cookie the home page sets just before clear deletes
+// the jar.
+const clearMarker = "e2e_clear_marker=1; Path=/; Max-Age=600"
+
 // clear deletes every cookie of 127.0.0.1, from a page of that host, and
-// checks the jar is empty.
+// waits until the jar is empty. WebKit answers the deletion before its
+// network process has carried it out, and carries it out later even when
+// the jar is already empty, so an unmarked deletion could still be
+// pending, and then delete the next test's first cookies. The home page
+// sets clearMarker first: once it is gone, this deletion has happened,
+// and once the jar is empty, no cookie that was there is left to delete.
 func (c *webkitClient) clear() error {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	if err := c.get(ctx, webkit.home.URL+"/"); err != nil {
 		return err
 	}
+	jar, err := c.cookies(ctx)
+	if err != nil {
+		return err
+	}
+	if findCookie(jar, "e2e_clear_marker") == nil {
+		return fmt.Errorf("the home page's marker cookie is not in the jar: %s", describe(jar))
+	}
 	if err := c.wd.do(ctx, http.MethodDelete, c.wd.session+"/cookie", nil, nil); err != nil {
 		return err
 	}
-	// WebKit answers before its network process has deleted the cookies:
-	// a read right after the deletion may still see them.
 	for tries := 1; ; tries++ {
 		jar, err := c.cookies(ctx)
 		if err != nil {
