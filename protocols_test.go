@@ -105,6 +105,14 @@ func (protoApp) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Ha
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, "short body")
 		h.Add("Set-Cookie", protoCookieB)
+	case "between-writes":
+		// A field between a short Write, which quic-go buffers, and a
+		// long one, at which it encodes the header map and the body.
+		h.Add("Set-Cookie", protoCookieA)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "short ")
+		h.Add("Set-Cookie", protoCookieB)
+		io.WriteString(w, strings.Repeat("y", 8<<10))
 	case "big":
 		// A body past quic-go's 4 KiB buffer, then a field: the header map
 		// went out with the first write, so the field is never sent.
@@ -322,13 +330,15 @@ func TestProtocolsPlain(t *testing.T) {
 }
 
 // TestHTTP3CookieAfterShortWrite adds a cookie after a first Write that
-// quic-go holds in its 4 KiB small-response buffer: quic-go encodes the
-// header map only when the handler returns, so the cookie reaches an
-// HTTP/3 client, and must be rewritten like every other. (net/http drops
-// it: its HTTP/2 server snapshots the map at WriteHeader.) The wrapper
-// re-checks the map only at the first body write, or after the handler
-// returns if no body was written; this field arrives as the upstream sent
-// it, without the HttpOnly the policy adds.
+// quic-go holds in its 4 KiB small-response buffer. quic-go encodes the
+// header map only when the buffer overflows, at a flush, or when the
+// handler returns, so the cookie reaches an HTTP/3 client and must be
+// rewritten like every other; net/http drops it (its HTTP/2 server
+// snapshots the map at WriteHeader). Two cases: the handler returns next
+// (the map goes out after the handler), or a long Write follows (the map
+// goes out with it). The wrapper re-checks the map at the first body
+// write only, so in the second case the cookie arrives as the upstream
+// sent it, without the HttpOnly the policy adds.
 func TestHTTP3CookieAfterShortWrite(t *testing.T) {
 	addr := testcaddy.FreeAddr(t)
 	protoStartTLS(t, protoSite("https", addr, "tls internal", "127.0.0.1:9"), addr)
@@ -339,15 +349,18 @@ func TestHTTP3CookieAfterShortWrite(t *testing.T) {
 	t.Cleanup(h2.CloseIdleConnections)
 	t.Cleanup(func() { h3.Close() })
 	for _, tc := range []struct {
-		c    protoClient
-		want []string
+		c          protoClient
+		path, body string
+		want       []string
 	}{
-		{protoClient{"h2", "https://" + addr, &http.Client{Transport: h2}, 2}, []string{protoRewriteA}},
-		{protoClient{"h3", "https://" + addr, &http.Client{Transport: h3}, 3}, []string{protoRewriteA, protoRewriteB}},
+		{protoClient{"h2", "https://" + addr, &http.Client{Transport: h2}, 2}, "/app/after-write", "short body", []string{protoRewriteA}},
+		{protoClient{"h3", "https://" + addr, &http.Client{Transport: h3}, 3}, "/app/after-write", "short body", []string{protoRewriteA, protoRewriteB}},
+		{protoClient{"h2", "https://" + addr, &http.Client{Transport: h2}, 2}, "/app/between-writes", "short " + strings.Repeat("y", 8<<10), []string{protoRewriteA}},
+		{protoClient{"h3", "https://" + addr, &http.Client{Transport: h3}, 3}, "/app/between-writes", "short " + strings.Repeat("y", 8<<10), []string{protoRewriteA, protoRewriteB}},
 	} {
-		got := tc.c.get(t, "/app/after-write")
-		if got.status != 200 || got.body != "short body" || !equalStrings(got.header, tc.want) {
-			t.Errorf("%s: got status %d Set-Cookie %q body %q; want 200 %q \"short body\"", tc.c.name, got.status, got.header, got.body, tc.want)
+		got := tc.c.get(t, tc.path)
+		if got.status != 200 || got.body != tc.body || !equalStrings(got.header, tc.want) {
+			t.Errorf("%s %s: got status %d Set-Cookie %q body %.20q; want 200 %q %.20q", tc.c.name, tc.path, got.status, got.header, got.body, tc.want, tc.body)
 		}
 	}
 }
