@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,6 +158,17 @@ func (c *chromiumClient) get(ctx context.Context, url string) error {
 }
 
 func (c *chromiumClient) cookies(ctx context.Context) ([]storedCookie, error) {
+	jar, err := c.scopedCookies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rootScoped(jar)
+}
+
+// scopedCookies returns every cookie of the tab's browser context with
+// where it is stored. Chromium writes a domain cookie's domain with a
+// leading dot and a host-only cookie's without.
+func (c *chromiumClient) scopedCookies(ctx context.Context) ([]scopedCookie, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, timeLeft(ctx))
 	defer cancel()
 	res, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{
@@ -165,7 +177,7 @@ func (c *chromiumClient) cookies(ctx context.Context) ([]storedCookie, error) {
 	if err != nil {
 		return nil, err
 	}
-	var jar []storedCookie
+	var jar []scopedCookie
 	for _, ck := range res.Cookies {
 		sc := storedCookie{
 			name:  ck.Name,
@@ -187,10 +199,11 @@ func (c *chromiumClient) cookies(ctx context.Context) ([]storedCookie, error) {
 		default:
 			return nil, fmt.Errorf("cookie %s: Session=%t but Expires=%v", ck.Name, ck.Session, ck.Expires)
 		}
-		if ck.Domain != "127.0.0.1" || ck.Path != "/" {
-			return nil, fmt.Errorf("cookie %s stored for domain %q path %q, want 127.0.0.1 and /", ck.Name, ck.Domain, ck.Path)
-		}
-		jar = append(jar, sc)
+		jar = append(jar, scopedCookie{sc, cookieScope{
+			domain:   strings.TrimPrefix(ck.Domain, "."),
+			path:     ck.Path,
+			hostOnly: !strings.HasPrefix(ck.Domain, "."),
+		}})
 	}
 	return jar, nil
 }

@@ -192,7 +192,7 @@ const (
 	}`
 )
 
-// scenarios is what every client runs. The wanted jars are what the SPEC
+// scenarios is what every client runs. The wanted jars are what the module
 // promises; the first and the last scenario show the problem and the naive
 // fix that the module replaces.
 var scenarios = []scenario{
@@ -265,10 +265,10 @@ var scenarios = []scenario{
 		}}},
 	},
 	{
-		// The failure the module exists to avoid (see FACTS): a header
-		// regex that appends Max-Age also hits the log-out fields, and the
-		// last Max-Age wins, so log-out re-creates both cookies, empty,
-		// for 12 hours. If this scenario starts failing, Caddy changed and
+		// The failure the module exists to avoid: Caddy's header regex
+		// replace appends Max-Age to the log-out fields too, and the last
+		// Max-Age wins, so log-out re-creates both cookies, empty, for 12
+		// hours. If this scenario starts failing, Caddy changed and
 		// the README's comparison must be checked again.
 		name:       "contrast: header regex re-creates cookies on log-out",
 		directives: `	header >Set-Cookie "^((?:session_id|user_id__insecure)=.*)$" "$1; Max-Age=43200"`,

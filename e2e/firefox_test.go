@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -242,6 +243,18 @@ func (c *firefoxClient) get(ctx context.Context, url string) error {
 }
 
 func (c *firefoxClient) cookies(ctx context.Context) ([]storedCookie, error) {
+	jar, err := c.scopedCookies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rootScoped(jar)
+}
+
+// scopedCookies returns every cookie of the client's user context with
+// where it is stored. BiDi gives a domain cookie's domain with a leading
+// dot (Firefox's own spelling of its host) and a host-only cookie's
+// without.
+func (c *firefoxClient) scopedCookies(ctx context.Context) ([]scopedCookie, error) {
 	var res struct {
 		Cookies []struct {
 			Name  string `json:"name"`
@@ -264,7 +277,7 @@ func (c *firefoxClient) cookies(ctx context.Context) ([]storedCookie, error) {
 	if err != nil {
 		return nil, err
 	}
-	var jar []storedCookie
+	var jar []scopedCookie
 	for _, ck := range res.Cookies {
 		value := ck.Value.Value
 		if ck.Value.Type == "base64" {
@@ -291,10 +304,11 @@ func (c *firefoxClient) cookies(ctx context.Context) ([]storedCookie, error) {
 		if ck.Expiry != nil {
 			sc.expires = time.Unix(int64(*ck.Expiry), 0)
 		}
-		if ck.Domain != "127.0.0.1" || ck.Path != "/" {
-			return nil, fmt.Errorf("cookie %s stored for domain %q path %q, want 127.0.0.1 and /", ck.Name, ck.Domain, ck.Path)
-		}
-		jar = append(jar, sc)
+		jar = append(jar, scopedCookie{sc, cookieScope{
+			domain:   strings.TrimPrefix(ck.Domain, "."),
+			path:     ck.Path,
+			hostOnly: !strings.HasPrefix(ck.Domain, "."),
+		}})
 	}
 	return jar, nil
 }

@@ -311,6 +311,17 @@ return {url: location.href, status: nav && nav.responseStatus ? nav.responseStat
 // it to: navigating anywhere on 127.0.0.1 shows all of them, since WebKit
 // keys cookies by host and the scenarios' cookies have Path=/.
 func (c *webkitClient) cookies(ctx context.Context) ([]storedCookie, error) {
+	jar, err := c.scopedCookies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rootScoped(jar)
+}
+
+// scopedCookies returns the cookies of the current page with where they
+// are stored. WebKitWebDriver gives a domain cookie's domain with a
+// leading dot (libsoup's spelling) and a host-only cookie's without.
+func (c *webkitClient) scopedCookies(ctx context.Context) ([]scopedCookie, error) {
 	var res []struct {
 		Name     string `json:"name"`
 		Value    string `json:"value"`
@@ -324,7 +335,7 @@ func (c *webkitClient) cookies(ctx context.Context) ([]storedCookie, error) {
 	if err := c.wd.do(ctx, http.MethodGet, c.wd.session+"/cookie", nil, &res); err != nil {
 		return nil, err
 	}
-	var jar []storedCookie
+	var jar []scopedCookie
 	for _, ck := range res {
 		sc := storedCookie{
 			name:  ck.Name,
@@ -342,10 +353,11 @@ func (c *webkitClient) cookies(ctx context.Context) ([]storedCookie, error) {
 		if ck.Expiry != nil {
 			sc.expires = time.Unix(webkitExpiry(*ck.Expiry), 0)
 		}
-		if ck.Domain != "127.0.0.1" || ck.Path != "/" {
-			return nil, fmt.Errorf("cookie %s stored for domain %q path %q, want 127.0.0.1 and /", ck.Name, ck.Domain, ck.Path)
-		}
-		jar = append(jar, sc)
+		jar = append(jar, scopedCookie{sc, cookieScope{
+			domain:   strings.TrimPrefix(ck.Domain, "."),
+			path:     ck.Path,
+			hostOnly: !strings.HasPrefix(ck.Domain, "."),
+		}})
 	}
 	return jar, nil
 }

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+)
+
+// attributeScenarios checks the attribute policies of attributeDirectives
+// in engine e: flags added to a cookie sent without them, a Path rewrite
+// that scopes a cookie and then lets its deletion find it, and `domain
+// remove` turning a domain cookie into a host-only one. Each response also
+// carries a cookie no group names, stored as sent, so that what the engine
+// does by default is seen beside what the module changed.
+func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
+	t.Run("attributes: secure, httponly, samesite and path, and a deletion through the path", func(t *testing.T) {
+		c := e.newClient(t)
+		// The scoped cookie lives under /app, which WebKit's own
+		// clearing (from /) does not see.
+		clearWebKitAt(t, c, env.attrs+"/app/")
+		appPage := env.attrs + "/app/page"
+
+		load(t, c, env.attrs+"/attrs/set")
+		// An /app page, so that WebKit lists the /app cookie too.
+		load(t, c, appPage)
+		jar := scopedJarOf(t, c)
+		t.Logf("after /attrs/set: %s", describeScoped(jar))
+		wantNames(t, "after /attrs/set", jar, "flagged", "scoped", "plain")
+
+		if f := findScoped(jar, "flagged"); f != nil {
+			// Upstream: "flagged=1; Path=/"; the group adds the three.
+			checkScope(t, f, "127.0.0.1", "/", true)
+			if !f.attrs.secure || !f.attrs.httpOnly {
+				t.Errorf("flagged: Secure=%t HttpOnly=%t, want both (secure on, httponly on)", f.attrs.secure, f.attrs.httpOnly)
+			}
+			if f.attrs.sameSiteKnown {
+				if f.attrs.sameSite != "Lax" {
+					t.Errorf("flagged: SameSite=%q, want Lax (samesite lax)", f.attrs.sameSite)
+				}
+			} else {
+				t.Errorf("flagged: the driver reports SameSite %q, which does not say Lax; every engine's driver reports Lax as Lax", f.attrs.sameSite)
+			}
+		}
+		if p := findScoped(jar, "plain"); p != nil {
+			// Upstream: "plain=1; Path=/", in no group: the control.
+			checkScope(t, p, "127.0.0.1", "/", true)
+			if p.attrs.secure || p.attrs.httpOnly {
+				t.Errorf("plain: Secure=%t HttpOnly=%t, want neither (as sent)", p.attrs.secure, p.attrs.httpOnly)
+			}
+			// WebKitWebDriver says "None" for no SameSite, so only
+			// Chromium and Firefox can show that none was sent.
+			if p.attrs.sameSiteKnown && p.attrs.sameSite != "" {
+				t.Errorf("plain: SameSite=%q, want none (as sent)", p.attrs.sameSite)
+			}
+		}
+		if s := findScoped(jar, "scoped"); s != nil {
+			// Upstream: "scoped=1; Path=/; Secure"; the group says /app.
+			checkScope(t, s, "127.0.0.1", "/app", true)
+		}
+
+		// Where the browser sends it: /app pages only.
+		if got := env.app.sent(t, c, env.attrs+"/app/page"); !slices.Contains(got, "scoped") || !slices.Contains(got, "plain") {
+			t.Errorf("GET /app/page sent %q, want scoped and plain among them", got)
+		}
+		if got := env.app.sent(t, c, env.attrs+"/page"); slices.Contains(got, "scoped") || !slices.Contains(got, "plain") {
+			t.Errorf("GET /page sent %q, want plain without scoped (stored for /app)", got)
+		}
+
+		// The upstream deletes scoped with Path=/, where it set it. Sent
+		// as is (Caddy alone), the deletion misses the cookie the module
+		// moved to /app...
+		load(t, c, env.raw+"/attrs/unscope")
+		load(t, c, appPage)
+		jar = scopedJarOf(t, c)
+		t.Logf("after /attrs/unscope through Caddy alone: %s", describeScoped(jar))
+		wantNames(t, "after /attrs/unscope through Caddy alone", jar, "flagged", "scoped", "plain")
+		// ...and through the module, rewritten to Path=/app, it finds it.
+		load(t, c, env.attrs+"/attrs/unscope")
+		load(t, c, appPage)
+		jar = scopedJarOf(t, c)
+		t.Logf("after /attrs/unscope through the module: %s", describeScoped(jar))
+		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain")
+	})
+
+	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {
+		c := e.newClient(t)
+		www, api := env.hostURL(wwwHost), env.hostURL(apiHost)
+		clearWebKitAt(t, c, www+"/")
+
+		// Both fields say Domain=app.localhost; shared's group removes it.
+		load(t, c, www+"/domain/set")
+		jar := scopedJarOf(t, c)
+		t.Logf("after /domain/set on %s: %s", wwwHost, describeScoped(jar))
+		wantNames(t, "after /domain/set", jar, "shared", "wide")
+		if s := findScoped(jar, "shared"); s != nil {
+			checkScope(t, s, wwwHost, "/", true)
+		}
+		if w := findScoped(jar, "wide"); w != nil {
+			checkScope(t, w, parentHost, "/", false)
+		}
+
+		// A sibling host gets the domain cookie only; the host that set
+		// them gets both.
+		if got := env.app.sent(t, c, api+"/page"); !slices.Equal(got, []string{"wide"}) {
+			t.Errorf("GET %s/page sent %q, want only wide (shared is host-only)", api, got)
+		}
+		if got := env.app.sent(t, c, www+"/page"); !slices.Equal(got, []string{"shared", "wide"}) {
+			t.Errorf("GET %s/page sent %q, want shared and wide", www, got)
+		}
+	})
+}
+
+// checkScope fails the test unless c is stored for domain and path, host-only
+// or not as hostOnly says.
+func checkScope(t *testing.T, c *scopedCookie, domain, path string, hostOnly bool) {
+	t.Helper()
+	if c.domain != domain || c.path != path || c.hostOnly != hostOnly {
+		t.Errorf("%s: stored for domain %q path %q host-only %t, want %q, %q, %t", c.name, c.domain, c.path, c.hostOnly, domain, path, hostOnly)
+	}
+}

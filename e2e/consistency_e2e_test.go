@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+)
+
+// consistencyScenarios checks consistencyDirectives (session_id and
+// user_id__insecure with on_delete cascade and on_partial expire) in
+// engine e. Half a log-in is put in the jar through Caddy alone (the raw
+// site, on the same host and so the same jar), then a page is loaded
+// through the module.
+func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
+	t.Run("consistency: on_partial expire deletes half a log-in", func(t *testing.T) {
+		c := e.newClient(t)
+
+		// The legacy app sets only session_id; Caddy alone keeps it, page
+		// after page.
+		load(t, c, env.raw+"/half-login")
+		wantNames(t, "after /half-login through Caddy alone", jarOf(t, c), "session_id")
+		load(t, c, env.raw+"/page")
+		wantNames(t, "after /page through Caddy alone", jarOf(t, c), "session_id")
+		// The first page through the module deletes it.
+		load(t, c, env.consistency+"/page")
+		jar := jarOf(t, c)
+		t.Logf("after /page through the module: %s", describe(jar))
+		wantNames(t, "after /page through the module", jar)
+
+		// The app's own log-out of session_id alone leaves
+		// user_id__insecure behind; the next page through the module
+		// deletes that half too.
+		load(t, c, env.raw+"/login")
+		load(t, c, env.raw+"/logout-session")
+		wantNames(t, "after /login and /logout-session through Caddy alone", jarOf(t, c), "user_id__insecure")
+		load(t, c, env.consistency+"/page")
+		jar = jarOf(t, c)
+		t.Logf("after /page through the module: %s", describe(jar))
+		wantNames(t, "after the second /page through the module", jar)
+	})
+
+	t.Run("consistency: a whole log-in survives, on_delete cascade logs out both", func(t *testing.T) {
+		c := e.newClient(t)
+
+		start, end := load(t, c, env.consistency+"/login")
+		login := jarOf(t, c)
+		t.Logf("after /login: %s", describe(login))
+		// The group has no expiry policy: both are stored as sent.
+		checkJar(t, "after /login", login, step{jar: []wantCookie{
+			sessionID(12 * time.Hour), sessionCookie(userID(0)),
+		}}, start, end)
+
+		// on_partial leaves a whole log-in alone: the page sets nothing,
+		// so the jar is what it was.
+		load(t, c, env.consistency+"/page")
+		jar := jarOf(t, c)
+		wantNames(t, "after /page", jar, "session_id", "user_id__insecure")
+		for _, before := range login {
+			after := findCookie(jar, before.name)
+			if after == nil {
+				continue // reported above
+			}
+			if after.value != before.value || !after.expires.Equal(before.expires) {
+				t.Errorf("after /page: %s=%q expiring %s, want %q expiring %s as before", before.name, after.value, after.expires, before.value, before.expires)
+			}
+		}
+
+		// The app deletes session_id alone; the module deletes
+		// user_id__insecure with it.
+		load(t, c, env.consistency+"/logout-session")
+		jar = jarOf(t, c)
+		t.Logf("after /logout-session: %s", describe(jar))
+		wantNames(t, "after /logout-session", jar)
+	})
+}

@@ -1,0 +1,376 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
+)
+
+// TestPolicies runs the module's attribute policies, group consistency
+// (on_delete cascade, on_partial expire) and sliding expiry in every
+// engine, reported as TestPolicies/<engine>/<scenario>. One Caddy serves
+// every config of the test, one site per config, and the engines run at
+// the same time (each is its own browser); the scenarios of one engine run
+// one after another, each with an empty jar.
+func TestPolicies(t *testing.T) {
+	env := startPolicyEnv(t)
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			t.Logf("%s: %s", e.name, e.open(t))
+			attributeScenarios(t, env, e)
+			consistencyScenarios(t, env, e)
+			slideScenarios(t, env, e)
+		})
+	}
+}
+
+// The hosts of the domain scenario. A Domain attribute on 127.0.0.1 cannot
+// show what `domain remove` does: Chromium, Firefox and WebKit all store a
+// cookie with Domain=127.0.0.1 from 127.0.0.1 as host-only (an IP address
+// has no subdomains). All three resolve every name under localhost to the
+// loopback address themselves, without the system resolver, so a site on
+// 127.0.0.1 answers these names.
+const (
+	wwwHost    = "www.app.localhost" // the site that sets the cookies
+	apiHost    = "api.app.localhost" // a sibling, which gets domain cookies only
+	parentHost = "app.localhost"     // the upstream's Domain attribute
+)
+
+// The upstream's fields for the attribute scenarios, byte for byte.
+const (
+	// flagged is in the group with secure on, httponly on, samesite lax;
+	// plain is in no group and is stored as sent.
+	setFlagged = "flagged=1; Path=/"
+	setPlain   = "plain=1; Path=/"
+	// scoped is in the group with path /app; its deletion is sent with
+	// the Path the upstream believes in.
+	setScoped    = "scoped=1; Path=/; Secure"
+	deleteScoped = "scoped=; Max-Age=0; Path=/; Secure"
+	// shared is in the group with domain remove; wide is in no group.
+	setShared = "shared=1; Domain=" + parentHost + "; Path=/; Secure"
+	setWide   = "wide=1; Domain=" + parentHost + "; Path=/; Secure"
+)
+
+// The module configs of the test, one site each.
+const (
+	attributeDirectives = `	cookie_normalizer {
+		group flags {
+			cookies flagged
+			secure on
+			httponly on
+			samesite lax
+		}
+		group scoped {
+			cookies scoped
+			path /app
+		}
+		group hostonly {
+			cookies shared
+			domain remove
+		}
+	}`
+	consistencyDirectives = `	cookie_normalizer {
+		group login {
+			cookies session_id user_id__insecure
+			on_delete cascade
+			on_partial expire
+		}
+	}`
+	slideDirectives = `	cookie_normalizer {
+		group login {
+			cookies session_id user_id__insecure
+			expire 10s
+			slide 2s
+			path /
+			secure on
+			samesite lax
+		}
+	}`
+)
+
+// policyEnv is the Caddy of TestPolicies and its upstream.
+type policyEnv struct {
+	app *policyApp
+	// Base URLs on 127.0.0.1: raw is reverse_proxy alone (the legacy app
+	// as it is); attrs, consistency and slide go through the module with
+	// the config of that name.
+	raw, attrs, consistency, slide string
+	// attrsPort is the attrs site's port, which also serves wwwHost and
+	// apiHost.
+	attrsPort string
+}
+
+// startPolicyEnv starts the upstream and one Caddy with a site per config,
+// and returns once every site, under every name, completes a TLS
+// handshake.
+func startPolicyEnv(t *testing.T) *policyEnv {
+	t.Helper()
+	app := &policyApp{seen: map[string][]string{}}
+	upstream := app.start(t)
+	addrs := map[string]string{}
+	for _, k := range []string{"raw", "attrs", "consistency", "slide"} {
+		addrs[k] = testcaddy.FreeAddr(t)
+	}
+	_, attrsPort, _ := strings.Cut(addrs["attrs"], ":")
+	site := func(names, directives string) string {
+		return fmt.Sprintf("\n%s {\n\tbind 127.0.0.1\n\ttls internal\n%s\n\treverse_proxy %s\n}\n", names, directives, upstream)
+	}
+	sites := site("https://"+addrs["raw"], "") +
+		site(fmt.Sprintf("https://%s, https://%s:%s, https://%s:%s", addrs["attrs"], wwwHost, attrsPort, apiHost, attrsPort), attributeDirectives) +
+		site("https://"+addrs["consistency"], consistencyDirectives) +
+		site("https://"+addrs["slide"], slideDirectives)
+	testcaddy.StartTLS(t, sites, addrs["raw"])
+	for _, k := range []string{"attrs", "consistency", "slide"} {
+		testcaddy.WaitTLS(t, addrs[k])
+	}
+	for _, host := range []string{wwwHost, apiHost} {
+		waitTLSName(t, addrs["attrs"], host)
+	}
+	return &policyEnv{
+		app:         app,
+		raw:         "https://" + addrs["raw"],
+		attrs:       "https://" + addrs["attrs"],
+		consistency: "https://" + addrs["consistency"],
+		slide:       "https://" + addrs["slide"],
+		attrsPort:   attrsPort,
+	}
+}
+
+// hostURL is the attrs site under host.
+func (env *policyEnv) hostURL(host string) string {
+	return "https://" + host + ":" + env.attrsPort
+}
+
+// waitTLSName is testcaddy.WaitTLS for a site name that only the browsers
+// resolve: it dials addr (on 127.0.0.1) with name as SNI, and returns once
+// Caddy presents a certificate for name. Caddy makes the `tls internal`
+// certificate of each name on its own, after it starts listening.
+func waitTLSName(t *testing.T, addr, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{
+		InsecureSkipVerify: true, // the CA is throwaway; the name is checked below
+		ServerName:         name,
+	}}
+	for {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+			conn.Close()
+			if len(certs) == 0 {
+				err = fmt.Errorf("no certificate")
+			} else {
+				err = certs[0].VerifyHostname(name)
+			}
+		}
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no TLS handshake with %s as %s within 10s: %v", addr, name, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// policyApp is the upstream of TestPolicies: the legacy app's log-in and
+// log-out, one route per attribute field, and pages that set nothing. A
+// request with a probe query parameter has the names of the cookies it
+// carried recorded under that probe, so that a test can tell what the
+// browser sent, not only what it stored.
+type policyApp struct {
+	mu     sync.Mutex
+	seen   map[string][]string // probe → cookie names the request carried
+	probes atomic.Int64
+}
+
+func (a *policyApp) start(t *testing.T) string {
+	t.Helper()
+	routes := map[string][]string{
+		"/attrs/set":      {setFlagged, setScoped, setPlain},
+		"/attrs/unscope":  {deleteScoped},
+		"/domain/set":     {setShared, setWide},
+		"/login":          {setSessionID, setUserID},
+		"/half-login":     {setSessionID},
+		"/logout":         {deleteSessionID, deleteUserID},
+		"/logout-session": {deleteSessionID},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if probe := r.URL.Query().Get("probe"); probe != "" {
+			var names []string
+			for _, c := range r.Cookies() {
+				names = append(names, c.Name)
+			}
+			a.mu.Lock()
+			a.seen[probe] = names
+			a.mu.Unlock()
+		}
+		// No page may come from a browser's cache: each load must reach
+		// the module and the upstream.
+		w.Header().Set("Cache-Control", "no-store")
+		for _, c := range routes[r.URL.Path] {
+			w.Header().Add("Set-Cookie", c)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "page", r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// sent loads page (a URL without a query) in c and returns the names of the
+// cookies the browser sent with it, sorted.
+func (a *policyApp) sent(t *testing.T, c cookieClient, page string) []string {
+	t.Helper()
+	probe := strconv.FormatInt(a.probes.Add(1), 10)
+	load(t, c, page+"?probe="+probe)
+	a.mu.Lock()
+	names, ok := a.seen[probe]
+	a.mu.Unlock()
+	if !ok {
+		t.Fatalf("GET %s: the upstream saw no request with probe %s", page, probe)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// load GETs url in c, failing the test unless it answers 200, and returns
+// when the request was sent and when it was answered.
+func load(t *testing.T, c cookieClient, url string) (start, end time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	start = time.Now()
+	if err := c.get(ctx, url); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return start, time.Now()
+}
+
+// scopedJarOf returns c's cookies with their scope, as scopedCookies
+// lists them (in WebKit: those of the current page).
+func scopedJarOf(t *testing.T, c cookieClient) []scopedCookie {
+	t.Helper()
+	sj, ok := c.(scopedJar)
+	if !ok {
+		t.Fatalf("%T cannot say where it stores a cookie", c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	jar, err := sj.scopedCookies(ctx)
+	if err != nil {
+		t.Fatalf("reading the jar: %v", err)
+	}
+	return jar
+}
+
+// jarOf returns c's cookies, each of which must be a host-only cookie of
+// 127.0.0.1 with Path=/.
+func jarOf(t *testing.T, c cookieClient) []storedCookie {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	jar, err := c.cookies(ctx)
+	if err != nil {
+		t.Fatalf("reading the jar: %v", err)
+	}
+	return jar
+}
+
+// cookieNames returns the names in jar, sorted.
+func cookieNames[C interface{ cookieName() string }](jar []C) []string {
+	names := make([]string, 0, len(jar))
+	for _, c := range jar {
+		names = append(names, c.cookieName())
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c storedCookie) cookieName() string { return c.name }
+
+// wantNames fails the test unless the jar holds exactly the cookies named
+// (in any order).
+func wantNames[C interface{ cookieName() string }](t *testing.T, label string, jar []C, want ...string) {
+	t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	if got := cookieNames(jar); !slices.Equal(got, want) {
+		t.Errorf("%s: jar holds %q, want %q", label, got, want)
+	}
+}
+
+// findScoped returns the cookie named name in jar, or nil.
+func findScoped(jar []scopedCookie, name string) *scopedCookie {
+	if i := slices.IndexFunc(jar, func(c scopedCookie) bool { return c.name == name }); i >= 0 {
+		return &jar[i]
+	}
+	return nil
+}
+
+// clearWebKitAt makes sure, when c is WebKit's client, that the jar is
+// empty of the cookies pages (on hosts or paths other than the 127.0.0.1
+// root that the client's own clearing covers) can see once the test ends:
+// WebDriver reads and deletes the cookies of the current page only. It
+// runs before the client's own clearing. Chromium and Firefox drop the
+// client's whole jar themselves.
+func clearWebKitAt(t *testing.T, c cookieClient, pages ...string) {
+	t.Helper()
+	wc, ok := c.(*webkitClient)
+	if !ok {
+		return
+	}
+	t.Cleanup(func() {
+		for _, page := range pages {
+			if err := wc.clearPage(page); err != nil {
+				t.Errorf("clearing WebKit's jar at %s: %v", page, err)
+			}
+		}
+	})
+}
+
+// clearPage deletes the cookies page can see and waits until they are
+// gone. It deletes only when there is something to delete: WebKit carries
+// out a deletion after answering it, so a deletion whose completion cannot
+// be seen could still remove the next test's cookies.
+func (c *webkitClient) clearPage(page string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	if err := c.get(ctx, page); err != nil {
+		return err
+	}
+	deleted := false
+	for {
+		jar, err := c.scopedCookies(ctx)
+		if err != nil {
+			return err
+		}
+		if len(jar) == 0 {
+			return nil
+		}
+		if !deleted {
+			if err := c.wd.do(ctx, http.MethodDelete, c.wd.session+"/cookie", nil, nil); err != nil {
+				return err
+			}
+			deleted = true
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("jar still holds %q", cookieNames(jar))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
