@@ -42,6 +42,8 @@ type responseWriter struct {
 	// are not the ones already rewritten.
 	seen    []string
 	seenLen int
+	// late is set for HTTP/3 requests (see startBody).
+	late bool
 }
 
 var responseWriterPool = sync.Pool{
@@ -52,6 +54,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.req = request{https: r.TLS != nil}
+	rw.late = r.ProtoMajor >= 3
 	if h.norm.consistency != nil && h.norm.consistency.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
 	}
@@ -114,8 +117,17 @@ func (rw *responseWriter) changedSinceRewrite() bool {
 // the final response: it rewrites the header map again if a cookie was
 // added since WriteHeader (the rewrite is idempotent), for servers that
 // serialise the header map only now.
+//
+// On HTTP/3 it is called before every body write: quic-go holds a short
+// body in its buffer and encodes the header map only when the buffer
+// overflows, at a flush or when the handler returns, so a cookie added
+// between two writes can still reach the client. The check compares a
+// slice header; the rewrite runs only when a field was added.
 func (rw *responseWriter) startBody() {
 	if rw.bodyStarted {
+		if rw.late && rw.changedSinceRewrite() {
+			rw.rewriteLate()
+		}
 		return
 	}
 	rw.bodyStarted = true
@@ -228,17 +240,26 @@ func (rw *responseWriter) afterHandler() {
 	if !rw.sent {
 		rw.finalize()
 	} else if rw.changedSinceRewrite() {
-		hdr := rw.ResponseWriter.Header()
-		rw.rewriteLate(hdr["Set-Cookie"], hdr)
+		rw.rewriteLate()
 	}
 	hdr := rw.ResponseWriter.Header()
 	if values := hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
-		rw.rewriteLate(values, hdr)
+		rw.rewriteFields(values, hdr)
 	}
 }
 
-// rewriteLate applies the policies to fields in place, appending nothing.
-func (rw *responseWriter) rewriteLate(values []string, hdr http.Header) {
+// rewriteLate applies the policies once more to the Set-Cookie fields of
+// the header map, in place and appending nothing (the consistency rules
+// have spoken for the response already), and remembers them as rewritten.
+func (rw *responseWriter) rewriteLate() {
+	hdr := rw.ResponseWriter.Header()
+	values := hdr["Set-Cookie"]
+	rw.rewriteFields(values, hdr)
+	rw.seen, rw.seenLen = values, len(values)
+}
+
+// rewriteFields applies the policies to fields in place.
+func (rw *responseWriter) rewriteFields(values []string, hdr http.Header) {
 	var date string
 	if d := hdr["Date"]; len(d) > 0 {
 		date = d[0]
