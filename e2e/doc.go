@@ -18,6 +18,12 @@
 // TestBrowsers/<engine>/<scenario>; each engine is one browser process for
 // the whole package, and each scenario gets an empty jar.
 //
+// TestPolicies runs the attribute policies (secure, httponly, samesite,
+// path, domain), group consistency (on_delete cascade, on_partial expire)
+// and sliding expiry in every engine, reported as
+// TestPolicies/<engine>/<scenario>, and asserts where each engine stores
+// a cookie and what it sends back, besides what it stores.
+//
 // A missing browser or curl skips its test with the Debian package to
 // install, except under CI=true, where it fails: CI must not go green
 // having run nothing.

@@ -321,12 +321,12 @@ func findScoped(jar []scopedCookie, name string) *scopedCookie {
 	return nil
 }
 
-// clearWebKitAt makes sure, when c is WebKit's client, that the jar is
-// empty of the cookies pages (on hosts or paths other than the 127.0.0.1
-// root that the client's own clearing covers) can see once the test ends:
-// WebDriver reads and deletes the cookies of the current page only. It
-// runs before the client's own clearing. Chromium and Firefox drop the
-// client's whole jar themselves.
+// clearWebKitAt, when c is WebKit's client, deletes at the end of the test
+// every cookie that one of pages can see. WebDriver reads and deletes the
+// cookies of the current page only, and the client's own clearing runs
+// from the root of 127.0.0.1, so a cookie under another path or on
+// another host would outlive the test. It runs before the client's own
+// clearing. Chromium and Firefox drop the client's whole jar themselves.
 func clearWebKitAt(t *testing.T, c cookieClient, pages ...string) {
 	t.Helper()
 	wc, ok := c.(*webkitClient)

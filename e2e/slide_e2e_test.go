@@ -133,8 +133,8 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 
 // checkSlideIssue fails the test unless every cookie of slideMembers in
 // jar was issued between start and end with slideLifetime, with the
-// group's secure on and samesite lax, and the members with their values
-// from the log-in.
+// group's secure on and samesite lax, the members with their values from
+// the log-in and the stamp HttpOnly.
 func checkSlideIssue(t *testing.T, label string, jar []storedCookie, start, end time.Time) {
 	t.Helper()
 	values := map[string]string{"session_id": "abc123", "user_id__insecure": "42"}
@@ -157,6 +157,10 @@ func checkSlideIssue(t *testing.T, label string, jar []storedCookie, start, end 
 			}
 			if a.sameSiteKnown && a.sameSite != "Lax" {
 				t.Errorf("%s: %s SameSite=%q, want Lax (samesite lax)", label, name, a.sameSite)
+			}
+			// The stamp is the module's own; no page script needs it.
+			if name == slideStamp && !a.httpOnly {
+				t.Errorf("%s: %s is not HttpOnly, want HttpOnly", label, name)
 			}
 		}
 	}
