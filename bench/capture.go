@@ -14,22 +14,28 @@ import (
 type capture struct {
 	Config     string   `json:"config"`
 	Path       string   `json:"path"`
+	Jar        bool     `json:"jar,omitempty"` // the request carried cookieJar
 	Status     string   `json:"status"`
 	SetCookies []string `json:"set_cookies"`
 }
 
 // captureSetCookies sends a plain HTTP/1.1 request over a fresh connection
 // and reads the response head as bytes, without net/http, which would
-// canonicalise and re-split the fields.
-func captureSetCookies(config string, port int, path string) (capture, error) {
-	c := capture{Config: config, Path: path}
+// canonicalise and re-split the fields. A non-empty jar is sent as the
+// request's Cookie header.
+func captureSetCookies(config string, port int, path, jar string) (capture, error) {
+	c := capture{Config: config, Path: path, Jar: jar != ""}
 	conn, err := net.DialTimeout("tcp", hostPort(port), 2*time.Second)
 	if err != nil {
 		return c, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + hostPort(port) + "\r\nUser-Agent: cookie-normalizer-bench\r\nConnection: close\r\n\r\n"
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + hostPort(port) + "\r\nUser-Agent: cookie-normalizer-bench\r\nConnection: close\r\n"
+	if jar != "" {
+		req += "Cookie: " + jar + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		return c, err
 	}
@@ -78,7 +84,9 @@ func checkCapture(c capture) error {
 	case cfgUpstream, cfgPlain, cfgPlainCopy:
 		ok = user == loginCookies[1]
 	case cfgNormalizer:
-		ok = strings.Contains(user, "; Max-Age=43200; Expires=")
+		ok = strings.Contains(user, "; Max-Age=43200") && strings.Contains(user, "; Expires=")
+	case cfgFull:
+		ok = strings.Contains(user, "; Max-Age=43200") && strings.Contains(user, "; Expires=") && strings.Contains(user, "; HttpOnly")
 	case cfgHeaderRegex:
 		ok = user == loginCookies[1]+"; Max-Age=43200"
 	case cfgNginx:

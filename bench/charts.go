@@ -42,16 +42,19 @@ func drawCharts(r *results, dir string) error {
 	return nil
 }
 
-// chartLabels name the load-test targets in the charts.
-var chartLabels = map[string]string{
-	cfgUpstream:               "upstream alone",
-	cfgPlain:                  "(1) proxy",
-	cfgPlainCopy:              "(1') proxy",
-	cfgNormalizer:             "(2) normalizer",
-	cfgHeaderRegex:            "(3) header regex",
-	cfgNginx:                  "(4) nginx",
-	cfgPlain + "-static":      "(1) no cookies",
-	cfgNormalizer + "-static": "(2) no cookies",
+// chartLabel names a target briefly in a chart: "(5) jar, no cookies".
+func chartLabel(t target) string {
+	l, _, _ := strings.Cut(cfgNumbers[t.Config], " ")
+	if t.Config == cfgUpstream {
+		l = "upstream"
+	}
+	if t.Jar {
+		l += " jar"
+	}
+	if t.Path == pathStatic {
+		l += ", no cookies"
+	}
+	return l
 }
 
 // drawRatios draws the paired runs' req/s ratios: each ratio as a small
@@ -66,7 +69,7 @@ func drawRatios(r *results, path string) error {
 	lo, hi := 0.9, 1.06
 	for _, p := range r.Paired {
 		x := float64(len(names))
-		names = append(names, comparisonLabel(p))
+		names = append(names, comparisonLabel(r, p))
 		medians = append(medians, plotter.XY{X: x, Y: p.Median})
 		for i, v := range p.Ratios {
 			// Spread the dots a little, so that equal ratios stay visible.
@@ -123,13 +126,13 @@ func drawRatios(r *results, path string) error {
 }
 
 // comparisonLabel names a paired comparison briefly: "(2) ÷ (1)".
-func comparisonLabel(p pairedResult) string {
+func comparisonLabel(r *results, p pairedResult) string {
 	num := func(name string) string {
-		l, _, _ := strings.Cut(chartLabels[name], " ")
+		l, _, _ := strings.Cut(chartLabel(r.target(name)), ",")
 		return l
 	}
 	l := num(p.Target) + " ÷ " + num(p.Base)
-	if strings.HasSuffix(p.Target, "-static") {
+	if r.target(p.Target).Path == pathStatic {
 		l += ", no cookies"
 	}
 	return l
@@ -151,7 +154,7 @@ func drawThroughput(r *results, path string) error {
 		values plotter.Values
 	)
 	for _, s := range r.summaries() {
-		names = append(names, chartLabels[s.Target])
+		names = append(names, chartLabel(s.Target))
 		values = append(values, s.RPS/1000)
 	}
 	p := plot.New()

@@ -7,18 +7,9 @@ import (
 
 // The configurations under test. Every server binds 127.0.0.1 only.
 
-// target is one thing wrk drives: a server and a path.
-type target struct {
-	Name   string // key in the results
-	Label  string // for tables and charts
-	Port   int
-	Path   string
-	Server string // "upstream", "caddy" or "nginx"
-}
-
-// The proxy configurations, by name. (1)–(4) of the issue, plus the
-// upstream alone as the ceiling and nginx's proxy_cookie_path trick, which
-// is only captured, not load-tested.
+// The proxy configurations, by name: the upstream alone as the ceiling,
+// (1) to (5) in front of it, and nginx's proxy_cookie_path trick, which is
+// only captured, not load-tested.
 const (
 	cfgUpstream     = "upstream"
 	cfgPlain        = "plain"
@@ -26,6 +17,7 @@ const (
 	cfgNormalizer   = "normalizer"
 	cfgHeaderRegex  = "header-regex"
 	cfgNginx        = "nginx"
+	cfgFull         = "full"
 	cfgNginxPathHax = "nginx-cookie-path"
 )
 
@@ -35,19 +27,140 @@ var cfgDescriptions = map[string]string{
 	cfgPlain:        "(1) Caddy `reverse_proxy`",
 	cfgPlainCopy:    "(1') the same as (1), a second site: the A/A control",
 	cfgNormalizer:   "(2) Caddy `reverse_proxy` + `cookie_normalizer session_id user_id__insecure { expire 12h }`",
-	cfgHeaderRegex:  "(3) Caddy `reverse_proxy` + `header >Set-Cookie \"^((?:session_id|user_id__insecure)=.*)$\" \"$1; Max-Age=43200\"`",
+	cfgHeaderRegex:  "(3) Caddy `reverse_proxy` + `" + headerRegexLine + "`",
 	cfgNginx:        "(4) nginx `proxy_pass` + `proxy_cookie_flags ~^(session_id|user_id__insecure)$ secure samesite=strict`",
+	cfgFull:         "(5) Caddy `reverse_proxy` + the full-feature `cookie_normalizer` (expiry, attributes, both consistency rules, metrics)",
 	cfgNginxPathHax: "nginx `proxy_pass` + `proxy_cookie_path / \"/; Max-Age=43200\"` (capture only)",
+}
+
+// cfgNumbers are the short names of the configurations in table cells and
+// charts.
+var cfgNumbers = map[string]string{
+	cfgUpstream:    "upstream alone",
+	cfgPlain:       "(1) reverse_proxy",
+	cfgPlainCopy:   "(1') reverse_proxy, second site",
+	cfgNormalizer:  "(2) expiry only",
+	cfgHeaderRegex: "(3) header regex",
+	cfgNginx:       "(4) nginx",
+	cfgFull:        "(5) full config",
 }
 
 // headerRegexLine is configuration (3): the regex replace the README compares with.
 const headerRegexLine = `header >Set-Cookie "^((?:session_id|user_id__insecure)=.*)$" "$1; Max-Age=43200"`
 
-// caddyfile returns the Caddyfile of the three Caddy configurations, one
-// site each, in one Caddy process: a site that gets no requests costs
-// nothing, and one process is one PID to stop.
-func caddyfile(upstream, plain, normalizer, headerRegex, plainCopy int) string {
-	up := hostPort(upstream)
+// fullDirective is configuration (5): every feature that runs per request
+// (expiry, the three attribute policies, both consistency rules; metrics
+// are always on in Caddy's registry).
+const fullDirective = `cookie_normalizer session_id user_id__insecure {
+		expire 12h
+		secure on
+		httponly on
+		samesite lax
+		on_delete cascade
+		on_partial expire
+	}`
+
+// cookieJar is the Cookie header of the requests to the jar targets: ten
+// cookies of a logged-in browser, the whole group among them.
+const cookieJar = "_ga=GA1.2.1234567890.1764000000; _gid=GA1.2.987654321.1764000000; theme=dark; " +
+	"session_id=Zm9vYmFyYmF6cXV4LXNlc3Npb24; lang=en; csrf_token=4c1f0e3a9b7d2e61; " +
+	"user_id__insecure=8f14e45fceea167a; tz=Europe%2FBerlin; consent=1; _pk_id.1=9a1f3c0e2b7d4e61"
+
+// target is one thing wrk drives: a configuration, a path and whether the
+// requests carry cookieJar.
+type target struct {
+	Name   string // key in the results: config, then "-jar" and "-static" as they apply
+	Config string
+	Port   int
+	Path   string
+	Jar    bool
+	Server string // "upstream", "caddy" or "nginx"
+	Base   string // the target its ratios are against; "" for none
+}
+
+// newTarget names a target after what it is; its ratios are against (1)
+// on the same path, with or without the jar as it is.
+func newTarget(config string, port int, path string, jar bool, server string) target {
+	return target{Name: targetName(config, path, jar), Config: config, Port: port, Path: path, Jar: jar, Server: server,
+		Base: targetName(cfgPlain, path, jar)}
+}
+
+// targetName is config, then "-jar" and "-static" as they apply.
+func targetName(config, path string, jar bool) string {
+	if jar {
+		config += "-jar"
+	}
+	if path == pathStatic {
+		config += "-static"
+	}
+	return config
+}
+
+// label names a target in a table cell or a chart: "(5) full config,
+// 10-cookie jar, no Set-Cookie".
+func (t target) label() string {
+	l := cfgNumbers[t.Config]
+	if t.Jar {
+		l += ", 10-cookie jar"
+	}
+	if t.Path == pathStatic {
+		l += ", no Set-Cookie"
+	}
+	return l
+}
+
+func (t target) url() string { return "http://" + hostPort(t.Port) + t.Path }
+
+// ports are the 127.0.0.1 ports of one run.
+type ports struct {
+	upstream, plain, normalizer, headerRegex, plainCopy, full, nginx, nginxPathHack int
+}
+
+// loadBlocks are the load-tested targets, in blocks of targets that are
+// compared with each other and so run back to back in every round.
+func loadBlocks(p ports, nginx bool) [][]target {
+	login := func(config string, port int, server string) target {
+		return newTarget(config, port, pathLogin, false, server)
+	}
+	blocks := [][]target{
+		{login(cfgUpstream, p.upstream, "upstream")},
+		{login(cfgPlain, p.plain, "caddy"), login(cfgNormalizer, p.normalizer, "caddy"), login(cfgHeaderRegex, p.headerRegex, "caddy")},
+	}
+	if nginx {
+		blocks = append(blocks, []target{login(cfgNginx, p.nginx, "nginx")})
+	}
+	return append(blocks,
+		[]target{newTarget(cfgPlain, p.plain, pathStatic, false, "caddy"), newTarget(cfgNormalizer, p.normalizer, pathStatic, false, "caddy")},
+		[]target{newTarget(cfgPlain, p.plain, pathLogin, true, "caddy"), newTarget(cfgFull, p.full, pathLogin, true, "caddy")},
+		[]target{newTarget(cfgPlain, p.plain, pathStatic, true, "caddy"), newTarget(cfgFull, p.full, pathStatic, true, "caddy")},
+	)
+}
+
+// controlTarget is (1') on the log-in: it takes part in the paired runs
+// only, as the A/A control.
+func controlTarget(p ports) target {
+	return newTarget(cfgPlainCopy, p.plainCopy, pathLogin, false, "caddy")
+}
+
+// comparisons are the pairs of targets the paired runs compare, {base,
+// target}. The first is the A/A control: (1') is (1) again, on its own
+// port, so its ratio to (1) would be 1 without the method's own bias and
+// noise.
+var comparisons = [][2]string{
+	{"plain", "plain-copy"},
+	{"plain", "normalizer"},
+	{"plain", "header-regex"},
+	{"header-regex", "normalizer"},
+	{"plain-static", "normalizer-static"},
+	{"plain-jar", "full-jar"},
+	{"plain-jar-static", "full-jar-static"},
+}
+
+// caddyfile returns the Caddyfile of the Caddy configurations, one site
+// each, in one Caddy process: a site that gets no requests costs nothing,
+// and one process is one PID to stop.
+func caddyfile(p ports) string {
+	up := hostPort(p.upstream)
 	return fmt.Sprintf(`{
 	admin off
 	persist_config off
@@ -61,7 +174,7 @@ http://%[2]s {
 	reverse_proxy %[1]s
 }
 
-# (2) reverse_proxy + cookie_normalizer
+# (2) reverse_proxy + cookie_normalizer, expiry only
 http://%[3]s {
 	bind 127.0.0.1
 	cookie_normalizer session_id user_id__insecure {
@@ -82,13 +195,21 @@ http://%[6]s {
 	bind 127.0.0.1
 	reverse_proxy %[1]s
 }
-`, up, hostPort(plain), hostPort(normalizer), hostPort(headerRegex), headerRegexLine, hostPort(plainCopy))
+
+# (5) reverse_proxy + the full-feature cookie_normalizer
+http://%[7]s {
+	bind 127.0.0.1
+	%[8]s
+	reverse_proxy %[1]s
+}
+`, up, hostPort(p.plain), hostPort(p.normalizer), hostPort(p.headerRegex), headerRegexLine, hostPort(p.plainCopy),
+		hostPort(p.full), fullDirective)
 }
 
 // nginxConf returns an nginx configuration that keeps everything in dir:
 // pid file, error log, temporary files. Like Caddy, it keeps connections to
 // the upstream alive, and it logs no access.
-func nginxConf(dir string, upstream, flags, pathHack int) string {
+func nginxConf(dir string, p ports) string {
 	r := strings.NewReplacer("{dir}", dir)
 	return r.Replace(fmt.Sprintf(`# Generated by the cookie_normalizer load harness.
 worker_processes auto;
@@ -136,5 +257,5 @@ http {
 		}
 	}
 }
-`, hostPort(upstream), hostPort(flags), hostPort(pathHack)))
+`, hostPort(p.upstream), hostPort(p.nginx), hostPort(p.nginxPathHack)))
 }

@@ -113,9 +113,70 @@ func parseGoBench(out string) ([]goBench, error) {
 // profile is a CPU profile of one benchmark, as `go tool pprof -top` shows
 // it.
 type profile struct {
-	Command string `json:"command"`
-	Bench   string `json:"bench"` // the benchmark's own result line
-	Top     string `json:"top"`
+	Command string       `json:"command"`
+	Bench   string       `json:"bench"` // the benchmark's own result line
+	Top     string       `json:"top"`
+	Allocs  []allocSites `json:"allocs,omitempty"`
+}
+
+// allocSites are the functions that allocate in one benchmark's loop.
+type allocSites struct {
+	Bench string `json:"bench"`
+	Sites string `json:"sites"` // allocations per op, then the function
+}
+
+// allocBenches are the benchmarks whose allocations are not zero by
+// design; where they allocate is part of the report.
+var allocBenches = []struct{ pattern, name string }{
+	{"^BenchmarkSlide$/^reissue$", "Slide/reissue"},
+	{"^BenchmarkConsistency$/^cascade$", "Consistency/cascade"},
+}
+
+// profileAllocs records every allocation of a fixed number of iterations
+// of each of allocBenches and lists, per op, the functions that allocate
+// under rewriteResponse (the benchmark's setup left out).
+func profileAllocs(ctx context.Context, repo, out string) ([]allocSites, error) {
+	const n = 20000
+	bin := filepath.Join(out, "allocs.test")
+	var sites []allocSites
+	for _, ab := range allocBenches {
+		prof := filepath.Join(out, strings.ReplaceAll(ab.name, "/", "-")+".mem.prof")
+		cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ab.pattern, "-benchtime", strconv.Itoa(n)+"x",
+			"-memprofile", prof, "-memprofilerate", "1", "-o", bin, ".")
+		cmd.Dir = repo
+		if res, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%v\n%s", err, res)
+		}
+		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-sample_index=alloc_objects", "-top", "-focus=rewriteResponse", bin, prof).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go tool pprof: %v", err)
+		}
+		// A sub-benchmark runs once with b.N = 1 before the n iterations.
+		sites = append(sites, allocSites{Bench: ab.name, Sites: perOp(string(top), n+1)})
+	}
+	return sites, nil
+}
+
+// perOp turns pprof -top's flat allocation counts into counts per op.
+func perOp(top string, iterations int) string {
+	var b strings.Builder
+	started := false
+	for _, line := range strings.Split(top, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[0] == "flat" {
+			started = true
+			continue
+		}
+		if !started || len(f) < 6 {
+			continue
+		}
+		flat, err := strconv.ParseFloat(f[0], 64)
+		if err != nil || flat == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%6.2f  %s\n", flat/float64(iterations), strings.Join(f[5:], " "))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // profileRewrite profiles the PyPI rewrite, the benchmark whose target is
@@ -160,7 +221,8 @@ func profileRewrite(ctx context.Context, repo, outDir string) (profile, error) {
 	}
 	p.Top = strings.Join(lines, "\n")
 	p.Command = strings.ReplaceAll(p.Command, out, "bench/out")
-	return p, nil
+	p.Allocs, err = profileAllocs(ctx, repo, out)
+	return p, err
 }
 
 func quoteArgs(args []string) []string {

@@ -2,10 +2,11 @@
 // cookie_normalizer through Caddy's reverse_proxy, side by side with plain
 // reverse_proxy, with the header directive's regex replace doing a similar
 // rewrite, and with nginx's proxy_pass, all on 127.0.0.1 with the same load
-// generator (wrk), rounds interleaved. It also runs the Go benchmarks of
-// the module, captures the Set-Cookie bytes each proxy sends for a log-in
-// and a log-out, draws the charts and rewrites the generated sections of
-// ../BENCHMARKS.md.
+// generator (wrk), rounds interleaved, then in paired runs. It also runs
+// the Go benchmarks and the allocation tests of the module, times the
+// expiry-only rewrite at an earlier commit against the work tree, captures
+// the Set-Cookie bytes each proxy sends for a log-in and a log-out, draws
+// the charts and rewrites the generated sections of ../BENCHMARKS.md.
 //
 // Run it from this directory:
 //
@@ -25,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -50,6 +52,8 @@ type options struct {
 	pairs     int           // ABBA quadruples per comparison
 	pairD     time.Duration // one run of a pair
 	quiet     float64       // the most foreign CPU a paired quadruple may see
+	before    string        // the commit the expiry-only rewrite is compared with; "" for none
+	beforeN   int           // runs of each side of that comparison
 }
 
 func main() {
@@ -80,6 +84,8 @@ func main() {
 	flag.IntVar(&o.pairs, "pairs", 7, "paired runs: ABBA quadruples per comparison (0: none)")
 	flag.DurationVar(&o.pairD, "pair-d", time.Second, "duration of one paired run")
 	flag.Float64Var(&o.quiet, "quiet", 0.05, "a run (in the rounds) or a quadruple (in the paired runs) during which processes the harness did not start used more than this share of the machine is measured again")
+	flag.StringVar(&o.before, "before", "afd2b66", "commit whose expiry-only rewrite (BenchmarkRewrite/pypi) is timed against the work tree's, interleaved (empty: none)")
+	flag.IntVar(&o.beforeN, "before-count", 10, "runs of each side of the -before comparison")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench: ")
@@ -108,15 +114,11 @@ func run(ctx context.Context, o options) error {
 
 	res := &results{Options: o, Started: start.UTC()}
 	res.Machine = describeMachine(ctx, repo)
+	res.LoadBefore = loadAverage()
 
 	if o.goBench {
-		log.Printf("Go benchmarks in %s (-benchtime %s -count %d)", repo, o.benchtime, o.benchN)
-		if res.Go, err = runGoBenchmarks(ctx, repo, o); err != nil {
-			return fmt.Errorf("go benchmarks: %w", err)
-		}
-		log.Printf("CPU profile of the PyPI rewrite")
-		if res.Profile, err = profileRewrite(ctx, repo, o.out); err != nil {
-			return fmt.Errorf("profile: %w", err)
+		if err := goBenchmarks(ctx, repo, o, res); err != nil {
+			return err
 		}
 	}
 	if o.loadTest {
@@ -124,6 +126,7 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("load test: %w", err)
 		}
 	}
+	res.LoadAfter = loadAverage()
 	res.Elapsed = time.Since(start).Round(time.Second)
 
 	if err := res.save(o.out); err != nil {
@@ -140,6 +143,41 @@ func run(ctx context.Context, o options) error {
 	}
 	log.Printf("done in %s; results in %s, charts in %s", res.Elapsed, o.out, o.charts)
 	return nil
+}
+
+// goBenchmarks runs the Go benchmarks, the profile, the allocation tests
+// and the comparison with -before.
+func goBenchmarks(ctx context.Context, repo string, o options, res *results) error {
+	var err error
+	log.Printf("Go benchmarks in %s (-benchtime %s -count %d)", repo, o.benchtime, o.benchN)
+	if res.Go, err = runGoBenchmarks(ctx, repo, o); err != nil {
+		return fmt.Errorf("go benchmarks: %w", err)
+	}
+	log.Printf("CPU profile of the PyPI rewrite")
+	if res.Profile, err = profileRewrite(ctx, repo, o.out); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	log.Printf("allocation tests: %s", allocTestsCommand)
+	if res.AllocTests, err = runAllocTests(ctx, repo, o.out); err != nil {
+		return fmt.Errorf("allocation tests: %w", err)
+	}
+	if o.before != "" {
+		log.Printf("expiry-only rewrite at %s and in the work tree, interleaved (%d runs each)", o.before, o.beforeN)
+		if res.Before, err = compareBefore(ctx, repo, o); err != nil {
+			return fmt.Errorf("comparison with %s: %w", o.before, err)
+		}
+	}
+	return nil
+}
+
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // checkRepo makes sure repo is the plugin's repository, so that the harness

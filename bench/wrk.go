@@ -27,25 +27,17 @@ type wrkRun struct {
 	Errors     string  `json:"errors,omitempty"`  // socket errors and non-2xx responses, as wrk reports them
 }
 
-// runWrk drives url with wrk for d and parses its report. A run is bounded:
-// wrk is killed if it has not finished 20 s after d.
-func runWrk(ctx context.Context, wrk string, o options, url string, d time.Duration) (wrkRun, string, error) {
-	run, out, _, err := runWrkCPU(ctx, wrk, o, url, d)
-	return run, out, err
-}
-
-// runWrkCPU is runWrk that also returns the CPU time wrk itself used.
-func runWrkCPU(ctx context.Context, wrk string, o options, url string, d time.Duration) (wrkRun, string, time.Duration, error) {
+// runWrk drives t with wrk for d, parses its report and returns the CPU
+// time wrk itself used. A run is bounded: wrk is killed if it has not
+// finished 20 s after d.
+func runWrk(ctx context.Context, wrk string, o options, t target, d time.Duration) (wrkRun, string, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
 	defer cancel()
-	args := []string{
-		"-t" + strconv.Itoa(o.threads),
-		"-c" + strconv.Itoa(o.conns),
-		"-d" + strconv.Itoa(int(d.Round(time.Second)/time.Second)) + "s",
-		"--timeout", "5s",
-		"--latency",
-		url,
+	args := wrkArgs(o, d)
+	if t.Jar {
+		args = append(args, "-H", "Cookie: "+cookieJar)
 	}
+	args = append(args, t.url())
 	cmd := exec.CommandContext(ctx, wrk, args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -54,6 +46,17 @@ func runWrkCPU(ctx context.Context, wrk string, o options, url string, d time.Du
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	run, err := parseWrk(string(out))
 	return run, string(out), cpu, err
+}
+
+// wrkArgs are wrk's options for a run of d, without the URL and headers.
+func wrkArgs(o options, d time.Duration) []string {
+	return []string{
+		"-t" + strconv.Itoa(o.threads),
+		"-c" + strconv.Itoa(o.conns),
+		"-d" + strconv.Itoa(int(d.Round(time.Second)/time.Second)) + "s",
+		"--timeout", "5s",
+		"--latency",
+	}
 }
 
 // parseWrk reads wrk 4's report: "Requests/sec:", the --latency
