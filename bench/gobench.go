@@ -163,7 +163,7 @@ func perOp(top string, iterations int) string {
 	started := false
 	for _, line := range strings.Split(top, "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 6 && f[0] == "flat" {
+		if len(f) >= 5 && f[0] == "flat" {
 			started = true
 			continue
 		}

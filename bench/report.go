@@ -290,6 +290,7 @@ type pairedResult struct {
 	CPUMedian    float64
 	CPUQ1, CPUQ3 float64
 	Discarded    int // quadruples measured again because of foreign CPU
+	Loaded       int // quadruples kept although foreign CPU exceeded -quiet: the retries were spent
 }
 
 // paired returns the paired result of target against base, or nil.
@@ -318,4 +319,14 @@ func (r *results) foreignLoad() (median, worst float64, retries int) {
 		retries += p.Discarded
 	}
 	return medianOf(v), worst, retries
+}
+
+// loadedQuadruples is how many paired quadruples were kept although other
+// processes used more than -quiet of the machine.
+func (r *results) loadedQuadruples() int {
+	n := 0
+	for _, p := range r.Paired {
+		n += p.Loaded
+	}
+	return n
 }

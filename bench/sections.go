@@ -19,7 +19,7 @@ func (r *results) summarySection() string {
 	fmt.Fprintf(&b, "\n- Machine load: load average %s at the start, %s at the end", r.LoadBefore, r.LoadAfter)
 	if len(r.Runs) > 0 {
 		med, worst, retries := r.foreignLoad()
-		fmt.Fprintf(&b, "; CPU used by processes the harness did not start: median %.1f %%, worst %.1f %% of the machine over the wrk runs (%d runs or quadruples measured again)", 100*med, 100*worst, retries)
+		fmt.Fprintf(&b, "; CPU used by processes the harness did not start: median %.1f %%, worst %.1f %% of the machine over the rounds' wrk runs; %d runs or quadruples measured again, %d paired quadruples kept although loaded", 100*med, 100*worst, retries, r.loadedQuadruples())
 	}
 	b.WriteString(".\n")
 	if e, a := r.bench("RewriteAttributes/expiry-only"), r.bench("RewriteAttributes/expiry+attributes"); e != nil && a != nil {
@@ -106,7 +106,7 @@ func (r *results) machineSection() string {
 	row("run", fmt.Sprintf("%s, %s in all", r.Started.Format("2006-01-02 15:04 MST"), r.Elapsed))
 	row("load average (1, 5, 15 min) at the start and the end", r.LoadBefore+"; "+r.LoadAfter)
 	o := r.Options
-	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with the defaults `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d`.\n",
+	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d`.\n",
 		o.duration, o.rounds, o.warmup, o.pairs, o.pairD, o.quiet, o.threads, o.conns, o.benchtime, o.benchN, o.before, o.beforeN)
 	if len(r.Go) > 0 {
 		fmt.Fprintf(&b, "Go benchmarks, at the repository root: `%s` (the tables show the median of the %d runs). Allocation tests: `%s`.\n", goBenchCommand(o), o.benchN, allocTestsCommand)
@@ -249,11 +249,11 @@ func (r *results) writePaired(b *strings.Builder) {
 		return
 	}
 	o := r.Options
-	fmt.Fprintf(b, "\nPaired runs, after the rounds: for each comparison, %d times the four runs A B B A of %s each (A the baseline), giving two ratios B ÷ A of runs a second apart, of req/s and of the server's CPU time per request; a quadruple during which processes the harness did not start used more than %.0f %% of the machine is discarded and measured again. The targets are judged on the medians.\n\n", o.pairs, o.pairD, 100*o.quiet)
-	b.WriteString("| comparison | req/s median | quartiles | every req/s ratio | CPU/req median | CPU/req quartiles | quadruples discarded |\n| --- | ---: | --- | --- | ---: | --- | ---: |\n")
+	fmt.Fprintf(b, "\nPaired runs, after the rounds: for each comparison, %d times the four runs A B B A of %s each (A the baseline), giving two ratios B ÷ A of runs a second apart, of req/s and of the server's CPU time per request; a quadruple during which processes the harness did not start used more than %.0f %% of the machine is discarded and measured again, %d times at most per comparison; after that such quadruples are kept, and counted as \"kept loaded\". The targets are judged on the medians.\n\n", o.pairs, o.pairD, 100*o.quiet, o.pairs)
+	b.WriteString("| comparison | req/s median | quartiles | every req/s ratio | CPU/req median | CPU/req quartiles | quadruples discarded / kept loaded |\n| --- | ---: | --- | --- | ---: | --- | ---: |\n")
 	for _, p := range r.Paired {
-		fmt.Fprintf(b, "| %s ÷ %s | %.3f | %.3f–%.3f | %s | %.4f | %.3f–%.3f | %d |\n",
-			r.target(p.Target).label(), r.target(p.Base).label(), p.Median, p.Q1, p.Q3, ratios(p.Ratios), p.CPUMedian, p.CPUQ1, p.CPUQ3, p.Discarded)
+		fmt.Fprintf(b, "| %s ÷ %s | %.3f | %.3f–%.3f | %s | %.4f | %.3f–%.3f | %d / %d |\n",
+			r.target(p.Target).label(), r.target(p.Base).label(), p.Median, p.Q1, p.Q3, ratios(p.Ratios), p.CPUMedian, p.CPUQ1, p.CPUQ3, p.Discarded, p.Loaded)
 	}
 }
 
