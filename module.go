@@ -118,7 +118,10 @@ type Group struct {
 	// user's activity as a server's idle timeout does. It needs a fixed
 	// `expire` duration (the lifetime each re-issue grants), exact cookie
 	// names only, and a `path` policy (the request does not say where a
-	// cookie was set).
+	// cookie was set). A re-issued cookie carries the group's attribute
+	// policies and nothing else (the request does not say which attributes
+	// the app set): give the group every attribute the app sets (secure,
+	// httponly, samesite, domain), or a re-issue drops it.
 	Slide *SlidePolicy `json:"slide,omitempty"`
 }
 
@@ -231,6 +234,21 @@ func (h *Handler) provision() error {
 	rules := make([]rule, len(h.Groups))
 	for i, g := range h.Groups {
 		rules[i] = g.rule()
+		if g.Slide != nil {
+			var missing []string
+			for _, m := range []struct {
+				name string
+				set  bool
+			}{{"secure", g.Secure != nil}, {"httponly", g.HTTPOnly != nil}, {"samesite", g.SameSite != ""}} {
+				if !m.set {
+					missing = append(missing, m.name)
+				}
+			}
+			if len(missing) > 0 {
+				h.logger.Warn("slide re-issues cookies with the group's attribute policies only; this group sets none of "+strings.Join(missing, ", ")+", so re-issued cookies go without them: add the ones the app sets",
+					zap.String("group", h.groupLabel(i)))
+			}
+		}
 		if e := g.Expire; e != nil && expiryModes[e.Mode].takesDuration && time.Duration(e.Duration) > browserLifetimeCap {
 			h.logger.Warn("cookie lifetime exceeds the 400 days browsers store; they will cap it",
 				zap.String("group", h.groupLabel(i)),
