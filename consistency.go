@@ -72,7 +72,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 				continue
 			}
 			if len(c.owner) == maxConsistencyMembers {
-				return nil, fmt.Errorf("group %s: on_delete and on_partial take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
+				return nil, fmt.Errorf("group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
 			}
 			c.member[p] = len(c.owner)
 			c.owner = append(c.owner, len(c.groups))
@@ -113,9 +113,9 @@ const (
 	memberDeleted
 )
 
-// deletionPrefix starts every deletion the module adds: an Expires in the
-// past for old clients and Max-Age=0 for the rest, Max-Age last (libsoup
-// honours the last of the two).
+// deletionSuffix follows the name in every deletion the module adds: an
+// Expires in the past for old clients and Max-Age=0 for the rest, Max-Age
+// last (libsoup honours the last of the two).
 const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 
 // apply appends the deletions and re-issues the rules call for to values
@@ -194,7 +194,11 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 		}
 		switch {
 		case loggedOut:
-			values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
+			// Only a stamp the browser holds needs deleting; without the
+			// request's Cookie header, delete it to be sure.
+			if req == nil || jar.stampCount[cg.stampAt] > 0 {
+				values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
+			}
 		case anySet:
 			// A log-in: the stamp starts now.
 			values = c.add(values, cg.slide.stampField(r, req, base, now), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)

@@ -247,7 +247,7 @@ func TestConsistencyConfigErrors(t *testing.T) {
 	}{
 		{[]rule{{patterns: []string{"a*"}, cascade: true}}, "group #1: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)"},
 		{[]rule{{patterns: []string{"a"}}, {label: "g", patterns: []string{"a", "b*"}, partial: true}}, `group "g": on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)`},
-		{[]rule{{patterns: many, partial: true}}, "group #1: on_delete and on_partial take at most 64 exact cookie names in all"},
+		{[]rule{{patterns: many, partial: true}}, "group #1: on_delete, on_partial and slide take at most 64 exact cookie names in all"},
 	} {
 		_, err := newNormalizer(tc.rules)
 		if err == nil || err.Error() != tc.want {

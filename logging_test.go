@@ -133,7 +133,7 @@ func TestWarnsAboutSlideWithoutAttributes(t *testing.T) {
 		{"label":"full","cookies":["b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","secure":true,"httponly":false,"samesite":"lax","slide":{"interval":"1m"}}]}`)
 	entries := logs.FilterLevelExact(zapcore.WarnLevel).All()
 	if len(entries) != 1 || entries[0].ContextMap()["group"] != "bare" ||
-		!strings.Contains(entries[0].Message, "sets none of secure, httponly, samesite") {
+		!strings.Contains(entries[0].Message, "this group has no secure, httponly, samesite policy") {
 		t.Errorf("warnings %v, want one for group bare naming secure, httponly, samesite", entries)
 	}
 }

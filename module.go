@@ -245,7 +245,7 @@ func (h *Handler) provision() error {
 				}
 			}
 			if len(missing) > 0 {
-				h.logger.Warn("slide re-issues cookies with the group's attribute policies only; this group sets none of "+strings.Join(missing, ", ")+", so re-issued cookies go without them: add the ones the app sets",
+				h.logger.Warn("slide re-issues cookies with the group's attribute policies only, and this group has no "+strings.Join(missing, ", ")+" policy: re-issued cookies go without those attributes; add a policy for each one the app sets",
 					zap.String("group", h.groupLabel(i)))
 			}
 		}
