@@ -28,6 +28,7 @@ func main() {
 	flag.Int64Var(&opts.Requests, "requests", 100_000_000, "stop after this many requests, if sooner")
 	flag.IntVar(&opts.Concurrency, "concurrency", 8, "concurrent clients")
 	flag.DurationVar(&opts.ReloadEvery, "reload", 3*time.Second, "time between config reloads")
+	flag.BoolVar(&opts.Control, "control", false, "run without the module: the same load and reloads, cookies must pass unchanged")
 	flag.DurationVar(&opts.Settle, "settle", 0, "wait this long after the load, Caddy running, and measure again")
 	flag.Parse()
 	opts.Logf = log.Printf

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"runtime"
 	"slices"
@@ -39,6 +40,10 @@ type Options struct {
 	// configs' proxies keep idle to the upstream close after Caddy's
 	// keep-alive idle timeout (2 minutes by default), not at the reload.
 	Settle time.Duration
+	// Control runs the same load and reloads without the module: both
+	// configs must pass the upstream's cookies unchanged. It tells what
+	// the reloads cost without the module.
+	Control bool
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -97,9 +102,15 @@ var policies = [2]string{
 	header X-Soak-Config b`,
 }
 
+// controlPolicies are the configs of a control run: no module.
+var controlPolicies = [2]string{"header X-Soak-Config a", "header X-Soak-Config b"}
+
 // expected returns the Set-Cookie fields config i makes of the upstream's,
 // for a response with that Date.
-func expected(i int, date string) ([]string, bool) {
+func expected(i int, date string, control bool) ([]string, bool) {
+	if control {
+		return []string{upstreamSID, upstreamUID, upstreamTheme}, true
+	}
 	if i == 1 {
 		return []string{"sid=abc; Path=/; Secure", "uid=42; Path=/; Secure", upstreamTheme}, true
 	}
@@ -111,7 +122,7 @@ func expected(i int, date string) ([]string, bool) {
 	return []string{"sid=abc; Path=/" + tail, "uid=42; Path=/" + tail, upstreamTheme}, true
 }
 
-func caddyfile(admin, site, upstream string, policy int) string {
+func caddyfile(admin, site, upstream, policy string) string {
 	return fmt.Sprintf(`{
 	admin %s
 	persist_config off
@@ -129,7 +140,7 @@ http://%s {
 	%s
 	reverse_proxy %s
 }
-`, admin, site, policies[policy], upstream)
+`, admin, site, policy, upstream)
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
@@ -181,7 +192,11 @@ func Run(opts Options) (Report, error) {
 	}
 	configs := [2][]byte{}
 	for i := range configs {
-		configs[i] = []byte(caddyfile(admin, site, ul.Addr().String(), i))
+		policy := policies[i]
+		if opts.Control {
+			policy = controlPolicies[i]
+		}
+		configs[i] = []byte(caddyfile(admin, site, ul.Addr().String(), policy))
 	}
 	first, _, err := caddyconfig.GetAdapter("caddyfile").Adapt(configs[0], nil)
 	if err != nil {
@@ -255,12 +270,12 @@ func Run(opts Options) (Report, error) {
 		workers.Go(func() {
 			for ctx.Err() == nil && issued.Add(1) <= opts.Requests {
 				t0 := time.Now()
-				status, cookies, date, config, body, err := get(client, url)
+				status, cookies, date, config, body, reused, err := get(client, url)
 				latencies[w] = append(latencies[w], int32(min(time.Since(t0).Microseconds(), 1<<31-1)))
 				switch {
 				case err != nil:
 					failed.Add(1)
-					note("request: %v", err)
+					note("request (connection reused: %t): %v", reused, err)
 					continue
 				case status != http.StatusOK || body != upstreamBody:
 					failed.Add(1)
@@ -273,7 +288,7 @@ func Run(opts Options) (Report, error) {
 				}
 				fits := [2]bool{}
 				for i := range fits {
-					want, ok := expected(i, date)
+					want, ok := expected(i, date, opts.Control)
 					fits[i] = ok && slices.Equal(cookies, want)
 				}
 				if idx < 0 || !fits[idx] {
@@ -345,22 +360,28 @@ reload:
 	return rep, nil
 }
 
-// get sends one request and returns what the check needs; the body is read
-// to its end, so that the connection is reused.
-func get(client *http.Client, url string) (status int, cookies []string, date string, config byte, body string, err error) {
-	resp, err := client.Get(url)
+// get sends one request and returns what the check needs, and whether the
+// connection was reused from an earlier request; the body is read to its
+// end, so that the connection is reused.
+func get(client *http.Client, url string) (status int, cookies []string, date string, config byte, body string, reused bool, err error) {
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, url, nil)
 	if err != nil {
-		return 0, nil, "", 0, "", err
+		return 0, nil, "", 0, "", false, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, "", 0, "", reused, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	if err != nil {
-		return 0, nil, "", 0, "", err
+		return 0, nil, "", 0, "", reused, err
 	}
 	if c := resp.Header.Get("X-Soak-Config"); len(c) == 1 {
 		config = c[0]
 	}
-	return resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Get("Date"), config, string(b), nil
+	return resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Get("Date"), config, string(b), reused, nil
 }
 
 // load replaces Caddy's config through the admin API.
