@@ -336,9 +336,8 @@ func TestProtocolsPlain(t *testing.T) {
 // rewritten like every other; net/http drops it (its HTTP/2 server
 // snapshots the map at WriteHeader). Two cases: the handler returns next
 // (the map goes out after the handler), or a long Write follows (the map
-// goes out with it). The wrapper re-checks the map at the first body
-// write only, so in the second case the cookie arrives as the upstream
-// sent it, without the HttpOnly the policy adds.
+// goes out with it): in both the cookie must arrive with the HttpOnly the
+// policy adds.
 func TestHTTP3CookieAfterShortWrite(t *testing.T) {
 	addr := testcaddy.FreeAddr(t)
 	protoStartTLS(t, protoSite("https", addr, "tls internal", "127.0.0.1:9"), addr)
