@@ -208,8 +208,12 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 		leaders := leaderBuf[:0]
 		for i, v := range values {
 			name, ok := cookieName(v)
-			if !ok {
-				continue // not a cookie: passes unchanged
+			if !ok || len(name) > maxNameValueLen {
+				// Not a cookie, or one no browser stores (its name alone is
+				// over the name-plus-value limit): it passes unchanged, and is
+				// not even matched, which keeps a hostile name from costing a
+				// regular expression's time over kilobytes.
+				continue
 			}
 			g := n.matcher.match(name)
 			if g < 0 || n.rules[g].depth != depth {
