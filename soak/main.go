@@ -30,6 +30,7 @@ func main() {
 	flag.DurationVar(&opts.ReloadEvery, "reload", 3*time.Second, "time between config reloads")
 	flag.BoolVar(&opts.Control, "control", false, "run without the module: the same load and reloads, cookies must pass unchanged")
 	flag.DurationVar(&opts.Settle, "settle", 0, "wait this long after the load, Caddy running, and measure again")
+	flag.BoolVar(&opts.HoldDials, "hold-dials", false, "make new connections wait while a reload runs (keeps Caddy's listener hand-over resets out of the count)")
 	flag.Parse()
 	opts.Logf = log.Printf
 
