@@ -122,7 +122,7 @@ func drawRatios(r *results, path string) error {
 	}
 	p.Add(lbl)
 	p.NominalX(names...)
-	return p.Save(20*vg.Centimeter, 11*vg.Centimeter, path)
+	return p.Save(28*vg.Centimeter, 12*vg.Centimeter, path)
 }
 
 // comparisonLabel names a paired comparison briefly: "(2) ÷ (1)".
@@ -184,7 +184,7 @@ func drawThroughput(r *results, path string) error {
 	}
 	p.Add(lbl)
 	p.NominalX(names...)
-	return p.Save(22*vg.Centimeter, 11*vg.Centimeter, path)
+	return p.Save(30*vg.Centimeter, 12*vg.Centimeter, path)
 }
 
 // drawFields draws the rewrite's cost against the number of Set-Cookie

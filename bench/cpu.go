@@ -128,3 +128,13 @@ func machineBusy() time.Duration {
 	}
 	return time.Duration(busy / clockTicks * float64(time.Second))
 }
+
+// childrenCPU is the CPU time of the harness's finished child processes
+// and their waited-for descendants (go test and its test binaries).
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -146,9 +147,16 @@ func run(ctx context.Context, o options) error {
 }
 
 // goBenchmarks runs the Go benchmarks, the profile, the allocation tests
-// and the comparison with -before.
+// and the comparison with -before, and records how much of the machine
+// other processes used meanwhile.
 func goBenchmarks(ctx context.Context, repo string, o options, res *results) error {
 	var err error
+	busy0, ours0, t0 := machineBusy(), childrenCPU(), time.Now()
+	defer func() {
+		foreign := machineBusy() - busy0 - (childrenCPU() - ours0)
+		res.GoForeignCPU = max(0, float64(foreign)/float64(time.Duration(runtime.NumCPU())*time.Since(t0)))
+		log.Printf("Go benchmarks: %.1f %% foreign CPU meanwhile", 100*res.GoForeignCPU)
+	}()
 	log.Printf("Go benchmarks in %s (-benchtime %s -count %d)", repo, o.benchtime, o.benchN)
 	if res.Go, err = runGoBenchmarks(ctx, repo, o); err != nil {
 		return fmt.Errorf("go benchmarks: %w", err)

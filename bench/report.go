@@ -36,6 +36,7 @@ type results struct {
 	LoadAfter    string         `json:"loadavg_after"`
 	Machine      machine        `json:"machine"`
 	Go           []goBench      `json:"go_benchmarks,omitempty"`
+	GoForeignCPU float64        `json:"go_foreign_cpu"` // share of the machine other processes used during the Go benchmarks
 	Profile      profile        `json:"profile"`
 	AllocTests   []allocTest    `json:"alloc_tests,omitempty"`
 	Before       *beforeAfter   `json:"before,omitempty"`

@@ -16,10 +16,13 @@ func (r *results) summarySection() string {
 	fmt.Fprintf(&b, "Run of `cd bench && go run .` at plugin commit `%s`, %s, on %d × %s, %s; it took %s.\n\n",
 		m.shortCommit(), r.Started.Format("2006-01-02 15:04 MST"), m.Cores, m.CPU, m.Go, r.Elapsed)
 	b.WriteString(r.verdictLine())
-	fmt.Fprintf(&b, "\n- Machine load: load average %s at the start, %s at the end", r.LoadBefore, r.LoadAfter)
+	fmt.Fprintf(&b, "\n- Machine load: load average %s at the start, %s at the end. CPU used by processes the harness did not start, as a share of the machine:", r.LoadBefore, r.LoadAfter)
+	if len(r.Go) > 0 {
+		fmt.Fprintf(&b, " %.1f %% during the Go benchmarks (not measured again: their absolute times and ratios carry that load);", 100*r.GoForeignCPU)
+	}
 	if len(r.Runs) > 0 {
 		med, worst, retries := r.foreignLoad()
-		fmt.Fprintf(&b, "; CPU used by processes the harness did not start: median %.1f %%, worst %.1f %% of the machine over the rounds' wrk runs; %d runs or quadruples measured again, %d paired quadruples kept although loaded", 100*med, 100*worst, retries, r.loadedQuadruples())
+		fmt.Fprintf(&b, " median %.1f %%, worst %.1f %% over the rounds' wrk runs; %d runs or quadruples measured again, %d paired quadruples kept although loaded", 100*med, 100*worst, retries, r.loadedQuadruples())
 	}
 	b.WriteString(".\n")
 	if e, a := r.bench("RewriteAttributes/expiry-only"), r.bench("RewriteAttributes/expiry+attributes"); e != nil && a != nil {
@@ -105,6 +108,9 @@ func (r *results) machineSection() string {
 	row("wrk", m.Wrk)
 	row("run", fmt.Sprintf("%s, %s in all", r.Started.Format("2006-01-02 15:04 MST"), r.Elapsed))
 	row("load average (1, 5, 15 min) at the start and the end", r.LoadBefore+"; "+r.LoadAfter)
+	if len(r.Go) > 0 {
+		row("foreign CPU during the Go benchmarks", fmt.Sprintf("%.1f %% of the machine", 100*r.GoForeignCPU))
+	}
 	o := r.Options
 	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d`.\n",
 		o.duration, o.rounds, o.warmup, o.pairs, o.pairD, o.quiet, o.threads, o.conns, o.benchtime, o.benchN, o.before, o.beforeN)
