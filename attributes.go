@@ -36,6 +36,19 @@ type attrPolicy struct {
 	sameSite, path, domain        valuePolicy
 }
 
+// replacement is what a replaced attribute of kind k becomes.
+func (p *attrPolicy) replacement(k attrKind) string {
+	switch k {
+	case attrSameSite:
+		return p.sameSite.attr
+	case attrPath:
+		return p.path.attr
+	case attrDomain:
+		return p.domain.attr
+	}
+	return ""
+}
+
 // any reports whether the group has any attribute policy.
 func (p *attrPolicy) any() bool {
 	return p.secure != flagKeep || p.httpOnly != flagKeep || p.partitioned != flagKeep ||
@@ -102,29 +115,29 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
-		switch {
-		case isAttr(a.name, "secure"):
+		switch a.kind {
+		case attrSecure:
 			hasSecure = true
 			a.drop = a.drop || secure == flagOff
-		case isAttr(a.name, "httponly"):
+		case attrHTTPOnly:
 			hasHTTPOnly = true
 			a.drop = a.drop || httpOnly == flagOff
-		case isAttr(a.name, "partitioned"):
+		case attrPartitioned:
 			hasPartitioned = true
 			a.drop = a.drop || partitioned == flagOff
-		case isAttr(a.name, "samesite"):
+		case attrSameSite:
 			lastSameSite = keepLast(attrs, lastSameSite, i, &p.sameSite)
-		case isAttr(a.name, "path"):
+		case attrPath:
 			lastPath = keepLast(attrs, lastPath, i, path)
-		case isAttr(a.name, "domain"):
+		case attrDomain:
 			lastDomain = keepLast(attrs, lastDomain, i, domain)
 		}
 	}
 	// The last occurrence of a set attribute is rewritten where it stands,
 	// unless it already says what the policy says (then its bytes stay).
-	setLast(attrs, lastSameSite, &p.sameSite, strings.EqualFold)
-	setLast(attrs, lastPath, path, func(a, b string) bool { return a == b })
-	setLast(attrs, lastDomain, domain, strings.EqualFold)
+	setLast(f, attrs, lastSameSite, &p.sameSite, true)
+	setLast(f, attrs, lastPath, path, false)
+	setLast(f, attrs, lastDomain, domain, true)
 
 	// What is missing is appended in one fixed order, so that a second
 	// rewrite finds it all present (idempotence).
@@ -163,12 +176,15 @@ func keepLast(attrs []attr, last, i int, v *valuePolicy) int {
 }
 
 // setLast rewrites the last occurrence of an attribute a set policy names,
-// unless its value already equals the policy's.
-func setLast(attrs []attr, last int, v *valuePolicy, equal func(a, b string) bool) {
+// unless its value already equals the policy's (without regard to case
+// when fold is set: SameSite values and domains).
+func setLast(f *setCookie, attrs []attr, last int, v *valuePolicy, fold bool) {
 	if !v.set || last < 0 {
 		return
 	}
-	if a := &attrs[last]; a.oversized() || !equal(a.value, v.value) {
-		a.repl = v.attr
+	a := &attrs[last]
+	got := f.value(a)
+	if a.oversized() || fold && !strings.EqualFold(got, v.value) || !fold && got != v.value {
+		a.replace = true
 	}
 }

@@ -122,7 +122,7 @@ const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 // and reports each to obs; with reportOnly it appends nothing and reports
 // what it would have appended. base and now are the rewrite's base time
 // and clock.
-func (c *consistency) apply(n *normalizer, values []string, req *request, base, now int64, reportOnly bool, obs observer) []string {
+func (c *consistency) apply(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	var (
 		state   [maxConsistencyMembers]memberState
 		lastDel [maxConsistencyMembers]int // index of the member's last field, when deleted
@@ -146,7 +146,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 			continue
 		}
 		state[m] = memberSet
-		if f.scan(v) && !f.rejected {
+		if f.scan(v, lifetimeKinds) && !f.rejected {
 			if e := readExpiry(&f, base, now); e.deletion {
 				state[m], lastDel[m] = memberDeleted, i
 			}
@@ -201,12 +201,12 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base, 
 			}
 		case anySet:
 			// A log-in: the stamp starts now.
-			values = c.add(values, cg.slide.stampField(r, req, base, now), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-		case req != nil && cg.slide.due(cg, &jar, req, now):
+			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+		case req != nil && cg.slide.due(cg, &jar, req, now.unix()):
 			for k, name := range cg.members {
 				values = c.add(values, cg.slide.reissue(r, name, jar.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
 			}
-			values = c.add(values, cg.slide.stampField(r, req, base, now), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 			req.private = req.private || !reportOnly
 		}
 	}
@@ -229,12 +229,12 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 // module adds, as the rewrite would on a later pass (so that pass finds
 // nothing to change); f is scratch.
 func (r *rule) withPolicies(f *setCookie, field string) string {
-	if !r.attrs.any() || !f.scan(field) {
+	if !r.attrs.any() || !f.scan(field, attributeKinds) {
 		return field
 	}
 	var stack [128]byte
 	tail, _ := r.attrs.attrEdits(f, stack[:0])
-	return f.rebuild(tail)
+	return f.rebuild(tail, &r.attrs)
 }
 
 // cookieJar is what the request's Cookie header says of the members and
@@ -301,19 +301,19 @@ type deletionAttrs struct {
 // (already rewritten by the group's attribute policies); f is scratch.
 func deletionAttrsFrom(f *setCookie, v string) deletionAttrs {
 	var d deletionAttrs
-	f.scan(v)
+	f.scan(v, attributeKinds)
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		switch {
 		case a.oversized():
-		case isAttr(a.name, "path"):
-			d.path = a.value
-		case isAttr(a.name, "domain"):
-			d.domain = a.value
-		case isAttr(a.name, "secure"):
+		case a.kind == attrPath:
+			d.path = f.value(a)
+		case a.kind == attrDomain:
+			d.domain = f.value(a)
+		case a.kind == attrSecure:
 			d.secure = true
-		case isAttr(a.name, "partitioned"):
+		case a.kind == attrPartitioned:
 			d.partitioned = true
 		}
 	}

@@ -76,10 +76,12 @@ type rule struct {
 	seconds  int64  // for expireFixed and expireMax
 	like     string // for expireLike: the leader's exact name
 	attrs    attrPolicy
-	cascade  bool   // on_delete cascade
-	partial  bool   // on_partial expire
-	slide    int64  // slide interval in seconds; 0 without slide
-	stamp    string // the slide stamp cookie's name
+	hasAttrs bool     // attrs sets any policy (filled in by newNormalizer)
+	kinds    kindMask // the attribute kinds the rule reads (likewise)
+	cascade  bool     // on_delete cascade
+	partial  bool     // on_partial expire
+	slide    int64    // slide interval in seconds; 0 without slide
+	stamp    string   // the slide stamp cookie's name
 
 	// depth orders the passes: groups without `like` run first (0), a
 	// `like` group runs one pass after the group of its leader, so that it
@@ -110,6 +112,16 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 	m, err := newCookieMatcher(patterns)
 	if pe, ok := err.(patternError); ok {
 		return nil, fmt.Errorf("group %s: %v", groupName(rules[pe.group].label, pe.group), pe.err)
+	}
+	for i := range rules {
+		r := &rules[i]
+		r.hasAttrs = r.attrs.any()
+		if r.expiry != expireNone {
+			r.kinds |= lifetimeKinds
+		}
+		if r.hasAttrs {
+			r.kinds |= attributeKinds
+		}
 	}
 	n := &normalizer{rules: rules, matcher: m, now: time.Now}
 	if loop := n.computeDepths(); loop >= 0 {
@@ -195,7 +207,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 		// The response's base time and proxy clock (computed on the first
 		// match only) and the lifetime attributes it appends.
 		tail     lifetimeTail
-		now      int64
+		now      = clock{now: n.now}
 		haveBase bool
 
 		// The leaders found in this pass; a config rarely has more `like`
@@ -220,7 +232,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 				continue
 			}
 			if !haveBase {
-				tail.base, now, haveBase = n.responseTime(date).Unix(), n.now().Unix(), true
+				tail.base, haveBase = n.responseTime(date).Unix(), true
 			}
 			r := &n.rules[g]
 			var l leader
@@ -228,9 +240,9 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 				// Leaders sit in groups of lower depth (or in this very
 				// group, where they are skipped), so no value this pass
 				// rewrites can change which one leads.
-				l, leaders = findLeader(leaders, g, r.like, values, tail.base, now, &f)
+				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now, &f)
 			}
-			out, act, skipped := apply(r, v, i, l, &tail, now, &f)
+			out, act, skipped := apply(r, v, i, l, &tail, &now, &f)
 			if !n.reportOnly {
 				values[i] = out
 			}
@@ -254,8 +266,8 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 		return values
 	}
 	// Consistency needs the base time even when no field matched.
-	base, now := n.responseTime(date).Unix(), n.now().Unix()
-	return n.consistency.apply(n, values, req, base, now, n.reportOnly, obs)
+	base, now := n.responseTime(date).Unix(), clock{now: n.now}
+	return n.consistency.apply(n, values, req, base, &now, n.reportOnly, obs)
 }
 
 // leader is the cookie a `like` group copies its expiry from.
@@ -270,7 +282,7 @@ type leader struct {
 // is the state the browser ends in. If that last value is a deletion, is
 // rejected by browsers, or is read differently by different engines, there
 // is no leader (followers are left alone). f is scratch space.
-func findLeader(leaders []leader, g int, name string, values []string, base, now int64, f *setCookie) (leader, []leader) {
+func findLeader(leaders []leader, g int, name string, values []string, base int64, now *clock, f *setCookie) (leader, []leader) {
 	for _, l := range leaders {
 		if l.group == g {
 			return l, leaders
@@ -281,7 +293,7 @@ func findLeader(leaders []leader, g int, name string, values []string, base, now
 		if got, ok := cookieName(values[i]); !ok || got != name {
 			continue
 		}
-		if f.scan(values[i]) && !f.rejected {
+		if f.scan(values[i], lifetimeKinds) && !f.rejected {
 			if e := readExpiry(f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}
@@ -295,13 +307,15 @@ func findLeader(leaders []leader, g int, name string, values []string, base, now
 // for a `like` rule, tail the response's base time and appended bytes, now
 // the proxy's clock; f is scratch space. skipped reports an attribute edit
 // left out to keep a cookie name prefix valid.
-func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now int64, f *setCookie) (out string, act action, skipped bool) {
-	if !f.scan(v) || f.rejected {
+func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped bool) {
+	if !f.scan(v, r.kinds) || f.rejected {
 		return v, actionPassedInvalid, false
 	}
 	// What the policies append; attributes first, the lifetime last.
-	var stack [128]byte
-	appended, skipped := r.attrs.attrEdits(f, stack[:0])
+	var appended []byte
+	if r.hasAttrs {
+		appended, skipped = r.attrs.attrEdits(f, f.tailBuf[:0])
+	}
 	deletion := false
 	if r.expiry != expireNone {
 		e := readExpiry(f, tail.base, now)
@@ -310,7 +324,7 @@ func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now int64,
 			appended = setLifetime(f, &e, seconds, tail, appended)
 		}
 	}
-	out = f.rebuild(appended)
+	out = f.rebuild(appended, &r.attrs)
 	switch {
 	case out != v:
 		return out, actionRewritten, skipped
@@ -355,12 +369,16 @@ func setLifetime(f *setCookie, e *expiry, seconds int64, tail *lifetimeTail, app
 	if e.lifetimeAttrs > 0 {
 		attrs := f.attrs()
 		for i := range attrs {
-			if a := &attrs[i]; isAttr(a.name, "max-age") || isAttr(a.name, "expires") {
+			if a := &attrs[i]; a.kind == attrMaxAge || a.kind == attrExpires {
 				a.drop = true
 			}
 		}
 	}
-	if seconds > 0 {
+	switch {
+	case seconds <= 0:
+	case len(appended) == 0:
+		appended = tail.bytes(seconds) // no copy: rebuild copies it once
+	default:
 		appended = append(appended, tail.bytes(seconds)...)
 	}
 	return appended

@@ -664,9 +664,9 @@ func TestRewriteKeepsUnchangedStrings(t *testing.T) {
 	}
 	base := mustTime(t, testDate).Unix()
 	var f setCookie
-	f.scan(in[0])
-	e := readExpiry(&f, base, testClock.Unix())
-	if got := f.rebuild(setLifetime(&f, &e, 60, &lifetimeTail{base: base}, nil)); got != in[0] {
+	f.scan(in[0], lifetimeKinds)
+	e := readExpiry(&f, base, &clock{now: func() time.Time { return testClock }})
+	if got := f.rebuild(setLifetime(&f, &e, 60, &lifetimeTail{base: base}, nil), nil); got != in[0] {
 		t.Errorf("a new lifetime for a complying value gives %q; want it unchanged", got)
 	}
 }

@@ -28,21 +28,90 @@ const (
 	maxAttrValueLen = 1024
 )
 
+// attrKind is what an attribute is, by its name (compared without regard
+// to case, RFC 6265bis §5.6): classified once, while scanning.
+type attrKind uint8
+
+const (
+	attrOther attrKind = iota
+	attrMaxAge
+	attrExpires
+	attrSecure
+	attrHTTPOnly
+	attrPartitioned
+	attrSameSite
+	attrPath
+	attrDomain
+)
+
+// kindMask is a set of attribute kinds: what a caller of scan needs
+// recorded. Other attributes are never touched, so rebuild copies them as
+// part of the bytes between the recorded ones.
+type kindMask uint16
+
+// The sets of kinds the policies read.
+const (
+	lifetimeKinds  kindMask = 1<<attrMaxAge | 1<<attrExpires
+	attributeKinds kindMask = 1<<attrSecure | 1<<attrHTTPOnly | 1<<attrPartitioned | 1<<attrSameSite | 1<<attrPath | 1<<attrDomain
+)
+
+// kindOf classifies a trimmed attribute name: the first letter and the
+// length pick the one candidate to compare, so an attribute of no interest
+// costs a switch.
+func kindOf(name string) attrKind {
+	if len(name) < 4 || len(name) > 11 {
+		return attrOther
+	}
+	var want string
+	var kind attrKind
+	switch name[0] | 0x20 { // ASCII lower case
+	case 'm':
+		want, kind = "max-age", attrMaxAge
+	case 'e':
+		want, kind = "expires", attrExpires
+	case 'h':
+		want, kind = "httponly", attrHTTPOnly
+	case 'd':
+		want, kind = "domain", attrDomain
+	case 's':
+		want, kind = "secure", attrSecure
+		if len(name) == 8 {
+			want, kind = "samesite", attrSameSite
+		}
+	case 'p':
+		want, kind = "path", attrPath
+		if len(name) == 11 {
+			want, kind = "partitioned", attrPartitioned
+		}
+	default:
+		return attrOther
+	}
+	if isAttr(name, want) {
+		return kind
+	}
+	return attrOther
+}
+
 // attr is one attribute of a scanned field. v[start:end] is its segment,
 // including the ';' before it, so that removing the span removes the
-// separator too.
+// separator too; v[valStart:valEnd] is its value, trimmed. It holds
+// offsets, not strings: with no pointer in it, scanning and copying
+// attributes costs the garbage collector nothing.
 type attr struct {
-	start, end  int
-	name, value string // trimmed of spaces and tabs
+	start, end       int32
+	valStart, valEnd int32
+	kind             attrKind
 
 	// Set by a policy: rebuild leaves the attribute out (drop), or writes
-	// repl in its place.
-	drop bool
-	repl string
+	// the policy's attribute of the same kind in its place (replace).
+	drop, replace bool
 }
 
 // oversized reports whether browsers ignore the attribute for its length.
-func (a *attr) oversized() bool { return len(a.value) > maxAttrValueLen }
+func (a *attr) oversized() bool { return a.valEnd-a.valStart > maxAttrValueLen }
+
+// value returns the attribute's trimmed value in f.
+func (f *setCookie) value(a *attr) string { return f.v[a.valStart:a.valEnd] }
 
 // setCookie is one scanned Set-Cookie field value.
 type setCookie struct {
@@ -62,6 +131,10 @@ type setCookie struct {
 	n    int
 	buf  [12]attr
 	more []attr
+
+	// tailBuf holds what policies append to one field; kept here, it is
+	// zeroed once per response, not once per field.
+	tailBuf [128]byte
 }
 
 // attrs returns the attributes of the field, in order.
@@ -85,10 +158,11 @@ func (f *setCookie) addAttr(a attr) {
 	}
 }
 
-// scan parses v into f and reports whether v is a cookie at all: a name
-// before the first '=' of the name=value pair. (RFC 6265bis accepts
+// scan parses v into f, recording the attributes of the kinds in want, and
+// reports whether v is a cookie at all: a name before the first '=' of the
+// name=value pair. (RFC 6265bis accepts
 // nameless cookies; we leave them alone, since no pattern can name them.)
-func (f *setCookie) scan(v string) bool {
+func (f *setCookie) scan(v string, want kindMask) bool {
 	f.v, f.name, f.rejected, f.n, f.more = v, "", false, 0, nil
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
@@ -97,14 +171,21 @@ func (f *setCookie) scan(v string) bool {
 	}
 	// Each byte is read once: the pair here, the attributes below, looking
 	// for control bytes on the way. Attributes are short, and
-	// strings.IndexByte costs more in setup than it saves.
+	// strings.IndexByte costs more in setup than it saves; a table makes
+	// an ordinary byte cost one load and one test.
 	eq, pos := -1, 0
-	for ; pos < len(v) && v[pos] != ';'; pos++ {
-		switch c := v[pos]; {
-		case c == '=' && eq < 0:
-			eq = pos
-		case isControl(c):
-			f.rejected = true
+	for ; pos < len(v); pos++ {
+		if k := byteClass[v[pos]]; k != 0 {
+			if k == classSemicolon {
+				break
+			}
+			if k == classEquals {
+				if eq < 0 {
+					eq = pos
+				}
+			} else {
+				f.rejected = true
+			}
 		}
 	}
 	if eq < 0 {
@@ -118,27 +199,49 @@ func (f *setCookie) scan(v string) bool {
 		f.rejected = true
 	}
 	for pos < len(v) {
-		a := attr{start: pos, end: len(v)}
-		aeq := -1
+		end, aeq := len(v), -1
 		for i := pos + 1; i < len(v); i++ {
-			c := v[i]
-			if c == ';' {
-				a.end = i
-				break
+			if k := byteClass[v[i]]; k != 0 {
+				if k == classSemicolon {
+					end = i
+					break
+				}
+				if k == classEquals {
+					if aeq < 0 {
+						aeq = i
+					}
+				} else {
+					f.rejected = true
+				}
 			}
-			if c == '=' && aeq < 0 {
-				aeq = i
-			} else if isControl(c) {
-				f.rejected = true
-			}
+		}
+		a := attr{start: int32(pos), end: int32(end), valStart: int32(end), valEnd: int32(end)}
+		nameEnd := end
+		if aeq >= 0 {
+			nameEnd = aeq
+		}
+		a.kind = kindOf(trimSpace(v[pos+1 : nameEnd]))
+		if want&(1<<a.kind) == 0 {
+			pos = end
+			continue
 		}
 		if aeq >= 0 {
-			a.name, a.value = trimSpace(v[pos+1:aeq]), trimSpace(v[aeq+1:a.end])
-		} else {
-			a.name = trimSpace(v[pos+1 : a.end])
+			vs, ve := aeq+1, end
+			for vs < ve && (v[vs] == ' ' || v[vs] == '\t') {
+				vs++
+			}
+			for ve > vs && (v[ve-1] == ' ' || v[ve-1] == '\t') {
+				ve--
+			}
+			a.valStart, a.valEnd = int32(vs), int32(ve)
 		}
-		f.addAttr(a)
-		pos = a.end
+		if f.n < len(f.buf) && f.more == nil {
+			f.buf[f.n] = a
+			f.n++
+		} else {
+			f.addAttr(a)
+		}
+		pos = end
 	}
 	return true
 }
@@ -158,6 +261,25 @@ func cookieName(v string) (string, bool) {
 	}
 	return "", false
 }
+
+// byteClass sorts the bytes scan stops at: ';', '=' and the control bytes
+// browsers reject (see isControl); every other byte is 0.
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		if isControl(byte(c)) {
+			t[c] = classControl
+		}
+	}
+	t[';'], t['='] = classSemicolon, classEquals
+	return t
+}()
+
+// The byte classes of byteClass.
+const (
+	classSemicolon = 1 + iota
+	classEquals
+	classControl
+)
 
 // isControl reports whether c is a control byte other than HTAB; browsers
 // reject cookies holding one (RFC 6265bis §5.6 step 1), so we pass such
@@ -197,12 +319,13 @@ func isAttr(name, want string) bool {
 	return true
 }
 
-// rebuild returns f.v without the attributes marked drop, with repl in
-// place of those that have one, and with tail
+// rebuild returns f.v without the attributes marked drop, with p's
+// attribute of the same kind in place of those marked replace, and with
+// tail
 // appended (after trailing ';' and spaces, so that the appended attributes
 // follow one "; "). When the result equals f.v, f.v itself is returned and
 // nothing is allocated; otherwise the one allocation is the result.
-func (f *setCookie) rebuild(tail []byte) string {
+func (f *setCookie) rebuild(tail []byte, p *attrPolicy) string {
 	// Most cookies fit in this stack buffer.
 	var stack [256]byte
 	buf := stack[:0]
@@ -210,12 +333,12 @@ func (f *setCookie) rebuild(tail []byte) string {
 	from := 0
 	attrs := f.attrs()
 	for i := range attrs {
-		if a := &attrs[i]; a.drop || a.repl != "" {
+		if a := &attrs[i]; a.drop || a.replace {
 			buf = append(buf, v[from:a.start]...)
 			if !a.drop {
-				buf = append(buf, a.repl...)
+				buf = append(buf, p.replacement(a.kind)...)
 			}
-			from = a.end
+			from = int(a.end)
 		}
 	}
 	if from == 0 && len(tail) == 0 {
