@@ -147,12 +147,18 @@ func profileAllocs(ctx context.Context, repo, out string) ([]allocSites, error) 
 		if res, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("%v\n%s", err, res)
 		}
-		top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-sample_index=alloc_objects", "-top", "-focus=rewriteResponse", bin, prof).Output()
-		if err != nil {
-			return nil, fmt.Errorf("go tool pprof: %v", err)
+		// By the module's function that allocates, then by the function
+		// that calls the allocator (the standard library's included).
+		var views []string
+		for _, hide := range []string{`^(internal/|runtime\.|strings\.|strconv\.|bytes\.)`, "^$"} {
+			top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-sample_index=alloc_objects", "-top", "-focus=rewriteResponse", "-hide="+hide, bin, prof).Output()
+			if err != nil {
+				return nil, fmt.Errorf("go tool pprof: %v", err)
+			}
+			// A sub-benchmark runs once with b.N = 1 before the n iterations.
+			views = append(views, perOp(string(top), n+1))
 		}
-		// A sub-benchmark runs once with b.N = 1 before the n iterations.
-		sites = append(sites, allocSites{Bench: ab.name, Sites: perOp(string(top), n+1)})
+		sites = append(sites, allocSites{Bench: ab.name, Sites: "by the module's function:\n" + views[0] + "\nby the function that allocates:\n" + views[1]})
 	}
 	return sites, nil
 }
