@@ -126,7 +126,7 @@ func TestServeHTTPAllocsConsistency(t *testing.T) {
 		{"complete jar, unmatched cookies", benchCookieHeader, benchUnmatchedValues(3)},
 		{"empty jar", "theme=dark; _ga=GA1.2.3", nil},
 		{"complete jar, already normalized", benchCookieHeader, []string{
-			"session_id=abc; Path=/; Secure; SameSite=Lax; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200",
+			"session_id=abc; Path=/; HttpOnly; Secure; SameSite=Lax; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200",
 		}},
 	} {
 		req := benchRequest()

@@ -152,9 +152,10 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 			}
 		}
 	}
-	if c.partial && req != nil {
-		jar.read(c, req.cookies)
-	}
+	// The request's Cookie header is read only for a group that needs it:
+	// one whose members the response leaves untouched (on_partial), or
+	// with slide.
+	jarRead := false
 	for gi := range c.groups {
 		cg := &c.groups[gi]
 		var anySet, anyDeleted bool
@@ -168,6 +169,10 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 			}
 		}
 		r := &n.rules[cg.rule]
+		if !jarRead && req != nil && (cg.slide != nil || cg.partial && !anySet && !anyDeleted) {
+			jar.read(c, req.cookies)
+			jarRead = true
+		}
 		loggedOut := false
 		switch {
 		case anyDeleted && !anySet && cg.cascade:

@@ -128,6 +128,29 @@ func readExpiry(f *setCookie, base int64, now *clock) expiry {
 		simple bool
 	)
 	attrs := f.attrs()
+	// A field whose last lifetime attribute is a plain Max-Age (digits
+	// with at most a '-', within 1024 bytes) is read alike by every
+	// reading: that Max-Age is the last valid one, and it comes after any
+	// Expires. Such is every field the module writes, so a second look at
+	// it (a consistency check, a later pass) parses no date.
+	for i := len(attrs) - 1; i >= 0; i-- {
+		a := &attrs[i]
+		if a.kind != attrMaxAge && a.kind != attrExpires {
+			continue
+		}
+		if a.kind == attrMaxAge && !a.oversized() {
+			if n, ok := parseMaxAge(f.value(a), maxAgeRFC); ok {
+				for j := range attrs {
+					if k := attrs[j].kind; k == attrMaxAge || k == attrExpires {
+						e.lifetimeAttrs++
+					}
+				}
+				e.agreed, e.lifetime, e.shortest, e.deletion = true, n, n, n <= 0
+				return e
+			}
+		}
+		break
+	}
 	for i := range attrs {
 		a := &attrs[i]
 		switch a.kind {

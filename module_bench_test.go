@@ -173,6 +173,7 @@ func BenchmarkServeHTTPParallel(b *testing.B) {
 const benchFullCaddyfile = `cookie_normalizer session_id user_id__insecure {
 	expire 12h
 	secure on
+	httponly on
 	samesite lax
 	on_delete cascade
 	on_partial expire
@@ -199,6 +200,14 @@ func BenchmarkConsistency(b *testing.B) {
 		}
 	})
 	b.Run("pypi-expiry-only", func(b *testing.B) { benchRewrite(b, expiryOnly.norm, benchPyPIValues) })
+	b.Run("pypi-full-complete-jar", func(b *testing.B) {
+		b.ReportAllocs()
+		values := make([]string, len(benchPyPIValues), len(benchPyPIValues)+2)
+		for b.Loop() {
+			copy(values, benchPyPIValues)
+			full.norm.rewriteResponse(values, benchDate, complete, full)
+		}
+	})
 	b.Run("cascade", func(b *testing.B) {
 		b.ReportAllocs()
 		values := make([]string, 1, 2)

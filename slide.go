@@ -140,7 +140,8 @@ func (s *slideRule) stampField(r *rule, req *request, base, now int64) string {
 	b.Grow(len(s.stamp) + 140)
 	b.WriteString(s.stamp)
 	b.WriteByte('=')
-	b.WriteString(strconv.FormatInt(now, 10))
+	var digits [20]byte
+	b.Write(strconv.AppendInt(digits[:0], now, 10)) // no string of its own
 	b.WriteString("; Path=/; HttpOnly; SameSite=Lax")
 	if stampSecure(r, req) {
 		b.WriteString("; Secure")
