@@ -55,38 +55,39 @@ const (
 	attributeKinds kindMask = 1<<attrSecure | 1<<attrHTTPOnly | 1<<attrPartitioned | 1<<attrSameSite | 1<<attrPath | 1<<attrDomain
 )
 
-// kindOf classifies a trimmed attribute name: the first letter and the
-// length pick the one candidate to compare, so an attribute of no interest
-// costs a switch.
-func kindOf(name string) attrKind {
+// kindOf classifies a trimmed attribute name among the kinds in want: the
+// first letter and the length pick the one candidate to compare, so an
+// attribute of no interest costs a switch, and a candidate not wanted no
+// comparison.
+func kindOf(name string, wanted kindMask) attrKind {
 	if len(name) < 4 || len(name) > 11 {
 		return attrOther
 	}
-	var want string
+	var cand string
 	var kind attrKind
 	switch name[0] | 0x20 { // ASCII lower case
 	case 'm':
-		want, kind = "max-age", attrMaxAge
+		cand, kind = "max-age", attrMaxAge
 	case 'e':
-		want, kind = "expires", attrExpires
+		cand, kind = "expires", attrExpires
 	case 'h':
-		want, kind = "httponly", attrHTTPOnly
+		cand, kind = "httponly", attrHTTPOnly
 	case 'd':
-		want, kind = "domain", attrDomain
+		cand, kind = "domain", attrDomain
 	case 's':
-		want, kind = "secure", attrSecure
+		cand, kind = "secure", attrSecure
 		if len(name) == 8 {
-			want, kind = "samesite", attrSameSite
+			cand, kind = "samesite", attrSameSite
 		}
 	case 'p':
-		want, kind = "path", attrPath
+		cand, kind = "path", attrPath
 		if len(name) == 11 {
-			want, kind = "partitioned", attrPartitioned
+			cand, kind = "partitioned", attrPartitioned
 		}
 	default:
 		return attrOther
 	}
-	if isAttr(name, want) {
+	if wanted&(1<<kind) != 0 && isAttr(name, cand) {
 		return kind
 	}
 	return attrOther
@@ -220,7 +221,7 @@ func (f *setCookie) scan(v string, want kindMask) bool {
 		if aeq >= 0 {
 			nameEnd = aeq
 		}
-		a.kind = kindOf(trimSpace(v[pos+1 : nameEnd]))
+		a.kind = kindOf(trimSpace(v[pos+1:nameEnd]), want)
 		if want&(1<<a.kind) == 0 {
 			pos = end
 			continue
