@@ -44,7 +44,8 @@ type Options struct {
 	// configs must pass the upstream's cookies unchanged. It tells what
 	// the reloads cost without the module.
 	Control bool
-	// HoldDials makes new client connections wait while a reload runs;
+	// HoldDials makes new client connections wait while a reload runs, and
+	// a reload wait until every fresh connection has its first response;
 	// requests on open connections go on. Caddy hands a listening address
 	// from the old config to the new one with SO_REUSEPORT, and a
 	// connection the kernel queued on the old socket is reset when that
@@ -236,11 +237,19 @@ func Run(opts Options) (Report, error) {
 	tr := &http.Transport{
 		MaxIdleConnsPerHost: opts.Concurrency,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if opts.HoldDials {
-				reloading.RLock()
-				defer reloading.RUnlock()
+			if !opts.HoldDials {
+				return dialer.DialContext(ctx, network, addr)
 			}
-			return dialer.DialContext(ctx, network, addr)
+			// A fresh connection keeps a reload waiting until it has its
+			// first response (or for heldConnMax at most), so that none is
+			// queued on, or just accepted by, the listener Caddy hands over.
+			reloading.RLock()
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				reloading.RUnlock()
+				return nil, err
+			}
+			return newHeldConn(conn, reloading.RUnlock), nil
 		},
 	}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -471,4 +480,41 @@ func (r Report) String() string {
 // OK reports whether the run found nothing wrong.
 func (r Report) OK() bool {
 	return r.Failed == 0 && r.Mismatched == 0 && r.ReloadErrors == 0 && r.Requests > 0
+}
+
+// heldConnMax bounds how long a fresh connection holds a reload off: the
+// transport may dial a connection it then keeps idle, with no response to
+// wait for.
+const heldConnMax = 2 * time.Second
+
+// heldConn is a fresh client connection that calls release once: at its
+// first read of response bytes, at close, or after heldConnMax.
+type heldConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+	timer   *time.Timer
+}
+
+func newHeldConn(conn net.Conn, release func()) *heldConn {
+	c := &heldConn{Conn: conn, release: release}
+	c.timer = time.AfterFunc(heldConnMax, c.done)
+	return c
+}
+
+func (c *heldConn) done() { c.once.Do(c.release) }
+
+func (c *heldConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 || err != nil {
+		c.timer.Stop()
+		c.done()
+	}
+	return n, err
+}
+
+func (c *heldConn) Close() error {
+	c.timer.Stop()
+	c.done()
+	return c.Conn.Close()
 }
