@@ -139,27 +139,52 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 	setLast(f, attrs, lastPath, path, false)
 	setLast(f, attrs, lastDomain, domain, true)
 
-	// What is missing is appended in one fixed order, so that a second
-	// rewrite finds it all present (idempotence).
-	if path.set && lastPath < 0 {
-		tail = append(tail, path.attr...)
+	return appendSet(tail, setAttrs{
+		path:        path.set && lastPath < 0,
+		domain:      domain.set && lastDomain < 0,
+		secure:      secure == flagOn && !hasSecure,
+		httpOnly:    httpOnly == flagOn && !hasHTTPOnly,
+		sameSite:    p.sameSite.set && lastSameSite < 0,
+		partitioned: partitioned == flagOn && !hasPartitioned,
+	}, p), skipped
+}
+
+// setAttrs says which of a policy's attributes to append.
+type setAttrs struct {
+	path, domain, secure, httpOnly, sameSite, partitioned bool
+}
+
+// every returns setAttrs for all the attributes p sets or turns on.
+func (p *attrPolicy) every() setAttrs {
+	return setAttrs{
+		path: p.path.set, domain: p.domain.set, secure: p.secure == flagOn,
+		httpOnly: p.httpOnly == flagOn, sameSite: p.sameSite.set, partitioned: p.partitioned == flagOn,
 	}
-	if domain.set && lastDomain < 0 {
-		tail = append(tail, domain.attr...)
+}
+
+// appendSet appends the attributes of p that which names, in the one fixed
+// order every field the module writes uses, so that a later rewrite finds
+// them all present (idempotence).
+func appendSet(b []byte, which setAttrs, p *attrPolicy) []byte {
+	if which.path {
+		b = append(b, p.path.attr...)
 	}
-	if secure == flagOn && !hasSecure {
-		tail = append(tail, "; Secure"...)
+	if which.domain {
+		b = append(b, p.domain.attr...)
 	}
-	if httpOnly == flagOn && !hasHTTPOnly {
-		tail = append(tail, "; HttpOnly"...)
+	if which.secure {
+		b = append(b, "; Secure"...)
 	}
-	if p.sameSite.set && lastSameSite < 0 {
-		tail = append(tail, p.sameSite.attr...)
+	if which.httpOnly {
+		b = append(b, "; HttpOnly"...)
 	}
-	if partitioned == flagOn && !hasPartitioned {
-		tail = append(tail, "; Partitioned"...)
+	if which.sameSite {
+		b = append(b, p.sameSite.attr...)
 	}
-	return tail, skipped
+	if which.partitioned {
+		b = append(b, "; Partitioned"...)
+	}
+	return b
 }
 
 // keepLast handles attribute i under a value policy: a removal drops every

@@ -82,14 +82,11 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 	if len(values) == 0 && (!final || norm.consistency == nil) {
 		return
 	}
-	var date string
-	if d := hdr["Date"]; len(d) > 0 {
-		date = d[0]
-	}
 	if !final {
-		norm.rewrite(values, date, rw.h)
+		rw.rewriteFields(values, hdr)
 		return
 	}
+	date := responseDate(hdr)
 	rw.req.cacheControl = hdr["Cache-Control"]
 	out := norm.rewriteResponse(values, date, &rw.req, rw.h)
 	if len(out) != len(values) {
@@ -260,11 +257,15 @@ func (rw *responseWriter) rewriteLate() {
 
 // rewriteFields applies the policies to fields in place.
 func (rw *responseWriter) rewriteFields(values []string, hdr http.Header) {
-	var date string
+	rw.h.norm.rewrite(values, responseDate(hdr), rw.h)
+}
+
+// responseDate is the response's Date header, "" without one.
+func responseDate(hdr http.Header) string {
 	if d := hdr["Date"]; len(d) > 0 {
-		date = d[0]
+		return d[0]
 	}
-	rw.h.norm.rewrite(values, date, rw.h)
+	return ""
 }
 
 // Interface guards.

@@ -149,13 +149,13 @@ func (f *setCookie) attrs() []attr {
 // addAttr appends a to the attributes; it allocates only past len(buf).
 func (f *setCookie) addAttr(a attr) {
 	switch {
-	case f.more != nil:
-		f.more = append(f.more, a)
-	case f.n == len(f.buf):
-		f.more = append(append(make([]attr, 0, 2*len(f.buf)), f.buf[:]...), a)
-	default:
+	case f.more == nil && f.n < len(f.buf):
 		f.buf[f.n] = a
 		f.n++
+	case f.more == nil:
+		f.more = append(append(make([]attr, 0, 2*len(f.buf)), f.buf[:]...), a)
+	default:
+		f.more = append(f.more, a)
 	}
 }
 
@@ -236,12 +236,7 @@ func (f *setCookie) scan(v string, want kindMask) bool {
 			}
 			a.valStart, a.valEnd = int32(vs), int32(ve)
 		}
-		if f.n < len(f.buf) && f.more == nil {
-			f.buf[f.n] = a
-			f.n++
-		} else {
-			f.addAttr(a)
-		}
+		f.addAttr(a)
 		pos = end
 	}
 	return true

@@ -77,6 +77,13 @@ func storableValue(name, value string) bool {
 // re-issued field carries a user's session, which such a cache would hand
 // to others.
 func sharedCacheable(cacheControl []string) bool {
+	return hasDirective(cacheControl, "public") || hasDirective(cacheControl, "s-maxage")
+}
+
+// hasDirective reports whether the Cache-Control fields hold the directive
+// name (lower case; directives compare without regard to case, RFC 9111
+// §5.2). It allocates nothing.
+func hasDirective(cacheControl []string, name string) bool {
 	for _, line := range cacheControl {
 		for len(line) > 0 {
 			d := line
@@ -86,8 +93,7 @@ func sharedCacheable(cacheControl []string) bool {
 				line = ""
 			}
 			d, _, _ = strings.Cut(d, "=")
-			d = trimSpace(d)
-			if isAttr(d, "public") || isAttr(d, "s-maxage") {
+			if isAttr(trimSpace(d), name) {
 				return true
 			}
 		}
@@ -99,33 +105,13 @@ func sharedCacheable(cacheControl []string) bool {
 // carried it, the group's attribute policies (present when on or set,
 // absent otherwise), then the lifetime, Expires before Max-Age.
 func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
-	var b strings.Builder
-	b.Grow(len(name) + len(value) + 160)
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(value)
-	p := &r.attrs
-	if p.path.set {
-		b.WriteString(p.path.attr)
-	}
-	if p.domain.set {
-		b.WriteString(p.domain.attr)
-	}
-	if p.secure == flagOn {
-		b.WriteString("; Secure")
-	}
-	if p.httpOnly == flagOn {
-		b.WriteString("; HttpOnly")
-	}
-	if p.sameSite.set {
-		b.WriteString(p.sameSite.attr)
-	}
-	if p.partitioned == flagOn {
-		b.WriteString("; Partitioned")
-	}
+	var stack [256]byte
+	b := append(stack[:0], name...)
+	b = append(b, '=')
+	b = append(b, value...)
+	b = appendSet(b, r.attrs.every(), &r.attrs)
 	tail := lifetimeTail{base: base}
-	b.Write(tail.bytes(s.lifetime))
-	return b.String()
+	return string(append(b, tail.bytes(s.lifetime)...))
 }
 
 // stampSecure reports whether the stamp carries Secure: on HTTPS requests,
@@ -167,12 +153,8 @@ func addPrivate(cacheControl []string) []string {
 	if len(cacheControl) == 0 {
 		return []string{"private"}
 	}
-	for _, line := range cacheControl {
-		for _, d := range strings.Split(line, ",") {
-			if name, _, _ := strings.Cut(d, "="); isAttr(trimSpace(name), "private") {
-				return cacheControl
-			}
-		}
+	if hasDirective(cacheControl, "private") {
+		return cacheControl
 	}
 	out := append([]string(nil), cacheControl...)
 	out[len(out)-1] += ", private"
