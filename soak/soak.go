@@ -88,6 +88,11 @@ type Report struct {
 	// AfterStop: Caddy and the upstream stopped.
 	Start, End, Settled, AfterStop Resources
 	FirstErrors                    []string
+	// MigrateReq is the kernel's net.ipv4.tcp_migrate_req at the start
+	// ("" where it cannot be read): 1 makes Linux move the connections
+	// queued on a closing SO_REUSEPORT socket to another socket of the
+	// same address instead of resetting them.
+	MigrateReq string
 }
 
 // The upstream's fields; sid and uid are under the policy, theme is not.
@@ -168,6 +173,9 @@ func freeAddr() (string, error) {
 // everything it started and reports.
 func Run(opts Options) (Report, error) {
 	var rep Report
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_migrate_req"); err == nil {
+		rep.MigrateReq = strings.TrimSpace(string(b))
+	}
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -464,6 +472,9 @@ func (r Report) String() string {
 	fmt.Fprintf(&b, "cookies mismatched %d (matching neither config: %d)\n", r.Mismatched, r.MatchedNeither)
 	fmt.Fprintf(&b, "served by config   a (expire 12h): %d, b (expire session, secure on): %d\n", r.PerConfig[0], r.PerConfig[1])
 	fmt.Fprintf(&b, "config reloads     %d (failed: %d)\n", r.Reloads, r.ReloadErrors)
+	if r.MigrateReq != "" {
+		fmt.Fprintf(&b, "tcp_migrate_req    %s\n", r.MigrateReq)
+	}
 	fmt.Fprintf(&b, "latency            p50 %s, p99 %s, max %s\n", r.P50, r.P99, r.Max)
 	fmt.Fprintf(&b, "start              %s\n", r.Start)
 	fmt.Fprintf(&b, "end                %s\n", r.End)
