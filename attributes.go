@@ -65,8 +65,10 @@ const (
 )
 
 // hasPrefixFold reports whether name starts with prefix, ignoring ASCII case.
+// Both prefixes start with '_', which has no other case: that byte alone
+// settles almost every name.
 func hasPrefixFold(name, prefix string) bool {
-	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+	return len(name) >= len(prefix) && name[0] == prefix[0] && strings.EqualFold(name[:len(prefix)], prefix)
 }
 
 // prefixBreaks returns which of p's edits would make browsers reject a
@@ -92,7 +94,8 @@ func (p *attrPolicy) prefixBreaks(name string) (breaks []string) {
 
 // attrEdits marks the edits of p on f (attr.drop, attr.repl) and appends
 // what it adds to tail. skipped reports an edit left out because it would
-// break the cookie's name prefix. It allocates nothing: the attributes it
+// break the cookie's name prefix. f must have been scanned for the kinds
+// p.kinds returns (or more). It allocates nothing: the attributes it
 // writes were built at provision.
 func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped bool) {
 	host := hasPrefixFold(f.name, prefixHost)
@@ -110,20 +113,19 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 		domain, skipped = &noValuePolicy, true
 	}
 
-	var hasSecure, hasHTTPOnly, hasPartitioned bool
+	hasSecure := f.has&(1<<attrSecure) != 0
+	hasHTTPOnly := f.has&(1<<attrHTTPOnly) != 0
+	hasPartitioned := f.has&(1<<attrPartitioned) != 0
 	lastSameSite, lastPath, lastDomain := -1, -1, -1
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		switch a.kind {
 		case attrSecure:
-			hasSecure = true
 			a.drop = a.drop || secure == flagOff
 		case attrHTTPOnly:
-			hasHTTPOnly = true
 			a.drop = a.drop || httpOnly == flagOff
 		case attrPartitioned:
-			hasPartitioned = true
 			a.drop = a.drop || partitioned == flagOff
 		case attrSameSite:
 			lastSameSite = keepLast(attrs, lastSameSite, i, &p.sameSite)
@@ -147,6 +149,34 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 		sameSite:    p.sameSite.set && lastSameSite < 0,
 		partitioned: partitioned == flagOn && !hasPartitioned,
 	}, p), skipped
+}
+
+// kinds returns the attribute kinds the policies of p read in a field:
+// those whose spans they edit (a flag turned off is removed, a value set
+// or removed is rewritten in place), and those that only need to be known
+// present (a flag turned on is added when missing). A kind no policy names
+// is not read at all.
+func (p *attrPolicy) kinds() (record, note kindMask) {
+	for _, fl := range [...]struct {
+		policy flagPolicy
+		kind   attrKind
+	}{{p.secure, attrSecure}, {p.httpOnly, attrHTTPOnly}, {p.partitioned, attrPartitioned}} {
+		switch fl.policy {
+		case flagOn:
+			note |= 1 << fl.kind
+		case flagOff:
+			record |= 1 << fl.kind
+		}
+	}
+	for _, v := range [...]struct {
+		policy *valuePolicy
+		kind   attrKind
+	}{{&p.sameSite, attrSameSite}, {&p.path, attrPath}, {&p.domain, attrDomain}} {
+		if v.policy.set || v.policy.remove {
+			record |= 1 << v.kind
+		}
+	}
+	return record, note
 }
 
 // setAttrs says which of a policy's attributes to append.

@@ -146,7 +146,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 			continue
 		}
 		state[m] = memberSet
-		if f.scan(v, lifetimeKinds) && !f.rejected {
+		if f.scan(v, lifetimeKinds, 0) && !f.rejected {
 			if e := readExpiry(&f, base, now); e.deletion {
 				state[m], lastDel[m] = memberDeleted, i
 			}
@@ -234,7 +234,7 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 // module adds, as the rewrite would on a later pass (so that pass finds
 // nothing to change); f is scratch.
 func (r *rule) withPolicies(f *setCookie, field string) string {
-	if !r.attrs.any() || !f.scan(field, attributeKinds) {
+	if !r.attrs.any() || !f.scan(field, attributeKinds, 0) {
 		return field
 	}
 	var stack [128]byte
@@ -306,7 +306,7 @@ type deletionAttrs struct {
 // (already rewritten by the group's attribute policies); f is scratch.
 func deletionAttrsFrom(f *setCookie, v string) deletionAttrs {
 	var d deletionAttrs
-	f.scan(v, attributeKinds)
+	f.scan(v, attributeKinds, 0)
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]

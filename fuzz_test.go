@@ -96,7 +96,7 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string,
 		kept = withoutPolicyAttributes
 	}
 	var f setCookie
-	if f.scan(in, lifetimeKinds) && !f.rejected && readExpiry(&f, base.Unix(), &clock{now: func() time.Time { return testClock }}).deletion && kept(out) != kept(in) {
+	if f.scan(in, lifetimeKinds, 0) && !f.rejected && readExpiry(&f, base.Unix(), &clock{now: func() time.Time { return testClock }}).deletion && kept(out) != kept(in) {
 		t.Fatalf("deletion changed:\n in  %q\n out %q", in, out)
 	}
 	// Checked with a reader written apart from the module's: a field that

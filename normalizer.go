@@ -78,6 +78,7 @@ type rule struct {
 	attrs    attrPolicy
 	hasAttrs bool     // attrs sets any policy (filled in by newNormalizer)
 	kinds    kindMask // the attribute kinds the rule reads (likewise)
+	noted    kindMask // the kinds it needs to know are present, no more
 	cascade  bool     // on_delete cascade
 	partial  bool     // on_partial expire
 	slide    int64    // slide interval in seconds; 0 without slide
@@ -119,9 +120,9 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		if r.expiry != expireNone {
 			r.kinds |= lifetimeKinds
 		}
-		if r.hasAttrs {
-			r.kinds |= attributeKinds
-		}
+		record, note := r.attrs.kinds()
+		r.kinds |= record
+		r.noted = note
 	}
 	n := &normalizer{rules: rules, matcher: m, now: time.Now}
 	if loop := n.computeDepths(); loop >= 0 {
@@ -293,7 +294,7 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 		if got, ok := cookieName(values[i]); !ok || got != name {
 			continue
 		}
-		if f.scan(values[i], lifetimeKinds) && !f.rejected {
+		if f.scan(values[i], lifetimeKinds, 0) && !f.rejected {
 			if e := readExpiry(f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}
@@ -308,7 +309,7 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 // the proxy's clock; f is scratch space. skipped reports an attribute edit
 // left out to keep a cookie name prefix valid.
 func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped bool) {
-	if !f.scan(v, r.kinds) || f.rejected {
+	if !f.scan(v, r.kinds, r.noted) || f.rejected {
 		return v, actionPassedInvalid, false
 	}
 	// What the policies append; attributes first, the lifetime last.

@@ -1,5 +1,7 @@
 package cookienormalizer
 
+import "math/bits"
+
 // This file is one Set-Cookie field value: the one-pass scanner that
 // records where every attribute stands, and the rebuild that applies a list
 // of edits to those spans. Expiry and attribute policies both read the
@@ -45,8 +47,8 @@ const (
 )
 
 // kindMask is a set of attribute kinds: what a caller of scan needs
-// recorded. Other attributes are never touched, so rebuild copies them as
-// part of the bytes between the recorded ones.
+// recorded, or only noted as present. Other attributes are never touched,
+// so rebuild copies them as part of the bytes between the recorded ones.
 type kindMask uint16
 
 // The sets of kinds the policies read.
@@ -119,6 +121,10 @@ type setCookie struct {
 	v    string
 	name string // trimmed; "" when the value is not a cookie
 
+	// has holds the kinds scan found among those it was asked to record
+	// or note: a flag a policy only adds when missing needs no span.
+	has kindMask
+
 	// rejected is true when browsers would not store the cookie at all: a
 	// control byte other than HTAB (RFC 6265bis §5.6 step 1), a name plus
 	// value over maxNameValueLen, or a field over maxValueLen (then not even
@@ -159,36 +165,20 @@ func (f *setCookie) addAttr(a attr) {
 	}
 }
 
-// scan parses v into f, recording the attributes of the kinds in want, and
-// reports whether v is a cookie at all: a name before the first '=' of the
-// name=value pair. (RFC 6265bis accepts
-// nameless cookies; we leave them alone, since no pattern can name them.)
-func (f *setCookie) scan(v string, want kindMask) bool {
-	f.v, f.name, f.rejected, f.n, f.more = v, "", false, 0, nil
+// scan parses v into f, recording the attributes of the kinds in record
+// and noting in f.has which kinds of record and note occur, and reports
+// whether v is a cookie at all: a name before the first '=' of the
+// name=value pair. (RFC 6265bis accepts nameless cookies; we leave them
+// alone, since no pattern can name them.)
+func (f *setCookie) scan(v string, record, note kindMask) bool {
+	f.v, f.name, f.rejected, f.n, f.more, f.has = v, "", false, 0, nil, 0
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
 		f.rejected = true
 		return f.name != ""
 	}
-	// Each byte is read once: the pair here, the attributes below, looking
-	// for control bytes on the way. Attributes are short, and
-	// strings.IndexByte costs more in setup than it saves; a table makes
-	// an ordinary byte cost one load and one test.
-	eq, pos := -1, 0
-	for ; pos < len(v); pos++ {
-		if k := byteClass[v[pos]]; k != 0 {
-			if k == classSemicolon {
-				break
-			}
-			if k == classEquals {
-				if eq < 0 {
-					eq = pos
-				}
-			} else {
-				f.rejected = true
-			}
-		}
-	}
+	f.rejected = hasControl(v)
+	pos, eq := segment(v, 0)
 	if eq < 0 {
 		return false
 	}
@@ -200,29 +190,16 @@ func (f *setCookie) scan(v string, want kindMask) bool {
 		f.rejected = true
 	}
 	for pos < len(v) {
-		end, aeq := len(v), -1
-		for i := pos + 1; i < len(v); i++ {
-			if k := byteClass[v[i]]; k != 0 {
-				if k == classSemicolon {
-					end = i
-					break
-				}
-				if k == classEquals {
-					if aeq < 0 {
-						aeq = i
-					}
-				} else {
-					f.rejected = true
-				}
-			}
-		}
+		end, aeq := segment(v, pos+1)
 		a := attr{start: int32(pos), end: int32(end), valStart: int32(end), valEnd: int32(end)}
 		nameEnd := end
 		if aeq >= 0 {
 			nameEnd = aeq
 		}
-		a.kind = kindOf(trimSpace(v[pos+1:nameEnd]), want)
-		if want&(1<<a.kind) == 0 {
+		a.kind = kindOf(trimSpace(v[pos+1:nameEnd]), record|note)
+		bit := kindMask(1) << a.kind
+		f.has |= bit // attrOther's bit is in no mask a caller asks for
+		if record&bit == 0 {
 			pos = end
 			continue
 		}
@@ -242,6 +219,79 @@ func (f *setCookie) scan(v string, want kindMask) bool {
 	return true
 }
 
+// The word-at-a-time tests (SWAR) of segment and hasControl: eight bytes
+// of a field are loaded as one little-endian word, and zeroBytes(x^(ones*c))
+// flags the bytes equal to c.
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// zeroBytes sets the high bit of each zero byte of y. The lowest flag is
+// exact; a flag above it may be false (the borrow of a zero byte), which
+// is why only the lowest is ever used as a position.
+func zeroBytes(y uint64) uint64 { return (y - ones) &^ y & highs }
+
+// segment reads v from i to the end of its segment: it returns the index
+// of the next ';' (or len(v)) and of the segment's first '=' (or -1). It
+// reads a word at a time and jumps to the lowest flagged byte, so that a
+// segment costs a couple of word tests, not a test per byte.
+func segment(v string, i int) (end, eq int) {
+	eq = -1
+	for ; i+8 <= len(v); i += 8 {
+		x := load64(v, i)
+		semi := bits.TrailingZeros64(zeroBytes(x ^ (ones * ';'))) // 64: none
+		if eq < 0 {
+			if e := bits.TrailingZeros64(zeroBytes(x ^ (ones * '='))); e < semi {
+				eq = i + e/8
+			}
+		}
+		if semi < 64 {
+			return i + semi/8, eq
+		}
+	}
+	for ; i < len(v); i++ {
+		switch v[i] {
+		case ';':
+			return i, eq
+		case '=':
+			if eq < 0 {
+				eq = i
+			}
+		}
+	}
+	return len(v), eq
+}
+
+// hasControl reports whether v holds a control byte other than HTAB (see
+// isControl). A word with no byte below 0x20 and no 0x7f is passed over
+// whole; one with some (HTAB among them) is read byte by byte.
+func hasControl(v string) bool {
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := load64(v, i)
+		if (x-ones*0x20)&^x&highs|zeroBytes(x^(ones*0x7f)) != 0 && anyControl(v[i:i+8]) {
+			return true
+		}
+	}
+	return anyControl(v[i:])
+}
+
+// anyControl is hasControl a byte at a time.
+func anyControl(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if isControl(v[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// load64 returns the eight bytes of s from i as one little-endian word
+// (the compiler makes this one load).
+func load64(s string, i int) uint64 {
+	b := s[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
 // cookieName returns the trimmed name of a Set-Cookie value, and false when
 // the value is not a cookie: no '=' before the first ';', or an empty name.
 // It is all the rewrite reads of a value no group matches.
@@ -257,25 +307,6 @@ func cookieName(v string) (string, bool) {
 	}
 	return "", false
 }
-
-// byteClass sorts the bytes scan stops at: ';', '=' and the control bytes
-// browsers reject (see isControl); every other byte is 0.
-var byteClass = func() (t [256]uint8) {
-	for c := range 256 {
-		if isControl(byte(c)) {
-			t[c] = classControl
-		}
-	}
-	t[';'], t['='] = classSemicolon, classEquals
-	return t
-}()
-
-// The byte classes of byteClass.
-const (
-	classSemicolon = 1 + iota
-	classEquals
-	classControl
-)
 
 // isControl reports whether c is a control byte other than HTAB; browsers
 // reject cookies holding one (RFC 6265bis §5.6 step 1), so we pass such
