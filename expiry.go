@@ -117,6 +117,38 @@ func (c *clock) unix() int64 {
 // readExpiry reads f's lifetime under every reading. base is the response's
 // base time in Unix seconds, now the proxy's clock.
 func readExpiry(f *setCookie, base int64, now *clock) expiry {
+	attrs := f.attrs()
+	// A field whose last lifetime attribute is a plain Max-Age (digits
+	// with at most a '-', within 1024 bytes) is read alike by every
+	// reading: that Max-Age is the last valid one, and it comes after any
+	// Expires. Such is every field the module writes, so a second look at
+	// it (a consistency check, a later pass) parses no date. A field with
+	// no lifetime attribute is a session cookie under every reading.
+	for i := len(attrs) - 1; i >= 0; i-- {
+		a := &attrs[i]
+		if a.kind != attrMaxAge && a.kind != attrExpires {
+			continue
+		}
+		if a.kind == attrMaxAge && !a.oversized() {
+			if n, ok := parseMaxAge(f.value(a), maxAgeRFC); ok {
+				e := expiry{agreed: true, lifetime: n, shortest: n, deletion: n <= 0}
+				for j := range attrs {
+					if k := attrs[j].kind; k == attrMaxAge || k == attrExpires {
+						e.lifetimeAttrs++
+					}
+				}
+				return e
+			}
+		}
+		return readEveryWay(f, base, now)
+	}
+	return expiry{session: true, anySession: true, agreed: true}
+}
+
+// readEveryWay is readExpiry for a field the shortcuts do not settle: it
+// reads the field under every reading. (Apart, so that the shortcuts do
+// not pay for its tables.)
+func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 	var (
 		// [syntax][oversized counted?]
 		maxAge [numMaxAgeSyntaxes][2]lifetimeAttr
@@ -128,29 +160,6 @@ func readExpiry(f *setCookie, base int64, now *clock) expiry {
 		simple bool
 	)
 	attrs := f.attrs()
-	// A field whose last lifetime attribute is a plain Max-Age (digits
-	// with at most a '-', within 1024 bytes) is read alike by every
-	// reading: that Max-Age is the last valid one, and it comes after any
-	// Expires. Such is every field the module writes, so a second look at
-	// it (a consistency check, a later pass) parses no date.
-	for i := len(attrs) - 1; i >= 0; i-- {
-		a := &attrs[i]
-		if a.kind != attrMaxAge && a.kind != attrExpires {
-			continue
-		}
-		if a.kind == attrMaxAge && !a.oversized() {
-			if n, ok := parseMaxAge(f.value(a), maxAgeRFC); ok {
-				for j := range attrs {
-					if k := attrs[j].kind; k == attrMaxAge || k == attrExpires {
-						e.lifetimeAttrs++
-					}
-				}
-				e.agreed, e.lifetime, e.shortest, e.deletion = true, n, n, n <= 0
-				return e
-			}
-		}
-		break
-	}
 	for i := range attrs {
 		a := &attrs[i]
 		switch a.kind {

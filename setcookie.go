@@ -57,43 +57,81 @@ const (
 	attributeKinds kindMask = 1<<attrSecure | 1<<attrHTTPOnly | 1<<attrPartitioned | 1<<attrSameSite | 1<<attrPath | 1<<attrDomain
 )
 
-// kindOf classifies a trimmed attribute name among the kinds in want: the
-// first letter and the length pick the one candidate to compare, so an
-// attribute of no interest costs a switch, and a candidate not wanted no
-// comparison.
-func kindOf(name string, wanted kindMask) attrKind {
-	if len(name) < 4 || len(name) > 11 {
+// kindOf classifies the attribute name v[start:end] (trimmed) among the
+// kinds in wanted: the first letter and the length pick the one candidate
+// to compare, so an attribute of no interest costs a switch, and a
+// candidate not wanted no comparison.
+func kindOf(v string, start, end int, wanted kindMask) attrKind {
+	n := end - start
+	if n < 4 || n > 11 {
 		return attrOther
 	}
-	var cand string
 	var kind attrKind
-	switch name[0] | 0x20 { // ASCII lower case
+	switch v[start] | 0x20 { // ASCII lower case
 	case 'm':
-		cand, kind = "max-age", attrMaxAge
+		kind = attrMaxAge
 	case 'e':
-		cand, kind = "expires", attrExpires
+		kind = attrExpires
 	case 'h':
-		cand, kind = "httponly", attrHTTPOnly
+		kind = attrHTTPOnly
 	case 'd':
-		cand, kind = "domain", attrDomain
+		kind = attrDomain
 	case 's':
-		cand, kind = "secure", attrSecure
-		if len(name) == 8 {
-			cand, kind = "samesite", attrSameSite
+		kind = attrSecure
+		if n == 8 {
+			kind = attrSameSite
 		}
 	case 'p':
-		cand, kind = "path", attrPath
-		if len(name) == 11 {
-			cand, kind = "partitioned", attrPartitioned
+		kind = attrPath
+		if n == 11 {
+			kind = attrPartitioned
 		}
 	default:
 		return attrOther
 	}
-	if wanted&(1<<kind) != 0 && isAttr(name, cand) {
+	c := &attrNames[kind]
+	if wanted&(1<<kind) == 0 || n != len(c.name) {
+		return attrOther
+	}
+	if n <= 8 && start+8 <= len(v) {
+		// The name's bytes as a word, the bytes past it cleared: letters
+		// match in either case (0x20 set at their positions only), '-' as
+		// itself.
+		if load64(v, start)&(1<<(8*n)-1)|c.fold == c.word {
+			return kind
+		}
+		return attrOther
+	}
+	if isAttr(v[start:end], c.name) {
 		return kind
 	}
 	return attrOther
 }
+
+// attrName is the name of an attribute kind, lower case, and for names of
+// at most eight bytes the same as a word for kindOf: word holds the bytes,
+// fold 0x20 at each letter's position.
+type attrName struct {
+	name       string
+	word, fold uint64
+}
+
+// attrNames are the kinds' names, by kind.
+var attrNames = func() (t [attrDomain + 1]attrName) {
+	for k, name := range map[attrKind]string{
+		attrMaxAge: "max-age", attrExpires: "expires", attrSecure: "secure", attrHTTPOnly: "httponly",
+		attrPartitioned: "partitioned", attrSameSite: "samesite", attrPath: "path", attrDomain: "domain",
+	} {
+		t[k].name = name
+		for i := 0; i < len(name) && i < 8; i++ {
+			t[k].word |= uint64(name[i]) << (8 * i)
+			if 'a' <= name[i] && name[i] <= 'z' {
+				t[k].fold |= 0x20 << (8 * i)
+			}
+		}
+	}
+	return t
+}()
 
 // attr is one attribute of a scanned field. v[start:end] is its segment,
 // including the ';' before it, so that removing the span removes the
@@ -196,7 +234,14 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if aeq >= 0 {
 			nameEnd = aeq
 		}
-		a.kind = kindOf(trimSpace(v[pos+1:nameEnd]), record|note)
+		ns, ne := pos+1, nameEnd
+		for ns < ne && (v[ns] == ' ' || v[ns] == '\t') {
+			ns++
+		}
+		for ne > ns && (v[ne-1] == ' ' || v[ne-1] == '\t') {
+			ne--
+		}
+		a.kind = kindOf(v, ns, ne, record|note)
 		bit := kindMask(1) << a.kind
 		f.has |= bit // attrOther's bit is in no mask a caller asks for
 		if record&bit == 0 {

@@ -66,3 +66,62 @@ func TestSegmentMatchesBytewise(t *testing.T) {
 		check(string(b))
 	}
 }
+
+// asciiKind is kindOf's reference: the name compared with every kind's,
+// ASCII case folded a byte at a time.
+func asciiKind(name string) attrKind {
+	for k := attrMaxAge; k <= attrDomain; k++ {
+		want := attrNames[k].name
+		if len(name) != len(want) {
+			continue
+		}
+		same := true
+		for i := range len(name) {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			same = same && c == want[i]
+		}
+		if same {
+			return k
+		}
+	}
+	return attrOther
+}
+
+// TestKindOfMatchesBytewise checks kindOf, which compares names of up to
+// eight bytes as one word, against a byte-at-a-time comparison: every
+// kind's name in several cases, with every byte value put at each of its
+// positions, both where a whole word can be read after the name and at the
+// end of the field (where it cannot), and with every kind wanted or not.
+func TestKindOfMatchesBytewise(t *testing.T) {
+	const all = lifetimeKinds | attributeKinds
+	check := func(name string) {
+		t.Helper()
+		for _, v := range []string{"; " + name + "=1; Path=/abcdefgh", "; " + name} {
+			got := kindOf(v, 2, 2+len(name), all)
+			if want := asciiKind(name); got != want {
+				t.Fatalf("kindOf(%q) = %d, byte by byte %d", name, got, want)
+			}
+			if got != attrOther {
+				if other := kindOf(v, 2, 2+len(name), all&^(1<<got)); other != attrOther {
+					t.Fatalf("kindOf(%q) without its kind wanted = %d", name, other)
+				}
+			}
+		}
+	}
+	for k := attrMaxAge; k <= attrDomain; k++ {
+		name := attrNames[k].name
+		for _, n := range []string{name, strings.ToUpper(name), strings.ToUpper(name[:1]) + name[1:], name[:len(name)-1], name + "s"} {
+			check(n)
+		}
+		for i := range len(name) {
+			for c := range 256 {
+				b := []byte(name)
+				b[i] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+}
