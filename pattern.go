@@ -13,9 +13,21 @@ import (
 // those that come before the group the map found.
 type cookieMatcher struct {
 	exact map[string]int // name -> index of the first group listing it
-	wild  []wildGroup    // groups with globs or regexps, in group order
-	n     int            // number of groups
+	// few holds the exact names instead of the map when there are at most
+	// maxFewNames: comparing a length or two costs less than hashing.
+	few  []exactName
+	wild []wildGroup // groups with globs or regexps, in group order
+	n    int         // number of groups
 }
+
+// exactName is one entry of cookieMatcher.few.
+type exactName struct {
+	name  string
+	group int
+}
+
+// maxFewNames bounds cookieMatcher.few: past it, the map is faster.
+const maxFewNames = 8
 
 type wildGroup struct {
 	index   int
@@ -51,6 +63,11 @@ func newCookieMatcher(patterns [][]string) (*cookieMatcher, error) {
 			m.wild = append(m.wild, w)
 		}
 	}
+	if len(m.exact) <= maxFewNames {
+		for name, group := range m.exact {
+			m.few = append(m.few, exactName{name, group})
+		}
+	}
 	return m, nil
 }
 
@@ -71,7 +88,7 @@ func (e patternError) Error() string { return e.err.Error() }
 // The map lookup with a substring key does not allocate; neither do
 // globMatch and regexp.MatchString.
 func (m *cookieMatcher) match(name string) int {
-	limit, ok := m.exact[name]
+	limit, ok := m.lookup(name)
 	if !ok {
 		limit = m.n
 	}
@@ -88,6 +105,20 @@ func (m *cookieMatcher) match(name string) int {
 		return limit
 	}
 	return -1
+}
+
+// lookup returns the group of an exact name.
+func (m *cookieMatcher) lookup(name string) (int, bool) {
+	if m.few == nil && len(m.exact) > 0 {
+		group, ok := m.exact[name]
+		return group, ok
+	}
+	for i := range m.few {
+		if e := &m.few[i]; len(e.name) == len(name) && e.name == name {
+			return e.group, true
+		}
+	}
+	return 0, false
 }
 
 func (w *wildGroup) matches(name string) bool {
