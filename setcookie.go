@@ -139,14 +139,18 @@ var attrNames = func() (t [attrDomain + 1]attrName) {
 // offsets, not strings: with no pointer in it, scanning and copying
 // attributes costs the garbage collector nothing.
 type attr struct {
-	start, end       int32
-	valStart, valEnd int32
+	start, end       uint16 // fields over maxValueLen are not scanned
+	valStart, valEnd uint16
 	kind             attrKind
 
 	// Set by a policy: rebuild leaves the attribute out (drop), or writes
 	// the policy's attribute of the same kind in its place (replace).
 	drop, replace bool
 }
+
+// The offsets of attr fit in 16 bits because scan reads no field longer
+// than maxValueLen (this line stops compiling if that ever grows past them).
+const _ = uint16(maxValueLen)
 
 // oversized reports whether browsers ignore the attribute for its length.
 func (a *attr) oversized() bool { return a.valEnd-a.valStart > maxAttrValueLen }
@@ -229,7 +233,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	}
 	for pos < len(v) {
 		end, aeq := segment(v, pos+1)
-		a := attr{start: int32(pos), end: int32(end), valStart: int32(end), valEnd: int32(end)}
+		a := attr{start: uint16(pos), end: uint16(end), valStart: uint16(end), valEnd: uint16(end)}
 		nameEnd := end
 		if aeq >= 0 {
 			nameEnd = aeq
@@ -256,7 +260,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			for ve > vs && (v[ve-1] == ' ' || v[ve-1] == '\t') {
 				ve--
 			}
-			a.valStart, a.valEnd = int32(vs), int32(ve)
+			a.valStart, a.valEnd = uint16(vs), uint16(ve)
 		}
 		f.addAttr(a)
 		pos = end
