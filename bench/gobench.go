@@ -21,6 +21,9 @@ type goBench struct {
 	BytesOp  float64   `json:"bytes_op"`
 	AllocsOp float64   `json:"allocs_op"`
 	Runs     []float64 `json:"runs_ns_op"`
+	// Metrics are the benchmark's own units (b.ReportMetric), each the
+	// median over the runs on its own.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // goBenchCommand is the command the harness runs, for the report.
@@ -47,7 +50,10 @@ func runGoBenchmarks(ctx context.Context, repo string, o options) ([]goBench, er
 // parseGoBench reads `go test -bench` output and keeps, per benchmark, the
 // median of its runs (by ns/op; the other columns of that same run).
 func parseGoBench(out string) ([]goBench, error) {
-	type run struct{ ns, nsField, bytes, allocs float64 }
+	type run struct {
+		ns, nsField, bytes, allocs float64
+		metrics                    map[string]float64
+	}
 	var order []string
 	runs := map[string][]run{}
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -77,6 +83,11 @@ func parseGoBench(out string) ([]goBench, error) {
 				r.bytes = v
 			case "allocs/op":
 				r.allocs = v
+			default:
+				if r.metrics == nil {
+					r.metrics = map[string]float64{}
+				}
+				r.metrics[f[i+1]] = v
 			}
 		}
 		if _, ok := runs[name]; !ok {
@@ -104,6 +115,19 @@ func parseGoBench(out string) ([]goBench, error) {
 		b := goBench{Name: name, NsOp: m.ns, NsField: m.nsField, BytesOp: m.bytes, AllocsOp: m.allocs}
 		for _, r := range rs {
 			b.Runs = append(b.Runs, r.ns)
+		}
+		for unit := range rs[0].metrics {
+			var vs []float64
+			for _, r := range rs {
+				if v, ok := r.metrics[unit]; ok {
+					vs = append(vs, v)
+				}
+			}
+			slices.Sort(vs)
+			if b.Metrics == nil {
+				b.Metrics = map[string]float64{}
+			}
+			b.Metrics[unit] = vs[(len(vs)-1)/2]
 		}
 		benches = append(benches, b)
 	}

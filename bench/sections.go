@@ -30,6 +30,10 @@ func (r *results) summarySection() string {
 		if n := r.bench("RewriteAttributes/net-http-parse-string"); n != nil {
 			fmt.Fprintf(&b, "; net/http's ParseSetCookie + String on the same fields %s ns, %g allocs", formatNs(n.NsOp), n.AllocsOp)
 		}
+		if il := r.bench("RewriteAttributesInterleaved"); il != nil {
+			m := il.Metrics
+			fmt.Fprintf(&b, ". Interleaved in one benchmark: %.2f × for the attribute policies, net/http %.2f × the expiry-only and %.2f × the attribute rewrite", m["attributes/expiry-only"], m["net-http/expiry-only"], m["net-http/attributes"])
+		}
 		b.WriteString(".\n")
 	}
 	if bf := r.Before; bf != nil {
