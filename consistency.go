@@ -35,12 +35,12 @@ type consistency struct {
 	groups []consistencyGroup
 	// member maps a member's name to its index in the per-response state
 	// (consistencyGroup.first + its position).
-	member map[string]int
+	member nameIndex
 	// owner maps a state index to its group in groups.
 	owner []int
 	// stamps maps each slide group's stamp cookie name to its index in
 	// groups.
-	stamps map[string]int
+	stamps nameIndex
 	// partial is true when some group reads the request's Cookie header
 	// (on_partial or slide).
 	partial bool
@@ -49,7 +49,7 @@ type consistency struct {
 // newConsistency compiles the consistency rules of rules. members[i] lists
 // the exact names of rule i that take part (nil for a group without rules).
 func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
-	c := &consistency{member: map[string]int{}, stamps: map[string]int{}}
+	c := &consistency{}
 	for i, r := range rules {
 		if !r.cascade && !r.partial && r.slide == 0 {
 			continue
@@ -57,10 +57,9 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 		cg := consistencyGroup{rule: i, first: len(c.owner), cascade: r.cascade, partial: r.partial}
 		if r.slide > 0 {
 			cg.slide = &slideRule{interval: r.slide, lifetime: r.seconds, stamp: r.stamp}
-			if _, dup := c.stamps[r.stamp]; dup {
+			if !c.stamps.add(r.stamp, len(c.groups)) {
 				return nil, fmt.Errorf("group %s: slide cookie %q is already the stamp of another group", groupName(r.label, i), r.stamp)
 			}
-			c.stamps[r.stamp] = len(c.groups)
 			cg.stampAt = len(c.groups)
 		}
 		for _, p := range r.patterns {
@@ -68,13 +67,13 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 			if !exactPattern(p) || m.match(p) != i {
 				continue
 			}
-			if _, dup := c.member[p]; dup {
+			if c.member.has(p) {
 				continue
 			}
 			if len(c.owner) == maxConsistencyMembers {
 				return nil, fmt.Errorf("group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
 			}
-			c.member[p] = len(c.owner)
+			c.member.add(p, len(c.owner))
 			c.owner = append(c.owner, len(c.groups))
 			cg.members = append(cg.members, p)
 		}
@@ -87,6 +86,8 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 	if len(c.groups) == 0 {
 		return nil, nil
 	}
+	c.member.freeze()
+	c.stamps.freeze()
 	return c, nil
 }
 
@@ -138,9 +139,9 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 		if !ok {
 			continue
 		}
-		m, ok := c.member[name]
+		m, ok := c.member.lookup(name)
 		if !ok {
-			if g, ok := c.stamps[name]; ok {
+			if g, ok := c.stamps.lookup(name); ok {
 				stampSent[g] = true
 			}
 			continue
@@ -267,12 +268,12 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 			}
 			name, value, _ := strings.Cut(pair, "=")
 			name, value = trimSpace(name), trimSpace(value)
-			if m, ok := c.member[name]; ok {
+			if m, ok := c.member.lookup(name); ok {
 				if j.count[m] == 0 {
 					j.value[m] = value
 				}
 				j.count[m] = min(j.count[m]+1, 2)
-			} else if g, ok := c.stamps[name]; ok {
+			} else if g, ok := c.stamps.lookup(name); ok {
 				j.stamp[g] = value
 				j.stampCount[g] = min(j.stampCount[g]+1, 2)
 			}

@@ -12,22 +12,10 @@ import (
 // only groups with a glob or a regular expression are scanned, and only
 // those that come before the group the map found.
 type cookieMatcher struct {
-	exact map[string]int // name -> index of the first group listing it
-	// few holds the exact names instead of the map when there are at most
-	// maxFewNames: comparing a length or two costs less than hashing.
-	few  []exactName
-	wild []wildGroup // groups with globs or regexps, in group order
-	n    int         // number of groups
+	exact nameIndex   // name -> index of the first group listing it
+	wild  []wildGroup // groups with globs or regexps, in group order
+	n     int         // number of groups
 }
-
-// exactName is one entry of cookieMatcher.few.
-type exactName struct {
-	name  string
-	group int
-}
-
-// maxFewNames bounds cookieMatcher.few: past it, the map is faster.
-const maxFewNames = 8
 
 type wildGroup struct {
 	index   int
@@ -38,7 +26,7 @@ type wildGroup struct {
 // newCookieMatcher compiles the patterns of each group. patterns[i] holds
 // the patterns of group i.
 func newCookieMatcher(patterns [][]string) (*cookieMatcher, error) {
-	m := &cookieMatcher{exact: make(map[string]int), n: len(patterns)}
+	m := &cookieMatcher{n: len(patterns)}
 	for i, ps := range patterns {
 		w := wildGroup{index: i}
 		for _, p := range ps {
@@ -54,20 +42,14 @@ func newCookieMatcher(patterns [][]string) (*cookieMatcher, error) {
 			case p == "":
 				return nil, patternError{group: i, err: fmt.Errorf("empty cookie pattern")}
 			default:
-				if _, dup := m.exact[p]; !dup {
-					m.exact[p] = i
-				}
+				m.exact.add(p, i)
 			}
 		}
 		if len(w.globs) > 0 || len(w.regexps) > 0 {
 			m.wild = append(m.wild, w)
 		}
 	}
-	if len(m.exact) <= maxFewNames {
-		for name, group := range m.exact {
-			m.few = append(m.few, exactName{name, group})
-		}
-	}
+	m.exact.freeze()
 	return m, nil
 }
 
@@ -88,7 +70,7 @@ func (e patternError) Error() string { return e.err.Error() }
 // The map lookup with a substring key does not allocate; neither do
 // globMatch and regexp.MatchString.
 func (m *cookieMatcher) match(name string) int {
-	limit, ok := m.lookup(name)
+	limit, ok := m.exact.lookup(name)
 	if !ok {
 		limit = m.n
 	}
@@ -105,20 +87,6 @@ func (m *cookieMatcher) match(name string) int {
 		return limit
 	}
 	return -1
-}
-
-// lookup returns the group of an exact name.
-func (m *cookieMatcher) lookup(name string) (int, bool) {
-	if m.few == nil && len(m.exact) > 0 {
-		group, ok := m.exact[name]
-		return group, ok
-	}
-	for i := range m.few {
-		if e := &m.few[i]; len(e.name) == len(name) && e.name == name {
-			return e.group, true
-		}
-	}
-	return 0, false
 }
 
 func (w *wildGroup) matches(name string) bool {
