@@ -44,6 +44,8 @@ type consistency struct {
 	// partial is true when some group reads the request's Cookie header
 	// (on_partial or slide).
 	partial bool
+	// slides is true when some group has slide.
+	slides bool
 }
 
 // newConsistency compiles the consistency rules of rules. members[i] lists
@@ -81,6 +83,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 			return nil, fmt.Errorf("group %s: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)", groupName(r.label, i))
 		}
 		c.partial = c.partial || r.partial || r.slide > 0
+		c.slides = c.slides || r.slide > 0
 		c.groups = append(c.groups, cg)
 	}
 	if len(c.groups) == 0 {
@@ -124,11 +127,21 @@ const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 // what it would have appended. base and now are the rewrite's base time
 // and clock.
 func (c *consistency) apply(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	if c.slides {
+		var sj slideJar
+		return c.applyWith(&sj, n, values, req, base, now, reportOnly, obs)
+	}
+	return c.applyWith(nil, n, values, req, base, now, reportOnly, obs)
+}
+
+// applyWith is apply with the slide part of the jar, sj (nil without
+// slide groups).
+func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	var (
 		state   [maxConsistencyMembers]memberState
-		lastDel [maxConsistencyMembers]int // index of the member's last field, when deleted
+		lastDel [maxConsistencyMembers]int32 // index of the member's last field, when deleted
 		f       setCookie
-		jar     cookieJar
+		jar     = cookieJar{slide: sj}
 		// stampSent marks the stamps the response already carries (as
 		// after an earlier pass): they are not added again.
 		stampSent [maxConsistencyMembers]bool
@@ -149,7 +162,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 		state[m] = memberSet
 		if f.scan(v, lifetimeKinds, 0) && !f.rejected {
 			if e := readExpiry(&f, base, now); e.deletion {
-				state[m], lastDel[m] = memberDeleted, i
+				state[m], lastDel[m] = memberDeleted, int32(i)
 			}
 		}
 	}
@@ -166,7 +179,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 			case memberSet:
 				anySet = true
 			case memberDeleted:
-				anyDeleted, deleted = true, lastDel[cg.first+k]
+				anyDeleted, deleted = true, int(lastDel[cg.first+k])
 			}
 		}
 		r := &n.rules[cg.rule]
@@ -202,7 +215,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 		case loggedOut:
 			// Only a stamp the browser holds needs deleting; without the
 			// request's Cookie header, delete it to be sure.
-			if req == nil || jar.stampCount[cg.stampAt] > 0 {
+			if req == nil || jar.slide.stampCount[cg.stampAt] > 0 {
 				values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
 			}
 		case anySet:
@@ -210,7 +223,7 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 		case req != nil && cg.slide.due(cg, &jar, req, now.unix()):
 			for k, name := range cg.members {
-				values = c.add(values, cg.slide.reissue(r, name, jar.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
+				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
 			}
 			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 			req.private = req.private || !reportOnly
@@ -249,6 +262,14 @@ func (r *rule) withPolicies(f *setCookie, field string) string {
 // it allocates nothing: names are looked up by substring.
 type cookieJar struct {
 	count [maxConsistencyMembers]uint8
+	// slide is what only slide groups read; nil without them, so that a
+	// config without slide does not clear two kilobytes per response.
+	slide *slideJar
+}
+
+// slideJar is the part of cookieJar that slide reads: the members' values
+// and the stamps.
+type slideJar struct {
 	value [maxConsistencyMembers]string
 	stamp [maxConsistencyMembers]string // by group index in consistency.groups
 	// stampCount counts each stamp's occurrences.
@@ -269,13 +290,13 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 			name, value, _ := strings.Cut(pair, "=")
 			name, value = trimSpace(name), trimSpace(value)
 			if m, ok := c.member.lookup(name); ok {
-				if j.count[m] == 0 {
-					j.value[m] = value
+				if j.count[m] == 0 && j.slide != nil {
+					j.slide.value[m] = value
 				}
 				j.count[m] = min(j.count[m]+1, 2)
-			} else if g, ok := c.stamps.lookup(name); ok {
-				j.stamp[g] = value
-				j.stampCount[g] = min(j.stampCount[g]+1, 2)
+			} else if g, ok := c.stamps.lookup(name); ok && j.slide != nil {
+				j.slide.stamp[g] = value
+				j.slide.stampCount[g] = min(j.slide.stampCount[g]+1, 2)
 			}
 		}
 	}

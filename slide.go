@@ -38,7 +38,7 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	}
 	for k, name := range cg.members {
 		m := cg.first + k
-		if jar.count[m] != 1 || !storableValue(name, jar.value[m]) {
+		if jar.count[m] != 1 || !storableValue(name, jar.slide.value[m]) {
 			return false
 		}
 	}
@@ -46,8 +46,8 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 		return false
 	}
 	g := jar.stampIndex(cg)
-	if jar.stampCount[g] == 1 {
-		if at, err := strconv.ParseInt(jar.stamp[g], 10, 64); err == nil && at <= now+stampFuture && now-at < s.interval {
+	if jar.slide.stampCount[g] == 1 {
+		if at, err := strconv.ParseInt(jar.slide.stamp[g], 10, 64); err == nil && at <= now+stampFuture && now-at < s.interval {
 			return false // issued within the interval: nothing to do
 		}
 	}
