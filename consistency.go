@@ -134,19 +134,12 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 	return c.applyWith(nil, n, values, req, base, now, reportOnly, obs)
 }
 
-// applyWith is apply with the slide part of the jar, sj (nil without
-// slide groups).
-func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
-	var (
-		state   [maxConsistencyMembers]memberState
-		lastDel [maxConsistencyMembers]int32 // index of the member's last field, when deleted
-		f       setCookie
-		jar     = cookieJar{slide: sj}
-		// stampSent marks the stamps the response already carries (as
-		// after an earlier pass): they are not added again.
-		stampSent [maxConsistencyMembers]bool
-	)
-	// The last field of a name is the state the browser ends in.
+// readResponse fills in what the response does to each member (state),
+// the index of the last field of each deleted member (lastDel), and which
+// stamps it already carries (stampSent). The last field of a name is the
+// state the browser ends in.
+func (c *consistency) readResponse(values []string, base int64, now *clock, state *[maxConsistencyMembers]memberState, lastDel *[maxConsistencyMembers]int32, stampSent *[maxConsistencyMembers]bool) {
+	var f setCookie
 	for i, v := range values {
 		name, ok := cookieName(v)
 		if !ok {
@@ -165,6 +158,22 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 				state[m], lastDel[m] = memberDeleted, int32(i)
 			}
 		}
+	}
+}
+
+// applyWith is apply with the slide part of the jar, sj (nil without
+// slide groups).
+func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	var (
+		state   [maxConsistencyMembers]memberState
+		lastDel [maxConsistencyMembers]int32 // index of the member's last field, when deleted
+		jar     = cookieJar{slide: sj}
+		// stampSent marks the stamps the response already carries (as
+		// after an earlier pass): they are not added again.
+		stampSent [maxConsistencyMembers]bool
+	)
+	if len(values) > 0 {
+		c.readResponse(values, base, now, &state, &lastDel, &stampSent)
 	}
 	// The request's Cookie header is read only for a group that needs it:
 	// one whose members the response leaves untouched (on_partial), or
@@ -190,10 +199,10 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		loggedOut := false
 		switch {
 		case anyDeleted && !anySet && cg.cascade:
-			attrs := deletionAttrsFrom(&f, values[deleted])
+			attrs := deletionAttrsFrom(values[deleted])
 			for k, name := range cg.members {
 				if state[cg.first+k] == untouched {
-					values = c.add(values, r.withPolicies(&f, attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+					values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 				}
 			}
 			loggedOut = true
@@ -203,7 +212,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			attrs := r.attrs.deletionAttrs(req.https)
 			for k, name := range cg.members {
 				if jar.count[cg.first+k] > 0 {
-					values = c.add(values, r.withPolicies(&f, attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
+					values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
 				}
 			}
 			loggedOut = true
@@ -246,13 +255,14 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 
 // withPolicies applies the group's attribute policies to a field the
 // module adds, as the rewrite would on a later pass (so that pass finds
-// nothing to change); f is scratch.
-func (r *rule) withPolicies(f *setCookie, field string) string {
+// nothing to change).
+func (r *rule) withPolicies(field string) string {
+	var f setCookie
 	if !r.attrs.any() || !f.scan(field, attributeKinds, 0) {
 		return field
 	}
 	var stack [128]byte
-	tail, _ := r.attrs.attrEdits(f, stack[:0])
+	tail, _ := r.attrs.attrEdits(&f, stack[:0])
 	return f.rebuild(tail, &r.attrs)
 }
 
@@ -325,9 +335,12 @@ type deletionAttrs struct {
 }
 
 // deletionAttrsFrom reads the attributes of a deleted member's field, v
-// (already rewritten by the group's attribute policies); f is scratch.
-func deletionAttrsFrom(f *setCookie, v string) deletionAttrs {
-	var d deletionAttrs
+// (already rewritten by the group's attribute policies).
+func deletionAttrsFrom(v string) deletionAttrs {
+	var (
+		d deletionAttrs
+		f setCookie
+	)
 	f.scan(v, attributeKinds, 0)
 	attrs := f.attrs()
 	for i := range attrs {

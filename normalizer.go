@@ -204,6 +204,9 @@ func (n *normalizer) computeDepths() int {
 // of values: one pass per `like` depth (a constant of the config), and each
 // leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer) []string {
+	if len(values) == 0 {
+		return values // before the scratch space below is cleared
+	}
 	var (
 		// The response's base time and proxy clock (computed on the first
 		// match only) and the lifetime attributes it appends.
