@@ -114,6 +114,7 @@ func (t target) url() string { return "http://" + hostPort(t.Port) + t.Path }
 // ports are the 127.0.0.1 ports of one run.
 type ports struct {
 	upstream, plain, normalizer, headerRegex, plainCopy, full, nginx, nginxPathHack int
+	admin                                                                          int // Caddy's admin endpoint, for CPU profiles
 }
 
 // loadBlocks are the load-tested targets, in blocks of targets that are
@@ -162,7 +163,7 @@ var comparisons = [][2]string{
 func caddyfile(p ports) string {
 	up := hostPort(p.upstream)
 	return fmt.Sprintf(`{
-	admin off
+	admin %[9]s
 	persist_config off
 	auto_https off
 	grace_period 2s
@@ -203,7 +204,7 @@ http://%[7]s {
 	reverse_proxy %[1]s
 }
 `, up, hostPort(p.plain), hostPort(p.normalizer), hostPort(p.headerRegex), headerRegexLine, hostPort(p.plainCopy),
-		hostPort(p.full), fullDirective)
+		hostPort(p.full), fullDirective, hostPort(p.admin))
 }
 
 // nginxConf returns an nginx configuration that keeps everything in dir:

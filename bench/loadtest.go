@@ -45,11 +45,11 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err != nil {
 		return err
 	}
-	free, err := freePorts(8)
+	free, err := freePorts(9)
 	if err != nil {
 		return err
 	}
-	p := ports{free[0], free[1], free[2], free[3], free[4], free[5], free[6], free[7]}
+	p := ports{free[0], free[1], free[2], free[3], free[4], free[5], free[6], free[7], free[8]}
 
 	s := &servers{tmp: tmp, byName: map[string]*proc{}}
 	defer func() {
@@ -76,7 +76,22 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err := d.rounds(blocks, res); err != nil {
 		return err
 	}
-	return d.pairedRuns(paired, res)
+	if err := d.pairedRuns(paired, res); err != nil {
+		return err
+	}
+	if o.profileD <= 0 {
+		return nil
+	}
+	var profiled []target
+	for _, name := range []string{cfgNormalizer, "full-jar", "full-jar-static"} {
+		for _, t := range res.Targets {
+			if t.Name == name {
+				profiled = append(profiled, t)
+			}
+		}
+	}
+	log.Printf("CPU profiles of Caddy: %d targets × %s", len(profiled), o.profileD)
+	return d.profileShares(p.admin, caddy, o.out, profiled, o.profileD, res)
 }
 
 // findNginx returns nginx's path, or "" (and why, in res) if it is not to

@@ -43,6 +43,7 @@ type results struct {
 	Targets      []target       `json:"targets,omitempty"`
 	Runs         []wrkRun       `json:"wrk_runs,omitempty"`
 	Paired       []pairedResult `json:"paired,omitempty"`
+	Shares       []cpuShare     `json:"cpu_shares,omitempty"`
 	Captures     []capture      `json:"captures,omitempty"`
 	Caddyfile    string         `json:"caddyfile,omitempty"`
 	NginxConf    string         `json:"nginx_conf,omitempty"`
