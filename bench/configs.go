@@ -114,7 +114,7 @@ func (t target) url() string { return "http://" + hostPort(t.Port) + t.Path }
 // ports are the 127.0.0.1 ports of one run.
 type ports struct {
 	upstream, plain, normalizer, headerRegex, plainCopy, full, nginx, nginxPathHack int
-	admin                                                                          int // Caddy's admin endpoint, for CPU profiles
+	admin                                                                           int // Caddy's admin endpoint, for CPU profiles
 }
 
 // loadBlocks are the load-tested targets, in blocks of targets that are
