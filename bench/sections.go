@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The generated sections of BENCHMARKS.md, one function each.
@@ -51,6 +52,14 @@ func (r *results) summarySection() string {
 			}
 		}
 		b.WriteString(" see the targets.\n")
+	}
+	if len(r.Shares) > 0 {
+		b.WriteString("- The module's own share of Caddy's CPU (a CPU profile of Caddy per target, which the machine's drift does not move):")
+		for _, sh := range r.Shares {
+			lo, hi := sh.bounds()
+			fmt.Fprintf(&b, " %s %.2f %% (%.2f–%.2f %%);", r.target(sh.Target).label(), 100*sh.Module, 100*lo, 100*hi)
+		}
+		b.WriteString(" see the profiles.\n")
 	}
 	return b.String()
 }
@@ -116,8 +125,8 @@ func (r *results) machineSection() string {
 		row("foreign CPU during the Go benchmarks", fmt.Sprintf("%.1f %% of the machine", 100*r.GoForeignCPU))
 	}
 	o := r.Options
-	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d`.\n",
-		o.duration, o.rounds, o.warmup, o.pairs, o.pairD, o.quiet, o.threads, o.conns, o.benchtime, o.benchN, o.before, o.beforeN)
+	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d -profile-d %s`.\n",
+		o.duration, o.rounds, o.warmup, o.pairs, o.pairD, o.quiet, o.threads, o.conns, o.benchtime, o.benchN, o.before, o.beforeN, o.profileD)
 	if len(r.Go) > 0 {
 		fmt.Fprintf(&b, "Go benchmarks, at the repository root: `%s` (the tables show the median of the %d runs). Allocation tests: `%s`.\n", goBenchCommand(o), o.benchN, allocTestsCommand)
 	}
@@ -230,6 +239,7 @@ func (r *results) loadSection() string {
 	var b strings.Builder
 	r.writeRounds(&b)
 	r.writePaired(&b)
+	r.writeShares(&b)
 	for _, s := range r.summaries() {
 		for _, e := range s.Errors {
 			fmt.Fprintf(&b, "\n**%s: wrk reported errors, %s**\n", s.Target.Name, e)
@@ -264,6 +274,19 @@ func (r *results) writePaired(b *strings.Builder) {
 	for _, p := range r.Paired {
 		fmt.Fprintf(b, "| %s ÷ %s | %.3f | %.3f–%.3f | %s | %.4f | %.3f–%.3f | %d / %d |\n",
 			r.target(p.Target).label(), r.target(p.Base).label(), p.Median, p.Q1, p.Q3, ratios(p.Ratios), p.CPUMedian, p.CPUQ1, p.CPUQ3, p.Discarded, p.Loaded)
+	}
+}
+
+// writeShares writes the table of the CPU profiles.
+func (r *results) writeShares(b *strings.Builder) {
+	if len(r.Shares) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nCPU profiles, after the paired runs: Caddy's own CPU profile (its admin endpoint's `/debug/pprof/profile`, %s while wrk drives one target alone), read with `go tool pprof -traces`. Each sample goes to whoever owns the innermost frame that is not the Go runtime, a standard-library helper, zap or Prometheus: the module (its scan, and the allocation of a field it writes), or the host (Caddy, net/http, reverse_proxy, also when called below the module's wrapper or inside its ServeHTTP). Samples with no such frame (the garbage collector's workers, the scheduler) are shared by all. The module's share is what it spends itself, a lower bound of what it adds: collecting its allocations is in the shared part. The interval is the binomial one over the samples.\n\n", r.Options.profileD-2*time.Second)
+	b.WriteString("| target | module | 95 % interval | shared (GC, scheduler) | samples |\n| --- | ---: | --- | ---: | ---: |\n")
+	for _, sh := range r.Shares {
+		lo, hi := sh.bounds()
+		fmt.Fprintf(b, "| %s | %.2f %% | %.2f–%.2f %% | %.1f %% | %d |\n", r.target(sh.Target).label(), 100*sh.Module, 100*lo, 100*hi, 100*sh.Background, sh.Samples)
 	}
 }
 

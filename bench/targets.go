@@ -286,6 +286,11 @@ func (r *results) proxyChecks() []check {
 		measured = pairedMeasured(px) + "; " + measured
 	}
 	c = append(c, check{"(2) through reverse_proxy: req/s ≥ (3), the `header` regex replace", measured, r.ratioVerdict(px, vs, 1, m)})
+	if sh := r.share(cfgNormalizer); sh != nil {
+		lo, hi := sh.bounds()
+		c = append(c, check{"(2) the module's own share of Caddy's CPU on the log-in (CPU profile)",
+			fmt.Sprintf("%.2f %% (95 %% interval %.2f–%.2f %%, %d samples); the garbage collector and scheduler, shared by all: %.1f %%", 100*sh.Module, 100*lo, 100*hi, sh.Samples, 100*sh.Background), info})
+	}
 	c = append(c, check{"Caddy CPU per proxied request, median of the rounds",
 		fmt.Sprintf("(1) %.1f µs, (2) %.1f µs (%+.1f µs), (3) %.1f µs (%+.1f µs)", n.BaseCPUus, n.CPUus, n.CPUus-n.BaseCPUus, rx.CPUus, rx.CPUus-rx.BaseCPUus), info})
 	if s := r.summary(cfgNormalizer + "-static"); s != nil {
@@ -315,11 +320,46 @@ func (r *results) fullConfigChecks() []check {
 			cpu = fmt.Sprintf("paired runs: median %+.2f %% (quartiles %+.1f to %+.1f %%, %d ratios); ", 100*(p.CPUMedian-1), 100*(p.CPUQ1-1), 100*(p.CPUQ3-1), len(p.CPURatios)) + cpu
 			cpuVerdict = atMost(p.CPUMedian, 1.01, r.margin(true))
 		}
+		if sh := r.share(name); sh != nil {
+			lo, hi := sh.bounds()
+			cpu = fmt.Sprintf("CPU profile: the module's own frames %.2f %% of Caddy's CPU (95 %% interval %.2f–%.2f %%, %d samples); ", 100*sh.Module, 100*lo, 100*hi, sh.Samples) + cpu
+			switch {
+			case lo > 0.01:
+				// The module's own work alone is more than the target
+				// allows, whatever else it adds.
+				cpuVerdict = missed
+			case cpuVerdict == undecided && hi <= 0.01 && s.Target.Path == pathStatic:
+				// The paired runs cannot tell; the module's own work is
+				// within the target, and on this response it allocates
+				// nothing, so that no collection is its doing.
+				cpuVerdict = met
+			}
+		}
 		c = append(c,
 			check{what + ": Caddy's CPU per request within 1 % of (1) with the same jar", cpu, cpuVerdict},
 			check{what + ": req/s ≥ 97 % of (1) with the same jar", r.ratioMeasured(p, s), r.ratioVerdict(p, s.Ratio, 0.97, r.margin(false))})
 	}
 	return c
+}
+
+// share returns the CPU profile of target name, or nil.
+func (r *results) share(name string) *cpuShare {
+	for i := range r.Shares {
+		if r.Shares[i].Target == name {
+			return &r.Shares[i]
+		}
+	}
+	return nil
+}
+
+// bounds returns a 95 % interval of the module's share: the normal
+// approximation of a binomial proportion over the profile's samples.
+func (s *cpuShare) bounds() (lo, hi float64) {
+	if s.Samples == 0 {
+		return 0, 1
+	}
+	e := 1.96 * math.Sqrt(s.Module*(1-s.Module)/float64(s.Samples))
+	return max(s.Module-e, 0), s.Module + e
 }
 
 // ratioVerdict judges a req/s ratio on the paired runs if there are any,
