@@ -128,19 +128,29 @@ const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 // and clock.
 func (c *consistency) apply(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	if c.slides {
-		var sj slideJar
-		return c.applyWith(&sj, n, values, req, base, now, reportOnly, obs)
+		return c.applySliding(n, values, req, base, now, reportOnly, obs)
 	}
 	return c.applyWith(nil, n, values, req, base, now, reportOnly, obs)
 }
 
-// readResponse fills in what the response does to each member (state),
-// the index of the last field of each deleted member (lastDel), and which
-// stamps it already carries (stampSent). The last field of a name is the
-// state the browser ends in.
-func (c *consistency) readResponse(values []string, base int64, now *clock, state *[maxConsistencyMembers]memberState, lastDel *[maxConsistencyMembers]int32, stampSent *[maxConsistencyMembers]bool) {
+// applySliding is apply for a config with slide groups, with the slide
+// part of the jar in its own frame: apply runs for every response, under
+// the deepest stack of a request, and a two-kilobyte frame there would
+// make the goroutine's stack grow (and be copied) whenever the garbage
+// collector has shrunk it.
+//
+//go:noinline
+func (c *consistency) applySliding(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	var sj slideJar
+	return c.applyWith(&sj, n, values, req, base, now, reportOnly, obs)
+}
+
+// readResponse fills in what the response does to each member (state)
+// and which stamps it already carries (stampSent). The last field of a
+// name is the state the browser ends in.
+func (c *consistency) readResponse(values []string, base int64, now *clock, state *[maxConsistencyMembers]memberState, stampSent *[maxConsistencyMembers]bool) {
 	var f setCookie
-	for i, v := range values {
+	for _, v := range values {
 		name, ok := cookieName(v)
 		if !ok {
 			continue
@@ -155,7 +165,7 @@ func (c *consistency) readResponse(values []string, base int64, now *clock, stat
 		state[m] = memberSet
 		if f.scan(v, lifetimeKinds, 0) && !f.rejected {
 			if e := readExpiry(&f, base, now); e.deletion {
-				state[m], lastDel[m] = memberDeleted, int32(i)
+				state[m] = memberDeleted
 			}
 		}
 	}
@@ -165,15 +175,14 @@ func (c *consistency) readResponse(values []string, base int64, now *clock, stat
 // slide groups).
 func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	var (
-		state   [maxConsistencyMembers]memberState
-		lastDel [maxConsistencyMembers]int32 // index of the member's last field, when deleted
-		jar     = cookieJar{slide: sj}
+		state [maxConsistencyMembers]memberState
+		jar   = cookieJar{slide: sj}
 		// stampSent marks the stamps the response already carries (as
 		// after an earlier pass): they are not added again.
 		stampSent [maxConsistencyMembers]bool
 	)
 	if len(values) > 0 {
-		c.readResponse(values, base, now, &state, &lastDel, &stampSent)
+		c.readResponse(values, base, now, &state, &stampSent)
 	}
 	// The request's Cookie header is read only for a group that needs it:
 	// one whose members the response leaves untouched (on_partial), or
@@ -182,13 +191,13 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 	for gi := range c.groups {
 		cg := &c.groups[gi]
 		var anySet, anyDeleted bool
-		deleted := -1
-		for k := range cg.members {
+		deleted := "" // the last deleted member, in config order
+		for k, name := range cg.members {
 			switch state[cg.first+k] {
 			case memberSet:
 				anySet = true
 			case memberDeleted:
-				anyDeleted, deleted = true, int(lastDel[cg.first+k])
+				anyDeleted, deleted = true, name
 			}
 		}
 		r := &n.rules[cg.rule]
@@ -199,7 +208,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		loggedOut := false
 		switch {
 		case anyDeleted && !anySet && cg.cascade:
-			attrs := deletionAttrsFrom(values[deleted])
+			attrs := deletionAttrsFrom(values[lastField(values, deleted)])
 			for k, name := range cg.members {
 				if state[cg.first+k] == untouched {
 					values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
@@ -217,32 +226,57 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			}
 			loggedOut = true
 		}
-		if cg.slide == nil || stampSent[cg.stampAt] {
-			continue
-		}
-		switch {
-		case loggedOut:
-			// Only a stamp the browser holds needs deleting; without the
-			// request's Cookie header, delete it to be sure.
-			if req == nil || jar.slide.stampCount[cg.stampAt] > 0 {
-				values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
-			}
-		case anySet:
-			// A log-in: the stamp starts now.
-			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-		case req != nil && cg.slide.due(cg, &jar, req, now.unix()):
-			for k, name := range cg.members {
-				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
-			}
-			values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-			req.private = req.private || !reportOnly
+		if cg.slide != nil && !stampSent[cg.stampAt] {
+			values = c.slideFields(cg, r, values, req, &jar, loggedOut, anySet, base, now, reportOnly, obs)
 		}
 	}
 	return values
 }
 
+// slideFields appends what slide group cg calls for to values: a stamp's
+// deletion on a log-out (loggedOut), a fresh stamp on a log-in (anySet),
+// or, when due, the members re-issued with a fresh stamp. Out of line, so
+// that its temporaries stay out of applyWith's frame (see applySliding).
+//
+//go:noinline
+func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, loggedOut, anySet bool, base int64, now *clock, reportOnly bool, obs observer) []string {
+	switch {
+	case loggedOut:
+		// Only a stamp the browser holds needs deleting; without the
+		// request's Cookie header, delete it to be sure.
+		if req == nil || jar.slide.stampCount[cg.stampAt] > 0 {
+			values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
+		}
+	case anySet:
+		// A log-in: the stamp starts now.
+		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+	case req != nil && cg.slide.due(cg, jar, req, now.unix()):
+		for k, name := range cg.members {
+			values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
+		}
+		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
+		req.private = req.private || !reportOnly
+	}
+	return values
+}
+
+// lastField returns the index of the last field of values for cookie
+// name (one that readResponse found, so there is one).
+func lastField(values []string, name string) int {
+	for i := len(values) - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); ok && got == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // add appends field, a field for cookie name, unless reportOnly, and
-// reports it.
+// reports it. It is rarely called, and kept out of line so that its five
+// call sites do not each add their temporaries to applyWith's frame (see
+// applySliding).
+//
+//go:noinline
 func (c *consistency) add(values []string, field, name string, group int, act action, reportOnly bool, obs observer) []string {
 	if !reportOnly {
 		values = append(values, field)

@@ -215,8 +215,9 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 		haveBase bool
 
 		// The leaders found in this pass; a config rarely has more `like`
-		// groups than this array holds, so it stays on the stack.
-		leaderBuf [8]leader
+		// groups than this array holds, so it stays on the stack (small:
+		// this frame is on the deepest stack of a request).
+		leaderBuf [4]leader
 
 		f setCookie
 	)
