@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -288,22 +289,13 @@ func BenchmarkRewriteAttributes(b *testing.B) {
 }
 
 // BenchmarkRewriteAttributesInterleaved times the three cases of
-// BenchmarkRewriteAttributes in alternating batches of a thousand
-// iterations, within one benchmark, and reports each one's ns/op and the
-// ratios of the targets. On a shared machine the speed drifts by tens of
-// percent between runs a second apart; batches a millisecond or two apart
-// see the same machine, so the ratios keep only the difference in work.
-//
-// Each batch starts on a freshly collected heap (runtime.GC, not timed),
-// so that no case pays for the garbage of another; a batch allocates less
-// than the heap's minimum target, so no case pays for a collection at all.
-// That favours net/http's 23 allocations over our 2, which makes the
-// comparison with it conservative.
+// BenchmarkRewriteAttributes in alternating batches (see interleave), and
+// reports each one's ns/op and the ratios of the targets.
 func BenchmarkRewriteAttributesInterleaved(b *testing.B) {
 	expiryOnly, lockdown := benchHandler(b, benchPyPICaddyfile), benchHandler(b, benchPyPILockdown)
 	values := make([]string, len(benchPyPIValues))
 	var sink string
-	cases := [...]func(){
+	ns := interleave(b, []func(){
 		func() { copy(values, benchPyPIValues); expiryOnly.norm.rewrite(values, benchDate, nil) },
 		func() { copy(values, benchPyPIValues); lockdown.norm.rewrite(values, benchDate, nil) },
 		func() {
@@ -315,9 +307,51 @@ func BenchmarkRewriteAttributesInterleaved(b *testing.B) {
 				sink = c.String()
 			}
 		},
+	})
+	_ = sink
+	b.ReportMetric(ns[0], "expiry-only-ns")
+	b.ReportMetric(ns[1], "attributes-ns")
+	b.ReportMetric(ns[2], "net-http-ns")
+	b.ReportMetric(ns[1]/ns[0], "attributes/expiry-only")
+	b.ReportMetric(ns[2]/ns[0], "net-http/expiry-only")
+	b.ReportMetric(ns[2]/ns[1], "net-http/attributes")
+}
+
+// BenchmarkRewriteExactNamesInterleaved times the PyPI rewrite under a
+// group of 1, 10 and 1,000 exact names in alternating batches (see
+// interleave), and reports each one's ns/op and the largest over the
+// smallest (target: flat, within 1.25).
+func BenchmarkRewriteExactNamesInterleaved(b *testing.B) {
+	var cases []func()
+	values := make([]string, len(benchPyPIValues))
+	sizes := []int{1, 10, 1000}
+	for _, n := range sizes {
+		h := benchHandler(b, "cookie_normalizer "+benchExactNames(n)+" {\n\texpire 12h\n}")
+		cases = append(cases, func() { copy(values, benchPyPIValues); h.norm.rewrite(values, benchDate, nil) })
 	}
+	ns := interleave(b, cases)
+	for i, n := range sizes {
+		b.ReportMetric(ns[i], "names="+strconv.Itoa(n)+"-ns")
+	}
+	b.ReportMetric(slices.Max(ns)/slices.Min(ns), "max/min")
+}
+
+// interleave runs the cases in alternating batches of a thousand
+// iterations, b.N iterations each in all, and returns each one's ns/op.
+// On a shared machine the speed drifts by tens of percent between
+// benchmarks a second apart; batches a millisecond or two apart see the
+// same machine, so ratios of the results keep only the difference in
+// work.
+//
+// Each batch starts on a freshly collected heap (runtime.GC, not timed),
+// so that no case pays for the garbage of another; a batch of these cases
+// allocates less than the heap's minimum target, so no case pays for a
+// collection at all. (Against net/http's 23 allocations and our 2, that
+// favours net/http, which makes that comparison conservative.)
+func interleave(b *testing.B, cases []func()) []float64 {
+	b.Helper()
 	const batch = 1000
-	var spent [len(cases)]time.Duration
+	spent := make([]time.Duration, len(cases))
 	b.ResetTimer()
 	for done := 0; done < b.N; done += batch {
 		for i, run := range cases {
@@ -329,13 +363,10 @@ func BenchmarkRewriteAttributesInterleaved(b *testing.B) {
 			spent[i] += time.Since(start)
 		}
 	}
-	_ = sink
 	rounds := float64((b.N + batch - 1) / batch * batch)
-	ns := func(i int) float64 { return float64(spent[i].Nanoseconds()) / rounds }
-	b.ReportMetric(ns(0), "expiry-only-ns")
-	b.ReportMetric(ns(1), "attributes-ns")
-	b.ReportMetric(ns(2), "net-http-ns")
-	b.ReportMetric(ns(1)/ns(0), "attributes/expiry-only")
-	b.ReportMetric(ns(2)/ns(0), "net-http/expiry-only")
-	b.ReportMetric(ns(2)/ns(1), "net-http/attributes")
+	ns := make([]float64, len(cases))
+	for i := range ns {
+		ns[i] = float64(spent[i].Nanoseconds()) / rounds
+	}
+	return ns
 }
