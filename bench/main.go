@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,7 @@ type options struct {
 	keep      bool          // keep the temporary directory
 	pairs     int           // ABBA quadruples per comparison
 	pairD     time.Duration // one run of a pair
+	from      string        // a results.json to report again, measuring nothing
 	profileD  time.Duration // wrk run per CPU profile of Caddy; 0: none
 	quiet     float64       // the most foreign CPU a paired quadruple may see
 	before    string        // the commit the expiry-only rewrite is compared with; "" for none
@@ -71,6 +73,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "out", "directory for raw results, logs and profiles (git-ignored)")
 	flag.StringVar(&o.charts, "charts", "charts", "directory for the SVG charts")
 	flag.StringVar(&o.markdown, "md", "../BENCHMARKS.md", "markdown file whose generated sections are rewritten (empty: none)")
+	flag.StringVar(&o.from, "from", "", "measure nothing: write the report again from a run's results.json (the other flags must be the run's, for the method text)")
 	flag.DurationVar(&o.duration, "d", 3*time.Second, "duration of one wrk run")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unrecorded wrk run per target before the first round")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs every target once, compared targets back to back, in a rotated order")
@@ -115,6 +118,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
+	if o.from != "" {
+		return report(o)
+	}
 	res := &results{Options: o, Started: start.UTC()}
 	res.Machine = describeMachine(ctx, repo)
 	res.LoadBefore = loadAverage()
@@ -145,6 +151,30 @@ func run(ctx context.Context, o options) error {
 		log.Printf("rewrote the generated sections of %s", o.markdown)
 	}
 	log.Printf("done in %s; results in %s, charts in %s", res.Elapsed, o.out, o.charts)
+	return nil
+}
+
+// report writes the report of an earlier run again, from its results.json:
+// for a change in how the numbers are judged or shown.
+func report(o options) error {
+	data, err := os.ReadFile(o.from)
+	if err != nil {
+		return err
+	}
+	res := &results{}
+	if err := json.Unmarshal(data, res); err != nil {
+		return fmt.Errorf("%s: %w", o.from, err)
+	}
+	res.Options = o
+	if err := drawCharts(res, o.charts); err != nil {
+		return fmt.Errorf("charts: %w", err)
+	}
+	if o.markdown != "" {
+		if err := updateMarkdown(o.markdown, res); err != nil {
+			return fmt.Errorf("updating %s: %w", o.markdown, err)
+		}
+		log.Printf("rewrote the generated sections of %s from %s", o.markdown, o.from)
+	}
 	return nil
 }
 

@@ -337,7 +337,11 @@ func (r *results) fullConfigChecks() []check {
 				// The module's own work alone is more than the target
 				// allows, whatever else it adds.
 				cpuVerdict = missed
-			case cpuVerdict == undecided && hi <= 0.01 && s.Target.Path == pathStatic:
+			case hi > 0.01 && cpuVerdict != missed:
+				// The module's own work may already be more than the
+				// target allows: the paired runs cannot make it met.
+				cpuVerdict = undecided
+			case cpuVerdict == undecided && s.Target.Path == pathStatic:
 				// The paired runs cannot tell; the module's own work is
 				// within the target, and on this response it allocates
 				// nothing, so that no collection is its doing.
