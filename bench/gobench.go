@@ -43,27 +43,13 @@ const interleavedCommand = "go test -run '^$' -bench Interleaved -benchtime 1s -
 func runGoBenchmarks(ctx context.Context, repo string, o options) ([]goBench, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", ".", "-benchmem",
-		"-benchtime", o.benchtime, "-count", strconv.Itoa(o.benchN), ".")
-	cmd.Dir = repo
-	out, err := cmd.CombinedOutput()
-	_ = os.WriteFile(filepath.Join(o.out, "gobench.txt"), out, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, out)
-	}
-	benches, err := parseGoBench(string(out))
+	benches, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench.txt"),
+		"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", o.benchtime, "-count", strconv.Itoa(o.benchN), ".")
 	if err != nil {
 		return nil, err
 	}
-	args := strings.Fields(strings.ReplaceAll(interleavedCommand, "'", ""))
-	cmd = exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = repo
-	out, err = cmd.CombinedOutput()
-	_ = os.WriteFile(filepath.Join(o.out, "gobench-interleaved.txt"), out, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("%v\n%s", err, out)
-	}
-	again, err := parseGoBench(string(out))
+	again, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench-interleaved.txt"),
+		strings.Fields(strings.TrimPrefix(strings.ReplaceAll(interleavedCommand, "'", ""), "go "))...)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +61,19 @@ func runGoBenchmarks(ctx context.Context, repo string, o options) ([]goBench, er
 		}
 	}
 	return benches, nil
+}
+
+// goTestBench runs `go args...` in repo, saves its output to file and
+// parses it.
+func goTestBench(ctx context.Context, repo, file string, args ...string) ([]goBench, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = repo
+	out, err := cmd.CombinedOutput()
+	_ = os.WriteFile(file, out, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, out)
+	}
+	return parseGoBench(string(out))
 }
 
 // parseGoBench reads `go test -bench` output and keeps, per benchmark, the
