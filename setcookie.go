@@ -238,13 +238,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if aeq >= 0 {
 			nameEnd = aeq
 		}
-		ns, ne := pos+1, nameEnd
-		for ns < ne && (v[ns] == ' ' || v[ns] == '\t') {
-			ns++
-		}
-		for ne > ns && (v[ne-1] == ' ' || v[ne-1] == '\t') {
-			ne--
-		}
+		ns, ne := trimSpan(v, pos+1, nameEnd)
 		a.kind = kindOf(v, ns, ne, record|note)
 		bit := kindMask(1) << a.kind
 		f.has |= bit // attrOther's bit is in no mask a caller asks for
@@ -253,13 +247,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			continue
 		}
 		if aeq >= 0 {
-			vs, ve := aeq+1, end
-			for vs < ve && (v[vs] == ' ' || v[vs] == '\t') {
-				vs++
-			}
-			for ve > vs && (v[ve-1] == ' ' || v[ve-1] == '\t') {
-				ve--
-			}
+			vs, ve := trimSpan(v, aeq+1, end)
 			a.valStart, a.valEnd = uint16(vs), uint16(ve)
 		}
 		f.addAttr(a)
@@ -367,13 +355,20 @@ func isControl(c byte) bool {
 // trimSpace trims spaces and tabs. A loop, not strings.Trim with a cutset,
 // which builds its set on every call.
 func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
+	start, end := trimSpan(s, 0, len(s))
+	return s[start:end]
+}
+
+// trimSpan returns the span v[start:end] without its leading and trailing
+// spaces and tabs, as offsets (scan keeps offsets, not strings).
+func trimSpan(v string, start, end int) (int, int) {
+	for start < end && (v[start] == ' ' || v[start] == '\t') {
+		start++
 	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
+	for end > start && (v[end-1] == ' ' || v[end-1] == '\t') {
+		end--
 	}
-	return s
+	return start, end
 }
 
 // isAttr reports whether the attribute name equals want, a lower-case
