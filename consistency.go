@@ -292,11 +292,10 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 // nothing to change).
 func (r *rule) withPolicies(field string) string {
 	var f setCookie
-	if !r.attrs.any() || !f.scan(field, attributeKinds, 0) {
+	if !r.hasAttrs || !f.scan(field, attributeKinds, 0) {
 		return field
 	}
-	var stack [128]byte
-	tail, _ := r.attrs.attrEdits(&f, stack[:0])
+	tail, _ := r.attrs.attrEdits(&f, f.tailBuf[:0])
 	return f.rebuild(tail, &r.attrs)
 }
 

@@ -45,7 +45,7 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	if sharedCacheable(req.cacheControl) {
 		return false
 	}
-	g := jar.stampIndex(cg)
+	g := cg.stampAt
 	if jar.slide.stampCount[g] == 1 {
 		if at, err := strconv.ParseInt(jar.slide.stamp[g], 10, 64); err == nil && at <= now+stampFuture && now-at < s.interval {
 			return false // issued within the interval: nothing to do
@@ -53,9 +53,6 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	}
 	return true
 }
-
-// stampIndex returns the index of cg's stamp in the jar's stamp arrays.
-func (j *cookieJar) stampIndex(cg *consistencyGroup) int { return cg.stampAt }
 
 // storableValue reports whether a browser would store name=value as a
 // cookie: no control byte (RFC 6265bis §5.6 step 1) and name plus value
