@@ -324,14 +324,8 @@ type slideJar struct {
 func (j *cookieJar) read(c *consistency, cookies []string) {
 	for _, h := range cookies {
 		for len(h) > 0 {
-			pair := h
-			if i := strings.IndexByte(h, ';'); i >= 0 {
-				pair, h = h[:i], h[i+1:]
-			} else {
-				h = ""
-			}
-			name, value, _ := strings.Cut(pair, "=")
-			name, value = trimSpace(name), trimSpace(value)
+			var name, value string
+			name, value, h = nextItem(h, ';')
 			if m, ok := c.member.lookup(name); ok {
 				if j.count[m] == 0 && j.slide != nil {
 					j.slide.value[m] = value
@@ -343,6 +337,20 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 			}
 		}
 	}
+}
+
+// nextItem splits the first item off a header field whose items are
+// separated by sep (a Cookie header's "name=value" pairs, a Cache-Control
+// header's directives): it returns the item's name and value, split at
+// its first '=' and trimmed of spaces and tabs (value "" without '='), and
+// the rest of the field after sep.
+func nextItem(h string, sep byte) (name, value, rest string) {
+	item := h
+	if i := strings.IndexByte(h, sep); i >= 0 {
+		item, rest = h[:i], h[i+1:]
+	}
+	name, value, _ = strings.Cut(item, "=")
+	return trimSpace(name), trimSpace(value), rest
 }
 
 // partial reports whether the jar holds some but not all members of cg.

@@ -83,14 +83,9 @@ func sharedCacheable(cacheControl []string) bool {
 func hasDirective(cacheControl []string, name string) bool {
 	for _, line := range cacheControl {
 		for len(line) > 0 {
-			d := line
-			if i := strings.IndexByte(line, ','); i >= 0 {
-				d, line = line[:i], line[i+1:]
-			} else {
-				line = ""
-			}
-			d, _, _ = strings.Cut(d, "=")
-			if isAttr(trimSpace(d), name) {
+			var d string
+			d, _, line = nextItem(line, ',')
+			if isAttr(d, name) {
 				return true
 			}
 		}
