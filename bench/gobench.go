@@ -26,30 +26,33 @@ type goBench struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
-// goBenchCommand is the command the harness runs, for the report.
-func goBenchCommand(o options) string {
-	return fmt.Sprintf("go test -run '^$' -bench . -benchmem -benchtime %s -count %d .", o.benchtime, o.benchN) +
-		"`, then `" + interleavedCommand
+// goBenchArgs are the arguments of `go` that run every benchmark once per
+// -count.
+func goBenchArgs(o options) []string {
+	return []string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", o.benchtime, "-count", strconv.Itoa(o.benchN), "."}
 }
 
-// interleavedCommand runs the interleaved benchmarks again, longer: each
-// run of them is a number of alternating batches, and the ratios they
-// report settle only over a second or so of batches.
-const interleavedCommand = "go test -run '^$' -bench Interleaved -benchtime 1s -count 5 ."
+// interleavedArgs run the interleaved benchmarks again, longer: each run
+// of them is a number of alternating batches, and the ratios they report
+// settle only over a second or so of batches.
+var interleavedArgs = []string{"test", "-run", "^$", "-bench", "Interleaved", "-benchtime", "1s", "-count", "5", "."}
+
+// shellCommand writes `go args...` as a shell line, for the report.
+func shellCommand(args []string) string {
+	return "go " + strings.ReplaceAll(strings.Join(args, " "), "^$", "'^$'")
+}
 
 // runGoBenchmarks runs every benchmark of the plugin's package, then the
-// interleaved ones again with interleavedCommand (their results replace
-// the first), and returns them in the order they ran.
+// interleaved ones again with interleavedArgs (their results replace the
+// first), and returns them in the order they ran.
 func runGoBenchmarks(ctx context.Context, repo string, o options) ([]goBench, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	benches, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench.txt"),
-		"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", o.benchtime, "-count", strconv.Itoa(o.benchN), ".")
+	benches, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench.txt"), goBenchArgs(o)...)
 	if err != nil {
 		return nil, err
 	}
-	again, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench-interleaved.txt"),
-		strings.Fields(strings.TrimPrefix(strings.ReplaceAll(interleavedCommand, "'", ""), "go "))...)
+	again, err := goTestBench(ctx, repo, filepath.Join(o.out, "gobench-interleaved.txt"), interleavedArgs...)
 	if err != nil {
 		return nil, err
 	}

@@ -141,6 +141,16 @@ func run(ctx context.Context, o options) error {
 	if err := res.save(o.out); err != nil {
 		return err
 	}
+	if err := publish(res, o); err != nil {
+		return err
+	}
+	log.Printf("done in %s; results in %s, charts in %s", res.Elapsed, o.out, o.charts)
+	return nil
+}
+
+// publish draws the charts and rewrites the generated sections of the
+// markdown file, if any.
+func publish(res *results, o options) error {
 	if err := drawCharts(res, o.charts); err != nil {
 		return fmt.Errorf("charts: %w", err)
 	}
@@ -150,7 +160,6 @@ func run(ctx context.Context, o options) error {
 		}
 		log.Printf("rewrote the generated sections of %s", o.markdown)
 	}
-	log.Printf("done in %s; results in %s, charts in %s", res.Elapsed, o.out, o.charts)
 	return nil
 }
 
@@ -166,16 +175,7 @@ func report(o options) error {
 		return fmt.Errorf("%s: %w", o.from, err)
 	}
 	res.Options = o
-	if err := drawCharts(res, o.charts); err != nil {
-		return fmt.Errorf("charts: %w", err)
-	}
-	if o.markdown != "" {
-		if err := updateMarkdown(o.markdown, res); err != nil {
-			return fmt.Errorf("updating %s: %w", o.markdown, err)
-		}
-		log.Printf("rewrote the generated sections of %s from %s", o.markdown, o.from)
-	}
-	return nil
+	return publish(res, o)
 }
 
 // goBenchmarks runs the Go benchmarks, the profile, the allocation tests

@@ -128,7 +128,7 @@ func (r *results) machineSection() string {
 	fmt.Fprintf(&b, "\nHarness: `cd bench && go run .`, with `-d %s -rounds %d -warmup %s -pairs %d -pair-d %s -quiet %g -t %d -c %d -benchtime %s -count %d -before %s -before-count %d -profile-d %s`.\n",
 		o.duration, o.rounds, o.warmup, o.pairs, o.pairD, o.quiet, o.threads, o.conns, o.benchtime, o.benchN, o.before, o.beforeN, o.profileD)
 	if len(r.Go) > 0 {
-		fmt.Fprintf(&b, "Go benchmarks, at the repository root: `%s` (the tables show the median of the %d runs). Allocation tests: `%s`.\n", goBenchCommand(o), o.benchN, allocTestsCommand)
+		fmt.Fprintf(&b, "Go benchmarks, at the repository root: `%s`, then `%s` (the tables show the median of the %d runs). Allocation tests: `%s`.\n", shellCommand(goBenchArgs(o)), shellCommand(interleavedArgs), o.benchN, allocTestsCommand)
 	}
 	if len(r.Runs) > 0 {
 		fmt.Fprintf(&b, "Load: `wrk %s <url>` per target and round, with `-H 'Cookie: <the 10-cookie jar>'` for the jar targets.\n", strings.Join(wrkArgs(o, o.duration), " "))

@@ -296,9 +296,8 @@ func (r *results) proxyChecks() []check {
 	}
 	c = append(c, check{"(2) through reverse_proxy: req/s ≥ (3), the `header` regex replace", measured, r.ratioVerdict(px, vs, 1, m)})
 	if sh := r.share(cfgNormalizer); sh != nil {
-		lo, hi := sh.bounds()
 		c = append(c, check{"(2) the module's own share of Caddy's CPU on the log-in (CPU profile)",
-			fmt.Sprintf("%.2f %% (95 %% interval %.2f–%.2f %%, %d samples); the garbage collector and scheduler, shared by all: %.1f %%", 100*sh.Module, 100*lo, 100*hi, sh.Samples, 100*sh.Background), info})
+			fmt.Sprintf("%s; the garbage collector and scheduler, shared by all: %.1f %%", sh.measured(), 100*sh.Background), info})
 	}
 	c = append(c, check{"Caddy CPU per proxied request, median of the rounds",
 		fmt.Sprintf("(1) %.1f µs, (2) %.1f µs (%+.1f µs), (3) %.1f µs (%+.1f µs)", n.BaseCPUus, n.CPUus, n.CPUus-n.BaseCPUus, rx.CPUus, rx.CPUus-rx.BaseCPUus), info})
@@ -331,7 +330,7 @@ func (r *results) fullConfigChecks() []check {
 		}
 		if sh := r.share(name); sh != nil {
 			lo, hi := sh.bounds()
-			cpu = fmt.Sprintf("CPU profile: the module's own frames %.2f %% of Caddy's CPU (95 %% interval %.2f–%.2f %%, %d samples); ", 100*sh.Module, 100*lo, 100*hi, sh.Samples) + cpu
+			cpu = "CPU profile: the module's own share of Caddy's CPU " + sh.measured() + "; " + cpu
 			switch {
 			case lo > 0.01:
 				// The module's own work alone is more than the target
@@ -373,6 +372,13 @@ func (s *cpuShare) bounds() (lo, hi float64) {
 	}
 	e := 1.96 * math.Sqrt(s.Module*(1-s.Module)/float64(s.Samples))
 	return max(s.Module-e, 0), s.Module + e
+}
+
+// measured is the module's share with its interval, for the targets
+// table.
+func (s *cpuShare) measured() string {
+	lo, hi := s.bounds()
+	return fmt.Sprintf("%.2f %% (95 %% interval %.2f–%.2f %%, %d samples)", 100*s.Module, 100*lo, 100*hi, s.Samples)
 }
 
 // ratioVerdict judges a req/s ratio on the paired runs if there are any,
