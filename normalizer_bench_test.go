@@ -148,7 +148,7 @@ func BenchmarkRewriteFields(b *testing.B) {
 // lookup could differ.
 func BenchmarkRewriteExactNames(b *testing.B) {
 	for _, n := range []int{1, 10, 1000} {
-		h := benchHandler(b, "cookie_normalizer "+benchExactNames(n)+" {\n\texpire 12h\n}")
+		h := benchExactNamesHandler(b, n)
 		b.Run("names="+strconv.Itoa(n), func(b *testing.B) { benchRewrite(b, h.norm, benchPyPIValues) })
 	}
 }
@@ -160,7 +160,7 @@ func BenchmarkRewriteExactNames(b *testing.B) {
 // none.
 func BenchmarkMatch(b *testing.B) {
 	for _, n := range []int{1, 10, 1000} {
-		h := benchHandler(b, "cookie_normalizer "+benchExactNames(n)+" {\n\texpire 12h\n}")
+		h := benchExactNamesHandler(b, n)
 		b.Run("exact/names="+strconv.Itoa(n)+"/hit", func(b *testing.B) { benchMatch(b, h.norm.matcher, "session_id", true) })
 		b.Run("exact/names="+strconv.Itoa(n)+"/miss", func(b *testing.B) { benchMatch(b, h.norm.matcher, "csrf_token", false) })
 	}
@@ -236,6 +236,12 @@ func benchUnmatchedValues(n int) []string {
 		values[i] = "_pk_id." + strconv.Itoa(i) + "=9a1f3c0e2b7d4e61.1764000000; Max-Age=34190000; Path=/; SameSite=Lax"
 	}
 	return values
+}
+
+// benchExactNamesHandler is the expiry-only handler for a group of n
+// exact names (see benchExactNames).
+func benchExactNamesHandler(b *testing.B, n int) *Handler {
+	return benchHandler(b, "cookie_normalizer "+benchExactNames(n)+" {\n\texpire 12h\n}")
 }
 
 // benchExactNames returns n exact cookie names for a group: session_id and
@@ -325,7 +331,7 @@ func BenchmarkRewriteExactNamesInterleaved(b *testing.B) {
 	values := make([]string, len(benchPyPIValues))
 	sizes := []int{1, 10, 1000}
 	for _, n := range sizes {
-		h := benchHandler(b, "cookie_normalizer "+benchExactNames(n)+" {\n\texpire 12h\n}")
+		h := benchExactNamesHandler(b, n)
 		cases = append(cases, func() { copy(values, benchPyPIValues); h.norm.rewrite(values, benchDate, nil) })
 	}
 	ns := interleave(b, cases)

@@ -58,15 +58,7 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 // cookie: no control byte (RFC 6265bis §5.6 step 1) and name plus value
 // within maxNameValueLen.
 func storableValue(name, value string) bool {
-	if len(name)+len(value) > maxNameValueLen {
-		return false
-	}
-	for i := 0; i < len(value); i++ {
-		if isControl(value[i]) {
-			return false
-		}
-	}
-	return true
+	return len(name)+len(value) <= maxNameValueLen && !hasControl(value)
 }
 
 // sharedCacheable reports whether Cache-Control lets a shared cache store
