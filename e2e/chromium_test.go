@@ -158,11 +158,7 @@ func (c *chromiumClient) get(ctx context.Context, url string) error {
 }
 
 func (c *chromiumClient) cookies(ctx context.Context) ([]storedCookie, error) {
-	jar, err := c.scopedCookies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rootScoped(jar)
+	return rootCookies(ctx, c)
 }
 
 // scopedCookies returns every cookie of the tab's browser context with

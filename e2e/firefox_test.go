@@ -243,11 +243,7 @@ func (c *firefoxClient) get(ctx context.Context, url string) error {
 }
 
 func (c *firefoxClient) cookies(ctx context.Context) ([]storedCookie, error) {
-	jar, err := c.scopedCookies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rootScoped(jar)
+	return rootCookies(ctx, c)
 }
 
 // scopedCookies returns every cookie of the client's user context with

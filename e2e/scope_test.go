@@ -32,6 +32,18 @@ type scopedJar interface {
 	scopedCookies(ctx context.Context) ([]scopedCookie, error)
 }
 
+// rootCookies is the cookies method of a browser client that can list
+// its jar with scopes: that list, through rootScoped.
+func rootCookies(ctx context.Context, s interface {
+	scopedCookies(ctx context.Context) ([]scopedCookie, error)
+}) ([]storedCookie, error) {
+	jar, err := s.scopedCookies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rootScoped(jar)
+}
+
 // rootScoped returns the cookies of jar, and fails unless every one is a
 // host-only cookie of 127.0.0.1 with Path=/: where the scenarios of
 // runScenarios expect every cookie.

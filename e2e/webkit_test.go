@@ -318,11 +318,7 @@ return {url: location.href, status: nav && nav.responseStatus ? nav.responseStat
 // it to: navigating anywhere on 127.0.0.1 shows all of them, since WebKit
 // keys cookies by host and the scenarios' cookies have Path=/.
 func (c *webkitClient) cookies(ctx context.Context) ([]storedCookie, error) {
-	jar, err := c.scopedCookies(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rootScoped(jar)
+	return rootCookies(ctx, c)
 }
 
 // scopedCookies returns the cookies of the current page with where they
