@@ -22,7 +22,7 @@ import (
 func TestRewriteAllocsZero(t *testing.T) {
 	h := benchHandler(t, benchPyPICaddyfile)
 	normalized := append([]string(nil), benchPyPIValues...)
-	h.norm.rewrite(normalized, benchDate, nil)
+	h.norm.rewrite(normalized, benchDate, nil, nil)
 	for i, tc := range []struct {
 		name   string
 		values []string
@@ -36,7 +36,7 @@ func TestRewriteAllocsZero(t *testing.T) {
 		values := make([]string, len(tc.values))
 		got := testing.AllocsPerRun(100, func() {
 			copy(values, tc.values)
-			h.norm.rewrite(values, benchDate, h)
+			h.norm.rewrite(values, benchDate, h, nil)
 		})
 		if got != 0 {
 			t.Errorf("%d (%s): rewrite(%q) allocates %v times per run, want 0", i, tc.name, tc.values, got)
@@ -51,7 +51,7 @@ func TestRewriteAllocsPyPI(t *testing.T) {
 	values := make([]string, len(benchPyPIValues))
 	got := testing.AllocsPerRun(100, func() {
 		copy(values, benchPyPIValues)
-		h.norm.rewrite(values, benchDate, h)
+		h.norm.rewrite(values, benchDate, h, nil)
 	})
 	if got > 2 {
 		t.Errorf("rewrite of the PyPI response allocates %v times per run, want at most 2", got)

@@ -228,7 +228,7 @@ func clip(values []string) []string {
 func TestPrefixSkipIsObserved(t *testing.T) {
 	n := testNormalizer(t, attrRule(Group{Cookies: []string{"*"}, Secure: off()}))
 	var obs recordingObserver
-	n.rewrite([]string{"__Host-sid=1; Secure; Path=/", "b=1; Secure"}, testDate, &obs)
+	n.rewrite([]string{"__Host-sid=1; Secure; Path=/", "b=1; Secure"}, testDate, &obs, nil)
 	want := []string{"__Host-sid #1 unchanged", "__Host-sid #1 prefix edit skipped", "b #1 rewritten"}
 	if !equalStrings(obs, want) {
 		t.Errorf("observed %q, want %q", obs, want)

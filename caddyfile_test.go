@@ -292,8 +292,8 @@ func TestJSONRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := append([]string(nil), values...), append([]string(nil), values...)
-		fromCaddyfile.norm.rewrite(a, testDate, nil)
-		fromJSON.norm.rewrite(b, testDate, nil)
+		fromCaddyfile.norm.rewrite(a, testDate, nil, nil)
+		fromJSON.norm.rewrite(b, testDate, nil, nil)
 		if !equalStrings(a, b) {
 			t.Errorf("%d: Caddyfile gives %q, its JSON %q", i, a, b)
 		}

@@ -117,6 +117,10 @@ const (
 	memberDeleted
 )
 
+// memberStates is what a response does to each member, by its index in
+// the per-response state.
+type memberStates [maxConsistencyMembers]memberState
+
 // deletionSuffix follows the name in every deletion the module adds: an
 // Expires in the past for old clients and Max-Age=0 for the rest, Max-Age
 // last (libsoup honours the last of the two).
@@ -124,13 +128,14 @@ const deletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 
 // apply appends the deletions and re-issues the rules call for to values
 // and reports each to obs; with reportOnly it appends nothing and reports
-// what it would have appended. base and now are the rewrite's base time
+// what it would have appended. state is what the rewrite found the
+// response doing to each member; base and now are the rewrite's base time
 // and clock.
-func (c *consistency) apply(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+func (c *consistency) apply(n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
 	if c.slides {
-		return c.applySliding(n, values, req, base, now, reportOnly, obs)
+		return c.applySliding(n, values, req, state, base, now, reportOnly, obs)
 	}
-	return c.applyWith(nil, n, values, req, base, now, reportOnly, obs)
+	return c.applyWith(nil, n, values, req, state, base, now, reportOnly, obs)
 }
 
 // applySliding is apply for a config with slide groups, with the slide
@@ -140,50 +145,24 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, base i
 // collector has shrunk it.
 //
 //go:noinline
-func (c *consistency) applySliding(n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+func (c *consistency) applySliding(n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
 	var sj slideJar
-	return c.applyWith(&sj, n, values, req, base, now, reportOnly, obs)
-}
-
-// readResponse fills in what the response does to each member (state)
-// and which stamps it already carries (stampSent). The last field of a
-// name is the state the browser ends in.
-func (c *consistency) readResponse(values []string, base int64, now *clock, state *[maxConsistencyMembers]memberState, stampSent *[maxConsistencyMembers]bool) {
-	var f setCookie
 	for _, v := range values {
-		name, ok := cookieName(v)
-		if !ok {
-			continue
-		}
-		m, ok := c.member.lookup(name)
-		if !ok {
+		// The stamps the response already carries (as after an earlier
+		// pass) are not added again.
+		if name, ok := cookieName(v); ok && !c.member.has(name) {
 			if g, ok := c.stamps.lookup(name); ok {
-				stampSent[g] = true
-			}
-			continue
-		}
-		state[m] = memberSet
-		if f.scan(v, lifetimeKinds, 0) && !f.rejected {
-			if e := readExpiry(&f, base, now); e.deletion {
-				state[m] = memberDeleted
+				sj.stampSent[g] = true
 			}
 		}
 	}
+	return c.applyWith(&sj, n, values, req, state, base, now, reportOnly, obs)
 }
 
 // applyWith is apply with the slide part of the jar, sj (nil without
 // slide groups).
-func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
-	var (
-		state [maxConsistencyMembers]memberState
-		jar   = cookieJar{slide: sj}
-		// stampSent marks the stamps the response already carries (as
-		// after an earlier pass): they are not added again.
-		stampSent [maxConsistencyMembers]bool
-	)
-	if len(values) > 0 {
-		c.readResponse(values, base, now, &state, &stampSent)
-	}
+func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
+	jar := cookieJar{slide: sj}
 	// The request's Cookie header is read only for a group that needs it:
 	// one whose members the response leaves untouched (on_partial), or
 	// with slide.
@@ -226,7 +205,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			}
 			loggedOut = true
 		}
-		if cg.slide != nil && !stampSent[cg.stampAt] {
+		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
 			values = c.slideFields(cg, r, values, req, &jar, loggedOut, anySet, base, now, reportOnly, obs)
 		}
 	}
@@ -317,6 +296,8 @@ type slideJar struct {
 	stamp [maxConsistencyMembers]string // by group index in consistency.groups
 	// stampCount counts each stamp's occurrences.
 	stampCount [maxConsistencyMembers]uint8
+	// stampSent marks the stamps the response itself carries.
+	stampSent [maxConsistencyMembers]bool
 }
 
 // read parses every Cookie field: "name=value" pairs separated by ';'

@@ -59,6 +59,23 @@ func TestConsistency(t *testing.T) {
 			events: []string{"user_id__insecure #1 cascaded"},
 		},
 		{
+			name:   "cascade: a deletion only libsoup reads as one (the last of Max-Age and Expires) cascades",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},
+			want:   []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", del("user_id__insecure", "")},
+			events: []string{"user_id__insecure #1 cascaded"},
+		},
+		{
+			name: "cascade: a member of a like group, rewritten one pass after its leader",
+			groups: []Group{
+				{Cookies: []string{"session_id"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9}},
+				{Cookies: []string{"user_id__insecure", "csrf"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "session_id"}, OnDelete: "cascade"},
+			},
+			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=; Max-Age=0"},
+			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=; Max-Age=0", del("csrf", "")},
+			events: []string{"csrf #2 cascaded"},
+		},
+		{
 			name:   "cascade: a log-in adds nothing",
 			groups: []Group{cascade},
 			in:     []string{"session_id=1; Max-Age=60"},

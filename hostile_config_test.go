@@ -186,7 +186,7 @@ func TestHostileConfigProvision(t *testing.T) {
 			if d := time.Since(start); d > 10*time.Second {
 				t.Errorf("parsing and provisioning took %s", d)
 			}
-			got := h.norm.rewrite(append([]string(nil), tc.in...), date, nil)
+			got := h.norm.rewrite(append([]string(nil), tc.in...), date, nil, nil)
 			if !equalStrings(got, tc.want) {
 				for i := range got {
 					t.Errorf("#%d: got %.80q, want %.80q", i, got[i], tc.want[i])
@@ -220,10 +220,10 @@ func TestHostileDurationEdges(t *testing.T) {
 			t.Errorf("%s: %v", tc.directive, err)
 			continue
 		}
-		got := h.norm.rewrite([]string{"a=1; Max-Age=5; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil)
+		got := h.norm.rewrite([]string{"a=1; Max-Age=5; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil, nil)
 		if tc.directive == "expire max 106751d" {
 			// A cap longer than the cookie's lifetime leaves it alone.
-			got = h.norm.rewrite([]string{"a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil)
+			got = h.norm.rewrite([]string{"a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil, nil)
 		}
 		expires := base.Add(time.Duration(tc.seconds) * time.Second).UTC().Format(http.TimeFormat)
 		want := "a=1; Expires=" + expires + "; Max-Age=" + strconv.FormatInt(tc.seconds, 10)
@@ -313,7 +313,7 @@ func BenchmarkHostileConfigRewrite(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(values, tc.fields)
-				h.norm.rewrite(values, date, nil)
+				h.norm.rewrite(values, date, nil, nil)
 			}
 		})
 	}

@@ -52,7 +52,7 @@ func TestDebugLogsNamesNotValues(t *testing.T) {
 		"user_id__insecure=SECRET-2; Max-Age=0",
 		"theme=SECRET-3",
 	}
-	h.norm.rewrite(values, testDate, h)
+	h.norm.rewrite(values, testDate, h, nil)
 	var got []string
 	for _, e := range logs.All() {
 		if e.Level != zapcore.DebugLevel {

@@ -24,7 +24,7 @@ func TestMetricsShared(t *testing.T) {
 		handlers[i] = h
 	}
 	for _, h := range handlers {
-		h.norm.rewrite([]string{"a=1; Max-Age=5"}, testDate, h)
+		h.norm.rewrite([]string{"a=1; Max-Age=5"}, testDate, h, nil)
 	}
 	families, err := ctx.GetMetricsRegistry().Gather()
 	if err != nil {

@@ -83,6 +83,9 @@ type rule struct {
 	partial  bool     // on_partial expire
 	slide    int64    // slide interval in seconds; 0 without slide
 	stamp    string   // the slide stamp cookie's name
+	// consistent is true for a group with cascade, partial or slide: the
+	// rewrite records what the response does to its members.
+	consistent bool
 
 	// depth orders the passes: groups without `like` run first (0), a
 	// `like` group runs one pass after the group of its leader, so that it
@@ -117,7 +120,8 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 	for i := range rules {
 		r := &rules[i]
 		r.hasAttrs = r.attrs.any()
-		if r.expiry != expireNone {
+		r.consistent = r.cascade || r.partial || r.slide > 0
+		if r.expiry != expireNone || r.consistent {
 			r.kinds |= lifetimeKinds
 		}
 		record, note := r.attrs.kinds()
@@ -197,13 +201,17 @@ func (n *normalizer) computeDepths() int {
 
 // rewrite applies the expiry policies to the Set-Cookie field values in
 // place and returns the slice. date is the response's Date header, the base
-// time for Expires; obs, if not nil, is told about every matched value.
+// time for Expires; obs, if not nil, is told about every matched value;
+// state, if not nil, is filled in with what the response does to each
+// member of a consistency group (read as the fields came, which is what
+// the browser would make of them: a rewrite never turns a deletion into a
+// cookie, nor a cookie into a deletion).
 //
 // A response whose cookies match no group costs a name scan and a map
 // lookup per value and allocates nothing. The work is linear in the number
 // of values: one pass per `like` depth (a constant of the config), and each
 // leader is looked up once per pass, not once per follower.
-func (n *normalizer) rewrite(values []string, date string, obs observer) []string {
+func (n *normalizer) rewrite(values []string, date string, obs observer, state *memberStates) []string {
 	if len(values) == 0 {
 		return values // before the scratch space below is cleared
 	}
@@ -247,9 +255,19 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 				// rewrites can change which one leads.
 				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now, &f)
 			}
-			out, act, skipped := apply(r, v, i, l, &tail, &now, &f)
+			out, act, skipped, deletion := apply(r, v, i, l, &tail, &now, &f)
 			if !n.reportOnly {
 				values[i] = out
+			}
+			if state != nil && r.consistent {
+				// The last field of a name is the state the browser ends
+				// in, and one pass sees all fields of a name, in order.
+				if m, ok := n.consistency.member.lookup(name); ok {
+					state[m] = memberSet
+					if deletion {
+						state[m] = memberDeleted
+					}
+				}
 			}
 			if obs != nil {
 				obs.observe(name, g, act)
@@ -266,13 +284,17 @@ func (n *normalizer) rewrite(values []string, date string, obs observer) []strin
 // appends the deletions the consistency rules call for; req is what the
 // request says (nil when unknown). It returns the new fields.
 func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
-	values = n.rewrite(values, date, obs)
-	if n.consistency == nil || len(values) == 0 && (!n.consistency.partial || req == nil) {
+	if n.consistency == nil {
+		return n.rewrite(values, date, obs, nil)
+	}
+	var state memberStates
+	values = n.rewrite(values, date, obs, &state)
+	if len(values) == 0 && (!n.consistency.partial || req == nil) {
 		return values
 	}
 	// Consistency needs the base time even when no field matched.
 	base, now := n.responseTime(date).Unix(), clock{now: n.now}
-	return n.consistency.apply(n, values, req, base, &now, n.reportOnly, obs)
+	return n.consistency.apply(n, values, req, &state, base, &now, n.reportOnly, obs)
 }
 
 // leader is the cookie a `like` group copies its expiry from.
@@ -311,18 +333,18 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 // apply returns the value v (values[self]) after rule r; l is the leader
 // for a `like` rule, tail the response's base time and appended bytes, now
 // the proxy's clock; f is scratch space. skipped reports an attribute edit
-// left out to keep a cookie name prefix valid.
-func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped bool) {
+// left out to keep a cookie name prefix valid; deletion, for a rule with
+// an expiry policy or consistency rules, that v deletes its cookie.
+func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped, deletion bool) {
 	if !f.scan(v, r.kinds, r.noted) || f.rejected {
-		return v, actionPassedInvalid, false
+		return v, actionPassedInvalid, false, false
 	}
 	// What the policies append; attributes first, the lifetime last.
 	var appended []byte
 	if r.hasAttrs {
 		appended, skipped = r.attrs.attrEdits(f, f.tailBuf[:0])
 	}
-	deletion := false
-	if r.expiry != expireNone {
+	if r.expiry != expireNone || r.consistent {
 		e := readExpiry(f, tail.base, now)
 		deletion = e.deletion
 		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion {
@@ -332,11 +354,11 @@ func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock
 	out = f.rebuild(appended, &r.attrs)
 	switch {
 	case out != v:
-		return out, actionRewritten, skipped
-	case deletion:
-		return v, actionDeletionKept, skipped
+		return out, actionRewritten, skipped, deletion
+	case deletion && r.expiry != expireNone:
+		return v, actionDeletionKept, skipped, deletion
 	}
-	return v, actionUnchanged, skipped
+	return v, actionUnchanged, skipped, deletion
 }
 
 // lifetimeFor returns the lifetime rule r gives a cookie whose expiry is e

@@ -78,7 +78,7 @@ func benchRewrite(b *testing.B, n *normalizer, src []string) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(values, src)
-		n.rewrite(values, benchDate, nil)
+		n.rewrite(values, benchDate, nil, nil)
 	}
 	if len(src) > 0 {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(src)), "ns/field")
@@ -92,7 +92,7 @@ func BenchmarkRewrite(b *testing.B) {
 	h := benchHandler(b, benchPyPICaddyfile)
 	normalized := make([]string, len(benchPyPIValues))
 	copy(normalized, benchPyPIValues)
-	h.norm.rewrite(normalized, benchDate, nil)
+	h.norm.rewrite(normalized, benchDate, nil, nil)
 	for _, bc := range []struct {
 		name   string
 		values []string
@@ -309,8 +309,8 @@ func BenchmarkRewriteAttributesInterleaved(b *testing.B) {
 	values := make([]string, len(benchPyPIValues))
 	var sink string
 	ns := interleave(b, []func(){
-		func() { copy(values, benchPyPIValues); expiryOnly.norm.rewrite(values, benchDate, nil) },
-		func() { copy(values, benchPyPIValues); lockdown.norm.rewrite(values, benchDate, nil) },
+		func() { copy(values, benchPyPIValues); expiryOnly.norm.rewrite(values, benchDate, nil, nil) },
+		func() { copy(values, benchPyPIValues); lockdown.norm.rewrite(values, benchDate, nil, nil) },
 		func() { sink = netHTTPRoundTrip(b, benchPyPIValues) },
 	})
 	_ = sink
@@ -332,7 +332,7 @@ func BenchmarkRewriteExactNamesInterleaved(b *testing.B) {
 	sizes := []int{1, 10, 1000}
 	for _, n := range sizes {
 		h := benchExactNamesHandler(b, n)
-		cases = append(cases, func() { copy(values, benchPyPIValues); h.norm.rewrite(values, benchDate, nil) })
+		cases = append(cases, func() { copy(values, benchPyPIValues); h.norm.rewrite(values, benchDate, nil, nil) })
 	}
 	ns := interleave(b, cases)
 	for i, n := range sizes {

@@ -40,7 +40,7 @@ func like(leader string, patterns ...string) rule {
 // rewriteAll runs the rewrite on a copy of in.
 func rewriteAll(n *normalizer, in []string, date string) []string {
 	out := append([]string(nil), in...)
-	n.rewrite(out, date, nil)
+	n.rewrite(out, date, nil, nil)
 	return out
 }
 
@@ -692,7 +692,7 @@ func TestRewriteObserver(t *testing.T) {
 	var obs recordingObserver
 	n.rewrite([]string{
 		"a=1", "b=; Max-Age=0", "c=\x01", "d=1", "z=1; Max-Age=5", "not a cookie",
-	}, testDate, &obs)
+	}, testDate, &obs, nil)
 	want := []string{"a #1 rewritten", "b #1 deletion kept", "c #1 passed invalid", "d #2 unchanged"}
 	if !equalStrings(obs, want) {
 		t.Errorf("observed %q, want %q", obs, want)

@@ -257,7 +257,7 @@ func (rw *responseWriter) rewriteLate() {
 
 // rewriteFields applies the policies to fields in place.
 func (rw *responseWriter) rewriteFields(values []string, hdr http.Header) {
-	rw.h.norm.rewrite(values, responseDate(hdr), rw.h)
+	rw.h.norm.rewrite(values, responseDate(hdr), rw.h, nil)
 }
 
 // responseDate is the response's Date header, "" without one.
