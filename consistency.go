@@ -46,6 +46,9 @@ type consistency struct {
 	partial bool
 	// slides is true when some group has slide.
 	slides bool
+	// searchNames is true when the members are few and plain: the
+	// Cookie header is then searched for them, not parsed (cookieJar.read).
+	searchNames bool
 }
 
 // newConsistency compiles the consistency rules of rules. members[i] lists
@@ -91,6 +94,10 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 	}
 	c.member.freeze()
 	c.stamps.freeze()
+	c.searchNames = len(c.member.few) > 0
+	for _, e := range c.member.few {
+		c.searchNames = c.searchNames && plainName(e.name)
+	}
 	return c, nil
 }
 
@@ -281,7 +288,7 @@ func (r *rule) withPolicies(field string) string {
 // cookieJar is what the request's Cookie header says of the members and
 // the stamps: how often each member appears, the value of its first
 // occurrence, and each stamp's value. It lives on the stack, and reading
-// it allocates nothing: names are looked up by substring.
+// it allocates nothing.
 type cookieJar struct {
 	count [maxConsistencyMembers]uint8
 	// slide is what only slide groups read; nil without them, so that a
@@ -302,7 +309,20 @@ type slideJar struct {
 
 // read parses every Cookie field: "name=value" pairs separated by ';'
 // (RFC 6265bis §5.7.4 serialises them with "; ").
+//
+// When only the members' counts are wanted (no slide group) and they are
+// few, it searches each field for each member's name instead, which costs
+// a vectorised substring search per name rather than a look-up per pair:
+// on a browser's jar of ten cookies, a third of the parse.
 func (j *cookieJar) read(c *consistency, cookies []string) {
+	if j.slide == nil && c.searchNames {
+		for _, e := range c.member.few {
+			for _, h := range cookies {
+				j.count[e.v] = uint8(min(int(j.count[e.v])+pairsNamed(h, e.name), 2))
+			}
+		}
+		return
+	}
 	for _, h := range cookies {
 		for len(h) > 0 {
 			var name, value string
@@ -318,6 +338,46 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 			}
 		}
 	}
+}
+
+// pairsNamed returns how many pairs of the Cookie field h (at most 2)
+// nextItem would name name, which must be a plain name (see plainName):
+// an occurrence of name counts when only spaces and tabs stand between it
+// and the start of its pair (the field's start or a ';') and between it
+// and the pair's '=' (or its end, for a pair without one). Each search
+// resumes after the next ';', so the time is linear in len(h).
+func pairsNamed(h, name string) int {
+	n := 0
+	for n < 2 {
+		p := strings.Index(h, name)
+		if p < 0 {
+			break
+		}
+		k := p - 1
+		for k >= 0 && (h[k] == ' ' || h[k] == '\t') {
+			k--
+		}
+		after := h[p+len(name):]
+		if k < 0 || h[k] == ';' {
+			rest := strings.TrimLeft(after, " \t")
+			if rest == "" || rest[0] == '=' || rest[0] == ';' {
+				n++
+			}
+		}
+		semi := strings.IndexByte(after, ';')
+		if semi < 0 {
+			break
+		}
+		h = after[semi+1:]
+	}
+	return n
+}
+
+// plainName reports whether name can be searched for in a Cookie field
+// by pairsNamed: not empty, and without a ';', an '=', a space or a tab,
+// which would make an occurrence of it straddle the pair's parts.
+func plainName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, ";= \t")
 }
 
 // nextItem splits the first item off a header field whose items are

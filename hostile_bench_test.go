@@ -31,7 +31,7 @@ func hostileHandler(tb testing.TB, directive string) (*Handler, error) {
 	}
 	// As in production: info level, so the debug line per cookie is
 	// checked and skipped; output discarded.
-	h.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+	h.setLogger(zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel)))
 	return h, h.Validate()
 }
 

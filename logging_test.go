@@ -19,7 +19,7 @@ func observedHandler(t *testing.T, js string) (*Handler, *zapobserver.ObservedLo
 		t.Fatal(err)
 	}
 	core, logs := zapobserver.New(zapcore.DebugLevel)
-	h.logger = zap.New(core)
+	h.setLogger(zap.New(core))
 	if err := h.provision(); err != nil {
 		t.Fatal(err)
 	}

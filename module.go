@@ -51,9 +51,13 @@ type Handler struct {
 	// app.
 	ReportOnly bool `json:"report_only,omitempty"`
 
-	norm     *normalizer
-	logger   *zap.Logger
-	counters counters
+	norm   *normalizer
+	logger *zap.Logger
+	// logDebug and logInfo cache whether the logger's core takes those
+	// levels (fixed for a config load), so that a response does not ask
+	// the logger per cookie when it would log nothing.
+	logDebug, logInfo bool
+	counters          counters
 }
 
 // Group is a set of cookies that share an expiry policy and attribute
@@ -211,7 +215,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 
 // Provision compiles the patterns and orders the `like` chains.
 func (h *Handler) Provision(ctx caddy.Context) error {
-	h.logger = ctx.Logger()
+	h.setLogger(ctx.Logger())
 	if err := h.provision(); err != nil {
 		return err
 	}
@@ -227,6 +231,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.counters = newCounters(cv, labels, h.ReportOnly)
 	}
 	return nil
+}
+
+// setLogger sets the handler's logger and the levels it takes.
+func (h *Handler) setLogger(l *zap.Logger) {
+	h.logger = l
+	h.logDebug = l.Core().Enabled(zap.DebugLevel)
+	h.logInfo = l.Core().Enabled(zap.InfoLevel)
 }
 
 // provision does the work of Provision once the logger is set.
@@ -552,9 +563,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // when the level is off.
 func (h *Handler) observe(name string, group int, act action) {
 	h.counters.inc(group, act)
-	level, msg := zap.DebugLevel, "set-cookie"
+	level, msg, on := zap.DebugLevel, "set-cookie", h.logDebug
 	if h.ReportOnly && act.changes() {
-		level, msg = zap.InfoLevel, "set-cookie (report only: not changed)"
+		level, msg, on = zap.InfoLevel, "set-cookie (report only: not changed)", h.logInfo
+	}
+	if !on {
+		return
 	}
 	if ce := h.logger.Check(level, msg); ce != nil {
 		ce.Write(

@@ -60,7 +60,7 @@ func benchHandler(tb testing.TB, directive string) *Handler {
 	if err := h.Validate(); err != nil {
 		tb.Fatalf("validating %q: %v", directive, err)
 	}
-	h.logger = benchLogger()
+	h.setLogger(benchLogger())
 	return h
 }
 
