@@ -272,3 +272,75 @@ func TestConsistencyConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPairsNamed checks the Cookie-field search against the parse it
+// stands in for (nextItem's pairs), on edge cases and on every field of up
+// to seven bytes over an alphabet of the bytes that matter.
+func TestPairsNamed(t *testing.T) {
+	parsed := func(h, name string) int {
+		n := 0
+		for len(h) > 0 {
+			var got string
+			got, _, h = nextItem(h, ';')
+			if got == name {
+				n++
+			}
+		}
+		return min(n, 2)
+	}
+	check := func(h, name string) {
+		t.Helper()
+		if got, want := pairsNamed(h, name), parsed(h, name); got != want {
+			t.Fatalf("pairsNamed(%q, %q) = %d, the parse counts %d", h, name, got, want)
+		}
+	}
+	for _, h := range []string{
+		"", "session_id=1", " session_id = 1 ", "\tsession_id\t=1", "session_id", "x; session_id",
+		"xsession_id=1", "session_idx=1", "x=session_id=1", "x=1; session_id=2; session_id=3; session_id=4",
+		"session_id;session_id", "a=session_id; session_id=1", "session_id session_id=1", ";;session_id=;;",
+	} {
+		check(h, "session_id")
+	}
+	const alphabet = "ab;= \t"
+	var buf [7]byte
+	var walk func(n int)
+	walk = func(n int) {
+		for _, name := range []string{"a", "ab", "aa"} {
+			check(string(buf[:n]), name)
+		}
+		if n == len(buf) {
+			return
+		}
+		for i := range len(alphabet) {
+			buf[n] = alphabet[i]
+			walk(n + 1)
+		}
+	}
+	walk(0)
+}
+
+// TestCookieJarSearchesPlainNames checks that the Cookie header is
+// searched only when it can stand in for the parse: no slide group, and
+// few member names, each plain.
+func TestCookieJarSearchesPlainNames(t *testing.T) {
+	var many []string
+	for i := range maxFewNames + 1 {
+		many = append(many, "c"+strings.Repeat("x", i))
+	}
+	for i, tc := range []struct {
+		groups []Group
+		want   bool
+	}{
+		{[]Group{{Cookies: []string{"session_id", "user_id__insecure"}, OnPartial: "expire"}}, true},
+		{[]Group{{Cookies: many, OnPartial: "expire"}}, false},
+		{[]Group{{Cookies: []string{"a=b", "c"}, OnPartial: "expire"}}, false},
+	} {
+		rules := make([]rule, len(tc.groups))
+		for g := range tc.groups {
+			rules[g] = tc.groups[g].rule()
+		}
+		if got := testNormalizer(t, rules...).consistency.searchNames; got != tc.want {
+			t.Errorf("%d: searchNames = %v, want %v", i, got, tc.want)
+		}
+	}
+}
