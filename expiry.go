@@ -104,6 +104,9 @@ type clock struct {
 	now  func() time.Time
 	t    int64
 	read bool
+	// used is set by every reading, so that a caller can tell whether a
+	// computation depended on the clock (see tailMemo).
+	used bool
 }
 
 // unix returns the clock's Unix seconds.
@@ -111,6 +114,7 @@ func (c *clock) unix() int64 {
 	if !c.read {
 		c.t, c.read = c.now().Unix(), true
 	}
+	c.used = true
 	return c.t
 }
 

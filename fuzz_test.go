@@ -48,24 +48,7 @@ func FuzzRewrite(f *testing.F) {
 		f.Add("a=1; Expires="+v.Test, "l=1; Expires="+v.Test, uint8(i), uint32(3600), testDate)
 	}
 	f.Fuzz(func(t *testing.T, value, leader string, mode uint8, secs uint32, date string) {
-		// Names from a to m match; the rest must pass byte for byte.
-		const pattern = "~^[a-m]"
-		seconds := 1 + int64(secs)%(800*86400)
-		var r rule
-		switch mode % 4 {
-		case 0:
-			r = session(pattern)
-		case 1:
-			r = fixed(seconds, pattern)
-		case 2:
-			r = capped(seconds, pattern)
-		case 3:
-			r = like("l", pattern)
-		}
-		if mode&4 != 0 {
-			// Attribute policies too; they apply to deletions as well.
-			r.attrs = Group{Secure: on(), HTTPOnly: off(), SameSite: "lax", Path: "/", Domain: "remove"}.attrPolicy()
-		}
+		r := fuzzRule(mode, secs)
 		n := testNormalizer(t, r)
 		in := []string{leader, value}
 		once := rewriteAll(n, in, date)
@@ -78,6 +61,30 @@ func FuzzRewrite(f *testing.F) {
 			checkRewriteInvariants(t, n, r, in[i], once[i], base)
 		}
 	})
+}
+
+// fuzzRule is the group a fuzz input picks: names from a to m match (the
+// rest must pass byte for byte), under the expiry policy mode%4 selects,
+// with the attribute policies when mode&4 is set.
+func fuzzRule(mode uint8, secs uint32) rule {
+	const pattern = "~^[a-m]"
+	seconds := 1 + int64(secs)%(800*86400)
+	var r rule
+	switch mode % 4 {
+	case 0:
+		r = session(pattern)
+	case 1:
+		r = fixed(seconds, pattern)
+	case 2:
+		r = capped(seconds, pattern)
+	case 3:
+		r = like("l", pattern)
+	}
+	if mode&4 != 0 {
+		// Attribute policies too; they apply to deletions as well.
+		r.attrs = Group{Secure: on(), HTTPOnly: off(), SameSite: "lax", Path: "/", Domain: "remove"}.attrPolicy()
+	}
+	return r
 }
 
 func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string, base time.Time) {

@@ -104,6 +104,7 @@ type normalizer struct {
 	reportOnly bool
 
 	lastDate atomic.Pointer[parsedDate] // see responseTime
+	memos    []tailMemo                 // by rule
 }
 
 // newNormalizer compiles rules. It fails on an invalid pattern or a `like`
@@ -128,7 +129,7 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		r.kinds |= record
 		r.noted = note
 	}
-	n := &normalizer{rules: rules, matcher: m, now: time.Now}
+	n := &normalizer{rules: rules, matcher: m, now: time.Now, memos: make([]tailMemo, len(rules))}
 	if loop := n.computeDepths(); loop >= 0 {
 		return nil, likeLoopError{group: loop, rules: rules}
 	}
@@ -255,7 +256,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer, state *
 				// rewrites can change which one leads.
 				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now, &f)
 			}
-			out, act, skipped, deletion := apply(r, v, i, l, &tail, &now, &f)
+			out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, &tail, &now, &f)
 			if !n.reportOnly {
 				values[i] = out
 			}
@@ -359,6 +360,29 @@ func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock
 		return v, actionDeletionKept, skipped, deletion
 	}
 	return v, actionUnchanged, skipped, deletion
+}
+
+// applyMemo is apply through the memo of group g (see tailMemo): a field
+// whose attributes the group has rewritten before, at the same base time,
+// costs a comparison and the new field's one allocation.
+func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped, deletion bool) {
+	p, ok := memoSplit(r, v, name)
+	if !ok {
+		return apply(r, v, self, l, tail, now, f)
+	}
+	m := &n.memos[g]
+	if e := m.lookup(v[p:], tail.base); e != nil {
+		if e.out == e.tail {
+			return v, e.act, false, e.deletion
+		}
+		return v[:p] + e.out, e.act, false, e.deletion
+	}
+	now.used = false
+	out, act, skipped, deletion = apply(r, v, self, l, tail, now, f)
+	if !now.used && act != actionPassedInvalid && !skipped && len(out) >= p && out[:p] == v[:p] {
+		m.store(v[p:], out[p:], tail.base, act, deletion)
+	}
+	return out, act, skipped, deletion
 }
 
 // lifetimeFor returns the lifetime rule r gives a cookie whose expiry is e
