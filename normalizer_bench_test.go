@@ -105,6 +105,30 @@ func BenchmarkRewrite(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) { benchRewrite(b, h.norm, bc.values) })
 	}
+	b.Run("pypi-unremembered", func(b *testing.B) { benchRewriteUnremembered(b, h.norm) })
+}
+
+// benchRewriteUnremembered times the PyPI rewrite on fields the group's
+// memo does not hold: the response comes in twice as many variants (their
+// Path differs) as the memo has slots, in turn, so every field is scanned
+// and its outcome stored, as for the first response after a new second
+// of the Date header or a reload.
+func benchRewriteUnremembered(b *testing.B, n *normalizer) {
+	b.Helper()
+	variants := make([][]string, 2*memoSlots)
+	for i := range variants {
+		for _, v := range benchPyPIValues {
+			variants[i] = append(variants[i], strings.Replace(v, "Path=/", "Path=/"+strconv.Itoa(i), 1))
+		}
+	}
+	values := make([]string, len(benchPyPIValues))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		copy(values, variants[i%len(variants)])
+		n.rewrite(values, benchDate, nil, nil)
+		i++
+	}
 }
 
 // BenchmarkRewritePolicy compares the expiry policies on the PyPI response.

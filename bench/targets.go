@@ -59,6 +59,10 @@ func (r *results) rewriteChecks() []check {
 			check{"PyPI rewrite (expiry only) ≤ 400 ns/op (absolute: depends on the machine)", fmt.Sprintf("%s ns/op (`Rewrite/pypi`)", formatNs(g.NsOp)), judge(g.NsOp <= 400)},
 			check{"PyPI rewrite ≤ 2 allocs/op", fmt.Sprintf("%g allocs/op, %g B/op", g.AllocsOp, g.BytesOp), judge(g.AllocsOp <= 2)})
 	}
+	if g := r.bench("Rewrite/pypi-unremembered"); g != nil {
+		c = append(c, check{"PyPI rewrite of fields the group's memo does not hold (scanned, and their outcome stored): cost",
+			fmt.Sprintf("%s ns/op, %g allocs/op, %g B/op (`Rewrite/pypi-unremembered`)", formatNs(g.NsOp), g.AllocsOp, g.BytesOp), info})
+	}
 	if h, u := r.bench("ServeHTTP/pypi/handler"), r.bench("ServeHTTP/pypi/upstream-only"); h != nil && u != nil {
 		d := h.NsOp - u.NsOp
 		c = append(c, check{"PyPI handler + wrapper ≤ 1 µs per request (absolute)",
