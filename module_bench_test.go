@@ -76,9 +76,14 @@ func (u *benchUpstream) ServeHTTP(w http.ResponseWriter, _ *http.Request) error 
 // upstream alone: the baseline to subtract) per iteration.
 func benchServe(b *testing.B, h caddyhttp.MiddlewareHandler, src []string) {
 	b.Helper()
+	benchServeRequest(b, h, src, benchRequest())
+}
+
+// benchServeRequest is benchServe for the request req.
+func benchServeRequest(b *testing.B, h caddyhttp.MiddlewareHandler, src []string, req *http.Request) {
+	b.Helper()
 	up := newBenchUpstream(src)
 	rec := &benchRecorder{header: make(http.Header)}
-	req := benchRequest()
 	var next caddyhttp.Handler = up
 	b.ReportAllocs()
 	for b.Loop() {
@@ -121,6 +126,26 @@ func BenchmarkServeHTTP(b *testing.B) {
 	} {
 		b.Run(bc.name+"/upstream-only", func(b *testing.B) { benchServe(b, nil, bc.values) })
 		b.Run(bc.name+"/handler", func(b *testing.B) { benchServe(b, h, bc.values) })
+	}
+}
+
+// BenchmarkServeHTTPFull times the whole handler with the full-feature
+// config for a request carrying a complete 10-cookie jar, as the load
+// harness drives it: the PyPI log-in response, and a response without
+// Set-Cookie (where only on_partial's read of the Cookie header works).
+func BenchmarkServeHTTPFull(b *testing.B) {
+	h := benchHandler(b, benchFullCaddyfile)
+	req := benchRequest()
+	req.Header.Set("Cookie", benchCookieHeader)
+	for _, bc := range []struct {
+		name   string
+		values []string
+	}{
+		{"login", benchPyPIValues},
+		{"none", nil},
+	} {
+		b.Run(bc.name+"/upstream-only", func(b *testing.B) { benchServeRequest(b, nil, bc.values, req) })
+		b.Run(bc.name+"/handler", func(b *testing.B) { benchServeRequest(b, h, bc.values, req) })
 	}
 }
 

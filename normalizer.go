@@ -293,8 +293,14 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 	if len(values) == 0 && (!n.consistency.partial || req == nil) {
 		return values
 	}
-	// Consistency needs the base time even when no field matched.
-	base, now := n.responseTime(date).Unix(), clock{now: n.now}
+	// Consistency reads the fields' lifetimes and slide's stamps against
+	// the base time, even when no field matched; without either, it is not
+	// needed.
+	var base int64
+	now := clock{now: n.now}
+	if len(values) > 0 || n.consistency.slides {
+		base = n.responseTime(date).Unix()
+	}
 	return n.consistency.apply(n, values, req, &state, base, &now, n.reportOnly, obs)
 }
 

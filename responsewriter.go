@@ -86,8 +86,16 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 		rw.rewriteFields(values, hdr)
 		return
 	}
-	date := responseDate(hdr)
-	rw.req.cacheControl = hdr["Cache-Control"]
+	// The Date is the base time of the fields' lifetimes and of slide's
+	// stamps; Cache-Control only slide reads. A response without fields
+	// and a config without slide need neither looked up.
+	date := ""
+	if slides := norm.consistency != nil && norm.consistency.slides; len(values) > 0 || slides {
+		date = responseDate(hdr)
+		if slides {
+			rw.req.cacheControl = hdr["Cache-Control"]
+		}
+	}
 	out := norm.rewriteResponse(values, date, &rw.req, rw.h)
 	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
