@@ -227,8 +227,6 @@ func (n *normalizer) rewrite(values []string, date string, obs observer, state *
 		// groups than this array holds, so it stays on the stack (small:
 		// this frame is on the deepest stack of a request).
 		leaderBuf [4]leader
-
-		f setCookie
 	)
 	for depth := 0; depth <= n.maxDepth; depth++ {
 		leaders := leaderBuf[:0]
@@ -254,9 +252,9 @@ func (n *normalizer) rewrite(values []string, date string, obs observer, state *
 				// Leaders sit in groups of lower depth (or in this very
 				// group, where they are skipped), so no value this pass
 				// rewrites can change which one leads.
-				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now, &f)
+				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now)
 			}
-			out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, &tail, &now, &f)
+			out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, &tail, &now)
 			if !n.reportOnly {
 				values[i] = out
 			}
@@ -315,8 +313,8 @@ type leader struct {
 // looked it up already, else from the last value named exactly name: that
 // is the state the browser ends in. If that last value is a deletion, is
 // rejected by browsers, or is read differently by different engines, there
-// is no leader (followers are left alone). f is scratch space.
-func findLeader(leaders []leader, g int, name string, values []string, base int64, now *clock, f *setCookie) (leader, []leader) {
+// is no leader (followers are left alone).
+func findLeader(leaders []leader, g int, name string, values []string, base int64, now *clock) (leader, []leader) {
 	for _, l := range leaders {
 		if l.group == g {
 			return l, leaders
@@ -327,8 +325,9 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 		if got, ok := cookieName(values[i]); !ok || got != name {
 			continue
 		}
+		var f setCookie
 		if f.scan(values[i], lifetimeKinds, 0) && !f.rejected {
-			if e := readExpiry(f, base, now); !e.deletion && e.agreed {
+			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}
 		}
@@ -339,10 +338,12 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 
 // apply returns the value v (values[self]) after rule r; l is the leader
 // for a `like` rule, tail the response's base time and appended bytes, now
-// the proxy's clock; f is scratch space. skipped reports an attribute edit
-// left out to keep a cookie name prefix valid; deletion, for a rule with
-// an expiry policy or consistency rules, that v deletes its cookie.
-func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped, deletion bool) {
+// the proxy's clock. skipped reports an attribute edit left out to keep a
+// cookie name prefix valid; deletion, for a rule with an expiry policy or
+// consistency rules, that v deletes its cookie.
+func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock) (out string, act action, skipped, deletion bool) {
+	var scratch setCookie
+	f := &scratch
 	if !f.scan(v, r.kinds, r.noted) || f.rejected {
 		return v, actionPassedInvalid, false, false
 	}
@@ -370,11 +371,15 @@ func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field
 // whose attributes the group has rewritten before, at the same base time,
-// costs a comparison and the new field's one allocation.
-func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leader, tail *lifetimeTail, now *clock, f *setCookie) (out string, act action, skipped, deletion bool) {
+// costs a comparison and the new field's one allocation. The scan's
+// scratch space lives in apply's frame, so that a field the memo answers
+// for does not take its room on the stack: this runs at the deepest point
+// of a request's stack, where Go would otherwise grow (copy) the stack of
+// a goroutine that the garbage collector shrank.
+func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leader, tail *lifetimeTail, now *clock) (out string, act action, skipped, deletion bool) {
 	p, ok := memoSplit(r, v, name)
 	if !ok {
-		return apply(r, v, self, l, tail, now, f)
+		return apply(r, v, self, l, tail, now)
 	}
 	m := &n.memos[g]
 	if e := m.lookup(v[p:], tail.base); e != nil {
@@ -384,7 +389,7 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leade
 		return v[:p] + e.out, e.act, false, e.deletion
 	}
 	now.used = false
-	out, act, skipped, deletion = apply(r, v, self, l, tail, now, f)
+	out, act, skipped, deletion = apply(r, v, self, l, tail, now)
 	if !now.used && act != actionPassedInvalid && !skipped && len(out) >= p && out[:p] == v[:p] {
 		m.store(v[p:], out[p:], tail.base, act, deletion)
 	}
