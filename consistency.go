@@ -46,9 +46,12 @@ type consistency struct {
 	partial bool
 	// slides is true when some group has slide.
 	slides bool
-	// searchNames is true when the members are few and plain: the
-	// Cookie header is then searched for them, not parsed (cookieJar.read).
+	// searchNames is true when the members and stamps are few and plain:
+	// each pair of the Cookie header is then compared with their names,
+	// not parsed (cookieJar.read). firstBytes is the set of their first
+	// bytes, a bit per byte value.
 	searchNames bool
+	firstBytes  [4]uint64
 }
 
 // newConsistency compiles the consistency rules of rules. members[i] lists
@@ -94,10 +97,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 	}
 	c.member.freeze()
 	c.stamps.freeze()
-	c.searchNames = len(c.member.few) > 0
-	for _, e := range c.member.few {
-		c.searchNames = c.searchNames && plainName(e.name)
-	}
+	c.compileSearch()
 	return c, nil
 }
 
@@ -113,6 +113,11 @@ type request struct {
 	// private is set by apply when it re-issued cookies: the response must
 	// then carry Cache-Control: private.
 	private bool
+
+	// slide, if not nil, is scratch space for slide groups' part of the
+	// jar, kept by the caller across requests (the pooled response
+	// writer's), so that a response does not clear two kilobytes of it.
+	slide *slideJar
 }
 
 // memberState is what a response does to a member.
@@ -146,14 +151,41 @@ func (c *consistency) apply(n *normalizer, values []string, req *request, state 
 }
 
 // applySliding is apply for a config with slide groups, with the slide
-// part of the jar in its own frame: apply runs for every response, under
-// the deepest stack of a request, and a two-kilobyte frame there would
-// make the goroutine's stack grow (and be copied) whenever the garbage
-// collector has shrunk it.
+// part of the jar from the request's scratch space, or else in a frame of
+// its own (see applySlidingLocal).
+func (c *consistency) applySliding(n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
+	if req == nil || req.slide == nil {
+		return c.applySlidingLocal(n, values, req, state, base, now, reportOnly, obs)
+	}
+	// The counts and marks say which values are read, so only they need
+	// clearing (release clears the values, so as not to keep them).
+	sj := req.slide
+	clear(sj.stampCount[:])
+	clear(sj.stampSent[:])
+	return c.applySlidingWith(sj, n, values, req, state, base, now, reportOnly, obs)
+}
+
+// applySlidingLocal is applySliding with the slide part of the jar in its
+// own frame: apply runs for every response, under the deepest stack of a
+// request, and a two-kilobyte frame there would make the goroutine's
+// stack grow (and be copied) whenever the garbage collector has shrunk it.
 //
 //go:noinline
-func (c *consistency) applySliding(n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
+func (c *consistency) applySlidingLocal(n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
 	var sj slideJar
+	return c.applySlidingWith(&sj, n, values, req, state, base, now, reportOnly, obs)
+}
+
+// clearValues drops the values sj holds, so that scratch space kept
+// across requests does not keep a request's cookies alive.
+func (c *consistency) clearValues(sj *slideJar) {
+	clear(sj.value[:len(c.owner)])
+	clear(sj.stamp[:len(c.groups)])
+}
+
+// applySlidingWith is applySliding with sj, whose counts and marks are
+// clear.
+func (c *consistency) applySlidingWith(sj *slideJar, n *normalizer, values []string, req *request, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
 	for _, v := range values {
 		// The stamps the response already carries (as after an earlier
 		// pass) are not added again.
@@ -163,7 +195,7 @@ func (c *consistency) applySliding(n *normalizer, values []string, req *request,
 			}
 		}
 	}
-	return c.applyWith(&sj, n, values, req, state, base, now, reportOnly, obs)
+	return c.applyWith(sj, n, values, req, state, base, now, reportOnly, obs)
 }
 
 // applyWith is apply with the slide part of the jar, sj (nil without
@@ -310,72 +342,141 @@ type slideJar struct {
 // read parses every Cookie field: "name=value" pairs separated by ';'
 // (RFC 6265bis §5.7.4 serialises them with "; ").
 //
-// When only the members' counts are wanted (no slide group) and they are
-// few, it searches each field for each member's name instead, which costs
-// a vectorised substring search per name rather than a look-up per pair:
-// on a browser's jar of ten cookies, a third of the parse.
+// When the members and stamps are few and plain (searchNames), it only
+// compares the start of each pair with their names (see pairNamed),
+// instead of cutting every pair into a trimmed name and value and looking
+// the name up: a vectorised search for each ';' and, mostly, a byte
+// compared per name.
 func (j *cookieJar) read(c *consistency, cookies []string) {
-	if j.slide == nil && c.searchNames {
-		for _, e := range c.member.few {
-			for _, h := range cookies {
-				j.count[e.v] = uint8(min(int(j.count[e.v])+pairsNamed(h, e.name), 2))
-			}
-		}
-		return
-	}
 	for _, h := range cookies {
 		for len(h) > 0 {
-			var name, value string
-			name, value, h = nextItem(h, ';')
-			if m, ok := c.member.lookup(name); ok {
-				if j.count[m] == 0 && j.slide != nil {
-					j.slide.value[m] = value
-				}
-				j.count[m] = min(j.count[m]+1, 2)
-			} else if g, ok := c.stamps.lookup(name); ok && j.slide != nil {
-				j.slide.stamp[g] = value
-				j.slide.stampCount[g] = min(j.slide.stampCount[g]+1, 2)
+			if !c.searchNames {
+				var name, value string
+				name, value, h = nextItem(h, ';')
+				j.count1(c, name, value)
+				continue
+			}
+			item := h
+			h = ""
+			if i := strings.IndexByte(item, ';'); i >= 0 {
+				item, h = item[:i], item[i+1:]
+			}
+			j.readPair(c, item)
+		}
+	}
+}
+
+// readPair counts item, one pair of a Cookie field, if it names a member
+// or a stamp: it compares the pair's start with each name (all plain),
+// which settles most pairs with one byte per name.
+func (j *cookieJar) readPair(c *consistency, item string) {
+	for len(item) > 0 && (item[0] == ' ' || item[0] == '\t') {
+		item = item[1:]
+	}
+	if item == "" || c.firstBytes[item[0]>>6]&(1<<(item[0]&63)) == 0 {
+		return // most pairs: no name starts with this byte
+	}
+	for _, e := range c.member.few {
+		if value, ok := pairNamed(item, e.name); ok {
+			j.countMember(e.v, value)
+			return
+		}
+	}
+	if j.slide != nil {
+		for _, e := range c.stamps.few {
+			if value, ok := pairNamed(item, e.name); ok {
+				j.countStamp(e.v, value)
+				return
 			}
 		}
 	}
 }
 
-// pairsNamed returns how many pairs of the Cookie field h (at most 2)
-// nextItem would name name, which must be a plain name (see plainName):
-// an occurrence of name counts when only spaces and tabs stand between it
-// and the start of its pair (the field's start or a ';') and between it
-// and the pair's '=' (or its end, for a pair without one). Each search
-// resumes after the next ';', so the time is linear in len(h).
-func pairsNamed(h, name string) int {
-	n := 0
-	for n < 2 {
-		p := strings.Index(h, name)
-		if p < 0 {
-			break
-		}
-		k := p - 1
-		for k >= 0 && (h[k] == ' ' || h[k] == '\t') {
-			k--
-		}
-		after := h[p+len(name):]
-		if k < 0 || h[k] == ';' {
-			rest := strings.TrimLeft(after, " \t")
-			if rest == "" || rest[0] == '=' || rest[0] == ';' {
-				n++
-			}
-		}
-		semi := strings.IndexByte(after, ';')
-		if semi < 0 {
-			break
-		}
-		h = after[semi+1:]
+// pairNamed reports whether item, a Cookie pair without its leading
+// spaces and tabs, is named name (a plain name) as nextItem would read
+// it: name, then only spaces and tabs up to the pair's '=' or end. It
+// returns the pair's value, trimmed ("" without '=').
+func pairNamed(item, name string) (string, bool) {
+	if len(item) < len(name) || item[0] != name[0] || item[:len(name)] != name {
+		return "", false
 	}
-	return n
+	rest := item[len(name):]
+	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
+		rest = rest[1:]
+	}
+	switch {
+	case rest == "":
+		return "", true
+	case rest[0] == '=':
+		return trimSpace(rest[1:]), true
+	}
+	return "", false
 }
 
-// plainName reports whether name can be searched for in a Cookie field
-// by pairsNamed: not empty, and without a ';', an '=', a space or a tab,
-// which would make an occurrence of it straddle the pair's parts.
+// count1 counts the pair name=value (both trimmed) if name is a member's
+// or a stamp's.
+func (j *cookieJar) count1(c *consistency, name, value string) {
+	if m, ok := c.member.lookup(name); ok {
+		j.countMember(m, value)
+	} else if g, ok := c.stamps.lookup(name); ok && j.slide != nil {
+		j.countStamp(g, value)
+	}
+}
+
+// countMember counts an occurrence of member m, keeping the first value
+// for slide.
+func (j *cookieJar) countMember(m int, value string) {
+	if j.count[m] == 0 && j.slide != nil {
+		j.slide.value[m] = value
+	}
+	j.count[m] = min(j.count[m]+1, 2)
+}
+
+// countStamp counts an occurrence of stamp g, keeping the first value
+// (slide reads it only when there is one).
+func (j *cookieJar) countStamp(g int, value string) {
+	if j.slide.stampCount[g] == 0 {
+		j.slide.stamp[g] = value
+	}
+	j.slide.stampCount[g] = min(j.slide.stampCount[g]+1, 2)
+}
+
+// compileSearch sets searchNames and firstBytes, once the names are
+// frozen.
+func (c *consistency) compileSearch() {
+	c.searchNames = c.searchable()
+	c.firstBytes = [4]uint64{}
+	for _, names := range []*nameIndex{&c.member, &c.stamps} {
+		for _, e := range names.few {
+			c.firstBytes[e.name[0]>>6] |= 1 << (e.name[0] & 63)
+		}
+	}
+}
+
+// searchable reports whether cookieJar.read may compare each pair's
+// start with the names instead of parsing it: the members are few, and so
+// are the stamps, all plain, and no stamp is a member (the parse takes
+// such a name for the member).
+func (c *consistency) searchable() bool {
+	if len(c.member.few) == 0 || len(c.stamps.m) > maxFewNames {
+		return false
+	}
+	for _, e := range c.member.few {
+		if !plainName(e.name) {
+			return false
+		}
+	}
+	for _, e := range c.stamps.few {
+		if !plainName(e.name) || c.member.has(e.name) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainName reports whether pairNamed can compare a pair's start with
+// name: not empty, and without a ';', an '=', a space or a tab, which the
+// parse would cut or trim.
 func plainName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, ";= \t")
 }

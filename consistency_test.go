@@ -273,41 +273,49 @@ func TestConsistencyConfigErrors(t *testing.T) {
 	}
 }
 
-// TestPairsNamed checks the Cookie-field search against the parse it
-// stands in for (nextItem's pairs), on edge cases and on every field of up
-// to seven bytes over an alphabet of the bytes that matter.
-func TestPairsNamed(t *testing.T) {
-	parsed := func(h, name string) int {
-		n := 0
-		for len(h) > 0 {
-			var got string
-			got, _, h = nextItem(h, ';')
-			if got == name {
-				n++
-			}
-		}
-		return min(n, 2)
+// TestCookieJarComparesPairStarts checks the reading of a Cookie field
+// that compares each pair's start with the names against the parse it
+// stands in for (nextItem's pairs): the same count and first value for
+// every member and stamp, on edge cases and on every field of up to seven
+// bytes over an alphabet of the bytes that matter.
+func TestCookieJarComparesPairStarts(t *testing.T) {
+	c := &consistency{}
+	for i, name := range []string{"a", "ab", "session_id"} {
+		c.member.add(name, i)
 	}
-	check := func(h, name string) {
+	c.stamps.add("aa", 0)
+	c.member.freeze()
+	c.stamps.freeze()
+	if c.compileSearch(); !c.searchNames {
+		t.Fatal("the names are few and plain, yet not searchable")
+	}
+	check := func(h string) {
 		t.Helper()
-		if got, want := pairsNamed(h, name), parsed(h, name); got != want {
-			t.Fatalf("pairsNamed(%q, %q) = %d, the parse counts %d", h, name, got, want)
+		var searched, parsed cookieJar
+		var ss, ps slideJar
+		searched.slide, parsed.slide = &ss, &ps
+		c.searchNames = true
+		searched.read(c, []string{h, h})
+		c.searchNames = false
+		parsed.read(c, []string{h, h})
+		if searched.count != parsed.count || ss != ps {
+			t.Fatalf("reading %q: compared pair starts give counts %v, values %q, stamp %q ×%d; the parse %v, %q, %q ×%d",
+				h, searched.count[:3], ss.value[:3], ss.stamp[0], ss.stampCount[0], parsed.count[:3], ps.value[:3], ps.stamp[0], ps.stampCount[0])
 		}
 	}
 	for _, h := range []string{
 		"", "session_id=1", " session_id = 1 ", "\tsession_id\t=1", "session_id", "x; session_id",
 		"xsession_id=1", "session_idx=1", "x=session_id=1", "x=1; session_id=2; session_id=3; session_id=4",
 		"session_id;session_id", "a=session_id; session_id=1", "session_id session_id=1", ";;session_id=;;",
+		"session_id= a b ;session_id=2", "session_id=a=b", "session_id=\t;",
 	} {
-		check(h, "session_id")
+		check(h)
 	}
 	const alphabet = "ab;= \t"
 	var buf [7]byte
 	var walk func(n int)
 	walk = func(n int) {
-		for _, name := range []string{"a", "ab", "aa"} {
-			check(string(buf[:n]), name)
-		}
+		check(string(buf[:n]))
 		if n == len(buf) {
 			return
 		}
@@ -320,8 +328,8 @@ func TestPairsNamed(t *testing.T) {
 }
 
 // TestCookieJarSearchesPlainNames checks that the Cookie header is
-// searched only when it can stand in for the parse: no slide group, and
-// few member names, each plain.
+// searched only when it can stand in for the parse: few member and stamp
+// names, each plain, and no stamp a member.
 func TestCookieJarSearchesPlainNames(t *testing.T) {
 	var many []string
 	for i := range maxFewNames + 1 {
@@ -334,6 +342,8 @@ func TestCookieJarSearchesPlainNames(t *testing.T) {
 		{[]Group{{Cookies: []string{"session_id", "user_id__insecure"}, OnPartial: "expire"}}, true},
 		{[]Group{{Cookies: many, OnPartial: "expire"}}, false},
 		{[]Group{{Cookies: []string{"a=b", "c"}, OnPartial: "expire"}}, false},
+		{[]Group{{Cookies: []string{"a", "b"}, Slide: &SlidePolicy{Interval: 600e9}}}, true},
+		{[]Group{{Cookies: []string{"a", "b"}, Slide: &SlidePolicy{Interval: 600e9, Cookie: "a"}}}, false},
 	} {
 		rules := make([]rule, len(tc.groups))
 		for g := range tc.groups {

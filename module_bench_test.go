@@ -262,8 +262,9 @@ func BenchmarkSlide(b *testing.B) {
 	fresh := benchCookieHeader + "; cn_slide_session_id=" + strconv.FormatInt(now, 10)
 	b.Run("fresh-stamp", func(b *testing.B) {
 		b.ReportAllocs()
+		var jar slideJar // as the pooled response writer keeps it
 		for b.Loop() {
-			req := request{cookies: []string{fresh}, status: 200}
+			req := request{cookies: []string{fresh}, status: 200, slide: &jar}
 			slide.norm.rewriteResponse(nil, benchDate, &req, nil)
 		}
 	})

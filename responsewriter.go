@@ -44,6 +44,9 @@ type responseWriter struct {
 	seenLen int
 	// late is set for HTTP/3 requests (see startBody).
 	late bool
+	// jar is the slide groups' scratch space (request.slide), kept with
+	// the pooled writer.
+	jar slideJar
 }
 
 var responseWriterPool = sync.Pool{
@@ -55,8 +58,11 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.req = request{https: r.TLS != nil}
 	rw.late = r.ProtoMajor >= 3
-	if h.norm.consistency != nil && h.norm.consistency.partial {
+	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
+		if c.slides {
+			rw.req.slide = &rw.jar
+		}
 	}
 	return rw
 }
@@ -65,6 +71,9 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 // then net/http has no further use for the writer, and a handler that went
 // on writing after returning would already be breaking net/http's contract.
 func (rw *responseWriter) release() {
+	if rw.req.slide != nil {
+		rw.h.norm.consistency.clearValues(rw.req.slide)
+	}
 	rw.ResponseWriter, rw.h, rw.req, rw.seen = nil, nil, request{}, nil
 	responseWriterPool.Put(rw)
 }

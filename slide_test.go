@@ -133,6 +133,17 @@ func TestSlide(t *testing.T) {
 		if req.private != tc.wantPrivate {
 			t.Errorf("%d %s: private = %t, want %t", i, tc.name, req.private, tc.wantPrivate)
 		}
+		// With scratch space kept across requests, as the pooled response
+		// writer keeps it, and filled by an earlier request (its values
+		// not even cleared): the same outcome.
+		var scratch slideJar
+		dirty := request{cookies: []string{jar(ts(-3600)) + "; cn_slide_login=" + ts(0) + "; cn_slide_session_id=1"}, status: 200, slide: &scratch}
+		n.rewriteResponse([]string{"cn_slide_login=1", "cn_slide_session_id=1"}, testDate, &dirty, nil)
+		reqScratch := tc.req
+		reqScratch.slide = &scratch
+		if got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, &reqScratch, nil); !equalStrings(got, tc.want) || reqScratch.private != tc.wantPrivate {
+			t.Errorf("%d %s: with scratch space an earlier request used:\n got  %q (private %t)\n want %q", i, tc.name, clip(got), reqScratch.private, clip(tc.want))
+		}
 		// A second pass (a late re-rewrite) adds nothing.
 		req2 := tc.req
 		if again := n.rewriteResponse(append([]string(nil), got...), testDate, &req2, nil); !equalStrings(again, got) {
