@@ -83,7 +83,7 @@ func (r *results) verdictLine() string {
 		s += " Missed: " + strings.Join(no, "; ") + "."
 	}
 	if len(open) > 0 {
-		s += " This run cannot tell (the A/A control's error, or a CPU profile's interval, spans the target): " + strings.Join(open, "; ") + "."
+		s += " This run cannot tell (the paired runs' interval, or a CPU profile's, spans the target): " + strings.Join(open, "; ") + "."
 	}
 	return s + "\n"
 }
@@ -92,7 +92,7 @@ func (r *results) verdictLine() string {
 func (r *results) targetsSection() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured at `%s` by the run described under \"Machine and run\". Ratios compare numbers of this one run; absolute times differ between machines. "+
-		"Through `reverse_proxy`, a ratio is judged with the A/A control's distance from 100 %% as its error: \"cannot tell\" when the target lies within it. Caddy's CPU per request with the full configuration is also judged on the CPU profiles: missed when the module's own share is over 1 %% (its whole 95 %% interval), \"cannot tell\" when that interval holds 1 %%.\n\n", r.Machine.shortCommit())
+		"Through `reverse_proxy`, a ratio is judged on the paired runs: on a 95 %% interval of their median ratio (distribution-free, from the order statistics), widened by the A/A control's distance from 100 %%: \"cannot tell\" when the target lies within it. Caddy's CPU per request with the full configuration is also judged on the CPU profiles: missed when the module's own share is over 1 %% (its whole 95 %% interval), \"cannot tell\" when that interval holds 1 %%.\n\n", r.Machine.shortCommit())
 	b.WriteString("| target | measured | met |\n| --- | --- | --- |\n")
 	for _, c := range r.checks() {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.what, c.measured, c.v)

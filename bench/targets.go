@@ -329,8 +329,11 @@ func (r *results) fullConfigChecks() []check {
 		cpu := fmt.Sprintf("rounds: (1) %.1f µs, (5) %.1f µs (%+.1f %%)", s.BaseCPUus, s.CPUus, 100*(s.CPUus/s.BaseCPUus-1))
 		cpuVerdict := atMost(s.CPUus/s.BaseCPUus, 1.01, r.margin(true))
 		if p != nil {
-			cpu = fmt.Sprintf("paired runs: median %+.2f %% (quartiles %+.1f to %+.1f %%, %d ratios); ", 100*(p.CPUMedian-1), 100*(p.CPUQ1-1), 100*(p.CPUQ3-1), len(p.CPURatios)) + cpu
-			cpuVerdict = atMost(p.CPUMedian, 1.01, r.margin(true))
+			lo, hi := medianInterval(p.CPURatios)
+			cpu = fmt.Sprintf("paired runs: median %+.2f %% (95 %% interval %+.1f to %+.1f %%; quartiles %+.1f to %+.1f %%, %d ratios); ",
+				100*(p.CPUMedian-1), 100*(lo-1), 100*(hi-1), 100*(p.CPUQ1-1), 100*(p.CPUQ3-1), len(p.CPURatios)) + cpu
+			m := r.margin(true)
+			cpuVerdict = inInterval(lo-m, hi+m, 1.01, false)
 		}
 		if sh := r.share(name); sh != nil {
 			lo, hi := sh.bounds()
@@ -387,11 +390,33 @@ func (s *cpuShare) measured() string {
 
 // ratioVerdict judges a req/s ratio on the paired runs if there are any,
 // else on the rounds.
+//
+// With paired runs, the median ratio is judged on its 95 % interval
+// (medianInterval) widened by margin, the A/A control's bias: met when the
+// whole interval is at or above want, missed when it is all below, else
+// undecided. A median alone, however far from want, can be the noise of
+// a few runs.
 func (r *results) ratioVerdict(p *pairedResult, rounds, want, margin float64) verdict {
 	if p != nil {
-		return atLeast(p.Median, want, margin)
+		lo, hi := medianInterval(p.Ratios)
+		return inInterval(lo-margin, hi+margin, want, true)
 	}
 	return atLeast(rounds, want, margin)
+}
+
+// inInterval judges a quantity known to lie in [lo, hi] against want: at
+// least want (atLeast) or at most want.
+func inInterval(lo, hi, want float64, atLeast bool) verdict {
+	if !atLeast {
+		lo, hi, want = -hi, -lo, -want
+	}
+	switch {
+	case lo >= want:
+		return met
+	case hi < want:
+		return missed
+	}
+	return undecided
 }
 
 // ratioMeasured describes a target's req/s against its baseline: the
@@ -408,5 +433,6 @@ func (r *results) ratioMeasured(p *pairedResult, s *summary) string {
 }
 
 func pairedMeasured(p *pairedResult) string {
-	return fmt.Sprintf("paired runs: median %.1f %% (quartiles %.1f–%.1f %%, %d ratios)", 100*p.Median, 100*p.Q1, 100*p.Q3, len(p.Ratios))
+	lo, hi := medianInterval(p.Ratios)
+	return fmt.Sprintf("paired runs: median %.1f %% (95 %% interval %.1f–%.1f %%; quartiles %.1f–%.1f %%, %d ratios)", 100*p.Median, 100*lo, 100*hi, 100*p.Q1, 100*p.Q3, len(p.Ratios))
 }
