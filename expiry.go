@@ -266,31 +266,19 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 	return e
 }
 
-// lifetimeTail holds a response's base time and caches the
-// "; Expires=<date>; Max-Age=<seconds>" its rewrites append: every cookie
-// of a group with a fixed lifetime gets the same bytes, formatted once.
-// Expires comes first: libsoup (WebKitGTK) honours whichever of the two
-// comes last, and Max-Age is the one that does not depend on the
-// upstream's clock. Both are written because old clients ignore Max-Age.
-type lifetimeTail struct {
-	base    int64 // Unix seconds
-	seconds int64 // what buf[:n] was formatted for; n == 0: nothing yet
-	n       int
-	buf     [72]byte // "; Expires=" + 29 bytes + "; Max-Age=" + 13 digits fit
-}
-
 // latestExpires is the last instant a four-digit year can write.
 var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 
-func (t *lifetimeTail) bytes(seconds int64) []byte {
-	if t.n == 0 || t.seconds != seconds {
-		b := append(t.buf[:0], "; Expires="...)
-		// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
-		// time.Duration would beyond 292 years.
-		b = appendIMFFixdate(b, min(t.base+seconds, latestExpires))
-		b = append(b, "; Max-Age="...)
-		b = strconv.AppendInt(b, seconds, 10)
-		t.seconds, t.n = seconds, len(b)
-	}
-	return t.buf[:t.n]
+// appendLifetime appends "; Expires=<date>; Max-Age=<seconds>" to b: the
+// lifetime seconds from base (Unix seconds), as every rewrite writes it.
+// Expires comes first: libsoup (WebKitGTK) honours whichever of the two
+// comes last, and Max-Age is the one that does not depend on the
+// upstream's clock. Both are written because old clients ignore Max-Age.
+func appendLifetime(b []byte, base, seconds int64) []byte {
+	b = append(b, "; Expires="...)
+	// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
+	// time.Duration would beyond 292 years.
+	b = appendIMFFixdate(b, min(base+seconds, latestExpires))
+	b = append(b, "; Max-Age="...)
+	return strconv.AppendInt(b, seconds, 10)
 }

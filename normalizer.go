@@ -214,69 +214,97 @@ func (n *normalizer) computeDepths() int {
 // leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer, state *memberStates) []string {
 	if len(values) == 0 {
-		return values // before the scratch space below is cleared
+		return values
 	}
-	var (
-		// The response's base time and proxy clock (computed on the first
-		// match only) and the lifetime attributes it appends.
-		tail     lifetimeTail
-		now      = clock{now: n.now}
-		haveBase bool
+	// The response's base time and proxy clock, computed on the first
+	// match only.
+	p := rewritePass{n: n, values: values, date: date, obs: obs, now: clock{now: n.now}}
+	p.run(0, nil, state)
+	for depth := 1; depth <= n.maxDepth; depth++ {
+		p.runLike(depth, state)
+	}
+	return values
+}
 
-		// The leaders found in this pass; a config rarely has more `like`
-		// groups than this array holds, so it stays on the stack (small:
-		// this frame is on the deepest stack of a request).
-		leaderBuf [4]leader
-	)
-	for depth := 0; depth <= n.maxDepth; depth++ {
-		leaders := leaderBuf[:0]
-		for i, v := range values {
-			name, ok := cookieName(v)
-			if !ok || len(name) > maxNameValueLen {
-				// Not a cookie, or one no browser stores (its name alone is
-				// over the name-plus-value limit): it passes unchanged, and is
-				// not even matched, which keeps a hostile name from costing a
-				// regular expression's time over kilobytes.
-				continue
-			}
-			g := n.matcher.match(name)
-			if g < 0 || n.rules[g].depth != depth {
-				continue
-			}
-			if !haveBase {
-				tail.base, haveBase = n.responseTime(date).Unix(), true
-			}
-			r := &n.rules[g]
-			var l leader
-			if r.expiry == expireLike {
-				// Leaders sit in groups of lower depth (or in this very
-				// group, where they are skipped), so no value this pass
-				// rewrites can change which one leads.
-				l, leaders = findLeader(leaders, g, r.like, values, tail.base, &now)
-			}
-			out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, &tail, &now)
-			if !n.reportOnly {
-				values[i] = out
-			}
-			if state != nil && r.consistent {
-				// The last field of a name is the state the browser ends
-				// in, and one pass sees all fields of a name, in order.
-				if m, ok := n.consistency.member.lookup(name); ok {
-					state[m] = memberSet
-					if deletion {
-						state[m] = memberDeleted
-					}
-				}
-			}
-			if obs != nil {
-				obs.observe(name, g, act)
-				if skipped {
-					obs.observe(name, g, actionPrefixSkipped)
+// rewritePass is what the passes of one rewrite share. (The member
+// states are passed apart: they live on the caller's stack, and a pointer
+// in this struct would make them escape with whatever the observer
+// keeps.)
+type rewritePass struct {
+	n        *normalizer
+	values   []string
+	date     string
+	obs      observer
+	now      clock
+	base     int64
+	haveBase bool
+}
+
+// runLike runs the pass of depth, whose groups are `like` groups, with
+// room for their leaders. Out of line, so that the array is not in the
+// frame of the first pass, which every response runs at the deepest point
+// of a request's stack.
+//
+//go:noinline
+func (p *rewritePass) runLike(depth int, state *memberStates) {
+	// A config rarely has more `like` groups than this array holds.
+	var leaderBuf [4]leader
+	p.run(depth, leaderBuf[:0], state)
+}
+
+// run rewrites the values matched by groups of depth and records what
+// they do to consistency members in state (if not nil); leaders is the
+// room for the leaders that pass finds (nil at depth 0, which has no
+// `like` group).
+func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
+	n, values := p.n, p.values
+	for i, v := range values {
+		name, ok := cookieName(v)
+		if !ok || len(name) > maxNameValueLen {
+			// Not a cookie, or one no browser stores (its name alone is
+			// over the name-plus-value limit): it passes unchanged, and is
+			// not even matched, which keeps a hostile name from costing a
+			// regular expression's time over kilobytes.
+			continue
+		}
+		g := n.matcher.match(name)
+		if g < 0 || n.rules[g].depth != depth {
+			continue
+		}
+		if !p.haveBase {
+			p.base, p.haveBase = n.responseTime(p.date).Unix(), true
+		}
+		r := &n.rules[g]
+		var l *leader
+		if r.expiry == expireLike {
+			// Leaders sit in groups of lower depth (or in this very
+			// group, where they are skipped), so no value this pass
+			// rewrites can change which one leads.
+			var found leader
+			found, leaders = findLeader(leaders, g, r.like, values, p.base, &p.now)
+			l = &found
+		}
+		out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, p)
+		if !n.reportOnly {
+			values[i] = out
+		}
+		if state != nil && r.consistent {
+			// The last field of a name is the state the browser ends
+			// in, and one pass sees all fields of a name, in order.
+			if m, ok := n.consistency.member.lookup(name); ok {
+				state[m] = memberSet
+				if deletion {
+					state[m] = memberDeleted
 				}
 			}
 		}
+		if p.obs != nil {
+			p.obs.observe(name, g, act)
+			if skipped {
+				p.obs.observe(name, g, actionPrefixSkipped)
+			}
+		}
 	}
-	return values
 }
 
 // rewriteResponse rewrites the Set-Cookie fields of a final response and
@@ -337,26 +365,26 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 }
 
 // apply returns the value v (values[self]) after rule r; l is the leader
-// for a `like` rule, tail the response's base time and appended bytes, now
+// for a `like` rule (nil for others), base the response's base time (Unix seconds), now
 // the proxy's clock. skipped reports an attribute edit left out to keep a
 // cookie name prefix valid; deletion, for a rule with an expiry policy or
 // consistency rules, that v deletes its cookie.
-func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock) (out string, act action, skipped, deletion bool) {
+func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped, deletion bool) {
 	var scratch setCookie
 	f := &scratch
 	if !f.scan(v, r.kinds, r.noted) || f.rejected {
 		return v, actionPassedInvalid, false, false
 	}
 	// What the policies append; attributes first, the lifetime last.
-	var appended []byte
+	appended := f.tailBuf[:0]
 	if r.hasAttrs {
-		appended, skipped = r.attrs.attrEdits(f, f.tailBuf[:0])
+		appended, skipped = r.attrs.attrEdits(f, appended)
 	}
 	if r.expiry != expireNone || r.consistent {
-		e := readExpiry(f, tail.base, now)
+		e := readExpiry(f, base, now)
 		deletion = e.deletion
 		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion {
-			appended = setLifetime(f, &e, seconds, tail, appended)
+			appended = setLifetime(f, &e, seconds, base, appended)
 		}
 	}
 	out = f.rebuild(appended, &r.attrs)
@@ -376,22 +404,23 @@ func apply(r *rule, v string, self int, l leader, tail *lifetimeTail, now *clock
 // for does not take its room on the stack: this runs at the deepest point
 // of a request's stack, where Go would otherwise grow (copy) the stack of
 // a goroutine that the garbage collector shrank.
-func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leader, tail *lifetimeTail, now *clock) (out string, act action, skipped, deletion bool) {
+func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *leader, pass *rewritePass) (out string, act action, skipped, deletion bool) {
+	base, now := pass.base, &pass.now
 	p, ok := memoSplit(r, v, name)
 	if !ok {
-		return apply(r, v, self, l, tail, now)
+		return apply(r, v, self, l, base, now)
 	}
 	m := &n.memos[g]
-	if e := m.lookup(v[p:], tail.base); e != nil {
+	if e := m.lookup(v[p:], base); e != nil {
 		if e.out == e.tail {
 			return v, e.act, false, e.deletion
 		}
 		return v[:p] + e.out, e.act, false, e.deletion
 	}
 	now.used = false
-	out, act, skipped, deletion = apply(r, v, self, l, tail, now)
+	out, act, skipped, deletion = apply(r, v, self, l, base, now)
 	if !now.used && act != actionPassedInvalid && !skipped && len(out) >= p && out[:p] == v[:p] {
-		m.store(v[p:], out[p:], tail.base, act, deletion)
+		m.store(v[p:], out[p:], base, act, deletion)
 	}
 	return out, act, skipped, deletion
 }
@@ -399,7 +428,7 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l leade
 // lifetimeFor returns the lifetime rule r gives a cookie whose expiry is e
 // (0 for a session cookie), and false when the rule leaves its expiry as
 // it is.
-func lifetimeFor(r *rule, e *expiry, self int, l leader) (int64, bool) {
+func lifetimeFor(r *rule, e *expiry, self int, l *leader) (int64, bool) {
 	switch r.expiry {
 	case expireSession:
 		return 0, true
@@ -414,7 +443,7 @@ func lifetimeFor(r *rule, e *expiry, self int, l leader) (int64, bool) {
 		}
 		return r.seconds, true
 	case expireLike:
-		if l.index < 0 || l.index == self {
+		if l == nil || l.index < 0 || l.index == self {
 			return 0, false
 		}
 		if l.expiry.session {
@@ -426,8 +455,9 @@ func lifetimeFor(r *rule, e *expiry, self int, l leader) (int64, bool) {
 }
 
 // setLifetime marks every Max-Age and Expires attribute of f for removal
-// and, if seconds > 0, appends the pair for that lifetime to appended.
-func setLifetime(f *setCookie, e *expiry, seconds int64, tail *lifetimeTail, appended []byte) []byte {
+// and, if seconds > 0, appends the pair for that lifetime from base to
+// appended.
+func setLifetime(f *setCookie, e *expiry, seconds, base int64, appended []byte) []byte {
 	if e.lifetimeAttrs > 0 {
 		attrs := f.attrs()
 		for i := range attrs {
@@ -436,12 +466,8 @@ func setLifetime(f *setCookie, e *expiry, seconds int64, tail *lifetimeTail, app
 			}
 		}
 	}
-	switch {
-	case seconds <= 0:
-	case len(appended) == 0:
-		appended = tail.bytes(seconds) // no copy: rebuild copies it once
-	default:
-		appended = append(appended, tail.bytes(seconds)...)
+	if seconds > 0 {
+		appended = appendLifetime(appended, base, seconds)
 	}
 	return appended
 }

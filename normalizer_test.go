@@ -666,7 +666,7 @@ func TestRewriteKeepsUnchangedStrings(t *testing.T) {
 	var f setCookie
 	f.scan(in[0], lifetimeKinds, 0)
 	e := readExpiry(&f, base, &clock{now: func() time.Time { return testClock }})
-	if got := f.rebuild(setLifetime(&f, &e, 60, &lifetimeTail{base: base}, nil), nil); got != in[0] {
+	if got := f.rebuild(setLifetime(&f, &e, 60, base, nil), nil); got != in[0] {
 		t.Errorf("a new lifetime for a complying value gives %q; want it unchanged", got)
 	}
 }

@@ -94,8 +94,7 @@ func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
 	b = append(b, '=')
 	b = append(b, value...)
 	b = appendSet(b, r.attrs.every(), &r.attrs)
-	tail := lifetimeTail{base: base}
-	return string(append(b, tail.bytes(s.lifetime)...))
+	return string(appendLifetime(b, base, s.lifetime))
 }
 
 // stampSecure reports whether the stamp carries Secure: on HTTPS requests,
@@ -116,8 +115,8 @@ func (s *slideRule) stampField(r *rule, req *request, base, now int64) string {
 	if stampSecure(r, req) {
 		b.WriteString("; Secure")
 	}
-	tail := lifetimeTail{base: base}
-	b.Write(tail.bytes(s.lifetime))
+	var lifetime [72]byte // "; Expires=" + 29 bytes + "; Max-Age=" + 13 digits fit
+	b.Write(appendLifetime(lifetime[:0], base, s.lifetime))
 	return b.String()
 }
 

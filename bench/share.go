@@ -33,7 +33,8 @@ type cpuShare struct {
 	// frame is the module's (see attribute).
 	Module float64 `json:"module"`
 	// Background is the share with no attributable frame: the garbage
-	// collector's workers and the scheduler, shared by everything.
+	// collector's workers and the scheduler (preemptions included),
+	// shared by everything.
 	Background float64 `json:"background"`
 	Command    string  `json:"command"`
 }
@@ -188,9 +189,16 @@ var neutralPrefixes = []string{
 // which goes through net/http below the module's wrapper, is the host's;
 // and the proxying that reverse_proxy does inside the module's ServeHTTP
 // is the host's too.
+//
+// A preemption is the scheduler's: the runtime stops whichever goroutine
+// runs when its time slice ends or the collector needs its stack, at the
+// next function entry, so which function's entry that is says nothing of
+// whose work the switch is.
 func attribute(stack []string) owner {
 	for _, fn := range stack {
 		switch {
+		case preemption(fn):
+			return ownerNone
 		case strings.HasPrefix(fn, modulePrefix):
 			return ownerModule
 		case neutral(fn):
@@ -199,6 +207,16 @@ func attribute(stack []string) owner {
 		}
 	}
 	return ownerNone
+}
+
+// preemption reports whether fn is where the runtime preempts a
+// goroutine: at a function's entry (the stack check) or at a signal.
+func preemption(fn string) bool {
+	switch fn {
+	case "runtime.gopreempt_m", "runtime.preemptPark", "runtime.asyncPreempt", "runtime.asyncPreempt2":
+		return true
+	}
+	return false
 }
 
 func neutral(fn string) bool {
