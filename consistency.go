@@ -361,21 +361,22 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 			if i := strings.IndexByte(item, ';'); i >= 0 {
 				item, h = item[:i], item[i+1:]
 			}
-			j.readPair(c, item)
+			k := 0
+			for k < len(item) && (item[k] == ' ' || item[k] == '\t') {
+				k++
+			}
+			// Most pairs: no name starts with this byte.
+			if k < len(item) && c.firstBytes[item[k]>>6]&(1<<(item[k]&63)) != 0 {
+				j.readPair(c, item[k:])
+			}
 		}
 	}
 }
 
-// readPair counts item, one pair of a Cookie field, if it names a member
-// or a stamp: it compares the pair's start with each name (all plain),
-// which settles most pairs with one byte per name.
+// readPair counts item, one pair of a Cookie field without its leading
+// spaces and tabs, if it names a member or a stamp: it compares the
+// pair's start with each name (all plain).
 func (j *cookieJar) readPair(c *consistency, item string) {
-	for len(item) > 0 && (item[0] == ' ' || item[0] == '\t') {
-		item = item[1:]
-	}
-	if item == "" || c.firstBytes[item[0]>>6]&(1<<(item[0]&63)) == 0 {
-		return // most pairs: no name starts with this byte
-	}
 	for _, e := range c.member.few {
 		if value, ok := pairNamed(item, e.name); ok {
 			j.countMember(e.v, value)

@@ -244,6 +244,28 @@ func BenchmarkConsistency(b *testing.B) {
 	})
 }
 
+// BenchmarkSlideInterleaved times a fresh stamp and the expiry-only PyPI
+// rewrite in alternating batches (see interleave), so that the machine's
+// drift between sub-benchmarks leaves their ratio alone: that ratio is
+// the target (at most 1).
+func BenchmarkSlideInterleaved(b *testing.B) {
+	slide := benchHandler(b, benchSlideCaddyfile)
+	expiryOnly := benchHandler(b, benchPyPICaddyfile)
+	fresh := benchCookieHeader + "; cn_slide_session_id=" + strconv.FormatInt(time.Now().Unix(), 10)
+	var jar slideJar // as the pooled response writer keeps it
+	values := make([]string, len(benchPyPIValues))
+	ns := interleave(b, []func(){
+		func() {
+			req := request{cookies: []string{fresh}, status: 200, slide: &jar}
+			slide.norm.rewriteResponse(nil, benchDate, &req, nil)
+		},
+		func() { copy(values, benchPyPIValues); expiryOnly.norm.rewrite(values, benchDate, nil, nil) },
+	})
+	b.ReportMetric(ns[0], "fresh-stamp-ns")
+	b.ReportMetric(ns[1], "pypi-expiry-only-ns")
+	b.ReportMetric(ns[0]/ns[1], "fresh-stamp/pypi-expiry-only")
+}
+
 // benchSlideCaddyfile is the PyPI pair with sliding expiry.
 const benchSlideCaddyfile = `cookie_normalizer session_id user_id__insecure {
 	expire 12h

@@ -105,6 +105,7 @@ type normalizer struct {
 
 	lastDate atomic.Pointer[parsedDate] // see responseTime
 	memos    []tailMemo                 // by rule
+	wall     wallClock                  // what now reads, but in tests
 }
 
 // newNormalizer compiles rules. It fails on an invalid pattern or a `like`
@@ -129,7 +130,8 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		r.kinds |= record
 		r.noted = note
 	}
-	n := &normalizer{rules: rules, matcher: m, now: time.Now, memos: make([]tailMemo, len(rules))}
+	n := &normalizer{rules: rules, matcher: m, memos: make([]tailMemo, len(rules))}
+	n.now = n.wall.now
 	if loop := n.computeDepths(); loop >= 0 {
 		return nil, likeLoopError{group: loop, rules: rules}
 	}

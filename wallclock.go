@@ -1,0 +1,37 @@
+package cookienormalizer
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// wallClock is the proxy's wall clock at the cost of one clock read:
+// time.Now reads the wall clock and the monotonic clock, two calls into
+// the kernel's vDSO that take tens of nanoseconds each on a VM, while
+// time.Since reads the monotonic one only. So the clock keeps an anchor,
+// a time.Now of at most a second ago, and gives the anchor plus the
+// monotonic time since; past a second it reads time.Now again. The wall
+// clock and the monotonic clock run at the same rate (NTP slews both), so
+// the result is the wall clock to well under a millisecond; a step of the
+// wall clock (set by hand, or a VM resumed) shows within a second, where
+// time.Now would show it at once. The module reads the clock to the
+// second, to judge an Expires or a slide stamp.
+type wallClock struct {
+	anchor atomic.Pointer[time.Time]
+}
+
+// maxAnchorAge is how long an anchor serves.
+const maxAnchorAge = time.Second
+
+// now returns the wall clock's time (with no monotonic reading of its
+// own: only its wall time is meant to be read).
+func (c *wallClock) now() time.Time {
+	if a := c.anchor.Load(); a != nil {
+		if d := time.Since(*a); d >= 0 && d < maxAnchorAge {
+			return a.Add(d)
+		}
+	}
+	t := time.Now()
+	c.anchor.Store(&t)
+	return t
+}

@@ -1,0 +1,46 @@
+package cookienormalizer
+
+import (
+	"testing"
+	"time"
+)
+
+// TestWallClockFollowsTimeNow: the clock reads what time.Now reads, to
+// well under a millisecond, whether it takes a new anchor or not.
+func TestWallClockFollowsTimeNow(t *testing.T) {
+	var c wallClock
+	for i := range 1000 {
+		before := time.Now()
+		got := c.now()
+		after := time.Now()
+		if got.Before(before.Add(-time.Millisecond)) || got.After(after.Add(time.Millisecond)) {
+			t.Fatalf("%d: now() = %v, not between %v and %v", i, got, before, after)
+		}
+	}
+}
+
+// TestWallClockReanchors: an anchor a second old or more, or one ahead of
+// the monotonic clock, is replaced by a fresh time.Now.
+func TestWallClockReanchors(t *testing.T) {
+	for _, skew := range []time.Duration{-maxAnchorAge, -time.Hour, time.Second} {
+		var c wallClock
+		stale := time.Now().Add(skew)
+		c.anchor.Store(&stale)
+		before := time.Now()
+		got := c.now()
+		if d := got.Sub(before); d < -time.Millisecond || d > time.Second {
+			t.Errorf("anchor %v away: now() is %v from time.Now", skew, d)
+		}
+		if a := c.anchor.Load(); a.Equal(stale) {
+			t.Errorf("anchor %v away: kept", skew)
+		}
+	}
+	// A fresh anchor is kept.
+	var c wallClock
+	fresh := time.Now()
+	c.anchor.Store(&fresh)
+	c.now()
+	if a := c.anchor.Load(); a != &fresh && !a.Equal(fresh) {
+		t.Errorf("a fresh anchor was replaced")
+	}
+}
