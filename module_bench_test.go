@@ -266,10 +266,14 @@ func BenchmarkSlideInterleaved(b *testing.B) {
 	b.ReportMetric(ns[0]/ns[1], "fresh-stamp/pypi-expiry-only")
 }
 
-// benchSlideCaddyfile is the PyPI pair with sliding expiry.
+// benchSlideCaddyfile is the PyPI pair with sliding expiry, and the
+// attribute policies a slide group should have (see the README).
 const benchSlideCaddyfile = `cookie_normalizer session_id user_id__insecure {
 	expire 12h
 	path /
+	secure on
+	httponly on
+	samesite lax
 	slide 10m
 }`
 
