@@ -279,7 +279,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 }
 
 // lastField returns the index of the last field of values for cookie
-// name (one that readResponse found, so there is one).
+// name (one the rewrite found deleting a member, so there is one).
 func lastField(values []string, name string) int {
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); ok && got == name {
