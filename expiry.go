@@ -101,7 +101,8 @@ type expiry struct {
 // clock is the proxy's clock for one response, read once and only when an
 // Expires needs it (reading it is a tenth of a cheap rewrite).
 type clock struct {
-	now  func() time.Time
+	now  func() time.Time // nil: wall
+	wall *wallClock
 	t    int64
 	read bool
 	// used is set by every reading, so that a caller can tell whether a
@@ -112,7 +113,12 @@ type clock struct {
 // unix returns the clock's Unix seconds.
 func (c *clock) unix() int64 {
 	if !c.read {
-		c.t, c.read = c.now().Unix(), true
+		if c.now != nil {
+			c.t = c.now().Unix()
+		} else {
+			c.t = c.wall.unix()
+		}
+		c.read = true
 	}
 	c.used = true
 	return c.t

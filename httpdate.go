@@ -128,7 +128,7 @@ func (n *normalizer) responseTime(date string) time.Time {
 	}
 	at, ok := parseHTTPDate(date)
 	if !ok {
-		return n.now().UTC().Truncate(time.Second)
+		return n.timeNow().UTC().Truncate(time.Second)
 	}
 	n.lastDate.Store(&parsedDate{date: strings.Clone(date), at: at})
 	return at

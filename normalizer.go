@@ -98,14 +98,14 @@ type normalizer struct {
 	rules       []rule
 	matcher     *cookieMatcher
 	maxDepth    int
-	now         func() time.Time
-	consistency *consistency // nil without on_delete or on_partial
+	now         func() time.Time // a fixed clock for tests; nil: wall
+	consistency *consistency     // nil without on_delete or on_partial
 	// reportOnly computes every decision and changes nothing.
 	reportOnly bool
 
 	lastDate atomic.Pointer[parsedDate] // see responseTime
 	memos    []tailMemo                 // by rule
-	wall     wallClock                  // what now reads, but in tests
+	wall     wallClock                  // the proxy's clock, unless now is set
 }
 
 // newNormalizer compiles rules. It fails on an invalid pattern or a `like`
@@ -131,7 +131,6 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		r.noted = note
 	}
 	n := &normalizer{rules: rules, matcher: m, memos: make([]tailMemo, len(rules))}
-	n.now = n.wall.now
 	if loop := n.computeDepths(); loop >= 0 {
 		return nil, likeLoopError{group: loop, rules: rules}
 	}
@@ -139,6 +138,20 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// clock returns a response's clock: the tests' fixed one, else the
+// proxy's.
+func (n *normalizer) clock() clock {
+	return clock{now: n.now, wall: &n.wall}
+}
+
+// timeNow is the proxy's clock as a time (the tests' fixed one if set).
+func (n *normalizer) timeNow() time.Time {
+	if n.now != nil {
+		return n.now()
+	}
+	return n.wall.now()
 }
 
 // likeLoopError reports a `like` chain that comes back to where it started.
@@ -220,7 +233,7 @@ func (n *normalizer) rewrite(values []string, date string, obs observer, state *
 	}
 	// The response's base time and proxy clock, computed on the first
 	// match only.
-	p := rewritePass{n: n, values: values, date: date, obs: obs, now: clock{now: n.now}}
+	p := rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock()}
 	p.run(0, nil, state)
 	for depth := 1; depth <= n.maxDepth; depth++ {
 		p.runLike(depth, state)
@@ -325,7 +338,7 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 	// the base time, even when no field matched; without either, it is not
 	// needed.
 	var base int64
-	now := clock{now: n.now}
+	now := n.clock()
 	if len(values) > 0 || n.consistency.slides {
 		base = n.responseTime(date).Unix()
 	}

@@ -1,6 +1,7 @@
 package cookienormalizer
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,5 +181,48 @@ func TestAddPrivate(t *testing.T) {
 		if got := addPrivate(tc.in); !equalStrings(got, tc.want) {
 			t.Errorf("%d: addPrivate(%q) = %q, want %q", i, tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestParseInt64 checks the stamp's parser against strconv.ParseInt(s,
+// 10, 64): the same value and the same success on the edges of int64,
+// signs, leading zeros and stray bytes, and on every string of up to
+// four bytes over an alphabet of the bytes that matter.
+func TestParseInt64(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want, err := strconv.ParseInt(s, 10, 64)
+		got, ok := parseInt64(s)
+		if ok != (err == nil) || ok && got != want {
+			t.Fatalf("parseInt64(%q) = %d, %t; strconv: %d, %v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{
+		"", "+", "-", "0", "-0", "+0", "1764000000", "-1764000000",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"922337203685477580", "9223372036854775800", "9223372036854775810", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "00000000000000000000000001", "-000000000000000000009223372036854775808",
+		"1_000", " 1", "1 ", "0x10", "+-1", "--1", "1e3", "١",
+	} {
+		check(s)
+	}
+	const alphabet = "+-019_ "
+	var buf [4]byte
+	var walk func(n int)
+	walk = func(n int) {
+		check(string(buf[:n]))
+		if n == len(buf) {
+			return
+		}
+		for i := range len(alphabet) {
+			buf[n] = alphabet[i]
+			walk(n + 1)
+		}
+	}
+	walk(0)
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		check(strconv.FormatInt(int64(r.Uint64()), 10))
+		check(strconv.FormatUint(r.Uint64(), 10))
 	}
 }

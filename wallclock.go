@@ -20,6 +20,17 @@ type wallClock struct {
 	anchor atomic.Pointer[time.Time]
 }
 
+// unix returns the wall clock's Unix seconds, as now().Unix() would,
+// without building the time.
+func (c *wallClock) unix() int64 {
+	if a := c.anchor.Load(); a != nil {
+		if d := time.Since(*a); d >= 0 && d < maxAnchorAge {
+			return a.Unix() + (int64(a.Nanosecond())+int64(d))/int64(time.Second)
+		}
+	}
+	return c.reanchor().Unix()
+}
+
 // maxAnchorAge is how long an anchor serves.
 const maxAnchorAge = time.Second
 
@@ -31,6 +42,11 @@ func (c *wallClock) now() time.Time {
 			return a.Add(d)
 		}
 	}
+	return c.reanchor()
+}
+
+// reanchor reads time.Now and keeps it as the anchor.
+func (c *wallClock) reanchor() time.Time {
 	t := time.Now()
 	c.anchor.Store(&t)
 	return t

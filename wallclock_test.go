@@ -44,3 +44,24 @@ func TestWallClockReanchors(t *testing.T) {
 		t.Errorf("a fresh anchor was replaced")
 	}
 }
+
+// TestWallClockUnix: unix() reads what time.Now().Unix() reads, with
+// anchors of every age up to a second (so that the anchor's nanoseconds
+// plus the time since cross a second about as often as not).
+func TestWallClockUnix(t *testing.T) {
+	var c wallClock
+	for i := range 400 {
+		a := time.Now().Add(-time.Duration(i) * maxAnchorAge / 400)
+		c.anchor.Store(&a)
+		before := time.Now()
+		got := c.unix()
+		after := time.Now()
+		if got < before.Unix() || got > after.Unix() {
+			t.Fatalf("anchor %v old: unix() = %d, not between %d and %d", before.Sub(a), got, before.Unix(), after.Unix())
+		}
+	}
+	c.anchor.Store(nil)
+	if before, got := time.Now().Unix(), c.unix(); got < before || got > time.Now().Unix() {
+		t.Fatalf("without an anchor: unix() = %d, not now (%d)", got, before)
+	}
+}
