@@ -189,13 +189,19 @@ func (c *consistency) applySlidingWith(sj *slideJar, n *normalizer, values []str
 	for _, v := range values {
 		// The stamps the response already carries (as after an earlier
 		// pass) are not added again.
-		if name, ok := cookieName(v); ok && !c.member.has(name) {
+		if name, ok := cookieName(v); ok && !c.isMember(name) {
 			if g, ok := c.stamps.lookup(name); ok {
 				sj.stampSent[g] = true
 			}
 		}
 	}
 	return c.applyWith(sj, n, values, req, state, base, now, reportOnly, obs)
+}
+
+// isMember reports whether name is a member's (once frozen).
+func (c *consistency) isMember(name string) bool {
+	_, ok := c.member.lookup(name)
+	return ok
 }
 
 // applyWith is apply with the slide part of the jar, sj (nil without
@@ -356,6 +362,8 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 				j.count1(c, name, value)
 				continue
 			}
+			// nextItem's split and trimLeftSpace, written out: a call per
+			// pair costs more than the rest of a pair that names no one.
 			item := h
 			h = ""
 			if i := strings.IndexByte(item, ';'); i >= 0 {
@@ -401,10 +409,7 @@ func pairNamed(item, name string) (string, bool) {
 	if len(item) < len(name) || item[0] != name[0] || item[:len(name)] != name {
 		return "", false
 	}
-	rest := item[len(name):]
-	for len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
-		rest = rest[1:]
-	}
+	rest := trimLeftSpace(item[len(name):])
 	switch {
 	case rest == "":
 		return "", true

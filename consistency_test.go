@@ -311,20 +311,7 @@ func TestCookieJarComparesPairStarts(t *testing.T) {
 	} {
 		check(h)
 	}
-	const alphabet = "ab;= \t"
-	var buf [7]byte
-	var walk func(n int)
-	walk = func(n int) {
-		check(string(buf[:n]))
-		if n == len(buf) {
-			return
-		}
-		for i := range len(alphabet) {
-			buf[n] = alphabet[i]
-			walk(n + 1)
-		}
-	}
-	walk(0)
+	everyString("ab;= \t", 7, check)
 }
 
 // TestCookieJarSearchesPlainNames checks that the Cookie header is

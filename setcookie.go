@@ -359,6 +359,12 @@ func trimSpace(s string) string {
 	return s[start:end]
 }
 
+// trimLeftSpace returns s without its leading spaces and tabs.
+func trimLeftSpace(s string) string {
+	start, _ := trimSpan(s, 0, len(s))
+	return s[start:]
+}
+
 // trimSpan returns the span v[start:end] without its leading and trailing
 // spaces and tabs, as offsets (scan keeps offsets, not strings).
 func trimSpan(v string, start, end int) (int, int) {

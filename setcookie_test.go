@@ -6,6 +6,25 @@ import (
 	"testing"
 )
 
+// everyString calls check with every string of up to n bytes over
+// alphabet (the bytes that matter to the code under test), the empty one
+// first.
+func everyString(alphabet string, n int, check func(string)) {
+	buf := make([]byte, n)
+	var walk func(k int)
+	walk = func(k int) {
+		check(string(buf[:k]))
+		if k == n {
+			return
+		}
+		for i := range len(alphabet) {
+			buf[k] = alphabet[i]
+			walk(k + 1)
+		}
+	}
+	walk(0)
+}
+
 // segmentBytewise is segment's reference: one byte at a time.
 func segmentBytewise(v string, i int) (end, eq int) {
 	eq = -1

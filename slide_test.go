@@ -206,20 +206,7 @@ func TestParseInt64(t *testing.T) {
 	} {
 		check(s)
 	}
-	const alphabet = "+-019_ "
-	var buf [4]byte
-	var walk func(n int)
-	walk = func(n int) {
-		check(string(buf[:n]))
-		if n == len(buf) {
-			return
-		}
-		for i := range len(alphabet) {
-			buf[n] = alphabet[i]
-			walk(n + 1)
-		}
-	}
-	walk(0)
+	everyString("+-019_ ", 4, check)
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 100000 {
 		check(strconv.FormatInt(int64(r.Uint64()), 10))

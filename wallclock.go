@@ -23,12 +23,8 @@ type wallClock struct {
 // unix returns the wall clock's Unix seconds, as now().Unix() would,
 // without building the time.
 func (c *wallClock) unix() int64 {
-	if a := c.anchor.Load(); a != nil {
-		if d := time.Since(*a); d >= 0 && d < maxAnchorAge {
-			return a.Unix() + (int64(a.Nanosecond())+int64(d))/int64(time.Second)
-		}
-	}
-	return c.reanchor().Unix()
+	a, d := c.anchored()
+	return a.Unix() + (int64(a.Nanosecond())+int64(d))/int64(time.Second)
 }
 
 // maxAnchorAge is how long an anchor serves.
@@ -37,17 +33,19 @@ const maxAnchorAge = time.Second
 // now returns the wall clock's time (with no monotonic reading of its
 // own: only its wall time is meant to be read).
 func (c *wallClock) now() time.Time {
-	if a := c.anchor.Load(); a != nil {
-		if d := time.Since(*a); d >= 0 && d < maxAnchorAge {
-			return a.Add(d)
-		}
-	}
-	return c.reanchor()
+	a, d := c.anchored()
+	return a.Add(d)
 }
 
-// reanchor reads time.Now and keeps it as the anchor.
-func (c *wallClock) reanchor() time.Time {
+// anchored returns an anchor and the monotonic time since it: the kept
+// one while it is under maxAnchorAge old, else a fresh time.Now, kept.
+func (c *wallClock) anchored() (*time.Time, time.Duration) {
+	if a := c.anchor.Load(); a != nil {
+		if d := time.Since(*a); d >= 0 && d < maxAnchorAge {
+			return a, d
+		}
+	}
 	t := time.Now()
 	c.anchor.Store(&t)
-	return t
+	return &t, 0
 }
