@@ -75,6 +75,30 @@ func TestParseCookieDateAllocsZero(t *testing.T) {
 	}
 }
 
+// TestFieldJoinsFlushAllocatesOnce: the fields the memo answered for
+// cost one allocation in all.
+func TestFieldJoinsFlushAllocatesOnce(t *testing.T) {
+	src := make([]string, maxJoins)
+	for i := range src {
+		src[i] = "c" + strconv.Itoa(i) + "=value; Path=/"
+	}
+	values := make([]string, len(src))
+	var j fieldJoins
+	got := testing.AllocsPerRun(100, func() {
+		copy(values, src)
+		for i := range values {
+			j.add(i, len("c0=value"), "; Path=/; Secure; Max-Age=60")
+		}
+		j.flush(values)
+	})
+	if got != 1 {
+		t.Errorf("flush of %d fields allocates %v times, want 1", maxJoins, got)
+	}
+	if want := "c7=value; Path=/; Secure; Max-Age=60"; values[7] != want {
+		t.Errorf("last field %q, want %q", values[7], want)
+	}
+}
+
 // TestServeHTTPAllocsZero covers the whole handler: the pooled wrapper, the
 // write through it and the rewrite must allocate nothing when no cookie
 // matches.
@@ -171,5 +195,36 @@ func TestServeHTTPAllocsSlideFresh(t *testing.T) {
 		}
 	}); got != 0 {
 		t.Errorf("ServeHTTP with a fresh stamp allocates %v times per run, want 0", got)
+	}
+}
+
+// TestServeHTTPAllocsLogIn holds the PyPI log-in through the handler to
+// one allocation, with the expiry-only config and with the full one (a
+// complete jar in the request): the two rewritten fields, built together
+// once the memo has seen their attributes.
+func TestServeHTTPAllocsLogIn(t *testing.T) {
+	for _, directive := range []string{benchPyPICaddyfile, benchFullCaddyfile} {
+		h := benchHandler(t, directive)
+		want := rewriteAll(benchHandler(t, directive).norm, benchPyPIValues, benchDate)
+		req := benchRequest()
+		req.Header.Set("Cookie", benchCookieHeader)
+		up := newBenchUpstream(benchPyPIValues)
+		rec := &benchRecorder{header: make(http.Header)}
+		wrong := 0
+		got := testing.AllocsPerRun(100, func() {
+			rec.status = 0
+			if err := h.ServeHTTP(rec, req, up); err != nil {
+				t.Fatal(err)
+			}
+			if !equalStrings(rec.header["Set-Cookie"], want) {
+				wrong++
+			}
+		})
+		if got != 1 {
+			t.Errorf("%q: ServeHTTP of the log-in allocates %v times per run, want 1", directive, got)
+		}
+		if wrong > 0 {
+			t.Errorf("%q: %d responses of 101 with Set-Cookie other than %q (the last: %q)", directive, wrong, want, rec.header["Set-Cookie"])
+		}
 	}
 }

@@ -221,6 +221,18 @@ func TestConsistency(t *testing.T) {
 		if again := n.rewriteResponse(append([]string(nil), got...), testDate, tc.req, nil); !equalStrings(again, got) {
 			t.Errorf("%d %s: second pass:\n got  %q\n want %q", i, tc.name, again, got)
 		}
+		// The input again, now that the memo has seen its attributes,
+		// with the fields the memo answers for recorded and built
+		// afterwards, as through the response writer.
+		var (
+			joins  fieldJoins
+			events recordingObserver
+		)
+		joined := n.rewriteResponseJoins(append([]string(nil), tc.in...), testDate, tc.req, &events, &joins)
+		joins.flush(joined)
+		if !equalStrings(joined, tc.want) || !equalStrings(events, obs) {
+			t.Errorf("%d %s: with the memo's fields joined afterwards:\n want: %q %q\n got:  %q %q", i, tc.name, tc.want, obs, joined, events)
+		}
 	}
 }
 
@@ -241,14 +253,20 @@ func TestReportOnly(t *testing.T) {
 		{&request{cookies: []string{"session_id=1"}}, nil, []string{"session_id #1 partial expired"}},
 		{nil, []string{"session_id=1; Secure; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"}, []string{"session_id #1 unchanged"}},
 	} {
-		var obs recordingObserver
-		in := append([]string(nil), tc.in...)
-		got := n.rewriteResponse(in, testDate, tc.req, &obs)
-		if !equalStrings(got, tc.in) {
-			t.Errorf("%d: report_only changed %q into %q", i, tc.in, got)
-		}
-		if !equalStrings(obs, tc.events) {
-			t.Errorf("%d: observed %q, want %q", i, obs, tc.events)
+		// Twice: the second time, the memo answers for what it saw, and
+		// what it answers for is recorded for joining afterwards, as
+		// through the response writer.
+		for pass, joins := range []*fieldJoins{nil, new(fieldJoins)} {
+			var obs recordingObserver
+			in := append([]string(nil), tc.in...)
+			got := n.rewriteResponseJoins(in, testDate, tc.req, &obs, joins)
+			joins.flush(got)
+			if !equalStrings(got, tc.in) {
+				t.Errorf("%d, pass %d: report_only changed %q into %q", i, pass+1, tc.in, got)
+			}
+			if !equalStrings(obs, tc.events) {
+				t.Errorf("%d, pass %d: observed %q, want %q", i, pass+1, obs, tc.events)
+			}
 		}
 	}
 }

@@ -17,11 +17,19 @@ type memoOutcome struct {
 
 // rewriteOne rewrites the single field v with n, as a response would.
 func rewriteOne(n *normalizer, v, date string) memoOutcome {
+	return rewriteOneWith(n, v, date, nil)
+}
+
+// rewriteOneWith is rewriteOne with the fields the memo answers for
+// recorded in joins (if not nil) and built afterwards, as the response
+// writer does.
+func rewriteOneWith(n *normalizer, v, date string, joins *fieldJoins) memoOutcome {
 	var (
 		o     memoOutcome
 		state memberStates
 	)
-	values := n.rewrite([]string{v}, date, &o.events, &state)
+	values := n.rewriteJoins([]string{v}, date, &o.events, &state, joins)
+	joins.flush(values)
 	o.out, o.state = values[0], state[0]
 	return o
 }
@@ -29,25 +37,28 @@ func rewriteOne(n *normalizer, v, date string) memoOutcome {
 // checkMemo rewrites other and then v with one normalizer, the proxy's
 // clock moving by skew in between, and v alone with a fresh one at the
 // later time: the outcomes for v must be the same, whether or not the memo
-// stood in for the second rewrite.
+// stood in for the second rewrite, and whether the memo's field was built
+// at once or recorded and built afterwards (fieldJoins).
 func checkMemo(t *testing.T, r rule, other, v, date string, skew time.Duration) {
 	t.Helper()
-	clockAt := testClock
-	now := func() time.Time { return clockAt }
-	warm, err := newNormalizer([]rule{r})
-	if err != nil {
-		t.Skip(err) // a name the fuzzer made that no config could hold
-	}
-	warm.now = now
-	rewriteOne(warm, other, date)
-	clockAt = clockAt.Add(skew)
-	got := rewriteOne(warm, v, date)
-	cold, _ := newNormalizer([]rule{r})
-	cold.now = now
-	want := rewriteOne(cold, v, date)
-	if got.out != want.out || !equalStrings(got.events, want.events) || got.state != want.state {
-		t.Fatalf("after %q, the rewrite of %q differs from a fresh one's:\n got  %q %q state %d\n want %q %q state %d",
-			other, v, got.out, got.events, got.state, want.out, want.events, want.state)
+	for _, joins := range []*fieldJoins{nil, new(fieldJoins)} {
+		clockAt := testClock
+		now := func() time.Time { return clockAt }
+		warm, err := newNormalizer([]rule{r})
+		if err != nil {
+			t.Skip(err) // a name the fuzzer made that no config could hold
+		}
+		warm.now = now
+		rewriteOne(warm, other, date)
+		clockAt = clockAt.Add(skew)
+		got := rewriteOneWith(warm, v, date, joins)
+		cold, _ := newNormalizer([]rule{r})
+		cold.now = now
+		want := rewriteOne(cold, v, date)
+		if got.out != want.out || !equalStrings(got.events, want.events) || got.state != want.state {
+			t.Fatalf("after %q, the rewrite of %q (joins recorded: %v) differs from a fresh one's:\n got  %q %q state %d\n want %q %q state %d",
+				other, v, joins != nil, got.out, got.events, got.state, want.out, want.events, want.state)
+		}
 	}
 }
 

@@ -228,15 +228,27 @@ func (n *normalizer) computeDepths() int {
 // of values: one pass per `like` depth (a constant of the config), and each
 // leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer, state *memberStates) []string {
+	return n.rewriteJoins(values, date, obs, state, nil)
+}
+
+// rewriteJoins is rewrite, but for the fields the memo answers for, which
+// it records in joins (if not nil) for the caller to build with
+// joins.flush (see fieldJoins).
+func (n *normalizer) rewriteJoins(values []string, date string, obs observer, state *memberStates, joins *fieldJoins) []string {
 	if len(values) == 0 {
 		return values
 	}
 	// The response's base time and proxy clock, computed on the first
 	// match only.
-	p := rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock()}
+	p := rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock(), joins: joins}
 	p.run(0, nil, state)
-	for depth := 1; depth <= n.maxDepth; depth++ {
-		p.runLike(depth, state)
+	if n.maxDepth > 0 {
+		// The `like` passes read their leaders' fields as rewritten.
+		joins.flush(values)
+		p.joins = nil
+		for depth := 1; depth <= n.maxDepth; depth++ {
+			p.runLike(depth, state)
+		}
 	}
 	return values
 }
@@ -253,6 +265,7 @@ type rewritePass struct {
 	now      clock
 	base     int64
 	haveBase bool
+	joins    *fieldJoins // where the memo records fields; nil: join at once
 }
 
 // runLike runs the pass of depth, whose groups are `like` groups, with
@@ -326,11 +339,18 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 // appends the deletions the consistency rules call for; req is what the
 // request says (nil when unknown). It returns the new fields.
 func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
+	return n.rewriteResponseJoins(values, date, req, obs, nil)
+}
+
+// rewriteResponseJoins is rewriteResponse, but for the fields the memo
+// answers for, which it records in joins (if not nil) for the caller to
+// build with joins.flush (see fieldJoins).
+func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
 	if n.consistency == nil {
-		return n.rewrite(values, date, obs, nil)
+		return n.rewriteJoins(values, date, obs, nil, joins)
 	}
 	var state memberStates
-	values = n.rewrite(values, date, obs, &state)
+	values = n.rewriteJoins(values, date, obs, &state, joins)
 	if len(values) == 0 && (!n.consistency.partial || req == nil) {
 		return values
 	}
@@ -414,7 +434,8 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field
 // whose attributes the group has rewritten before, at the same base time,
-// costs a comparison and the new field's one allocation. The scan's
+// costs a comparison, and the new field is recorded in the pass's joins
+// (or built at once without them). The scan's
 // scratch space lives in apply's frame, so that a field the memo answers
 // for does not take its room on the stack: this runs at the deepest point
 // of a request's stack, where Go would otherwise grow (copy) the stack of
@@ -427,7 +448,9 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *lead
 	}
 	m := &n.memos[g]
 	if e := m.lookup(v[p:], base); e != nil {
-		if e.out == e.tail {
+		// A report changes no field; a field that deletes its cookie is
+		// joined at once (see fieldJoins).
+		if e.out == e.tail || n.reportOnly || !e.deletion && pass.joins.add(self, p, e.out) {
 			return v, e.act, false, e.deletion
 		}
 		return v[:p] + e.out, e.act, false, e.deletion

@@ -604,6 +604,15 @@ func TestRewrite(t *testing.T) {
 		if again := rewriteAll(n, got, date); !equalStrings(again, got) {
 			t.Errorf("%d %s: not idempotent:\n once:  %q\n twice: %q", i, tc.name, got, again)
 		}
+		// The input again, now that the memo has seen its attributes,
+		// with the fields the memo answers for recorded and built
+		// afterwards, as through the response writer.
+		var joins fieldJoins
+		joined := append([]string(nil), tc.in...)
+		joins.flush(n.rewriteJoins(joined, date, nil, nil, &joins))
+		if !equalStrings(joined, tc.want) {
+			t.Errorf("%d %s: with the memo's fields joined afterwards:\n want: %q\n got:  %q", i, tc.name, tc.want, joined)
+		}
 	}
 }
 

@@ -47,6 +47,9 @@ type responseWriter struct {
 	// jar is the slide groups' scratch space (request.slide), kept with
 	// the pooled writer.
 	jar slideJar
+	// joins are the fields the final rewrite leaves for rewriteHeader to
+	// build (see fieldJoins); empty between rewrites.
+	joins fieldJoins
 }
 
 var responseWriterPool = sync.Pool{
@@ -105,7 +108,8 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 			rw.req.cacheControl = hdr["Cache-Control"]
 		}
 	}
-	out := norm.rewriteResponse(values, date, &rw.req, rw.h)
+	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins)
+	rw.joins.flush(out)
 	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
 	}
