@@ -239,19 +239,30 @@ func (n *normalizer) rewriteJoins(values []string, date string, obs observer, st
 	if len(values) == 0 {
 		return values
 	}
-	// The response's base time and proxy clock, computed on the first
-	// match only.
-	p := rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock(), joins: joins}
+	p := n.newPass(values, date, obs, joins)
+	p.runAll(state)
+	return values
+}
+
+// newPass returns the passes' shared state for a response. Its base time
+// is computed on the first match only (haveBase); the proxy's clock, only
+// when read.
+func (n *normalizer) newPass(values []string, date string, obs observer, joins *fieldJoins) rewritePass {
+	return rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock(), joins: joins}
+}
+
+// runAll runs every pass: the groups without `like`, then each depth of
+// `like` groups.
+func (p *rewritePass) runAll(state *memberStates) {
 	p.run(0, nil, state)
-	if n.maxDepth > 0 {
+	if p.n.maxDepth > 0 {
 		// The `like` passes read their leaders' fields as rewritten.
-		joins.flush(values)
+		p.joins.flush(p.values)
 		p.joins = nil
-		for depth := 1; depth <= n.maxDepth; depth++ {
+		for depth := 1; depth <= p.n.maxDepth; depth++ {
 			p.runLike(depth, state)
 		}
 	}
-	return values
 }
 
 // rewritePass is what the passes of one rewrite share. (The member
@@ -351,19 +362,19 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 		return n.rewriteJoins(values, date, obs, nil, joins)
 	}
 	var state memberStates
-	values = n.rewriteJoins(values, date, obs, &state, joins)
-	if len(values) == 0 && (!n.consistency.partial || req == nil) {
+	p := n.newPass(values, date, obs, joins)
+	if len(values) > 0 {
+		p.runAll(&state)
+	} else if !n.consistency.partial || req == nil {
 		return values
 	}
 	// Consistency reads the fields' lifetimes and slide's stamps against
-	// the base time, even when no field matched; without either, it is not
-	// needed.
-	var base int64
-	now := n.clock()
-	if len(values) > 0 || n.consistency.slides {
-		base = n.responseTime(date).Unix()
+	// the rewrite's base time and clock, even when no field matched;
+	// without either, it needs no base time.
+	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
+		p.base, p.haveBase = n.responseTime(date).Unix(), true
 	}
-	return n.consistency.apply(n, values, req, &state, base, &now, n.reportOnly, obs)
+	return n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs)
 }
 
 // leader is the cookie a `like` group copies its expiry from.
