@@ -112,6 +112,14 @@ type clock struct {
 
 // unix returns the clock's Unix seconds.
 func (c *clock) unix() int64 {
+	c.used = true
+	return c.seconds()
+}
+
+// seconds is unix without marking the clock used: for the base time of a
+// response without a usable Date, which the memo's entries are keyed by
+// anyway.
+func (c *clock) seconds() int64 {
 	if !c.read {
 		if c.now != nil {
 			c.t = c.now().Unix()
@@ -120,7 +128,6 @@ func (c *clock) unix() int64 {
 		}
 		c.read = true
 	}
-	c.used = true
 	return c.t
 }
 

@@ -117,19 +117,20 @@ type parsedDate struct {
 	at   time.Time
 }
 
-// responseTime is the instant Max-Age counts from: the response's Date
-// header if it parses as an HTTP date, else the proxy's clock, in whole
-// seconds. It keeps a one-entry cache: a server sends the same Date for a
-// whole second, and parsing it was a tenth of the cost of a rewrite (see
-// BENCHMARKS.md). The cache allocates once per new Date.
-func (n *normalizer) responseTime(date string) time.Time {
+// responseTime is the instant Max-Age counts from, in Unix seconds: the
+// response's Date header if it parses as an HTTP date, else the
+// response's reading of the proxy's clock (now). It keeps a one-entry
+// cache: a server sends the same Date for a whole second, and parsing it
+// was a tenth of the cost of a rewrite (see BENCHMARKS.md). The cache
+// allocates once per new Date.
+func (n *normalizer) responseTime(date string, now *clock) int64 {
 	if c := n.lastDate.Load(); c != nil && c.date == date {
-		return c.at
+		return c.at.Unix()
 	}
 	at, ok := parseHTTPDate(date)
 	if !ok {
-		return n.timeNow().UTC().Truncate(time.Second)
+		return now.seconds()
 	}
 	n.lastDate.Store(&parsedDate{date: strings.Clone(date), at: at})
-	return at
+	return at.Unix()
 }

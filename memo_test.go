@@ -123,8 +123,9 @@ func TestMemoStandsInForTheRewrite(t *testing.T) {
 				rewriteOne(n, tc.other, testDate)
 				n.now = func() time.Time { return testClock.Add(tc.skew) }
 				name, _ := cookieName(tc.v)
+				clk := n.clock()
 				p, ok := memoSplit(&n.rules[0], tc.v, name)
-				hit := ok && n.memos[0].lookup(tc.v[p:], n.responseTime(tc.date).Unix()) != nil
+				hit := ok && n.memos[0].lookup(tc.v[p:], n.responseTime(tc.date, &clk)) != nil
 				got := rewriteOne(n, tc.v, tc.date)
 				if hit != tc.wantHit {
 					t.Errorf("memo answered: %v, want %v", hit, tc.wantHit)

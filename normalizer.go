@@ -147,14 +147,6 @@ func (n *normalizer) clock() clock {
 	return clock{now: n.now, wall: &n.wall}
 }
 
-// timeNow is the proxy's clock as a time (the tests' fixed one if set).
-func (n *normalizer) timeNow() time.Time {
-	if n.now != nil {
-		return n.now()
-	}
-	return n.wall.now()
-}
-
 // likeLoopError reports a `like` chain that comes back to where it started.
 type likeLoopError struct {
 	group int
@@ -312,7 +304,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			continue
 		}
 		if !p.haveBase {
-			p.base, p.haveBase = n.responseTime(p.date).Unix(), true
+			p.base, p.haveBase = n.responseTime(p.date, &p.now), true
 		}
 		r := &n.rules[g]
 		var l *leader
@@ -372,7 +364,7 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	// the rewrite's base time and clock, even when no field matched;
 	// without either, it needs no base time.
 	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
-		p.base, p.haveBase = n.responseTime(date).Unix(), true
+		p.base, p.haveBase = n.responseTime(date, &p.now), true
 	}
 	return n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSlide(t *testing.T) {
@@ -211,5 +212,32 @@ func TestParseInt64(t *testing.T) {
 	for range 100000 {
 		check(strconv.FormatInt(int64(r.Uint64()), 10))
 		check(strconv.FormatUint(r.Uint64(), 10))
+	}
+}
+
+// TestOneClockReadingPerResponse: a response whose rewrite reads the
+// proxy's clock (for its base time without a Date, or for an Expires read
+// against it) and whose slide group reads it too (a stamp to judge, or a
+// log-in to stamp) reads it once, so that both see the same instant.
+func TestOneClockReadingPerResponse(t *testing.T) {
+	g := Group{Cookies: []string{"session_id", "user_id__insecure"},
+		Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 43200e9}, Path: "/", Secure: on(), SameSite: "lax", HTTPOnly: on(),
+		Slide: &SlidePolicy{Interval: 600e9}}
+	n := testNormalizer(t, g.rule())
+	reads := 0
+	n.now = func() time.Time { reads++; return testClock }
+	for _, tc := range []struct {
+		name, date string
+		in         []string
+	}{
+		{"no Date, a stamp to judge", "", []string{"theme=dark; Expires=Tue, 24 Nov 2026 13:00:00 GMT"}},
+		{"an Expires read against the clock, a log-in", testDate, []string{"session_id=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT"}},
+	} {
+		reads = 0
+		req := request{cookies: []string{"session_id=1; user_id__insecure=2; cn_slide_session_id=" + strconv.FormatInt(testClock.Unix()-1, 10)}, status: 200}
+		n.rewriteResponse(append([]string(nil), tc.in...), tc.date, &req, nil)
+		if reads != 1 {
+			t.Errorf("%s: the proxy's clock was read %d times for one response, want 1", tc.name, reads)
+		}
 	}
 }
