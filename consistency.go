@@ -232,26 +232,46 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		loggedOut := false
 		switch {
 		case anyDeleted && !anySet && cg.cascade:
-			attrs := deletionAttrsFrom(values[lastField(values, deleted)])
-			for k, name := range cg.members {
-				if state[cg.first+k] == untouched {
-					values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
-				}
-			}
+			values = c.cascade(cg, r, values, state, deleted, reportOnly, obs)
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
 		case !anySet && cg.partial && jar.partial(cg):
-			attrs := r.attrs.deletionAttrs(req.https)
-			for k, name := range cg.members {
-				if jar.count[cg.first+k] > 0 {
-					values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
-				}
-			}
+			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut = true
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
 			values = c.slideFields(cg, r, values, req, &jar, loggedOut, anySet, base, now, reportOnly, obs)
+		}
+	}
+	return values
+}
+
+// cascade appends a deletion for each member of cg the response leaves
+// untouched, with the attributes of deleted's last field. Out of line,
+// like the other rare work of applyWith, so that its temporaries stay out
+// of applyWith's frame (see applySliding).
+//
+//go:noinline
+func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, reportOnly bool, obs observer) []string {
+	attrs := deletionAttrsFrom(values[lastField(values, deleted)])
+	for k, name := range cg.members {
+		if state[cg.first+k] == untouched {
+			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+		}
+	}
+	return values
+}
+
+// expirePartial appends a deletion for each member of cg the request's
+// jar carries. Out of line (see cascade).
+//
+//go:noinline
+func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, reportOnly bool, obs observer) []string {
+	attrs := r.attrs.deletionAttrs(req.https)
+	for k, name := range cg.members {
+		if jar.count[cg.first+k] > 0 {
+			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
 		}
 	}
 	return values

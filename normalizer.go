@@ -248,12 +248,19 @@ func (n *normalizer) newPass(values []string, date string, obs observer, joins *
 func (p *rewritePass) runAll(state *memberStates) {
 	p.run(0, nil, state)
 	if p.n.maxDepth > 0 {
-		// The `like` passes read their leaders' fields as rewritten.
-		p.joins.flush(p.values)
-		p.joins = nil
-		for depth := 1; depth <= p.n.maxDepth; depth++ {
-			p.runLike(depth, state)
-		}
+		p.runLikes(state)
+	}
+}
+
+// runLikes runs the passes of `like` groups, out of line (see runLike).
+//
+//go:noinline
+func (p *rewritePass) runLikes(state *memberStates) {
+	// The `like` passes read their leaders' fields as rewritten.
+	p.joins.flush(p.values)
+	p.joins = nil
+	for depth := 1; depth <= p.n.maxDepth; depth++ {
+		p.runLike(depth, state)
 	}
 }
 
@@ -307,16 +314,16 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			p.base, p.haveBase = n.responseTime(p.date, &p.now), true
 		}
 		r := &n.rules[g]
-		var l *leader
+		var (
+			out               string
+			act               action
+			skipped, deletion bool
+		)
 		if r.expiry == expireLike {
-			// Leaders sit in groups of lower depth (or in this very
-			// group, where they are skipped), so no value this pass
-			// rewrites can change which one leads.
-			var found leader
-			found, leaders = findLeader(leaders, g, r.like, values, p.base, &p.now)
-			l = &found
+			out, act, skipped, deletion = p.applyLike(g, r, v, name, i, &leaders)
+		} else {
+			out, act, skipped, deletion = n.applyMemo(g, r, v, name, i, nil, p)
 		}
-		out, act, skipped, deletion := n.applyMemo(g, r, v, name, i, l, p)
 		if !n.reportOnly {
 			values[i] = out
 		}
@@ -339,6 +346,21 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 	}
 }
 
+// applyLike is applyMemo for a `like` group: it finds the group's
+// leader first (in *leaders if this pass has already). Out of line, so
+// that the leader takes no room in run's frame, which every response
+// runs at the deepest point of a request's stack.
+//
+//go:noinline
+func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leaders *[]leader) (string, action, bool, bool) {
+	// Leaders sit in groups of lower depth (or in this very group, where
+	// they are skipped), so no value this pass rewrites can change which
+	// one leads.
+	var l leader
+	l, *leaders = findLeader(*leaders, g, r.like, p.values, p.base, &p.now)
+	return p.n.applyMemo(g, r, v, name, self, &l, p)
+}
+
 // rewriteResponse rewrites the Set-Cookie fields of a final response and
 // appends the deletions the consistency rules call for; req is what the
 // request says (nil when unknown). It returns the new fields.
@@ -350,11 +372,14 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 // answers for, which it records in joins (if not nil) for the caller to
 // build with joins.flush (see fieldJoins).
 func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
+	p := n.newPass(values, date, obs, joins)
 	if n.consistency == nil {
-		return n.rewriteJoins(values, date, obs, nil, joins)
+		if len(values) > 0 {
+			p.runAll(nil)
+		}
+		return values
 	}
 	var state memberStates
-	p := n.newPass(values, date, obs, joins)
 	if len(values) > 0 {
 		p.runAll(&state)
 	} else if !n.consistency.partial || req == nil {
