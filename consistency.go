@@ -366,7 +366,11 @@ type slideJar struct {
 }
 
 // read parses every Cookie field: "name=value" pairs separated by ';'
-// (RFC 6265bis §5.7.4 serialises them with "; ").
+// (RFC 6265bis §5.7.4 serialises them with "; "). A pair without '=' is
+// a cookie without a name, which a browser sends as its value alone (RFC
+// 6265bis §5.6 stores `Set-Cookie: abc` as a nameless cookie with value
+// "abc"): "session_id" alone is not the cookie session_id, and counts for
+// no member or stamp.
 //
 // When the members and stamps are few and plain (searchNames), it only
 // compares the start of each pair with their names (see pairNamed),
@@ -377,9 +381,14 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 	for _, h := range cookies {
 		for len(h) > 0 {
 			if !c.searchNames {
-				var name, value string
-				name, value, h = nextItem(h, ';')
-				j.count1(c, name, value)
+				var (
+					name, value string
+					named       bool
+				)
+				name, value, h, named = splitItem(h, ';')
+				if named {
+					j.count1(c, name, value)
+				}
 				continue
 			}
 			// nextItem's split and trimLeftSpace, written out: a call per
@@ -422,18 +431,15 @@ func (j *cookieJar) readPair(c *consistency, item string) {
 }
 
 // pairNamed reports whether item, a Cookie pair without its leading
-// spaces and tabs, is named name (a plain name) as nextItem would read
-// it: name, then only spaces and tabs up to the pair's '=' or end. It
-// returns the pair's value, trimmed ("" without '=').
+// spaces and tabs, is named name (a plain name) as splitItem would read
+// it: name, then only spaces and tabs up to the pair's '='. It returns the
+// pair's value, trimmed. A pair without '=' is named by no one (see
+// cookieJar.read).
 func pairNamed(item, name string) (string, bool) {
 	if len(item) < len(name) || item[0] != name[0] || item[:len(name)] != name {
 		return "", false
 	}
-	rest := trimLeftSpace(item[len(name):])
-	switch {
-	case rest == "":
-		return "", true
-	case rest[0] == '=':
+	if rest := trimLeftSpace(item[len(name):]); rest != "" && rest[0] == '=' {
 		return trimSpace(rest[1:]), true
 	}
 	return "", false
@@ -513,12 +519,18 @@ func plainName(name string) bool {
 // its first '=' and trimmed of spaces and tabs (value "" without '='), and
 // the rest of the field after sep.
 func nextItem(h string, sep byte) (name, value, rest string) {
+	name, value, rest, _ = splitItem(h, sep)
+	return name, value, rest
+}
+
+// splitItem is nextItem, and also reports whether the item has an '='.
+func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 	item := h
 	if i := strings.IndexByte(h, sep); i >= 0 {
 		item, rest = h[:i], h[i+1:]
 	}
-	name, value, _ = strings.Cut(item, "=")
-	return trimSpace(name), trimSpace(value), rest
+	name, value, hasEquals = strings.Cut(item, "=")
+	return trimSpace(name), trimSpace(value), rest, hasEquals
 }
 
 // partial reports whether the jar holds some but not all members of cg.

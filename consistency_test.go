@@ -150,6 +150,20 @@ func TestConsistency(t *testing.T) {
 			events: []string{"a #1 partial expired", "b #1 partial expired"},
 		},
 		{
+			name:   "partial: a pair without '=' is a nameless cookie, not a member",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"session_id; user_id__insecure=42"}},
+			want:   []string{del("user_id__insecure", "; Path=/")},
+			events: []string{"user_id__insecure #1 partial expired"},
+		},
+		{
+			name:   "partial: a pair without '=' does not complete the group, whatever its spaces",
+			groups: []Group{{Cookies: []string{"a", "b", "c"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"a=1; b ; c=3", "b\t"}},
+			want:   []string{del("a", "; Path=/"), del("c", "; Path=/")},
+			events: []string{"a #1 partial expired", "c #1 partial expired"},
+		},
+		{
 			name:   "partial: a complete jar gets nothing",
 			groups: []Group{partial},
 			req:    &request{cookies: []string{"session_id=abc; user_id__insecure=42"}},

@@ -59,6 +59,8 @@ func TestSlide(t *testing.T) {
 				"user_id__insecure=42; Path=/; Secure; SameSite=Lax" + life, stamp}, wantPrivate: true},
 		{name: "a member missing: nothing", group: login,
 			req: request{cookies: []string{"session_id=abc"}, status: 200}},
+		{name: "a member's name without '=' (a nameless cookie): missing, nothing", group: login,
+			req: request{cookies: []string{"session_id; user_id__insecure=42"}, status: 200}},
 		{name: "a member twice (cookie tossing): nothing", group: login,
 			req: request{cookies: []string{"session_id=abc; user_id__insecure=42; session_id=evil"}, status: 200}},
 		{name: "a value with a control byte: nothing", group: login,
