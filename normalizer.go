@@ -231,16 +231,20 @@ func (n *normalizer) rewriteJoins(values []string, date string, obs observer, st
 	if len(values) == 0 {
 		return values
 	}
-	p := n.newPass(values, date, obs, joins)
+	var p rewritePass
+	p.start(n, values, date, obs, joins)
 	p.runAll(state)
 	return values
 }
 
-// newPass returns the passes' shared state for a response. Its base time
-// is computed on the first match only (haveBase); the proxy's clock, only
-// when read.
-func (n *normalizer) newPass(values []string, date string, obs observer, joins *fieldJoins) rewritePass {
-	return rewritePass{n: n, values: values, date: date, obs: obs, now: n.clock(), joins: joins}
+// start sets p up for the passes over a response's fields. Field by
+// field, on a zero p: a composite literal is built in a temporary and
+// copied, which doubles the struct's room in the caller's frame, and
+// rewriteResponseJoins runs on the deepest stack of a request (see
+// fieldJoins).
+func (p *rewritePass) start(n *normalizer, values []string, date string, obs observer, joins *fieldJoins) {
+	p.n, p.values, p.date, p.obs, p.joins = n, values, date, obs, joins
+	p.now = n.clock()
 }
 
 // runAll runs every pass: the groups without `like`, then each depth of
@@ -372,7 +376,8 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 // answers for, which it records in joins (if not nil) for the caller to
 // build with joins.flush (see fieldJoins).
 func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
-	p := n.newPass(values, date, obs, joins)
+	var p rewritePass
+	p.start(n, values, date, obs, joins)
 	if n.consistency == nil {
 		if len(values) > 0 {
 			p.runAll(nil)
