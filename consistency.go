@@ -82,6 +82,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 				return nil, fmt.Errorf("group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
 			}
 			c.member.add(p, len(c.owner))
+			m.setMember(p, len(c.owner))
 			c.owner = append(c.owner, len(c.groups))
 			cg.members = append(cg.members, p)
 		}

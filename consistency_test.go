@@ -373,3 +373,34 @@ func TestCookieJarSearchesPlainNames(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchMember checks that the name match's one lookup gives each
+// name's consistency member exactly as the members' own index does: a
+// name that an earlier group's pattern claims, or that an earlier group
+// lists too, is no member of a later group.
+func TestMatchMember(t *testing.T) {
+	rules := []rule{
+		{patterns: []string{"~^sess"}},
+		{patterns: []string{"session_id", "user_id", "a*"}, cascade: true},
+		{patterns: []string{"user_id", "theme", "lang"}, partial: true},
+		{patterns: []string{"lang", "tz"}},
+		{patterns: []string{"csrf", "x*"}, slide: 600, stamp: "stamp", seconds: 3600},
+	}
+	n := testNormalizer(t, rules...)
+	for _, name := range []string{"session_id", "user_id", "theme", "lang", "tz", "csrf", "stamp", "a", "ab", "x", "other", ""} {
+		g, member := n.matcher.matchMember(name)
+		if want := n.matcher.match(name); g != want {
+			t.Errorf("%q: group %d, match gives %d", name, g, want)
+		}
+		want := -1
+		if m, ok := n.consistency.member.lookup(name); ok {
+			want = m
+		}
+		if member != want {
+			t.Errorf("%q: member %d, want %d", name, member, want)
+		}
+	}
+	if _, m := n.matcher.matchMember("theme"); m < 0 {
+		t.Error("theme, listed only by an on_partial group, is no member")
+	}
+}

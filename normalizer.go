@@ -310,7 +310,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			// regular expression's time over kilobytes.
 			continue
 		}
-		g := n.matcher.match(name)
+		g, member := n.matcher.matchMember(name)
 		if g < 0 || n.rules[g].depth != depth {
 			continue
 		}
@@ -331,14 +331,12 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		if !n.reportOnly {
 			values[i] = out
 		}
-		if state != nil && r.consistent {
+		if state != nil && member >= 0 {
 			// The last field of a name is the state the browser ends
 			// in, and one pass sees all fields of a name, in order.
-			if m, ok := n.consistency.member.lookup(name); ok {
-				state[m] = memberSet
-				if deletion {
-					state[m] = memberDeleted
-				}
+			state[member] = memberSet
+			if deletion {
+				state[member] = memberDeleted
 			}
 		}
 		if p.obs != nil {

@@ -12,9 +12,17 @@ import (
 // only groups with a glob or a regular expression are scanned, and only
 // those that come before the group the map found.
 type cookieMatcher struct {
-	exact nameIndex   // name -> index of the first group listing it
+	exact nameIndex   // name -> its entry in names
+	names []exactName // the exact names, in the order first listed
 	wild  []wildGroup // groups with globs or regexps, in group order
 	n     int         // number of groups
+}
+
+// exactName is what the matcher knows of an exact name: the first group
+// listing it, and its index as a consistency member (-1 if it is none), so
+// that one lookup answers both.
+type exactName struct {
+	group, member int
 }
 
 type wildGroup struct {
@@ -42,7 +50,9 @@ func newCookieMatcher(patterns [][]string) (*cookieMatcher, error) {
 			case p == "":
 				return nil, patternError{group: i, err: fmt.Errorf("empty cookie pattern")}
 			default:
-				m.exact.add(p, i)
+				if m.exact.add(p, len(m.names)) {
+					m.names = append(m.names, exactName{group: i, member: -1})
+				}
 			}
 		}
 		if len(w.globs) > 0 || len(w.regexps) > 0 {
@@ -70,9 +80,17 @@ func (e patternError) Error() string { return e.err.Error() }
 // The map lookup with a substring key does not allocate; neither do
 // globMatch and regexp.MatchString.
 func (m *cookieMatcher) match(name string) int {
-	limit, ok := m.exact.lookup(name)
-	if !ok {
-		limit = m.n
+	g, _ := m.matchMember(name)
+	return g
+}
+
+// matchMember is match, and also returns name's index as a consistency
+// member of that group (-1 if it is none; see setMember).
+func (m *cookieMatcher) matchMember(name string) (group, member int) {
+	limit, member := m.n, -1
+	k, ok := m.exact.lookup(name)
+	if ok {
+		limit, member = m.names[k].group, m.names[k].member
 	}
 	for i := range m.wild {
 		w := &m.wild[i]
@@ -80,13 +98,23 @@ func (m *cookieMatcher) match(name string) int {
 			break
 		}
 		if w.matches(name) {
-			return w.index
+			return w.index, -1
 		}
 	}
 	if ok {
-		return limit
+		return limit, member
 	}
-	return -1
+	return -1, -1
+}
+
+// setMember records that exact name, which the first group listing it
+// matches, is consistency member index of that group. A name an earlier
+// group's glob or regular expression claims is matched by that group, not
+// as the member.
+func (m *cookieMatcher) setMember(name string, index int) {
+	if k, ok := m.exact.lookup(name); ok {
+		m.names[k].member = index
+	}
 }
 
 func (w *wildGroup) matches(name string) bool {
