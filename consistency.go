@@ -379,6 +379,14 @@ type slideJar struct {
 // the name up: a vectorised search for each ';' and, mostly, a byte
 // compared per name.
 func (j *cookieJar) read(c *consistency, cookies []string) {
+	// Without slide, a member's count says only whether the jar holds it
+	// (on_partial reads no more), so once every member has been seen the
+	// rest of the header can change nothing; with slide, duplicates and
+	// stamps count, and every pair is read (unseen stays below 0).
+	unseen := -1
+	if j.slide == nil {
+		unseen = len(c.owner)
+	}
 	for _, h := range cookies {
 		for len(h) > 0 {
 			if !c.searchNames {
@@ -404,8 +412,10 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 				k++
 			}
 			// Most pairs: no name starts with this byte.
-			if k < len(item) && c.firstBytes[item[k]>>6]&(1<<(item[k]&63)) != 0 {
-				j.readPair(c, item[k:])
+			if k < len(item) && c.firstBytes[item[k]>>6]&(1<<(item[k]&63)) != 0 && j.readPair(c, item[k:]) {
+				if unseen--; unseen == 0 {
+					return
+				}
 			}
 		}
 	}
@@ -413,22 +423,25 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 
 // readPair counts item, one pair of a Cookie field without its leading
 // spaces and tabs, if it names a member or a stamp: it compares the
-// pair's start with each name (all plain).
-func (j *cookieJar) readPair(c *consistency, item string) {
+// pair's start with each name (all plain). It reports whether the pair
+// was a member's first.
+func (j *cookieJar) readPair(c *consistency, item string) bool {
 	for _, e := range c.member.few {
 		if value, ok := pairNamed(item, e.name); ok {
+			first := j.count[e.v] == 0
 			j.countMember(e.v, value)
-			return
+			return first
 		}
 	}
 	if j.slide != nil {
 		for _, e := range c.stamps.few {
 			if value, ok := pairNamed(item, e.name); ok {
 				j.countStamp(e.v, value)
-				return
+				return false
 			}
 		}
 	}
+	return false
 }
 
 // pairNamed reports whether item, a Cookie pair without its leading

@@ -309,11 +309,13 @@ func TestConsistencyConfigErrors(t *testing.T) {
 // that compares each pair's start with the names against the parse it
 // stands in for (nextItem's pairs): the same count and first value for
 // every member and stamp, on edge cases and on every field of up to seven
-// bytes over an alphabet of the bytes that matter.
+// bytes over an alphabet of the bytes that matter; and, without slide
+// (where it stops once every member is seen), the same members present.
 func TestCookieJarComparesPairStarts(t *testing.T) {
 	c := &consistency{}
 	for i, name := range []string{"a", "ab", "session_id"} {
 		c.member.add(name, i)
+		c.owner = append(c.owner, 0)
 	}
 	c.stamps.add("aa", 0)
 	c.member.freeze()
@@ -334,12 +336,23 @@ func TestCookieJarComparesPairStarts(t *testing.T) {
 			t.Fatalf("reading %q: compared pair starts give counts %v, values %q, stamp %q ×%d; the parse %v, %q, %q ×%d",
 				h, searched.count[:3], ss.value[:3], ss.stamp[0], ss.stampCount[0], parsed.count[:3], ps.value[:3], ps.stamp[0], ps.stampCount[0])
 		}
+		// Without slide, only whether each member is there counts, and
+		// the comparison of pair starts stops once every member is.
+		var present cookieJar
+		c.searchNames = true
+		present.read(c, []string{h, h})
+		for m := range 3 {
+			if (present.count[m] > 0) != (parsed.count[m] > 0) {
+				t.Fatalf("reading %q without slide: member %d counted %d times, the parse %d", h, m, present.count[m], parsed.count[m])
+			}
+		}
 	}
 	for _, h := range []string{
 		"", "session_id=1", " session_id = 1 ", "\tsession_id\t=1", "session_id", "x; session_id",
 		"xsession_id=1", "session_idx=1", "x=session_id=1", "x=1; session_id=2; session_id=3; session_id=4",
 		"session_id;session_id", "a=session_id; session_id=1", "session_id session_id=1", ";;session_id=;;",
 		"session_id= a b ;session_id=2", "session_id=a=b", "session_id=\t;",
+		"a=1; a=2; ab=3; session_id=4", "ab=1; a=2; session_id=3; aa=4",
 	} {
 		check(h)
 	}
