@@ -282,11 +282,11 @@ func (r *results) writeShares(b *strings.Builder) {
 	if len(r.Shares) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\nCPU profiles, after the paired runs: Caddy's own CPU profile (its admin endpoint's `/debug/pprof/profile`, %s while wrk drives one target alone), read with `go tool pprof -traces`. Each sample goes to whoever owns the innermost frame that is not the Go runtime, a standard-library helper, zap or Prometheus: the module (its scan, and the allocation of a field it writes), or the host (Caddy, net/http, reverse_proxy, also when called below the module's wrapper or inside its ServeHTTP). Samples with no such frame (the garbage collector's workers, the scheduler) are shared by all. The module's share is what it spends itself, a lower bound of what it adds: collecting its allocations is in the shared part. The interval is the binomial one over the samples.\n\n", r.Options.profileD-2*time.Second)
-	b.WriteString("| target | module | 95 % interval | shared (GC, scheduler) | samples |\n| --- | ---: | --- | ---: | ---: |\n")
+	fmt.Fprintf(b, "\nCPU profiles, after the paired runs: Caddy's own CPU profile (its admin endpoint's `/debug/pprof/profile`, %s while wrk drives one target alone), read with `go tool pprof -traces`. Each sample goes to whoever owns the innermost frame that is not the Go runtime, a standard-library helper, zap or Prometheus: the module (its scan, and the allocation of a field it writes), or the host (Caddy, net/http, reverse_proxy, also when called below the module's wrapper or inside its ServeHTTP). Samples with no such frame (the garbage collector's workers, the scheduler) are shared by all. The module's share is what it spends itself, a lower bound of what it adds: collecting its allocations is in the shared part. The interval is the binomial one over the samples. Of the module's share, \"growing the stack\" is the part under `runtime.newstack`: the module was the first call of a request to need more stack than a collection had left the connection goroutine, and Go copied the stack (Caddy calls the module's `WriteHeader` deep in `reverse_proxy`).\n\n", r.Options.profileD-2*time.Second)
+	b.WriteString("| target | module | 95 % interval | of which growing the stack | shared (GC, scheduler) | samples |\n| --- | ---: | --- | ---: | ---: | ---: |\n")
 	for _, sh := range r.Shares {
 		lo, hi := sh.bounds()
-		fmt.Fprintf(b, "| %s | %.2f %% | %.2f–%.2f %% | %.1f %% | %d |\n", r.target(sh.Target).label(), 100*sh.Module, 100*lo, 100*hi, 100*sh.Background, sh.Samples)
+		fmt.Fprintf(b, "| %s | %.2f %% | %.2f–%.2f %% | %.2f %% | %.1f %% | %d |\n", r.target(sh.Target).label(), 100*sh.Module, 100*lo, 100*hi, 100*sh.StackGrowth, 100*sh.Background, sh.Samples)
 	}
 }
 

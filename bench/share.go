@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,7 +37,13 @@ type cpuShare struct {
 	// collector's workers and the scheduler (preemptions included),
 	// shared by everything.
 	Background float64 `json:"background"`
-	Command    string  `json:"command"`
+	// StackGrowth is the share of the samples that are the module's and
+	// grow the goroutine's stack (runtime.newstack under a module frame):
+	// Go grows a stack that a collection shrank at the first call that
+	// needs more, so this is the module being the deepest point of a
+	// request.
+	StackGrowth float64 `json:"stack_growth"`
+	Command     string  `json:"command"`
 }
 
 // profileShares profiles Caddy on each of targets while wrk drives it
@@ -112,7 +119,7 @@ func attributeProfile(ctx context.Context, binary, file string) (cpuShare, error
 // line of dashes, each a value and the leaf function, then its callers.
 func shareOut(traces string) (cpuShare, error) {
 	var s cpuShare
-	var total, module, background time.Duration
+	var total, module, background, growth time.Duration
 	var value time.Duration
 	var stack []string
 	flush := func() {
@@ -123,6 +130,9 @@ func shareOut(traces string) (cpuShare, error) {
 		switch attribute(stack) {
 		case ownerModule:
 			module += value
+			if slices.Contains(stack, "runtime.newstack") {
+				growth += value
+			}
 		case ownerNone:
 			background += value
 		}
@@ -158,6 +168,7 @@ func shareOut(traces string) (cpuShare, error) {
 		return s, fmt.Errorf("pprof -traces: no samples")
 	}
 	s.Module, s.Background = float64(module)/float64(total), float64(background)/float64(total)
+	s.StackGrowth = float64(growth) / float64(total)
 	return s, sc.Err()
 }
 
