@@ -20,7 +20,7 @@ type wallClock struct {
 	anchor atomic.Pointer[time.Time]
 }
 
-// unix returns the wall clock's Unix seconds, as now().Unix() would,
+// unix returns the wall clock's Unix seconds, as time.Now().Unix() would,
 // without building the time.
 func (c *wallClock) unix() int64 {
 	a, d := c.anchored()
@@ -29,13 +29,6 @@ func (c *wallClock) unix() int64 {
 
 // maxAnchorAge is how long an anchor serves.
 const maxAnchorAge = time.Second
-
-// now returns the wall clock's time (with no monotonic reading of its
-// own: only its wall time is meant to be read).
-func (c *wallClock) now() time.Time {
-	a, d := c.anchored()
-	return a.Add(d)
-}
 
 // anchored returns an anchor and the monotonic time since it: the kept
 // one while it is under maxAnchorAge old, else a fresh time.Now, kept.
