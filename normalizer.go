@@ -432,10 +432,10 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 }
 
 // apply returns the value v (values[self]) after rule r; l is the leader
-// for a `like` rule (nil for others), base the response's base time (Unix seconds), now
-// the proxy's clock. skipped reports an attribute edit left out to keep a
-// cookie name prefix valid; deletion, for a rule with an expiry policy or
-// consistency rules, that v deletes its cookie.
+// for a `like` rule (nil for others), base the response's base time (Unix
+// seconds), now the proxy's clock. skipped reports an attribute edit left
+// out to keep a cookie name prefix valid; deletion, for a rule with an
+// expiry policy or consistency rules, that v deletes its cookie.
 func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped, deletion bool) {
 	var scratch setCookie
 	f := &scratch
@@ -467,11 +467,11 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 // applyMemo is apply through the memo of group g (see tailMemo): a field
 // whose attributes the group has rewritten before, at the same base time,
 // costs a comparison, and the new field is recorded in the pass's joins
-// (or built at once without them). The scan's
-// scratch space lives in apply's frame, so that a field the memo answers
-// for does not take its room on the stack: this runs at the deepest point
-// of a request's stack, where Go would otherwise grow (copy) the stack of
-// a goroutine that the garbage collector shrank.
+// (or built at once without them). The scan's scratch space lives in
+// apply's frame, so that a field the memo answers for does not take its
+// room on the stack: this runs at the deepest point of a request's stack,
+// where Go would otherwise grow (copy) the stack of a goroutine that the
+// garbage collector shrank.
 func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *leader, pass *rewritePass) (out string, act action, skipped, deletion bool) {
 	base, now := pass.base, &pass.now
 	p, ok := memoSplit(r, v, name)
