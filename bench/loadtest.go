@@ -45,7 +45,7 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err != nil {
 		return err
 	}
-	free, err := freePorts(9)
+	free, err := freePorts(12)
 	if err != nil {
 		return err
 	}
@@ -63,6 +63,12 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err := captureAll(p, nginx != "", res); err != nil {
 		return err
 	}
+	solo := soloPorts{free[9], free[10], free[11]}
+	if o.sides > 0 {
+		if err := s.startSolos(ctx, caddy, p.upstream, solo); err != nil {
+			return err
+		}
+	}
 
 	blocks := loadBlocks(p, nginx != "")
 	for _, b := range blocks {
@@ -78,6 +84,19 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	}
 	if err := d.pairedRuns(paired, res); err != nil {
 		return err
+	}
+	if o.sides > 0 {
+		sides := sideComparisons(solo)
+		var warm []target
+		for _, c := range sides {
+			warm = append(warm, c[1])
+		}
+		if err := d.warmUp(append(warm, sides[0][0], sides[2][0])); err != nil {
+			return err
+		}
+		if err := d.sideBySide(sides, res); err != nil {
+			return err
+		}
 	}
 	if o.profileD <= 0 {
 		return nil

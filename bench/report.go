@@ -43,6 +43,7 @@ type results struct {
 	Targets      []target       `json:"targets,omitempty"`
 	Runs         []wrkRun       `json:"wrk_runs,omitempty"`
 	Paired       []pairedResult `json:"paired,omitempty"`
+	Sides        []sideResult   `json:"sides,omitempty"`
 	Shares       []cpuShare     `json:"cpu_shares,omitempty"`
 	Captures     []capture      `json:"captures,omitempty"`
 	Caddyfile    string         `json:"caddyfile,omitempty"`

@@ -83,7 +83,7 @@ func (r *results) verdictLine() string {
 		s += " Missed: " + strings.Join(no, "; ") + "."
 	}
 	if len(open) > 0 {
-		s += " This run cannot tell (the paired runs' interval, or a CPU profile's, spans the target): " + strings.Join(open, "; ") + "."
+		s += " This run cannot tell (the paired or side-by-side runs' interval, or a CPU profile's, spans the target): " + strings.Join(open, "; ") + "."
 	}
 	return s + "\n"
 }
@@ -92,7 +92,7 @@ func (r *results) verdictLine() string {
 func (r *results) targetsSection() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured at `%s` by the run described under \"Machine and run\". Ratios compare numbers of this one run; absolute times differ between machines. "+
-		"Through `reverse_proxy`, a ratio is judged on the paired runs: on a 95 %% interval of their median ratio (distribution-free, from the order statistics), widened by the A/A control's distance from 100 %%: \"cannot tell\" when the target lies within it. Caddy's CPU per request with the full configuration is also judged on the CPU profiles: missed when the module's own share is over 1 %% (its whole 95 %% interval), \"cannot tell\" when that interval holds 1 %%.\n\n", r.Machine.shortCommit())
+		"Through `reverse_proxy`, a ratio is judged on the paired runs: on a 95 %% interval of their median ratio (distribution-free, from the order statistics), widened by the A/A control's distance from 100 %%: \"cannot tell\" when the target lies within it. Caddy's CPU per request with the full configuration is judged on the side-by-side runs instead (the same interval and widening, with their own A/A control; see \"Noise\"), and also on the CPU profiles: missed when the module's own share is over 1 %% (its whole 95 %% interval), \"cannot tell\" when that interval holds 1 %%.\n\n", r.Machine.shortCommit())
 	b.WriteString("| target | measured | met |\n| --- | --- | --- |\n")
 	for _, c := range r.checks() {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", c.what, c.measured, c.v)
@@ -239,6 +239,7 @@ func (r *results) loadSection() string {
 	var b strings.Builder
 	r.writeRounds(&b)
 	r.writePaired(&b)
+	r.writeSides(&b)
 	r.writeShares(&b)
 	for _, s := range r.summaries() {
 		for _, e := range s.Errors {
@@ -275,6 +276,33 @@ func (r *results) writePaired(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s ÷ %s | %.3f | %.3f–%.3f | %s | %.4f | %.3f–%.3f | %d / %d |\n",
 			r.target(p.Target).label(), r.target(p.Base).label(), p.Median, p.Q1, p.Q3, ratios(p.Ratios), p.CPUMedian, p.CPUQ1, p.CPUQ3, p.Discarded, p.Loaded)
 	}
+}
+
+// writeSides writes the table of the side-by-side runs.
+func (r *results) writeSides(b *strings.Builder) {
+	if len(r.Sides) == 0 {
+		return
+	}
+	o := r.Options
+	fmt.Fprintf(b, "\nSide-by-side runs, after the paired runs: (1), (1') and (5) each as the only site of a Caddy process of its own; for each comparison, %d runs of %s in which two wrk processes (%d thread, %d connections each) drive A and B at the same time, with the 10-cookie jar; the comparisons take turns. B ÷ A is the ratio of the two processes' CPU time per request. A run during which processes the harness did not start used more than %.0f %% of the machine is measured again, %d times at most per comparison. The req/s ratio is reported, not judged: the two share the machine, so the slower one also leaves more of it to the other.\n\n",
+		o.sides, o.sideD, max(1, o.threads/2), max(1, o.conns/2), 100*o.quiet, o.sides)
+	b.WriteString("| comparison | CPU/req median | 95 % interval | every CPU/req ratio | req/s median | runs measured again / kept loaded |\n| --- | ---: | --- | --- | ---: | ---: |\n")
+	for _, sd := range r.Sides {
+		lo, hi := medianInterval(sd.CPURatios)
+		a, bt := r.sideTarget(sd.Base, sd.Path), r.sideTarget(sd.Target, sd.Path)
+		fmt.Fprintf(b, "| %s ÷ %s, alone | %.4f | %.4f–%.4f | %s | %.3f | %d / %d |\n",
+			bt.label(), a.label(), sd.CPUMedian, lo, hi, ratios(sd.CPURatios), medianOf(sd.RPSRatios), sd.Discarded, sd.Loaded)
+	}
+}
+
+// sideTarget rebuilds the target of a side-by-side result, for its label.
+func (r *results) sideTarget(name, path string) target {
+	for _, c := range []string{cfgPlain, cfgPlainCopy, cfgFull} {
+		if targetName(c, path, true) == name {
+			return target{Name: name, Config: c, Path: path, Jar: true}
+		}
+	}
+	return target{Name: name, Path: path}
 }
 
 // writeShares writes the table of the CPU profiles.
