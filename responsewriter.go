@@ -42,6 +42,13 @@ type responseWriter struct {
 	// are not the ones already rewritten.
 	seen    []string
 	seenLen int
+	// hdr is the header map the final rewrite worked on. net/http and
+	// Caddy's wrappers hand out one map for the whole response, so the
+	// later checks read it here instead of asking the chain of writers
+	// below again: fewer calls, and no snapshot of the header that
+	// net/http takes when Header is called between WriteHeader and the
+	// first body byte.
+	hdr http.Header
 	// late is set for HTTP/3 requests (see startBody).
 	late bool
 	// joins are the fields the final rewrite leaves for rewriteHeader to
@@ -78,7 +85,7 @@ func (rw *responseWriter) release() {
 	if rw.req.slide != nil {
 		rw.h.norm.consistency.clearValues(rw.req.slide)
 	}
-	rw.ResponseWriter, rw.h, rw.req, rw.seen = nil, nil, request{}, nil
+	rw.ResponseWriter, rw.h, rw.req, rw.seen, rw.hdr = nil, nil, request{}, nil, nil
 	responseWriterPool.Put(rw)
 }
 
@@ -90,6 +97,9 @@ func (rw *responseWriter) release() {
 // members itself.
 func (rw *responseWriter) rewriteHeader(final bool) {
 	hdr := rw.ResponseWriter.Header()
+	if final {
+		rw.hdr = hdr
+	}
 	values := hdr["Set-Cookie"]
 	norm := rw.h.norm
 	if len(values) == 0 && (!final || norm.consistency == nil) {
@@ -125,7 +135,7 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 // map are not the slice the last final rewrite left: a field was added,
 // or the slice replaced. Comparing the slice header costs nothing.
 func (rw *responseWriter) changedSinceRewrite() bool {
-	values := rw.ResponseWriter.Header()["Set-Cookie"]
+	values := rw.hdr["Set-Cookie"]
 	if len(values) != rw.seenLen {
 		return true
 	}
@@ -261,9 +271,8 @@ func (rw *responseWriter) afterHandler() {
 	} else if rw.changedSinceRewrite() {
 		rw.rewriteLate()
 	}
-	hdr := rw.ResponseWriter.Header()
-	if values := hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
-		rw.rewriteFields(values, hdr)
+	if values := rw.hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
+		rw.rewriteFields(values, rw.hdr)
 	}
 }
 
@@ -271,9 +280,8 @@ func (rw *responseWriter) afterHandler() {
 // the header map, in place and appending nothing (the consistency rules
 // have spoken for the response already), and remembers them as rewritten.
 func (rw *responseWriter) rewriteLate() {
-	hdr := rw.ResponseWriter.Header()
-	values := hdr["Set-Cookie"]
-	rw.rewriteFields(values, hdr)
+	values := rw.hdr["Set-Cookie"]
+	rw.rewriteFields(values, rw.hdr)
 	rw.seen, rw.seenLen = values, len(values)
 }
 

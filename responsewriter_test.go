@@ -288,3 +288,49 @@ func TestWrapperUnwrap(t *testing.T) {
 		t.Errorf("Set-Cookie = %q", got)
 	}
 }
+
+// headerCounter is a ResponseWriter that counts the calls of its Header.
+type headerCounter struct {
+	http.ResponseWriter
+	calls int
+}
+
+func (c *headerCounter) Header() http.Header {
+	c.calls++
+	return c.ResponseWriter.Header()
+}
+
+// TestWrapperAsksHeaderOnce: the wrapper reads the header map of the
+// writer below it once per response (at the final rewrite), however many
+// checks follow (the first body byte, the handler's return, trailers), so
+// that every check does not walk Caddy's chain of writers again, and a
+// handler that returns after WriteHeader does not make net/http snapshot
+// the header. The handler here asks for the map once itself.
+func TestWrapperAsksHeaderOnce(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []bool{true, false} {
+		rec := httptest.NewRecorder()
+		below := &headerCounter{ResponseWriter: rec}
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			w.WriteHeader(http.StatusOK)
+			if body {
+				_, err := io.WriteString(w, "body")
+				return err
+			}
+			return nil
+		})
+		if err := h.ServeHTTP(below, httptest.NewRequest(http.MethodGet, "/", nil), next); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Result().Header.Values("Set-Cookie"); len(got) != 1 || got[0] != rewrittenCookie {
+			t.Fatalf("body %v: Set-Cookie %q, want %q", body, got, rewrittenCookie)
+		}
+		if below.calls != 2 {
+			t.Errorf("body %v: Header called %d times below the wrapper, want 2 (the handler's and the final rewrite's)", body, below.calls)
+		}
+	}
+}
