@@ -286,11 +286,11 @@ func (r *results) writeSides(b *strings.Builder) {
 	o := r.Options
 	fmt.Fprintf(b, "\nSide-by-side runs, after the paired runs: (1), (1') and (5) each as the only site of a Caddy process of its own; for each comparison, %d runs of %s in which two wrk processes (%d thread, %d connections each) drive A and B at the same time, with the 10-cookie jar; the comparisons take turns. B ÷ A is the ratio of the two processes' CPU time per request. A run during which processes the harness did not start used more than %.0f %% of the machine is measured again, %d times at most per comparison. The req/s ratio is reported, not judged: the two share the machine, so the slower one also leaves more of it to the other.\n\n",
 		o.sides, o.sideD, max(1, o.threads/2), max(1, o.conns/2), 100*o.quiet, o.sides)
-	b.WriteString("| comparison | CPU/req median | 95 % interval | every CPU/req ratio | req/s median | runs measured again / kept loaded |\n| --- | ---: | --- | --- | ---: | ---: |\n")
+	b.WriteString("| comparison (each in a Caddy process of its own) | CPU/req median | 95 % interval | every CPU/req ratio | req/s median | runs measured again / kept loaded |\n| --- | ---: | --- | --- | ---: | ---: |\n")
 	for _, sd := range r.Sides {
 		lo, hi := medianInterval(sd.CPURatios)
 		a, bt := r.sideTarget(sd.Base, sd.Path), r.sideTarget(sd.Target, sd.Path)
-		fmt.Fprintf(b, "| %s ÷ %s, alone | %.4f | %.4f–%.4f | %s | %.3f | %d / %d |\n",
+		fmt.Fprintf(b, "| %s ÷ %s | %.4f | %.4f–%.4f | %s | %.3f | %d / %d |\n",
 			bt.label(), a.label(), sd.CPUMedian, lo, hi, ratios(sd.CPURatios), medianOf(sd.RPSRatios), sd.Discarded, sd.Loaded)
 	}
 }
