@@ -53,11 +53,16 @@ func (j *fieldJoins) add(index, cut int, tail string) bool {
 }
 
 // flush builds the recorded fields of values, in one allocation, and
-// forgets them.
+// forgets them. Most responses record none: that check inlines, the
+// build does not.
 func (j *fieldJoins) flush(values []string) {
-	if j == nil || j.n == 0 {
-		return
+	if j != nil && j.n > 0 {
+		j.build(values)
 	}
+}
+
+// build is flush for at least one recorded field.
+func (j *fieldJoins) build(values []string) {
 	size := 0
 	for _, f := range j.at[:j.n] {
 		size += f.cut + len(f.tail)
