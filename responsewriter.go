@@ -42,12 +42,16 @@ type responseWriter struct {
 	// are not the ones already rewritten.
 	seen    []string
 	seenLen int
-	// hdr is the header map the final rewrite worked on. net/http and
-	// Caddy's wrappers hand out one map for the whole response, so the
-	// later checks read it here instead of asking the chain of writers
-	// below again: fewer calls, and no snapshot of the header that
-	// net/http takes when Header is called between WriteHeader and the
-	// first body byte.
+	// hdr is the header map of the writer below, asked for once when the
+	// wrapper is made. A ResponseWriter hands out one header map for the
+	// whole response (net/http's, HTTP/2's, quic-go's and Caddy's
+	// wrappers all do), so until the final response is sent Header
+	// answers from here instead of walking the chain of writers below on
+	// each of the handler's calls (reverse_proxy makes about ten), and
+	// the rewrites and checks read it here too. Once the final response
+	// is sent, Header asks the writer below again: net/http snapshots
+	// the header when it is asked for between WriteHeader and the first
+	// body byte, and that stays its business.
 	hdr http.Header
 	// late is set for HTTP/3 requests (see startBody).
 	late bool
@@ -67,6 +71,7 @@ var responseWriterPool = sync.Pool{
 func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *responseWriter {
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
+	rw.hdr = w.Header()
 	rw.req = request{https: r.TLS != nil}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
@@ -96,10 +101,7 @@ func (rw *responseWriter) release() {
 // deletion is not appended twice, since the response then deletes the
 // members itself.
 func (rw *responseWriter) rewriteHeader(final bool) {
-	hdr := rw.ResponseWriter.Header()
-	if final {
-		rw.hdr = hdr
-	}
+	hdr := rw.hdr
 	values := hdr["Set-Cookie"]
 	norm := rw.h.norm
 	if len(values) == 0 && (!final || norm.consistency == nil) {
@@ -129,6 +131,15 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 		hdr["Cache-Control"] = addPrivate(hdr["Cache-Control"])
 	}
 	rw.seen, rw.seenLen = out, len(out)
+}
+
+// Header is the header map of the response: the one kept from the writer
+// below until the final response is sent, the writer below's after that.
+func (rw *responseWriter) Header() http.Header {
+	if !rw.sent {
+		return rw.hdr
+	}
+	return rw.ResponseWriter.Header()
 }
 
 // changedSinceRewrite reports whether the Set-Cookie fields of the header

@@ -300,12 +300,13 @@ func (c *headerCounter) Header() http.Header {
 	return c.ResponseWriter.Header()
 }
 
-// TestWrapperAsksHeaderOnce: the wrapper reads the header map of the
-// writer below it once per response (at the final rewrite), however many
-// checks follow (the first body byte, the handler's return, trailers), so
-// that every check does not walk Caddy's chain of writers again, and a
-// handler that returns after WriteHeader does not make net/http snapshot
-// the header. The handler here asks for the map once itself.
+// TestWrapperAsksHeaderOnce: until the final response is sent, the
+// wrapper answers Header from the map it got from the writer below when it
+// was made, so that the handler's calls (reverse_proxy makes about ten)
+// and the wrapper's own checks (the final rewrite, the first body byte, the
+// handler's return, trailers) do not each walk Caddy's chain of writers.
+// After the final response is sent, Header asks the writer below again,
+// which net/http's snapshot of the header relies on.
 func TestWrapperAsksHeaderOnce(t *testing.T) {
 	h, err := provisionJSON(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`)
 	if err != nil {
@@ -315,8 +316,15 @@ func TestWrapperAsksHeaderOnce(t *testing.T) {
 		rec := httptest.NewRecorder()
 		below := &headerCounter{ResponseWriter: rec}
 		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			for range 3 {
+				w.Header().Add("X-Before", "1")
+			}
 			w.Header().Add("Set-Cookie", upstreamCookie)
+			if got := below.calls; got != 1 {
+				t.Errorf("body %v: before WriteHeader, Header called %d times below the wrapper, want 1 (when the wrapper was made)", body, got)
+			}
 			w.WriteHeader(http.StatusOK)
+			w.Header().Set("X-After", "1")
 			if body {
 				_, err := io.WriteString(w, "body")
 				return err
@@ -326,11 +334,15 @@ func TestWrapperAsksHeaderOnce(t *testing.T) {
 		if err := h.ServeHTTP(below, httptest.NewRequest(http.MethodGet, "/", nil), next); err != nil {
 			t.Fatal(err)
 		}
-		if got := rec.Result().Header.Values("Set-Cookie"); len(got) != 1 || got[0] != rewrittenCookie {
+		res := rec.Result()
+		if got := res.Header.Values("Set-Cookie"); len(got) != 1 || got[0] != rewrittenCookie {
 			t.Fatalf("body %v: Set-Cookie %q, want %q", body, got, rewrittenCookie)
 		}
+		if got := res.Header.Values("X-Before"); len(got) != 3 {
+			t.Errorf("body %v: X-Before %q, want three fields", body, got)
+		}
 		if below.calls != 2 {
-			t.Errorf("body %v: Header called %d times below the wrapper, want 2 (the handler's and the final rewrite's)", body, below.calls)
+			t.Errorf("body %v: Header called %d times below the wrapper, want 2 (when the wrapper was made, and the handler's call after WriteHeader)", body, below.calls)
 		}
 	}
 }
