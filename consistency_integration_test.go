@@ -131,12 +131,15 @@ var adminClient = &http.Client{
 }
 
 // loadConfig replaces the config through the admin API's /load. A
-// transport error (no response at all) is retried, twice at most: under
-// -race and a loaded machine, Caddy's admin server has closed this POST's
-// connection without a response (EOF) about once in twenty runs, a thing
-// of Caddy's admin server, not of the module. Loading the same config
-// again is harmless: it makes a new metrics registry either way. A
-// response other than 200 fails at once.
+// transport error (no response at all) is retried, twice at most. Under
+// -race on a loaded machine this POST has failed with EOF about once in
+// twenty runs of the package, on a new connection: the signature of Go's
+// HTTP/1 server dropping a request it reads once a graceful shutdown has
+// begun (golang/go#75591, see RELIABILITY.md), and Caddy shuts an admin
+// server down at every config load, though which shutdown was under way
+// then is not known. Loading the same config again is harmless: it makes
+// a new metrics registry either way. A response other than 200 fails at
+// once.
 func loadConfig(t *testing.T, admin, caddyfile string) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
