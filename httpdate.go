@@ -111,10 +111,10 @@ func parseHTTPDate(date string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parsedDate is a Date header and the instant it names.
+// parsedDate is a Date header and the instant it names, in Unix seconds.
 type parsedDate struct {
 	date string
-	at   time.Time
+	unix int64
 }
 
 // responseTime is the instant Max-Age counts from, in Unix seconds: the
@@ -125,12 +125,12 @@ type parsedDate struct {
 // allocates once per new Date.
 func (n *normalizer) responseTime(date string, now *clock) int64 {
 	if c := n.lastDate.Load(); c != nil && c.date == date {
-		return c.at.Unix()
+		return c.unix
 	}
 	at, ok := parseHTTPDate(date)
 	if !ok {
 		return now.seconds()
 	}
-	n.lastDate.Store(&parsedDate{date: strings.Clone(date), at: at})
+	n.lastDate.Store(&parsedDate{date: strings.Clone(date), unix: at.Unix()})
 	return at.Unix()
 }
