@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,4 +138,10 @@ func childrenCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// machineShare is cpu, CPU time used since t0, as a share of the machine
+// (cores × the time since t0); 0 for a negative cpu.
+func machineShare(cpu time.Duration, t0 time.Time) float64 {
+	return max(0, float64(cpu)/float64(time.Duration(runtime.NumCPU())*time.Since(t0)))
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -203,10 +202,7 @@ func (s *servers) startAll(ctx context.Context, caddy, nginx string, p ports, re
 	if err := os.WriteFile(cfPath, []byte(res.Caddyfile), 0o644); err != nil {
 		return err
 	}
-	// Caddy's data and config directories go to the temporary directory,
-	// not to the user's home.
-	env := append(os.Environ(), "HOME="+s.tmp, "XDG_CONFIG_HOME="+filepath.Join(s.tmp, "config"), "XDG_DATA_HOME="+filepath.Join(s.tmp, "data"))
-	cp, err := s.start("caddy", "caddy.log", env, caddy, "run", "--config", cfPath, "--adapter", "caddyfile")
+	cp, err := s.start("caddy", "caddy.log", s.caddyEnv(), caddy, "run", "--config", cfPath, "--adapter", "caddyfile")
 	if err != nil {
 		return err
 	}
@@ -354,14 +350,25 @@ func (d *driver) measure(t target, dur time.Duration) (wrkRun, string, error) {
 	if run.Requests > 0 {
 		run.CPUus = float64(processCPU(pid)-cpu0) / float64(time.Microsecond) / float64(run.Requests)
 	}
-	foreign := machineBusy() - busy0 - (serversCPU(d.servers) - ours0) - wrkCPU
-	run.ForeignCPU = max(0, float64(foreign)/float64(time.Duration(runtime.NumCPU())*time.Since(t0)))
+	run.ForeignCPU = machineShare(machineBusy()-busy0-(serversCPU(d.servers)-ours0)-wrkCPU, t0)
+	return run, out, d.checkRunning()
+}
+
+// checkRunning fails if a process the harness started has exited.
+func (d *driver) checkRunning() error {
 	for _, p := range d.procs {
 		if p.exited() {
-			return run, out, fmt.Errorf("%s exited during the load test: %v\n%s", p.name, p.err, p.logTail())
+			return fmt.Errorf("%s exited during the load test: %v\n%s", p.name, p.err, p.logTail())
 		}
 	}
-	return run, out, nil
+	return nil
+}
+
+// caddyEnv is the environment of a Caddy the harness starts: its data and
+// config directories go to the temporary directory, not to the user's
+// home.
+func (s *servers) caddyEnv() []string {
+	return append(os.Environ(), "HOME="+s.tmp, "XDG_CONFIG_HOME="+filepath.Join(s.tmp, "config"), "XDG_DATA_HOME="+filepath.Join(s.tmp, "data"))
 }
 
 // pairedRuns measures each comparison in short runs in the order A B B A,

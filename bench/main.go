@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -190,7 +189,7 @@ func goBenchmarks(ctx context.Context, repo string, o options, res *results) err
 	busy0, ours0, t0 := machineBusy(), childrenCPU(), time.Now()
 	defer func() {
 		foreign := machineBusy() - busy0 - (childrenCPU() - ours0)
-		res.GoForeignCPU = max(0, float64(foreign)/float64(time.Duration(runtime.NumCPU())*time.Since(t0)))
+		res.GoForeignCPU = machineShare(foreign, t0)
 		log.Printf("Go benchmarks: %.1f %% foreign CPU meanwhile", 100*res.GoForeignCPU)
 	}()
 	log.Printf("Go benchmarks in %s (-benchtime %s -count %d)", repo, o.benchtime, o.benchN)

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -55,7 +54,6 @@ http://%s {
 // startSolos starts (1), (1') and (5) each in a Caddy process of its own
 // and checks that each answers the log-in as configured.
 func (s *servers) startSolos(ctx context.Context, caddy string, upstream int, p soloPorts) error {
-	env := append(os.Environ(), "HOME="+s.tmp, "XDG_CONFIG_HOME="+filepath.Join(s.tmp, "config"), "XDG_DATA_HOME="+filepath.Join(s.tmp, "data"))
 	for _, c := range []struct {
 		name, config, directive string
 		port                    int
@@ -68,7 +66,7 @@ func (s *servers) startSolos(ctx context.Context, caddy string, upstream int, p 
 		if err := os.WriteFile(file, []byte(soloCaddyfile(upstream, c.port, c.directive)), 0o644); err != nil {
 			return err
 		}
-		cp, err := s.start(c.name, fmt.Sprintf("caddy-solo-%d.log", c.port), env, caddy, "run", "--config", file, "--adapter", "caddyfile")
+		cp, err := s.start(c.name, fmt.Sprintf("caddy-solo-%d.log", c.port), s.caddyEnv(), caddy, "run", "--config", file, "--adapter", "caddyfile")
 		if err != nil {
 			return err
 		}
@@ -193,16 +191,13 @@ func (d *driver) side(a, b target) (cpu, rps, foreign float64, err error) {
 			return 0, 0, 0, e
 		}
 	}
-	for _, p := range d.procs {
-		if p.exited() {
-			return 0, 0, 0, fmt.Errorf("%s exited during the load test: %v\n%s", p.name, p.err, p.logTail())
-		}
+	if err := d.checkRunning(); err != nil {
+		return 0, 0, 0, err
 	}
 	if runs[0].Requests == 0 || runs[1].Requests == 0 || ca <= 0 {
 		return 0, 0, 0, fmt.Errorf("side by side %s / %s: no requests or no CPU time measured (%d, %d requests)", b.Name, a.Name, runs[0].Requests, runs[1].Requests)
 	}
-	f := machineBusy() - busy0 - (serversCPU(d.servers) - ours0) - wrkC[0] - wrkC[1]
-	foreign = max(0, float64(f)/float64(time.Duration(runtime.NumCPU())*time.Since(t0)))
+	foreign = machineShare(machineBusy()-busy0-(serversCPU(d.servers)-ours0)-wrkC[0]-wrkC[1], t0)
 	cpu = (float64(cb) / float64(runs[1].Requests)) / (float64(ca) / float64(runs[0].Requests))
 	return cpu, runs[1].RPS / runs[0].RPS, foreign, nil
 }
@@ -218,11 +213,11 @@ func (r *results) side(target, path string) *sideResult {
 	return nil
 }
 
-// sideMargin is the A/A control's distance from 1 on path, side by side.
-func (r *results) sideMargin(path string) (float64, bool) {
-	aa := r.side(targetName(cfgPlainCopy, path, true), path)
-	if aa == nil {
-		return 0, false
+// sideMargin is the A/A control's distance from 1 on path, side by side
+// (0 without one).
+func (r *results) sideMargin(path string) float64 {
+	if aa := r.side(targetName(cfgPlainCopy, path, true), path); aa != nil {
+		return math.Abs(aa.CPUMedian - 1)
 	}
-	return math.Abs(aa.CPUMedian - 1), true
+	return 0
 }

@@ -335,10 +335,7 @@ func (r *results) fullConfigChecks() []check {
 		if s == nil {
 			continue
 		}
-		what := "(5) full config, 10-cookie jar, PyPI log-in response"
-		if s.Target.Path == pathStatic {
-			what = "(5) full config, 10-cookie jar, response without Set-Cookie"
-		}
+		what := "(5) full config, 10-cookie jar, " + pathWhat(s.Target.Path)
 		p := r.paired(name, s.Target.Base)
 		cpu := fmt.Sprintf("rounds: (1) %.1f µs, (5) %.1f µs (%+.1f %%)", s.BaseCPUus, s.CPUus, 100*(s.CPUus/s.BaseCPUus-1))
 		cpuVerdict := atMost(s.CPUus/s.BaseCPUus, 1.01, r.margin(true))
@@ -353,7 +350,7 @@ func (r *results) fullConfigChecks() []check {
 			// Side by side, where the host's speed cancels out: these
 			// decide, the paired runs are reported beside them.
 			lo, hi := medianInterval(sd.CPURatios)
-			m, _ := r.sideMargin(s.Target.Path)
+			m := r.sideMargin(s.Target.Path)
 			cpu = fmt.Sprintf("side by side: median %+.2f %% (95 %% interval %+.2f to %+.2f %%, %d runs; widened by the A/A control's %.2f %%); ",
 				100*(sd.CPUMedian-1), 100*(lo-1), 100*(hi-1), len(sd.CPURatios), 100*m) + cpu
 			cpuVerdict = inInterval(lo-m, hi+m, 1.01, false)
