@@ -71,15 +71,15 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 	admin, site := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
 	testcaddy.Start(t, consistencyCaddyfile(admin, site, upstream, ""))
 
-	// get requests path with cookie as the Cookie header. A transport
-	// error (no response) is retried, twice at most: right after a config
-	// load, a new connection can land on the old server's socket and be
-	// reset or dropped unanswered (see "Reloading under load" in the
-	// README). Such a request never reached the module, so a retry counts
+	// get requests path with cookie as the Cookie header. Right after a
+	// config load, a new connection can land on the old server's socket
+	// and be reset or dropped unanswered (see "Reloading under load" in
+	// the README), so a request without a response is sent again (see
+	// retried). Such a request never reached the module, so a retry counts
 	// nothing twice; one that did would show in the metrics checked below.
 	get := func(path, cookie string) []string {
 		t.Helper()
-		for attempt := 1; ; attempt++ {
+		resp := retried(t, http.DefaultTransport.RoundTrip, func() *http.Request {
 			req, err := http.NewRequest("GET", "http://"+site+path, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -87,18 +87,11 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 			if cookie != "" {
 				req.Header.Set("Cookie", cookie)
 			}
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				if attempt < 3 {
-					t.Logf("GET %s, attempt %d: %v; trying again", path, attempt, err)
-					continue
-				}
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.Header.Values("Set-Cookie")
-		}
+			return req
+		})
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Header.Values("Set-Cookie")
 	}
 	for i, tc := range []struct {
 		name, path, cookie string
@@ -142,39 +135,49 @@ var adminClient = &http.Client{
 	Timeout:   30 * time.Second,
 }
 
-// loadConfig replaces the config through the admin API's /load. A
-// transport error (no response at all) is retried, twice at most. Under
+// loadConfig replaces the config through the admin API's /load. Under
 // -race, after the other tests of the package, this POST has failed about
 // once in twenty runs, on a new connection, with EOF or a reset: what
 // Caddy's config loads do to connections that arrive as a server is
 // replaced (each load replaces the admin server too; see "Reloading under
 // load" in the README and golang/go#75591), though which replacement was
-// under way then is not known. Loading the same config again is harmless:
-// it makes a new metrics registry either way. A response other than 200
-// fails at once.
+// under way then is not known. So it is sent again if it got no response
+// (see retried): loading the same config again is harmless, it makes a
+// new metrics registry either way. A response other than 200 fails at
+// once.
 func loadConfig(t *testing.T, admin, caddyfile string) {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
+	resp := retried(t, adminClient.Do, func() *http.Request {
 		load, err := http.NewRequest("POST", "http://"+admin+"/load", strings.NewReader(caddyfile))
 		if err != nil {
 			t.Fatal(err)
 		}
 		load.Header.Set("Content-Type", "text/caddyfile")
 		load.Header.Set("Cache-Control", "must-revalidate")
-		resp, err := adminClient.Do(load)
-		if err != nil {
-			if attempt < 3 {
-				t.Logf("POST /load, attempt %d: %v; loading again", attempt, err)
-				continue
-			}
+		return load
+	})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /load: %s: %s", resp.Status, body)
+	}
+}
+
+// retried sends the request newReq makes with send, and sends a new one
+// if it got no response at all (a transport error), twice at most, saying
+// so in the test's log. Any response, whatever its status, is returned.
+func retried(t *testing.T, send func(*http.Request) (*http.Response, error), newReq func() *http.Request) *http.Response {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		req := newReq()
+		resp, err := send(req)
+		if err == nil {
+			return resp
+		}
+		if attempt == 3 {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("POST /load: %s: %s", resp.Status, body)
-		}
-		return
+		t.Logf("%s %s, attempt %d: %v; sending it again", req.Method, req.URL.Path, attempt, err)
 	}
 }
 
