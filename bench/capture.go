@@ -81,7 +81,7 @@ func checkCapture(c capture) error {
 	user := c.SetCookies[1]
 	var ok bool
 	switch c.Config {
-	case cfgUpstream, cfgPlain, cfgPlainCopy:
+	case cfgUpstream, cfgPlain, cfgPlainCopy, cfgHeaderFloor:
 		ok = user == loginCookies[1]
 	case cfgNormalizer:
 		ok = strings.Contains(user, "; Max-Age=43200") && strings.Contains(user, "; Expires=")

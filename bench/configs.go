@@ -16,6 +16,7 @@ const (
 	cfgPlainCopy    = "plain-copy"
 	cfgNormalizer   = "normalizer"
 	cfgHeaderRegex  = "header-regex"
+	cfgHeaderFloor  = "header-floor"
 	cfgNginx        = "nginx"
 	cfgFull         = "full"
 	cfgNginxPathHax = "nginx-cookie-path"
@@ -41,9 +42,21 @@ var cfgNumbers = map[string]string{
 	cfgPlainCopy:   "(1') reverse_proxy, second site",
 	cfgNormalizer:  "(2) expiry only",
 	cfgHeaderRegex: "(3) header regex",
+	cfgHeaderFloor: "(6) deferred header edit",
 	cfgNginx:       "(4) nginx",
 	cfgFull:        "(5) full config",
 }
+
+// normalizerDirective is configuration (2): the expiry policy alone.
+const normalizerDirective = `cookie_normalizer session_id user_id__insecure {
+		expire 12h
+	}`
+
+// headerFloorLine is configuration (6): Caddy's header directive deleting,
+// once the response is written, a field no response has. It wraps the
+// response writer as every handler that edits the response's header must,
+// and does nothing else.
+const headerFloorLine = `header >-X-Not-Sent`
 
 // headerRegexLine is configuration (3): the regex replace the README compares with.
 const headerRegexLine = `header >Set-Cookie "^((?:session_id|user_id__insecure)=.*)$" "$1; Max-Age=43200"`
@@ -178,9 +191,7 @@ http://%[2]s {
 # (2) reverse_proxy + cookie_normalizer, expiry only
 http://%[3]s {
 	bind 127.0.0.1
-	cookie_normalizer session_id user_id__insecure {
-		expire 12h
-	}
+	%[10]s
 	reverse_proxy %[1]s
 }
 
@@ -204,7 +215,7 @@ http://%[7]s {
 	reverse_proxy %[1]s
 }
 `, up, hostPort(p.plain), hostPort(p.normalizer), hostPort(p.headerRegex), headerRegexLine, hostPort(p.plainCopy),
-		hostPort(p.full), fullDirective, hostPort(p.admin))
+		hostPort(p.full), fullDirective, hostPort(p.admin), normalizerDirective)
 }
 
 // nginxConf returns an nginx configuration that keeps everything in dir:

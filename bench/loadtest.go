@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,7 +45,7 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err != nil {
 		return err
 	}
-	free, err := freePorts(12)
+	free, err := freePorts(9 + len(solos))
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,10 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 	if err := captureAll(p, nginx != "", res); err != nil {
 		return err
 	}
-	solo := soloPorts{free[9], free[10], free[11]}
+	solo := soloPorts{}
+	for i, c := range solos {
+		solo[c.config] = free[9+i]
+	}
 	if o.sides > 0 {
 		if err := s.startSolos(ctx, caddy, p.upstream, solo); err != nil {
 			return err
@@ -88,9 +92,12 @@ func loadTest(ctx context.Context, repo string, o options, res *results) (err er
 		sides := sideComparisons(solo)
 		var warm []target
 		for _, c := range sides {
+			if !slices.ContainsFunc(warm, func(t target) bool { return t.Name == c[0].Name }) {
+				warm = append(warm, c[0])
+			}
 			warm = append(warm, c[1])
 		}
-		if err := d.warmUp(append(warm, sides[0][0], sides[2][0])); err != nil {
+		if err := d.warmUp(warm); err != nil {
 			return err
 		}
 		if err := d.sideBySide(sides, res); err != nil {

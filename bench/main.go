@@ -89,7 +89,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs)")
 	flag.IntVar(&o.pairs, "pairs", 7, "paired runs: ABBA quadruples per comparison (0: none)")
 	flag.DurationVar(&o.pairD, "pair-d", time.Second, "duration of one paired run")
-	flag.IntVar(&o.sides, "sides", 16, "side-by-side runs per comparison: (5) and (1') each beside (1), every one in a Caddy process of its own (0: none)")
+	flag.IntVar(&o.sides, "sides", 16, "side-by-side runs per comparison: (5), (1'), (6), (2) and (3) each beside (1), every one in a Caddy process of its own (0: none)")
 	flag.DurationVar(&o.sideD, "side-d", 2*time.Second, "duration of one side-by-side run")
 	flag.DurationVar(&o.profileD, "profile-d", 20*time.Second, "wrk run during each CPU profile of Caddy (the module's own share of its CPU); 0: no profiles")
 	flag.Float64Var(&o.quiet, "quiet", 0.05, "a run (in the rounds) or a quadruple (in the paired runs) during which processes the harness did not start used more than this share of the machine is measured again")

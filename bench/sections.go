@@ -284,8 +284,8 @@ func (r *results) writeSides(b *strings.Builder) {
 		return
 	}
 	o := r.Options
-	fmt.Fprintf(b, "\nSide-by-side runs, after the paired runs: (1), (1') and (5) each as the only site of a Caddy process of its own; for each comparison, %d runs of %s in which two wrk processes (%d thread, %d connections each) drive A and B at the same time, with the 10-cookie jar; the comparisons take turns. B ÷ A is the ratio of the two processes' CPU time per request. A run during which processes the harness did not start used more than %.0f %% of the machine is measured again, %d times at most per comparison. The req/s ratio is reported, not judged: the two share the machine, so the slower one also leaves more of it to the other.\n\n",
-		o.sides, o.sideD, max(1, o.threads/2), max(1, o.conns/2), 100*o.quiet, o.sides)
+	fmt.Fprintf(b, "\nSide-by-side runs, after the paired runs: each configuration below as the only site of a Caddy process of its own (as in the Caddyfile below, with `admin off`); (6), measured only here, is (1) with `%s`, a deferred edit of the response's header that changes nothing: the least any handler that edits the header costs; for each comparison, %d runs of %s in which two wrk processes (%d thread, %d connections each) drive A and B at the same time, with the 10-cookie jar; the comparisons take turns. B ÷ A is the ratio of the two processes' CPU time per request. A run during which processes the harness did not start used more than %.0f %% of the machine is measured again, %d times at most per comparison. The req/s ratio is reported, not judged: the two share the machine, so the slower one also leaves more of it to the other.\n\n",
+		headerFloorLine, o.sides, o.sideD, max(1, o.threads/2), max(1, o.conns/2), 100*o.quiet, o.sides)
 	b.WriteString("| comparison (each in a Caddy process of its own) | CPU/req median | 95 % interval | every CPU/req ratio | req/s median | runs measured again / kept loaded |\n| --- | ---: | --- | --- | ---: | ---: |\n")
 	for _, sd := range r.Sides {
 		lo, hi := medianInterval(sd.CPURatios)
@@ -297,9 +297,9 @@ func (r *results) writeSides(b *strings.Builder) {
 
 // sideTarget rebuilds the target of a side-by-side result, for its label.
 func (r *results) sideTarget(name, path string) target {
-	for _, c := range []string{cfgPlain, cfgPlainCopy, cfgFull} {
-		if targetName(c, path, true) == name {
-			return target{Name: name, Config: c, Path: path, Jar: true}
+	for _, c := range solos {
+		if targetName(c.config, path, true) == name {
+			return target{Name: name, Config: c.config, Path: path, Jar: true}
 		}
 	}
 	return target{Name: name, Path: path}

@@ -23,15 +23,31 @@ import (
 // what two identical processes side by side differ by, and widens every
 // interval by that much.
 
-// soloPorts are the ports of the three single-site Caddy processes.
-type soloPorts struct{ plain, plainCopy, full int }
+// solo is a configuration measured side by side, as the only site of a
+// Caddy process of its own.
+type solo struct {
+	config, directive string
+}
 
-// soloServers name the single-site processes in driver.servers.
-const (
-	soloPlain     = "caddy (1) alone"
-	soloPlainCopy = "caddy (1') alone"
-	soloFull      = "caddy (5) alone"
-)
+// solos are the configurations measured side by side: (1) the baseline,
+// (1') the A/A control, (5) the full configuration the targets are about,
+// and, for scale, (2) the expiry-only module, (3) the header directive's
+// regex replace and (6) a deferred header edit that changes nothing.
+var solos = []solo{
+	{cfgPlain, ""},
+	{cfgPlainCopy, ""},
+	{cfgFull, fullDirective},
+	{cfgNormalizer, normalizerDirective},
+	{cfgHeaderRegex, headerRegexLine},
+	{cfgHeaderFloor, headerFloorLine},
+}
+
+// soloServer names the process of config in driver.servers.
+func soloServer(config string) string { return "caddy alone: " + cfgNumbers[config] }
+
+// soloPorts are the ports of the single-site Caddy processes, by
+// configuration.
+type soloPorts map[string]int
 
 // soloCaddyfile is one configuration as the only site of a Caddy process,
 // without an admin endpoint.
@@ -51,42 +67,36 @@ http://%s {
 `, hostPort(port), directive, hostPort(upstream))
 }
 
-// startSolos starts (1), (1') and (5) each in a Caddy process of its own
-// and checks that each answers the log-in as configured.
+// startSolos starts each of solos in a Caddy process of its own and checks
+// that each answers the log-in as configured.
 func (s *servers) startSolos(ctx context.Context, caddy string, upstream int, p soloPorts) error {
-	for _, c := range []struct {
-		name, config, directive string
-		port                    int
-	}{
-		{soloPlain, cfgPlain, "", p.plain},
-		{soloPlainCopy, cfgPlainCopy, "", p.plainCopy},
-		{soloFull, cfgFull, fullDirective, p.full},
-	} {
-		file := filepath.Join(s.tmp, fmt.Sprintf("Caddyfile.solo-%d", c.port))
-		if err := os.WriteFile(file, []byte(soloCaddyfile(upstream, c.port, c.directive)), 0o644); err != nil {
+	for _, c := range solos {
+		port, name := p[c.config], soloServer(c.config)
+		file := filepath.Join(s.tmp, fmt.Sprintf("Caddyfile.solo-%d", port))
+		if err := os.WriteFile(file, []byte(soloCaddyfile(upstream, port, c.directive)), 0o644); err != nil {
 			return err
 		}
-		cp, err := s.start(c.name, fmt.Sprintf("caddy-solo-%d.log", c.port), s.caddyEnv(), caddy, "run", "--config", file, "--adapter", "caddyfile")
+		cp, err := s.start(name, fmt.Sprintf("caddy-solo-%d.log", port), s.caddyEnv(), caddy, "run", "--config", file, "--adapter", "caddyfile")
 		if err != nil {
 			return err
 		}
-		if err := waitListening(ctx, cp, c.port, 30*time.Second); err != nil {
+		if err := waitListening(ctx, cp, port, 30*time.Second); err != nil {
 			return err
 		}
-		got, err := captureSetCookies(c.config, c.port, pathLogin, cookieJar)
+		got, err := captureSetCookies(c.config, port, pathLogin, cookieJar)
 		if err != nil {
 			return err
 		}
 		if err := checkCapture(got); err != nil {
-			return fmt.Errorf("%s: %v", c.name, err)
+			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
 	return nil
 }
 
-// soloTarget is config on path with the 10-cookie jar, in its own process.
-func soloTarget(config string, port int, path, server string) target {
-	return target{Name: targetName(config, path, true), Config: config, Port: port, Path: path, Jar: true, Server: server}
+// target is config on path with the 10-cookie jar, in its own process.
+func (p soloPorts) target(config, path string) target {
+	return target{Name: targetName(config, path, true), Config: config, Port: p[config], Path: path, Jar: true, Server: soloServer(config)}
 }
 
 // sideResult is one comparison measured side by side.
@@ -101,16 +111,21 @@ type sideResult struct {
 	Loaded    int       `json:"loaded,omitempty"`    // runs kept although foreign CPU exceeded -quiet
 }
 
-// sideComparisons are the comparisons measured side by side: (5) and the
-// A/A control (1') against (1), on the log-in and on the page without
-// Set-Cookie, all with the 10-cookie jar.
+// sideComparisons are the comparisons measured side by side, all against
+// (1) and with the 10-cookie jar: (5) and the A/A control (1') on the
+// log-in and on the page without Set-Cookie; (6), what any handler that
+// edits the response's header costs, on both too; and (2) and (3), which
+// differ from (6) only where there are cookies to rewrite, on the log-in.
 func sideComparisons(p soloPorts) [][2]target {
 	var c [][2]target
 	for _, path := range []string{pathLogin, pathStatic} {
-		plain := soloTarget(cfgPlain, p.plain, path, soloPlain)
-		c = append(c,
-			[2]target{plain, soloTarget(cfgFull, p.full, path, soloFull)},
-			[2]target{plain, soloTarget(cfgPlainCopy, p.plainCopy, path, soloPlainCopy)})
+		configs := []string{cfgFull, cfgPlainCopy, cfgHeaderFloor}
+		if path == pathLogin {
+			configs = append(configs, cfgNormalizer, cfgHeaderRegex)
+		}
+		for _, config := range configs {
+			c = append(c, [2]target{p.target(cfgPlain, path), p.target(config, path)})
+		}
 	}
 	return c
 }
