@@ -1,8 +1,13 @@
 package cookienormalizer
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // del is the deletion the module appends for name, with attrs after it.
@@ -111,6 +116,55 @@ func TestConsistency(t *testing.T) {
 			in:     []string{"a=; Max-Age=0"},
 			want:   []string{"a=; Max-Age=0", del("c", "")},
 			events: []string{"c #2 cascaded"},
+		},
+		{
+			name:   "cascade: the group's domain, secure and partitioned policies replace the deleted member's",
+			groups: []Group{{Cookies: pair, OnDelete: "cascade", Domain: "example.org", Secure: on(), Partitioned: on()}},
+			in:     []string{"session_id=; Max-Age=0; Path=/app; Domain=example.com"},
+			want: []string{
+				"session_id=; Max-Age=0; Path=/app; Domain=example.org; Secure; Partitioned",
+				del("user_id__insecure", "; Path=/app; Domain=example.org; Secure; Partitioned"),
+			},
+			events: []string{"session_id #1 rewritten", "user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade: domain remove drops the deleted member's Domain from both",
+			groups: []Group{{Cookies: pair, OnDelete: "cascade", Domain: "remove"}},
+			in:     []string{"session_id=; Max-Age=0; Path=/; Domain=example.com"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", del("user_id__insecure", "; Path=/")},
+			events: []string{"session_id #1 rewritten", "user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade without on_partial: a half jar gets nothing (the Cookie header is not read)",
+			groups: []Group{cascade},
+			req:    &request{cookies: []string{"session_id=abc"}},
+			want:   nil,
+		},
+		{
+			name:   "partial: __Host- and __Secure- members are deleted with Secure, over HTTP too, and __Host- with Path=/",
+			groups: []Group{{Cookies: []string{"a", "__Host-b", "__Secure-c"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"__Host-b=1; __Secure-c=2"}},
+			want:   []string{del("__Host-b", "; Path=/; Secure"), del("__Secure-c", "; Path=/; Secure")},
+			events: []string{"__Host-b #1 partial expired", "__Secure-c #1 partial expired"},
+		},
+		{
+			name:   "partial: a __Secure- member keeps the group's path policy",
+			groups: []Group{{Cookies: []string{"a", "__Secure-c"}, OnPartial: "expire", Path: "/app"}},
+			req:    &request{cookies: []string{"__Secure-c=2"}},
+			want:   []string{del("__Secure-c", "; Path=/app; Secure")},
+			events: []string{"__Secure-c #1 partial expired"},
+		},
+		{
+			name:   "partial: only exact names take part (a pattern's cookie neither completes nor breaks the group)",
+			groups: []Group{{Cookies: []string{"a", "b*"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"a=1; bx=2"}},
+			want:   nil,
+		},
+		{
+			name:   "partial: only exact names take part (a pattern's cookie alone is no half jar)",
+			groups: []Group{{Cookies: []string{"a", "c", "b*"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"bx=2"}},
+			want:   nil,
 		},
 		{
 			name:   "partial: a request with only session_id gets it deleted",
@@ -415,5 +469,52 @@ func TestMatchMember(t *testing.T) {
 	}
 	if _, m := n.matcher.matchMember("theme"); m < 0 {
 		t.Error("theme, listed only by an on_partial group, is no member")
+	}
+}
+
+// TestServeHTTPReadsTheRequest checks what the handler takes from the
+// request for the consistency rules: every Cookie field (HTTP/2 may send
+// several), whether it came over TLS (the deletions of on_partial are
+// Secure there), and the Cookie header not at all for a config whose
+// groups do not read it.
+func TestServeHTTPReadsTheRequest(t *testing.T) {
+	partial, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cascade, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_delete":"cascade"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		_, err := io.WriteString(w, "page")
+		return err
+	})
+	for i, tc := range []struct {
+		h       *Handler
+		url     string
+		cookies []string
+		want    []string
+	}{
+		{partial, "https://example.com/", []string{"theme=dark", "session_id=abc"}, []string{del("session_id", "; Path=/; Secure")}},
+		{partial, "http://example.com/", []string{"theme=dark", "session_id=abc"}, []string{del("session_id", "; Path=/")}},
+		{partial, "http://example.com/", []string{"session_id=abc", "theme=dark; user_id__insecure=42"}, nil},
+		{partial, "http://example.com/", nil, nil},
+		{cascade, "https://example.com/", []string{"session_id=abc"}, nil},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.url, nil)
+		req.Header["Cookie"] = tc.cookies
+		rec := httptest.NewRecorder()
+		if err := tc.h.ServeHTTP(rec, req, page); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Result().Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
+			t.Errorf("%d: %s with Cookie fields %q: Set-Cookie %q, want %q", i, tc.url, tc.cookies, got, tc.want)
+		}
+		rw := newResponseWriter(httptest.NewRecorder(), req, tc.h)
+		if read := rw.req.cookies != nil; read != (tc.h == partial && tc.cookies != nil) {
+			t.Errorf("%d: the writer took the Cookie header %q (%v) for a config with on_partial %v", i, rw.req.cookies, read, tc.h == partial)
+		}
+		rw.release()
 	}
 }
