@@ -3,8 +3,6 @@ package cookienormalizer
 import (
 	"context"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -26,25 +24,7 @@ func TestMetricsShared(t *testing.T) {
 	for _, h := range handlers {
 		h.norm.rewrite([]string{"a=1; Max-Age=5"}, testDate, h, nil)
 	}
-	families, err := ctx.GetMetricsRegistry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, mf := range families {
-		if mf.GetName() != "caddy_http_cookie_normalizer_cookies_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if v := m.GetCounter().GetValue(); v != 0 {
-				var labels []string
-				for _, l := range m.GetLabel() {
-					labels = append(labels, l.GetName()+"="+l.GetValue())
-				}
-				got = append(got, strings.Join(labels, ",")+" "+strconv.FormatFloat(v, 'g', -1, 64))
-			}
-		}
-	}
+	got := countersOf(t, ctx)
 	want := []string{"action=rewritten,group=login,report_only=false 2"}
 	if !equalStrings(got, want) {
 		t.Errorf("counters %q, want %q", got, want)

@@ -1,0 +1,135 @@
+package cookienormalizer
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	zapobserver "go.uber.org/zap/zaptest/observer"
+)
+
+// observeConfig has two short-form groups (no label), so that logs and
+// metrics name each by its first pattern.
+const observeConfig = `{"groups":[
+	{"cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":"12h"},"on_delete":"cascade","on_partial":"expire"},
+	{"cookies":["~wh_"],"secure":false}],"report_only":%s}`
+
+// observeResponses give every action but the slide ones: what the rewrite
+// is told of each, in order, is in the comments.
+var observeResponses = []struct {
+	values []string
+	req    *request
+}{
+	// rewritten, rewritten
+	{[]string{"session_id=1; Max-Age=60", "user_id__insecure=2"}, nil},
+	// unchanged, unchanged (testDate plus 12 hours)
+	{[]string{"session_id=1; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200", "user_id__insecure=2; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"}, nil},
+	// deletion kept, then user_id__insecure cascaded
+	{[]string{"session_id=; Max-Age=0"}, nil},
+	// session_id partial expired
+	{nil, &request{cookies: []string{"theme=dark; session_id=abc"}}},
+	// passed invalid (a control byte)
+	{[]string{"session_id=x\x01"}, nil},
+	// unchanged, and the removal of Secure skipped for the prefix
+	{[]string{"__Host-wh_x=1; Secure; Path=/"}, nil},
+}
+
+// TestObserveEveryAction runs a response for each action through a
+// provisioned handler, applied and report-only, and checks what the
+// handler says of each: the log line (level, message, cookie, group,
+// action; a would-be change of a report-only handler at info, everything
+// else at debug) and the counter in the config load's registry, with the
+// groups named by their first pattern.
+func TestObserveEveryAction(t *testing.T) {
+	for _, reportOnly := range []bool{false, true} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		h, err := provisionJSONWith(ctx, strings.Replace(observeConfig, "%s", strconv.FormatBool(reportOnly), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, logs := zapobserver.New(zapcore.DebugLevel)
+		h.setLogger(zap.New(core))
+		for _, r := range observeResponses {
+			h.norm.rewriteResponse(append([]string(nil), r.values...), testDate, r.req, h)
+		}
+		change := "set-cookie"
+		if reportOnly {
+			change = "set-cookie (report only: not changed)"
+		}
+		wantLogs := []string{
+			"info " + change + " session_id session_id rewritten",
+			"info " + change + " user_id__insecure session_id rewritten",
+			"debug set-cookie session_id session_id unchanged",
+			"debug set-cookie user_id__insecure session_id unchanged",
+			"debug set-cookie session_id session_id deletion kept",
+			"info " + change + " user_id__insecure session_id cascaded",
+			"info " + change + " session_id session_id partial expired",
+			"debug set-cookie session_id session_id passed invalid",
+			"debug set-cookie __Host-wh_x ~wh_ unchanged",
+			"debug set-cookie __Host-wh_x ~wh_ prefix edit skipped",
+		}
+		if !reportOnly {
+			for i, l := range wantLogs {
+				wantLogs[i] = strings.Replace(l, "info ", "debug ", 1)
+			}
+		}
+		var gotLogs []string
+		for _, e := range logs.All() {
+			m := e.ContextMap()
+			if len(m) != 3 {
+				t.Errorf("report_only %v: %q has fields %v, want cookie, group and action", reportOnly, e.Message, m)
+			}
+			gotLogs = append(gotLogs, strings.Join([]string{e.Level.String(), e.Message, m["cookie"].(string), m["group"].(string), m["action"].(string)}, " "))
+		}
+		if !equalStrings(gotLogs, wantLogs) {
+			t.Errorf("report_only %v: logged\n %q\nwant\n %q", reportOnly, gotLogs, wantLogs)
+		}
+		ro := ",report_only=" + strconv.FormatBool(reportOnly)
+		wantCounters := []string{
+			"action=cascaded,group=session_id" + ro + " 1",
+			"action=deletion kept,group=session_id" + ro + " 1",
+			"action=partial expired,group=session_id" + ro + " 1",
+			"action=passed invalid,group=session_id" + ro + " 1",
+			"action=prefix edit skipped,group=~wh_" + ro + " 1",
+			"action=rewritten,group=session_id" + ro + " 2",
+			"action=unchanged,group=session_id" + ro + " 2",
+			"action=unchanged,group=~wh_" + ro + " 1",
+		}
+		if got := countersOf(t, ctx); !equalStrings(got, wantCounters) {
+			t.Errorf("report_only %v: counters\n %q\nwant\n %q", reportOnly, got, wantCounters)
+		}
+		cancel()
+	}
+}
+
+// countersOf returns the module's non-zero counters in ctx's registry as
+// "label=value,... count", sorted.
+func countersOf(t *testing.T, ctx caddy.Context) []string {
+	t.Helper()
+	families, err := ctx.GetMetricsRegistry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, mf := range families {
+		if mf.GetName() != "caddy_http_cookie_normalizer_cookies_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if v := m.GetCounter().GetValue(); v != 0 {
+				var labels []string
+				for _, l := range m.GetLabel() {
+					labels = append(labels, l.GetName()+"="+l.GetValue())
+				}
+				got = append(got, strings.Join(labels, ",")+" "+strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		}
+	}
+	slices.Sort(got)
+	return got
+}
