@@ -36,8 +36,9 @@ func consistencyApp(t *testing.T) string {
 }
 
 // consistencyCaddyfile is the config of the consistency tests; extra goes
-// into the directive's block (report_only).
-func consistencyCaddyfile(admin, site, upstream, extra string) string {
+// into the directive's block (report_only). metrics is a site that serves
+// the load's metrics through Caddy's metrics handler.
+func consistencyCaddyfile(admin, site, metrics, upstream, extra string) string {
 	return fmt.Sprintf(`{
 	admin %s
 	persist_config off
@@ -59,17 +60,23 @@ http://%s {
 	}
 	reverse_proxy %s
 }
-`, admin, site, extra, upstream)
+
+http://%s {
+	bind 127.0.0.1
+	metrics
+}
+`, admin, site, extra, upstream, metrics)
 }
 
 // TestCaddyIntegrationConsistency runs the consistency rules through a real
-// Caddy, then reads the counters from the admin API's /metrics, reloads the
-// config through the admin API (Caddy makes a new metrics registry for
-// every load) and checks that the counters of the new config move.
+// Caddy, then reads the counters from the admin API's /metrics and from
+// Caddy's metrics handler, reloads the config through the admin API (Caddy
+// makes a new metrics registry for every load) and checks that the
+// counters of the new config move.
 func TestCaddyIntegrationConsistency(t *testing.T) {
 	upstream := consistencyApp(t)
-	admin, site := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
-	testcaddy.Start(t, consistencyCaddyfile(admin, site, upstream, ""))
+	admin, site, metrics := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	testcaddy.Start(t, consistencyCaddyfile(admin, site, metrics, upstream, ""))
 
 	// get requests path with cookie as the Cookie header. Right after a
 	// config load, a new connection can land on the old server's socket
@@ -111,20 +118,24 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 		}
 	}
 
-	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="false"}`, "1")
-	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="false"}`, "1")
-	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="unchanged",group="login",report_only="false"}`, "3")
+	for _, at := range []string{admin, metrics} {
+		wantMetric(t, at, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="false"}`, "1")
+		wantMetric(t, at, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="false"}`, "1")
+		wantMetric(t, at, `caddy_http_cookie_normalizer_cookies_total{action="unchanged",group="login",report_only="false"}`, "3")
+	}
 
 	// Reload as report_only, through the admin API.
-	loadConfig(t, admin, consistencyCaddyfile(admin, site, upstream, "report_only"))
+	loadConfig(t, admin, consistencyCaddyfile(admin, site, metrics, upstream, "report_only"))
 	if got := get("/page", "session_id=abc"); got != nil {
 		t.Errorf("report_only: Set-Cookie %q, want none", got)
 	}
 	if got := get("/logout", ""); !equalStrings(got, []string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure"}) {
 		t.Errorf("report_only: Set-Cookie %q, want the upstream's only", got)
 	}
-	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="true"}`, "1")
-	wantMetric(t, admin, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="true"}`, "1")
+	for _, at := range []string{admin, metrics} {
+		wantMetric(t, at, `caddy_http_cookie_normalizer_cookies_total{action="partial expired",group="login",report_only="true"}`, "1")
+		wantMetric(t, at, `caddy_http_cookie_normalizer_cookies_total{action="cascaded",group="login",report_only="true"}`, "1")
+	}
 }
 
 // adminClient talks to Caddy's admin API, each request on a connection
@@ -181,13 +192,18 @@ func retried(t *testing.T, send func(*http.Request) (*http.Response, error), new
 	}
 }
 
-// wantMetric scrapes the admin API's /metrics and checks one sample.
-func wantMetric(t *testing.T, admin, series, want string) {
+// wantMetric scrapes /metrics at addr (the admin API, or a site with
+// Caddy's metrics handler) and checks one sample. The scrape is retried
+// on a transport error, as the requests to a site are after a reload.
+func wantMetric(t *testing.T, addr, series, want string) {
 	t.Helper()
-	resp, err := adminClient.Get("http://" + admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := retried(t, adminClient.Do, func() *http.Request {
+		req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	})
 	defer resp.Body.Close()
 	var seen []string
 	sc := bufio.NewScanner(resp.Body)
