@@ -47,8 +47,8 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	}
 	g := cg.stampAt
 	if jar.slide.stampCount[g] == 1 {
-		if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && now-at < s.interval {
-			return false // issued within the interval: nothing to do
+		if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && now-at <= s.interval {
+			return false // not older than the interval: nothing to do
 		}
 	}
 	return true

@@ -25,8 +25,8 @@ var slideMembers = []string{"session_id", "user_id__insecure", slideStamp}
 // lifetime (everything gone); and a log-out, which removes the stamp too.
 //
 // The module's clock is in whole seconds: the stamp holds the Unix second
-// of the last issue, and a re-issue is due once the current second is at
-// least the interval after it. The pages are timed against the stamp's
+// of the last issue, and a re-issue is due once the current second is
+// more than the interval after it. The pages are timed against the stamp's
 // value, not against when the previous page loaded, so that "after the
 // interval" and "within it" hold whatever fraction of a second each load
 // began at.
