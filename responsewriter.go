@@ -224,24 +224,49 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // FlushError is what http.ResponseController.Flush calls. A flush before
-// any write sends the headers, so they are rewritten first; but a flush
-// that fails (an outer writer that cannot flush) has sent nothing, so it
-// does not mark the headers as sent.
+// any write sends the headers (with net/http's implicit 200), so they are
+// rewritten first; but a flush that fails (an outer writer that cannot
+// flush) has sent nothing, so it does not mark the headers as sent, and
+// it takes back the fields and the Cache-Control directive that rewrite
+// added for a 200: the status the handler writes next may be one that
+// gets no re-issue.
 func (rw *responseWriter) FlushError() error {
-	if !rw.sent {
-		if rw.req.status == 0 {
-			rw.req.status = http.StatusOK
-		}
-		rw.rewriteHeader(true)
-	} else {
+	if rw.sent {
 		rw.startBody()
+		//nolint:bodyclose
+		err := http.NewResponseController(rw.ResponseWriter).Flush()
+		if err == nil {
+			rw.bodyStarted = true
+		}
+		return err
 	}
+	status := rw.req.status
+	if status == 0 {
+		rw.req.status = http.StatusOK
+	}
+	fields, cacheControl := rw.hdr["Set-Cookie"], rw.hdr["Cache-Control"]
+	rw.rewriteHeader(true)
 	//nolint:bodyclose
 	err := http.NewResponseController(rw.ResponseWriter).Flush()
-	if err == nil {
-		rw.sent, rw.bodyStarted = true, true
+	if err != nil {
+		rw.req.status = status
+		restoreField(rw.hdr, "Set-Cookie", fields[:len(fields):len(fields)])
+		restoreField(rw.hdr, "Cache-Control", cacheControl)
+		rw.seen, rw.seenLen = nil, 0
+		return err
 	}
-	return err
+	rw.sent, rw.bodyStarted = true, true
+	return nil
+}
+
+// restoreField sets the field key of hdr back to values, or removes it if
+// it had none.
+func restoreField(hdr http.Header, key string, values []string) {
+	if values == nil {
+		delete(hdr, key)
+		return
+	}
+	hdr[key] = values
 }
 
 // Flush implements http.Flusher for handlers that assert it directly.

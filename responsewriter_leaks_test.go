@@ -22,6 +22,9 @@ type lateWriter struct {
 	body       []byte
 	failFlush  bool
 	failHijack bool
+	// early serialises the header map at WriteHeader instead, as
+	// net/http does once the handler has asked for the map.
+	early bool
 }
 
 func newLateWriter() *lateWriter { return &lateWriter{header: http.Header{}} }
@@ -31,6 +34,9 @@ func (w *lateWriter) Header() http.Header { return w.header }
 func (w *lateWriter) WriteHeader(status int) {
 	if w.status == 0 && status >= 200 {
 		w.status = status
+		if w.early {
+			w.serialise()
+		}
 	}
 }
 
@@ -127,6 +133,24 @@ func TestWrapperLateSerialisation(t *testing.T) {
 			w.Header().Add("Set-Cookie", upstreamCookie)
 			io.WriteString(w, "body")
 		}, []string{rewrittenCookie}},
+		// Where the header map is serialised at WriteHeader, only the
+		// rewrite at WriteHeader can reach the client: a failed flush or
+		// hijack that latched would let the cookie added after it through
+		// as the upstream sent it.
+		{"a flush that fails does not latch, header serialised at WriteHeader", &lateWriter{header: http.Header{}, failFlush: true, early: true}, func(w http.ResponseWriter) {
+			if err := http.NewResponseController(w).Flush(); err == nil {
+				panic("flush should fail")
+			}
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			w.WriteHeader(http.StatusOK)
+		}, []string{rewrittenCookie}},
+		{"a hijack that fails does not latch, header serialised at WriteHeader", &lateWriter{header: http.Header{}, failHijack: true, early: true}, func(w http.ResponseWriter) {
+			if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				panic("hijack should fail")
+			}
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			w.WriteHeader(http.StatusOK)
+		}, []string{rewrittenCookie}},
 	} {
 		if got := serveLate(t, tc.w, tc.app); !equalStrings(got, tc.want) {
 			t.Errorf("%d %s: sent %q, want %q", i, tc.name, got, tc.want)
@@ -177,6 +201,50 @@ func TestWrapperTrailers(t *testing.T) {
 		}
 		if got := resp.Trailer.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
 			t.Errorf("%d %s: trailer Set-Cookie %q, want %q", i, tc.name, got, rewrittenCookie)
+		}
+	}
+}
+
+// TestFailedFlushTakesBackTheReissue: a flush before WriteHeader rewrites
+// the header map for net/http's implicit 200, which for a slide group with
+// a re-issue due appends the re-issued fields, the stamp and
+// Cache-Control: private. When the flush fails nothing was sent, and the
+// status the handler writes next decides: an error status gets no
+// re-issue, so the flush's additions must not stay in the map.
+func TestFailedFlushTakesBackTheReissue(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []int{http.StatusInternalServerError, http.StatusOK} {
+		w := &lateWriter{header: http.Header{}, failFlush: true}
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			if err := http.NewResponseController(w).Flush(); err == nil {
+				t.Fatal("flush should fail")
+			}
+			w.WriteHeader(status)
+			_, err := io.WriteString(w, "body")
+			return err
+		})
+		req := benchRequest()
+		req.Header.Set("Cookie", "a=1; b=2")
+		if err := h.ServeHTTP(w, req, next); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range w.sent {
+			name, _ := cookieName(f)
+			names = append(names, name)
+		}
+		cacheControl := w.header.Values("Cache-Control")
+		if status >= 400 {
+			if len(names) != 0 || len(cacheControl) != 0 {
+				t.Errorf("status %d after a failed flush: Set-Cookie %q, Cache-Control %q, want neither (no re-issue on an error)", status, names, cacheControl)
+			}
+			continue
+		}
+		if !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || !equalStrings(cacheControl, []string{"private"}) {
+			t.Errorf("status %d after a failed flush: Set-Cookie %q, Cache-Control %q, want a, b and the stamp once each, and private", status, names, cacheControl)
 		}
 	}
 }
