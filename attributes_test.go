@@ -31,6 +31,28 @@ func TestRewriteAttributes(t *testing.T) {
 			want:  []string{"a=1;secure ; Path=/", "a=2; SECURE", "a=3; Secure=yes"},
 		},
 		{
+			// Chromium and Firefox ignore an attribute whose value is over
+			// 1024 bytes (RFC 6265bis §5.6), a flag too: for them the
+			// cookie has no Secure, so on adds one (WebKit, which reads it,
+			// gets it twice); at exactly 1024 bytes it counts.
+			name:  "on adds a flag whose only occurrence has a value over 1024 bytes",
+			group: Group{Cookies: []string{"a"}, Secure: on(), HTTPOnly: on(), Partitioned: on()},
+			in: []string{
+				"a=1; Secure=" + strings.Repeat("x", 1025) + "; HttpOnly= " + strings.Repeat("y", 1100) + " ; Partitioned=" + strings.Repeat("z", 1025),
+				"a=1; Secure=" + strings.Repeat("x", 1024) + "; HttpOnly=" + strings.Repeat("y", 1024) + "; Partitioned=" + strings.Repeat("z", 1024),
+			},
+			want: []string{
+				"a=1; Secure=" + strings.Repeat("x", 1025) + "; HttpOnly= " + strings.Repeat("y", 1100) + " ; Partitioned=" + strings.Repeat("z", 1025) + "; Secure; HttpOnly; Partitioned",
+				"a=1; Secure=" + strings.Repeat("x", 1024) + "; HttpOnly=" + strings.Repeat("y", 1024) + "; Partitioned=" + strings.Repeat("z", 1024),
+			},
+		},
+		{
+			name:  "off removes a flag with a value over 1024 bytes too (WebKit reads it)",
+			group: Group{Cookies: []string{"a"}, Secure: off(), HTTPOnly: off()},
+			in:    []string{"a=1; Secure=" + strings.Repeat("x", 1025) + "; HttpOnly=" + strings.Repeat("y", 1025) + "; Path=/"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
 			name:  "secure off removes every occurrence with its separator",
 			group: Group{Cookies: []string{"a"}, Secure: off()},
 			in:    []string{"a=1; Secure; Path=/; secure"},

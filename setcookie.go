@@ -164,7 +164,8 @@ type setCookie struct {
 	name string // trimmed; "" when the value is not a cookie
 
 	// has holds the kinds scan found among those it was asked to record
-	// or note: a flag a policy only adds when missing needs no span.
+	// or note, with a value browsers read (within 1024 bytes): a flag a
+	// policy only adds when missing needs no span.
 	has kindMask
 
 	// rejected is true when browsers would not store the cookie at all: a
@@ -241,14 +242,19 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		ns, ne := trimSpan(v, pos+1, nameEnd)
 		a.kind = kindOf(v, ns, ne, record|note)
 		bit := kindMask(1) << a.kind
-		f.has |= bit // attrOther's bit is in no mask a caller asks for
+		if aeq >= 0 && (record|note)&bit != 0 {
+			vs, ve := trimSpan(v, aeq+1, end)
+			a.valStart, a.valEnd = uint16(vs), uint16(ve)
+		}
+		// Browsers ignore an attribute whose value is over 1024 bytes
+		// (RFC 6265bis §5.6; WebKit reads it): it counts as present only
+		// within that. attrOther's bit is in no mask a caller asks for.
+		if !a.oversized() {
+			f.has |= bit
+		}
 		if record&bit == 0 {
 			pos = end
 			continue
-		}
-		if aeq >= 0 {
-			vs, ve := trimSpan(v, aeq+1, end)
-			a.valStart, a.valEnd = uint16(vs), uint16(ve)
 		}
 		f.addAttr(a)
 		pos = end

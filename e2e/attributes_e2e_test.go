@@ -24,8 +24,16 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		load(t, c, appPage)
 		jar := scopedJarOf(t, c)
 		t.Logf("after /attrs/set: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/set", jar, "flagged", "scoped", "plain")
+		wantNames(t, "after /attrs/set", jar, "flagged", "scoped", "plain", "longflag")
 
+		if f := findScoped(jar, "longflag"); f != nil {
+			// Upstream: Secure and HttpOnly with values over 1024 bytes,
+			// which Chromium and Firefox do not read; the group adds
+			// both again.
+			if !f.attrs.secure || !f.attrs.httpOnly {
+				t.Errorf("longflag: Secure=%t HttpOnly=%t, want both (secure on, httponly on; the upstream's have values no engine but WebKit reads)", f.attrs.secure, f.attrs.httpOnly)
+			}
+		}
 		if f := findScoped(jar, "flagged"); f != nil {
 			// Upstream: "flagged=1; Path=/"; the group adds the three.
 			checkScope(t, f, "127.0.0.1", "/", true)
@@ -72,13 +80,13 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		load(t, c, appPage)
 		jar = scopedJarOf(t, c)
 		t.Logf("after /attrs/unscope through Caddy alone: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/unscope through Caddy alone", jar, "flagged", "scoped", "plain")
+		wantNames(t, "after /attrs/unscope through Caddy alone", jar, "flagged", "scoped", "plain", "longflag")
 		// ...and through the module, rewritten to Path=/app, it finds it.
 		load(t, c, env.attrs+"/attrs/unscope")
 		load(t, c, appPage)
 		jar = scopedJarOf(t, c)
 		t.Logf("after /attrs/unscope through the module: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain")
+		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain", "longflag")
 	})
 
 	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {

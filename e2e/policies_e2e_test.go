@@ -63,11 +63,16 @@ const (
 	setWide   = "wide=1; Domain=" + parentHost + "; Path=/; Secure"
 )
 
+// setLongFlag is in flagged's group, and carries Secure and HttpOnly
+// with values over the 1024 bytes that Chromium and Firefox read (RFC
+// 6265bis §5.6; WebKit reads them).
+var setLongFlag = "longflag=1; Path=/; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100)
+
 // The module configs of the test, one site each.
 const (
 	attributeDirectives = `	cookie_normalizer {
 		group flags {
-			cookies flagged
+			cookies flagged longflag
 			secure on
 			httponly on
 			samesite lax
@@ -201,7 +206,7 @@ type policyApp struct {
 func (a *policyApp) start(t *testing.T) string {
 	t.Helper()
 	routes := map[string][]string{
-		"/attrs/set":      {setFlagged, setScoped, setPlain},
+		"/attrs/set":      {setFlagged, setScoped, setPlain, setLongFlag},
 		"/attrs/unscope":  {deleteScoped},
 		"/domain/set":     {setShared, setWide},
 		"/login":          {setSessionID, setUserID},
