@@ -53,6 +53,29 @@ func TestRewriteAttributes(t *testing.T) {
 			want:  []string{"a=1; Path=/"},
 		},
 		{
+			// Browsers read the last occurrence of an attribute: it is
+			// the one rewritten (or kept when it already complies), and
+			// the earlier ones go.
+			name:  "duplicates: the last occurrence is set, earlier ones removed",
+			group: Group{Cookies: []string{"a"}, SameSite: "lax", Path: "/app", Domain: "example.com"},
+			in: []string{
+				"a=1; SameSite=None; SameSite=Lax",
+				"a=2; Path=/x; Path=/y",
+				"a=3; Domain=a.example; Domain=b.example; Path=/app",
+			},
+			want: []string{
+				"a=1; SameSite=Lax; Path=/app; Domain=example.com",
+				"a=2; Path=/app; Domain=example.com; SameSite=Lax",
+				"a=3; Domain=example.com; Path=/app; SameSite=Lax",
+			},
+		},
+		{
+			name:  "httponly off and partitioned off remove every occurrence",
+			group: Group{Cookies: []string{"a"}, HTTPOnly: off(), Partitioned: off()},
+			in:    []string{"a=1; HttpOnly; Partitioned; Path=/; httponly; partitioned"},
+			want:  []string{"a=1; Path=/"},
+		},
+		{
 			name:  "secure off removes every occurrence with its separator",
 			group: Group{Cookies: []string{"a"}, Secure: off()},
 			in:    []string{"a=1; Secure; Path=/; secure"},

@@ -302,3 +302,53 @@ func TestJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestAdaptMatcherArguments goes through the Caddyfile adapter, which
+// takes a first argument of *, /... or @name as the request matcher before
+// the directive sees its arguments: `*` matches every request, `@m` is the
+// named matcher, and neither is a cookie pattern. With no pattern left,
+// a subdirective outside a group is the error that says so.
+func TestAdaptMatcherArguments(t *testing.T) {
+	for i, tc := range []struct {
+		site, match string
+	}{
+		{"\tcookie_normalizer * session_id {\n\t\texpire session\n\t}\n", ""}, // no matcher: every request
+		{"\t@m path /x\n\tcookie_normalizer @m session_id {\n\t\texpire session\n\t}\n", `[{"path":["/x"]}]`},
+	} {
+		out, err := testcaddy.Adapt(testcaddy.Globals+"http://127.0.0.1:9 {\n"+tc.site+"}\n", "Caddyfile")
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		var cfg struct {
+			Apps struct {
+				HTTP struct {
+					Servers map[string]struct {
+						Routes []struct {
+							Handle []struct {
+								Routes []struct {
+									Match  json.RawMessage `json:"match"`
+									Handle []Handler       `json:"handle"`
+								} `json:"routes"`
+							} `json:"handle"`
+						} `json:"routes"`
+					} `json:"servers"`
+				} `json:"http"`
+			} `json:"apps"`
+		}
+		if err := json.Unmarshal(out, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		route := cfg.Apps.HTTP.Servers["srv0"].Routes[0].Handle[0].Routes[0]
+		if got := string(route.Match); got != tc.match {
+			t.Errorf("%d: the route matches %s, want %s", i, got, tc.match)
+		}
+		if len(route.Handle) != 1 || len(route.Handle[0].Groups) != 1 || !equalStrings(route.Handle[0].Groups[0].Cookies, []string{"session_id"}) {
+			t.Errorf("%d: handler %+v, want one group of cookie session_id", i, route.Handle)
+		}
+	}
+	_, err := testcaddy.Adapt(testcaddy.Globals+"http://127.0.0.1:9 {\n\tcookie_normalizer * {\n\t\texpire session\n\t}\n}\n", "Caddyfile")
+	want := `expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Caddyfile:11` // Globals is 8 lines
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error containing %q", err, want)
+	}
+}

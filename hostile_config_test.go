@@ -2,12 +2,14 @@ package cookienormalizer
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
 )
 
@@ -316,5 +318,31 @@ func BenchmarkHostileConfigRewrite(b *testing.B) {
 				h.norm.rewrite(values, date, nil, nil)
 			}
 		})
+	}
+}
+
+// TestBadConfigStartsNothing loads, as `caddy run --config x.json` does, a
+// JSON config (which no Caddyfile check has seen) that fails when the
+// module is provisioned, a like chain that loops: the load fails with the
+// module's error and no site listens.
+func TestBadConfigStartsNothing(t *testing.T) {
+	site := testcaddy.FreeAddr(t)
+	cfg := `{"admin":{"disabled":true},"logging":{"logs":{"default":{"level":"ERROR"}}},
+	"apps":{"http":{"servers":{"s":{"listen":["` + site + `"],"routes":[{"handle":[
+		{"handler":"cookie_normalizer","groups":[
+			{"cookies":["a"],"expire":{"mode":"like","like":"b"}},
+			{"cookies":["b"],"expire":{"mode":"like","like":"a"}}]},
+		{"handler":"static_response","body":"up"}]}]}}}}}`
+	err := caddy.Load([]byte(cfg), true)
+	if err == nil {
+		caddy.Stop()
+		t.Fatal("a config whose like chain loops was loaded")
+	}
+	if want := `expire like "b": the chain of like leaders loops back to group #1`; !strings.Contains(err.Error(), want) {
+		t.Errorf("load failed with %v, want the error to say %q", err, want)
+	}
+	if conn, err := net.DialTimeout("tcp", site, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("%s accepts connections after the failed load", site)
 	}
 }

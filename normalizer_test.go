@@ -563,6 +563,22 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 12:30:00 GMT"},
 		},
 		{
+			// A browser deletes a cookie whose expiry is not after its own
+			// clock: at exactly the proxy's clock it is a deletion too.
+			name:  "an Expires exactly at the proxy's clock is a deletion",
+			rules: []rule{fixed(60, "a")},
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT"}, // testClock
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT"},
+		},
+		{
+			name:  "max leaves a lifetime exactly the cap as it is, byte for byte",
+			rules: []rule{capped(3600, "a")},
+			// The Expires is an hour after the proxy's clock (two after
+			// the Date): the shorter reading is the cap.
+			in:   []string{"a=1; Max-Age=3600; Path=/", "a=2; Expires=Tue, 24 Nov 2026 14:00:00 GMT"},
+			want: []string{"a=1; Max-Age=3600; Path=/", "a=2; Expires=Tue, 24 Nov 2026 14:00:00 GMT"},
+		},
+		{
 			name:  "a Date in 1970 does not make a 1970 Expires a lifetime",
 			rules: []rule{fixed(43200, "session_id")},
 			date:  "Thu, 01 Jan 1970 00:00:00 GMT",
