@@ -133,3 +133,57 @@ func countersOf(t *testing.T, ctx caddy.Context) []string {
 	slices.Sort(got)
 	return got
 }
+
+// TestObserveSlideActions is TestObserveEveryAction for the actions of a
+// slide group: a log-in sets the stamp, a request whose stamp is missing
+// gets the members re-issued and a new stamp, a log-out deletes the stamp.
+func TestObserveSlideActions(t *testing.T) {
+	for _, reportOnly := range []bool{false, true} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		h, err := provisionJSONWith(ctx, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}],"report_only":`+strconv.FormatBool(reportOnly)+`}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, logs := zapobserver.New(zapcore.DebugLevel)
+		h.setLogger(zap.New(core))
+		for _, r := range []struct {
+			values []string
+			req    request
+		}{
+			{[]string{"a=1", "b=2"}, request{status: 200}},                                                             // log-in
+			{nil, request{cookies: []string{"a=1; b=2"}, status: 200}},                                                 // re-issue
+			{[]string{"a=; Max-Age=0; Path=/"}, request{cookies: []string{"a=1; b=2; cn_slide_login=1"}, status: 200}}, // log-out (already as the path policy says)
+		} {
+			h.norm.rewriteResponse(append([]string(nil), r.values...), testDate, &r.req, h)
+		}
+		level := "debug"
+		if reportOnly {
+			level = "info"
+		}
+		var gotLogs []string
+		for _, e := range logs.All() {
+			m := e.ContextMap()
+			gotLogs = append(gotLogs, strings.Join([]string{e.Level.String(), m["cookie"].(string), m["group"].(string), m["action"].(string)}, " "))
+		}
+		wantLogs := []string{
+			level + " a login rewritten", level + " b login rewritten", level + " cn_slide_login login stamp set",
+			level + " a login reissued", level + " b login reissued", level + " cn_slide_login login stamp set",
+			"debug a login deletion kept", level + " cn_slide_login login stamp deleted",
+		}
+		if !equalStrings(gotLogs, wantLogs) {
+			t.Errorf("report_only %v: logged\n %q\nwant\n %q", reportOnly, gotLogs, wantLogs)
+		}
+		ro := ",report_only=" + strconv.FormatBool(reportOnly)
+		wantCounters := []string{
+			"action=deletion kept,group=login" + ro + " 1",
+			"action=reissued,group=login" + ro + " 2",
+			"action=rewritten,group=login" + ro + " 2",
+			"action=stamp deleted,group=login" + ro + " 1",
+			"action=stamp set,group=login" + ro + " 2",
+		}
+		if got := countersOf(t, ctx); !equalStrings(got, wantCounters) {
+			t.Errorf("report_only %v: counters\n %q\nwant\n %q", reportOnly, got, wantCounters)
+		}
+		cancel()
+	}
+}

@@ -184,6 +184,59 @@ func TestWrapperEarlyHints(t *testing.T) {
 	}
 }
 
+// TestWrapperEarlyHintsAppendNothing: a 1xx response is not the final
+// one, so the consistency rules and slide, which speak for the final
+// response, add nothing to it; with a re-issue due, the final 200 carries
+// the re-issued members and the stamp once each.
+func TestWrapperEarlyHintsAppendNothing(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Add("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, err := io.WriteString(w, "page")
+		return err
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h.ServeHTTP(w, r, next); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer srv.Close()
+	var early []string
+	got1xx := false
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, header textproto.MIMEHeader) error {
+			got1xx = got1xx || code == http.StatusEarlyHints
+			early = append(early, header.Values("Set-Cookie")...)
+			return nil
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", "a=1; b=2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !got1xx || len(early) != 0 {
+		t.Errorf("103 seen %v, with Set-Cookie %q: want a 103 without any", got1xx, early)
+	}
+	var names []string
+	for _, f := range resp.Header.Values("Set-Cookie") {
+		name, _ := cookieName(f)
+		names = append(names, name)
+	}
+	if !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || resp.Header.Get("Cache-Control") != "private" {
+		t.Errorf("200: Set-Cookie for %q, Cache-Control %q; want a, b and the stamp once each, and private", names, resp.Header.Get("Cache-Control"))
+	}
+}
+
 // TestWrapperHijack covers both ways a hijacking handler sends headers: a
 // 101 written before hijacking (reverse_proxy's WebSocket path), and a
 // handler that serialises the header map itself after hijacking.

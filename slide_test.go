@@ -102,6 +102,11 @@ func TestSlide(t *testing.T) {
 			req:   request{cookies: []string{jar(ts(-3600))}, status: 200, https: true},
 			want: []string{"session_id=abc; Path=/" + life, "user_id__insecure=42; Path=/" + life,
 				"cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
+		{name: "off and remove policies: the re-issued fields lack those attributes; over HTTPS the stamp is Secure all the same",
+			group: with(login, func(g *Group) { g.Secure, g.HTTPOnly, g.Partitioned, g.SameSite = off(), off(), off(), "remove" }),
+			req:   request{cookies: []string{jar(ts(-3600))}, status: 200, https: true},
+			want: []string{"session_id=abc; Path=/" + life, "user_id__insecure=42; Path=/" + life,
+				"cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
 		{name: "every attribute policy on the re-issued fields; a named stamp",
 			group: with(login, func(g *Group) {
 				g.Label, g.Domain, g.HTTPOnly, g.Partitioned, g.Secure, g.SameSite = "", "example.com", on(), on(), on(), "none"
