@@ -32,6 +32,13 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
 		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"b*"}}]}`, `group #1: expire like "b*": the leader must be an exact cookie name`},
+		// slide's requirements, as the Caddyfile has them
+		{`{"groups":[{"cookies":["a"],"path":"/","slide":{"interval":"1m"}}]}`, "group #1: slide needs expire <duration> in the group: the lifetime each re-issue grants"},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, "group #1: slide needs expire <duration> in the group: the lifetime each re-issue grants"},
+		{`{"groups":[{"cookies":["a*"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, `group #1: slide: cookie pattern "a*" is not an exact name (only named cookies can be re-issued)`},
+		{`{"groups":[{"cookies":["a","~b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, `group #1: slide: cookie pattern "~b" is not an exact name (only named cookies can be re-issued)`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"slide":{"interval":"1m"}}]}`, "group #1: slide needs a path policy in the group (path /, say): the request does not say where a cookie was set"},
+		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1h"}}]}`, `group "s": slide 1h: the interval must be shorter than the lifetime (expire 1h)`},
 	} {
 		h, err := provisionJSON(t, tc.json)
 		if err == nil {
