@@ -278,6 +278,29 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"c=1; Max-Age=" + strings.Repeat("0", 1021) + "3600"},
 		},
 		{
+			// Chromium and Firefox ignore the Expires (over 1024 bytes:
+			// the date, then delimiters the date parser skips) and keep a
+			// session cookie; WebKit reads it and deletes the cookie.
+			name:  "a past Expires over 1024 bytes is a deletion in WebKit: left alone",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=1; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + strings.Repeat(",", 1000)},
+			want:  []string{"a=1; Expires=Thu, 01 Jan 1970 00:00:01 GMT" + strings.Repeat(",", 1000)},
+		},
+		{
+			// A session cookie for Chromium and Firefox, two days for
+			// WebKit: capping it would lengthen its life in the first two.
+			name:  "a future Expires over 1024 bytes: max leaves it, since two engines keep a session cookie",
+			rules: []rule{capped(86400, "a")},
+			in:    []string{"a=1; Expires=Thu, 26 Nov 2026 12:00:00 GMT" + strings.Repeat(",", 1000)},
+			want:  []string{"a=1; Expires=Thu, 26 Nov 2026 12:00:00 GMT" + strings.Repeat(",", 1000)},
+		},
+		{
+			name:  "a like leader is named exactly: Session_id does not lead like session_id",
+			rules: []rule{fixed(3600, "Session_id"), like("session_id", "b")},
+			in:    []string{"Session_id=1; Max-Age=60", "b=2; Max-Age=5"},
+			want:  []string{"Session_id=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600", "b=2; Max-Age=5"},
+		},
+		{
 			// libsoup honours whichever comes last.
 			name:  "a past Expires after a positive Max-Age is a deletion in libsoup",
 			rules: []rule{fixed(43200, "a")},
