@@ -287,11 +287,11 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, loggedOut, anySet bool, base int64, now *clock, reportOnly bool, obs observer) []string {
 	switch {
 	case loggedOut:
-		// Only a stamp the browser holds needs deleting; without the
-		// request's Cookie header, delete it to be sure.
-		if req == nil || jar.slide.stampCount[cg.stampAt] > 0 {
-			values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
-		}
+		// Whether or not the request carried it: a request need not carry
+		// every cookie the browser holds (a cross-site POST to a log-out
+		// URL carries no SameSite=Lax cookie, an http:// request no
+		// Secure one).
+		values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
 	case anySet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
