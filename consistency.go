@@ -289,8 +289,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 	case loggedOut:
 		// Whether or not the request carried it: a request need not carry
 		// every cookie the browser holds (a cross-site POST to a log-out
-		// URL carries no SameSite=Lax cookie, an http:// request no
-		// Secure one).
+		// URL carries no SameSite=Lax cookie).
 		values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
 	case anySet:
 		// A log-in: the stamp starts now.
