@@ -115,6 +115,7 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string,
 			t.Fatalf("deletion under the %s reading of Max-Age changed:\n in  %q\n out %q", readingName(plus), in, out)
 		}
 	}
+	checkEngineReadings(t, r, in, out)
 	if out == in {
 		return
 	}
@@ -226,6 +227,116 @@ func referenceMaxAge(v string, plus bool) int64 {
 		got = n
 	}
 	return got
+}
+
+// refEngine is how one browser engine reads the lifetime of a Set-Cookie
+// field, as the browser suite measured it (docs/engines.md), written
+// apart from the module's reader to check it.
+type refEngine struct {
+	name string
+	// plus: a Max-Age may start with '+' (Chromium, WebKitGTK).
+	plus bool
+	// longValues: attribute values over 1024 bytes are read (WebKitGTK;
+	// Chromium and Firefox ignore them, as RFC 6265bis §5.6 says).
+	longValues bool
+	// lastOfBoth: whichever of Max-Age and Expires comes last wins
+	// (libsoup); elsewhere a valid Max-Age beats any Expires.
+	lastOfBoth bool
+}
+
+var refEngines = []refEngine{
+	{name: "Chromium", plus: true},
+	{name: "Firefox"},
+	{name: "WebKit", plus: true, longValues: true, lastOfBoth: true},
+}
+
+// refReading is an engine's reading of a field received at the proxy's
+// clock: a session cookie, or one that expires at an instant (Unix
+// seconds; not after the clock: a deletion).
+type refReading struct {
+	session bool
+	expires int64
+}
+
+func (r refReading) deletion(now int64) bool { return !r.session && r.expires <= now }
+
+func (r refReading) String() string {
+	if r.session {
+		return "session"
+	}
+	return strconv.FormatInt(r.expires, 10)
+}
+
+// read returns e's reading of v received at now. The last valid Max-Age
+// and the last valid Expires count; which wins is the engine's.
+func (e refEngine) read(v string, now int64) refReading {
+	var (
+		maxAge, expires     int64
+		maxAgeAt, expiresAt = -1, -1
+	)
+	for i, a := range strings.Split(v, ";")[1:] {
+		name, val, _ := strings.Cut(a, "=")
+		name, val = strings.ToLower(strings.Trim(name, " \t")), strings.Trim(val, " \t")
+		if len(val) > 1024 && !e.longValues {
+			continue
+		}
+		switch name {
+		case "max-age":
+			digits, neg := val, false
+			if digits != "" && (digits[0] == '-' || digits[0] == '+' && e.plus) {
+				digits, neg = digits[1:], digits[0] == '-'
+			}
+			if digits == "" || strings.Trim(digits, "0123456789") != "" {
+				continue
+			}
+			n, err := strconv.ParseInt(digits, 10, 64)
+			if err != nil || n > 1<<50 {
+				n = 1 << 50 // a very long life; keeps now+n from overflowing
+			}
+			if neg {
+				n = -n
+			}
+			maxAge, maxAgeAt = n, i
+		case "expires":
+			if t, ok := parseCookieDate(val); ok {
+				expires, expiresAt = t.Unix(), i
+			}
+		}
+	}
+	switch {
+	case maxAgeAt >= 0 && (expiresAt < 0 || !e.lastOfBoth || maxAgeAt > expiresAt):
+		return refReading{expires: now + maxAge}
+	case expiresAt >= 0:
+		return refReading{expires: expires}
+	}
+	return refReading{session: true}
+}
+
+// checkEngineReadings checks a rewrite of in into out under rule r
+// against each engine's reading of both, received at the test clock:
+// a field an engine deletes stays a deletion there (the rule of safety);
+// max gives no engine a longer life, nor a session cookie a lifetime;
+// and a field whose lifetime session or a fixed duration rewrote is read
+// alike by every engine, as that policy says.
+func checkEngineReadings(t *testing.T, r rule, in, out string) {
+	t.Helper()
+	now := testClock.Unix()
+	rewrote := !equalStrings(lifetimeAttributes(out), lifetimeAttributes(in))
+	for _, e := range refEngines {
+		before, after := e.read(in, now), e.read(out, now)
+		switch {
+		case before.deletion(now) && !after.deletion(now):
+			t.Fatalf("%s deleted the cookie, and reads the rewrite as %s:\n in  %q\n out %q", e.name, after, in, out)
+		case r.expiry == expireMax && before.session && !after.session:
+			t.Fatalf("max gave %s's session cookie an expiry (%s):\n in  %q\n out %q", e.name, after, in, out)
+		case r.expiry == expireMax && !before.session && (after.session || after.expires > before.expires):
+			t.Fatalf("max lengthened %s's expiry %s to %s:\n in  %q\n out %q", e.name, before, after, in, out)
+		case rewrote && r.expiry == expireSession && !after.session:
+			t.Fatalf("session: %s reads the rewrite as %s:\n in  %q\n out %q", e.name, after, in, out)
+		case rewrote && r.expiry == expireFixed && (after.session || after.expires != now+r.seconds):
+			t.Fatalf("fixed %d s: %s reads the rewrite as %s, want %d:\n in  %q\n out %q", r.seconds, e.name, after, now+r.seconds, in, out)
+		}
+	}
 }
 
 // hasExpires reports whether v has an Expires attribute.
