@@ -33,6 +33,9 @@ var fuzzSeeds = []string{
 	"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT",
 	"a=1; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=3600",
 	"a=x; expires=Thu, 01-Jan-70 00:00:01 GMT",
+	// Index 22: mode 22 (max, with the attribute policies): flags whose
+	// values only WebKitGTK reads.
+	"a=1; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100) + "; Max-Age=60",
 }
 
 // maxGrowth bounds what a rewrite adds to a value:
@@ -116,6 +119,9 @@ func checkRewriteInvariants(t *testing.T, n *normalizer, r rule, in, out string,
 		}
 	}
 	checkEngineReadings(t, r, in, out)
+	if r.attrs.any() {
+		checkAttributeReadings(t, in, out)
+	}
 	if out == in {
 		return
 	}
@@ -335,6 +341,50 @@ func checkEngineReadings(t *testing.T, r rule, in, out string) {
 			t.Fatalf("session: %s reads the rewrite as %s:\n in  %q\n out %q", e.name, after, in, out)
 		case rewrote && r.expiry == expireFixed && (after.session || after.expires != now+r.seconds):
 			t.Fatalf("fixed %d s: %s reads the rewrite as %s, want %d:\n in  %q\n out %q", r.seconds, e.name, after, now+r.seconds, in, out)
+		}
+	}
+}
+
+// checkAttributeReadings checks what each engine reads of the fuzzed
+// attribute policies (secure on, httponly off, samesite lax, path /,
+// domain remove) in a rewritten field: Secure present, HttpOnly absent,
+// the SameSite and Path that count Lax and /, no Domain. An attribute
+// whose value is over 1024 bytes counts only for WebKitGTK. A field no
+// browser stores, which the module passes unchanged, is left out.
+func checkAttributeReadings(t *testing.T, in, out string) {
+	t.Helper()
+	pair, _, _ := strings.Cut(in, ";")
+	name, value, isPair := strings.Cut(pair, "=")
+	name, value = strings.Trim(name, " \t"), strings.Trim(value, " \t")
+	if !isPair || name == "" || len(in) > 8192 || len(name)+len(value) > 4096 ||
+		strings.ContainsFunc(in, func(c rune) bool { return c < 0x20 && c != '\t' || c == 0x7f }) {
+		return
+	}
+	for _, e := range refEngines {
+		var secure, httpOnly, domain bool
+		sameSite, path := "", ""
+		for _, a := range strings.Split(out, ";")[1:] {
+			attr, val, _ := strings.Cut(a, "=")
+			attr, val = strings.ToLower(strings.Trim(attr, " \t")), strings.Trim(val, " \t")
+			if len(val) > 1024 && !e.longValues {
+				continue
+			}
+			switch attr {
+			case "secure":
+				secure = true
+			case "httponly":
+				httpOnly = true
+			case "domain":
+				domain = true
+			case "samesite":
+				sameSite = strings.ToLower(val)
+			case "path":
+				path = val
+			}
+		}
+		if !secure || httpOnly || domain || sameSite != "lax" || path != "/" {
+			t.Fatalf("%s reads Secure %t, HttpOnly %t, a Domain %t, SameSite %q, Path %q; the policies say Secure, no HttpOnly, no Domain, Lax, /:\n in  %q\n out %q",
+				e.name, secure, httpOnly, domain, sameSite, path, in, out)
 		}
 	}
 }
