@@ -190,14 +190,48 @@ func withoutPolicyAttributes(v string) string {
 // trimmed, names in lower case.
 func lifetimeAttributes(v string) []string {
 	var out []string
-	for _, a := range strings.Split(v, ";")[1:] {
-		name, val, _ := strings.Cut(a, "=")
-		name = strings.ToLower(strings.Trim(name, " \t"))
-		if name == "max-age" || name == "expires" {
-			out = append(out, name+"="+strings.Trim(val, " \t"))
+	for _, a := range refAttrs(v) {
+		if a.name == "max-age" || a.name == "expires" {
+			out = append(out, a.name+"="+a.value)
 		}
 	}
 	return out
+}
+
+// refAttr is an attribute of a Set-Cookie field as browsers split one: at
+// each ';', the name trimmed and in lower case, the value trimmed.
+type refAttr struct{ name, value string }
+
+// refAttrs returns the attributes of v in order, the name=value pair left
+// out.
+func refAttrs(v string) []refAttr {
+	var out []refAttr
+	for _, a := range strings.Split(v, ";")[1:] {
+		name, val, _ := strings.Cut(a, "=")
+		out = append(out, refAttr{strings.ToLower(strings.Trim(name, " \t")), strings.Trim(val, " \t")})
+	}
+	return out
+}
+
+// refMaxAge reads a trimmed Max-Age value: digits after an optional '-',
+// or '+' too with plus. A value past 2^50 seconds reads as 2^50, a very
+// long life, so that adding it to a time cannot overflow.
+func refMaxAge(val string, plus bool) (int64, bool) {
+	digits, neg := val, false
+	if digits != "" && (digits[0] == '-' || digits[0] == '+' && plus) {
+		digits, neg = digits[1:], digits[0] == '-'
+	}
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > 1<<50 {
+		n = 1 << 50
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // noMaxAge is what referenceMaxAge returns for a field without a valid
@@ -210,27 +244,13 @@ const noMaxAge = math.MaxInt64
 // written plainly, apart from the module's scanner, to check it.
 func referenceMaxAge(v string, plus bool) int64 {
 	got := int64(noMaxAge)
-	for _, a := range strings.Split(v, ";")[1:] {
-		name, val, _ := strings.Cut(a, "=")
-		val = strings.Trim(val, " \t")
-		if !strings.EqualFold(strings.Trim(name, " \t"), "max-age") || len(val) > 1024 {
+	for _, a := range refAttrs(v) {
+		if a.name != "max-age" || len(a.value) > 1024 {
 			continue
 		}
-		digits := strings.TrimPrefix(val, "-")
-		if plus {
-			digits = strings.TrimPrefix(digits, "+")
+		if n, ok := refMaxAge(a.value, plus); ok {
+			got = n
 		}
-		if digits == "" || strings.Trim(digits, "0123456789") != "" || len(val)-len(digits) > 1 {
-			continue
-		}
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil {
-			n = math.MaxInt64 - 1 // too many digits: a very long life
-		}
-		if strings.HasPrefix(val, "-") {
-			n = -n
-		}
-		got = n
 	}
 	return got
 }
@@ -264,6 +284,10 @@ type refReading struct {
 	expires int64
 }
 
+// reads reports whether e reads attribute a: one whose value is over
+// 1024 bytes only WebKitGTK does.
+func (e refEngine) reads(a refAttr) bool { return len(a.value) <= 1024 || e.longValues }
+
 func (r refReading) deletion(now int64) bool { return !r.session && r.expires <= now }
 
 func (r refReading) String() string {
@@ -280,31 +304,17 @@ func (e refEngine) read(v string, now int64) refReading {
 		maxAge, expires     int64
 		maxAgeAt, expiresAt = -1, -1
 	)
-	for i, a := range strings.Split(v, ";")[1:] {
-		name, val, _ := strings.Cut(a, "=")
-		name, val = strings.ToLower(strings.Trim(name, " \t")), strings.Trim(val, " \t")
-		if len(val) > 1024 && !e.longValues {
+	for i, a := range refAttrs(v) {
+		if !e.reads(a) {
 			continue
 		}
-		switch name {
+		switch a.name {
 		case "max-age":
-			digits, neg := val, false
-			if digits != "" && (digits[0] == '-' || digits[0] == '+' && e.plus) {
-				digits, neg = digits[1:], digits[0] == '-'
+			if n, ok := refMaxAge(a.value, e.plus); ok {
+				maxAge, maxAgeAt = n, i
 			}
-			if digits == "" || strings.Trim(digits, "0123456789") != "" {
-				continue
-			}
-			n, err := strconv.ParseInt(digits, 10, 64)
-			if err != nil || n > 1<<50 {
-				n = 1 << 50 // a very long life; keeps now+n from overflowing
-			}
-			if neg {
-				n = -n
-			}
-			maxAge, maxAgeAt = n, i
 		case "expires":
-			if t, ok := parseCookieDate(val); ok {
+			if t, ok := parseCookieDate(a.value); ok {
 				expires, expiresAt = t.Unix(), i
 			}
 		}
@@ -363,13 +373,11 @@ func checkAttributeReadings(t *testing.T, in, out string) {
 	for _, e := range refEngines {
 		var secure, httpOnly, domain bool
 		sameSite, path := "", ""
-		for _, a := range strings.Split(out, ";")[1:] {
-			attr, val, _ := strings.Cut(a, "=")
-			attr, val = strings.ToLower(strings.Trim(attr, " \t")), strings.Trim(val, " \t")
-			if len(val) > 1024 && !e.longValues {
+		for _, a := range refAttrs(out) {
+			if !e.reads(a) {
 				continue
 			}
-			switch attr {
+			switch a.name {
 			case "secure":
 				secure = true
 			case "httponly":
@@ -377,9 +385,9 @@ func checkAttributeReadings(t *testing.T, in, out string) {
 			case "domain":
 				domain = true
 			case "samesite":
-				sameSite = strings.ToLower(val)
+				sameSite = strings.ToLower(a.value)
 			case "path":
-				path = val
+				path = a.value
 			}
 		}
 		if !secure || httpOnly || domain || sameSite != "lax" || path != "/" {
@@ -391,9 +399,8 @@ func checkAttributeReadings(t *testing.T, in, out string) {
 
 // hasExpires reports whether v has an Expires attribute.
 func hasExpires(v string) bool {
-	for _, a := range strings.Split(v, ";")[1:] {
-		name, _, _ := strings.Cut(a, "=")
-		if strings.EqualFold(strings.Trim(name, " \t"), "expires") {
+	for _, a := range refAttrs(v) {
+		if a.name == "expires" {
 			return true
 		}
 	}
