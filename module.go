@@ -241,14 +241,14 @@ func (h *Handler) setLogger(l *zap.Logger) {
 }
 
 // provision does the work of Provision once the logger is set. It checks
-// each group as Validate does first, so that a JSON config (which no
+// each group before compiling it, so that a JSON config (which no
 // Caddyfile check has seen) fails with the group's own error rather than
 // with one of the compiled rules' that it leads to.
 func (h *Handler) provision() error {
 	rules := make([]rule, len(h.Groups))
 	for i, g := range h.Groups {
-		if err := h.checkGroup(i); err != nil {
-			return err
+		if err := g.validate(); err != nil {
+			return fmt.Errorf("group %s: %v", groupName(g.Label, i), err)
 		}
 		rules[i] = g.rule()
 		if g.Slide != nil {
@@ -281,24 +281,11 @@ func (h *Handler) provision() error {
 	return nil
 }
 
-// Validate rejects configurations that cannot mean anything.
+// Validate rejects configurations that cannot mean anything. Caddy calls
+// it after Provision, which has checked each group already.
 func (h *Handler) Validate() error {
 	if len(h.Groups) == 0 {
 		return errors.New("no cookie groups configured")
-	}
-	for i := range h.Groups {
-		if err := h.checkGroup(i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkGroup validates group i, naming it in the error.
-func (h *Handler) checkGroup(i int) error {
-	g := &h.Groups[i]
-	if err := g.validate(); err != nil {
-		return fmt.Errorf("group %s: %v", groupName(g.Label, i), err)
 	}
 	return nil
 }
