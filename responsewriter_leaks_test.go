@@ -212,7 +212,7 @@ func TestWrapperTrailers(t *testing.T) {
 // status the handler writes next decides: an error status gets no
 // re-issue, so the flush's additions must not stay in the map.
 func TestFailedFlushTakesBackTheReissue(t *testing.T) {
-	h, err := provisionJSON(t, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`)
+	h, err := provisionJSON(t, slideConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +231,7 @@ func TestFailedFlushTakesBackTheReissue(t *testing.T) {
 		if err := h.ServeHTTP(w, req, next); err != nil {
 			t.Fatal(err)
 		}
-		var names []string
-		for _, f := range w.sent {
-			name, _ := cookieName(f)
-			names = append(names, name)
-		}
+		names := fieldNames(w.sent)
 		cacheControl := w.header.Values("Cache-Control")
 		if status >= 400 {
 			if len(names) != 0 || len(cacheControl) != 0 {

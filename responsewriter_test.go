@@ -27,7 +27,28 @@ const (
 // session` for cookie a, on an httptest server.
 func wrapperServer(t *testing.T, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
 	t.Helper()
-	h, err := provisionJSON(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`)
+	return handlerServer(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`, app)
+}
+
+// slideConfig is a slide group of cookies a and b, whose stamp is
+// cn_slide_login.
+const slideConfig = `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`
+
+// fieldNames returns the cookie names of Set-Cookie fields, in order.
+func fieldNames(fields []string) []string {
+	var names []string
+	for _, f := range fields {
+		name, _ := cookieName(f)
+		names = append(names, name)
+	}
+	return names
+}
+
+// handlerServer serves app through a handler provisioned from config, on
+// an httptest server.
+func handlerServer(t *testing.T, config string, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	t.Helper()
+	h, err := provisionJSON(t, config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,22 +210,11 @@ func TestWrapperEarlyHints(t *testing.T) {
 // response, add nothing to it; with a re-issue due, the final 200 carries
 // the re-issued members and the stamp once each.
 func TestWrapperEarlyHintsAppendNothing(t *testing.T) {
-	h, err := provisionJSON(t, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	srv := handlerServer(t, slideConfig, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Link", "</style.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
-		_, err := io.WriteString(w, "page")
-		return err
+		io.WriteString(w, "page")
 	})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h.ServeHTTP(w, r, next); err != nil {
-			t.Error(err)
-		}
-	}))
-	defer srv.Close()
 	var early []string
 	got1xx := false
 	trace := &httptrace.ClientTrace{
@@ -227,12 +237,7 @@ func TestWrapperEarlyHintsAppendNothing(t *testing.T) {
 	if !got1xx || len(early) != 0 {
 		t.Errorf("103 seen %v, with Set-Cookie %q: want a 103 without any", got1xx, early)
 	}
-	var names []string
-	for _, f := range resp.Header.Values("Set-Cookie") {
-		name, _ := cookieName(f)
-		names = append(names, name)
-	}
-	if !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || resp.Header.Get("Cache-Control") != "private" {
+	if names := fieldNames(resp.Header.Values("Set-Cookie")); !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || resp.Header.Get("Cache-Control") != "private" {
 		t.Errorf("200: Set-Cookie for %q, Cache-Control %q; want a, b and the stamp once each, and private", names, resp.Header.Get("Cache-Control"))
 	}
 }
