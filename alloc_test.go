@@ -113,19 +113,8 @@ func TestServeHTTPAllocsZero(t *testing.T) {
 		{"unmatched", benchUnmatchedValues(3)},
 		{"deletions", []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; Path=/"}},
 	} {
-		up := newBenchUpstream(tc.values)
 		rec := &benchRecorder{header: make(http.Header)}
-		// Warm the pool: the first request allocates the wrapper.
-		if err := h.ServeHTTP(rec, req, up); err != nil {
-			t.Fatal(err)
-		}
-		got := testing.AllocsPerRun(100, func() {
-			rec.status = 0
-			if err := h.ServeHTTP(rec, req, up); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if got != 0 {
+		if got := serveAllocs(t, h, req, newBenchUpstream(tc.values), rec, nil); got != 0 {
 			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
 		}
 		if rec.status != http.StatusOK {
@@ -155,22 +144,12 @@ func TestServeHTTPAllocsConsistency(t *testing.T) {
 	} {
 		req := benchRequest()
 		req.Header.Set("Cookie", tc.cookie)
-		up := newBenchUpstream(tc.values)
 		rec := &benchRecorder{header: make(http.Header)}
-		if err := h.ServeHTTP(rec, req, up); err != nil {
-			t.Fatal(err)
+		if got := serveAllocs(t, h, req, newBenchUpstream(tc.values), rec, nil); got != 0 {
+			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
 		}
 		if len(tc.values) == 0 && len(rec.header["Set-Cookie"]) != 0 {
-			t.Fatalf("%d (%s): Set-Cookie %q, want none", i, tc.name, rec.header["Set-Cookie"])
-		}
-		got := testing.AllocsPerRun(100, func() {
-			rec.status = 0
-			if err := h.ServeHTTP(rec, req, up); err != nil {
-				t.Fatal(err)
-			}
-		})
-		if got != 0 {
-			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
+			t.Errorf("%d (%s): Set-Cookie %q, want none", i, tc.name, rec.header["Set-Cookie"])
 		}
 	}
 }
@@ -181,20 +160,12 @@ func TestServeHTTPAllocsSlideFresh(t *testing.T) {
 	h := benchHandler(t, benchSlideCaddyfile)
 	req := benchRequest()
 	req.Header.Set("Cookie", benchCookieHeader+"; cn_slide_session_id="+strconv.FormatInt(time.Now().Unix(), 10))
-	up := newBenchUpstream(nil)
 	rec := &benchRecorder{header: make(http.Header)}
-	if err := h.ServeHTTP(rec, req, up); err != nil {
-		t.Fatal(err)
+	if got := serveAllocs(t, h, req, newBenchUpstream(nil), rec, nil); got != 0 {
+		t.Errorf("ServeHTTP with a fresh stamp allocates %v times per run, want 0", got)
 	}
 	if got := rec.header["Set-Cookie"]; len(got) != 0 {
-		t.Fatalf("fresh stamp: Set-Cookie %q, want none", got)
-	}
-	if got := testing.AllocsPerRun(100, func() {
-		if err := h.ServeHTTP(rec, req, up); err != nil {
-			t.Fatal(err)
-		}
-	}); got != 0 {
-		t.Errorf("ServeHTTP with a fresh stamp allocates %v times per run, want 0", got)
+		t.Errorf("fresh stamp: Set-Cookie %q, want none", got)
 	}
 }
 
@@ -208,14 +179,9 @@ func TestServeHTTPAllocsLogIn(t *testing.T) {
 		want := rewriteAll(benchHandler(t, directive).norm, benchPyPIValues, benchDate)
 		req := benchRequest()
 		req.Header.Set("Cookie", benchCookieHeader)
-		up := newBenchUpstream(benchPyPIValues)
 		rec := &benchRecorder{header: make(http.Header)}
 		wrong := 0
-		got := testing.AllocsPerRun(100, func() {
-			rec.status = 0
-			if err := h.ServeHTTP(rec, req, up); err != nil {
-				t.Fatal(err)
-			}
+		got := serveAllocs(t, h, req, newBenchUpstream(benchPyPIValues), rec, func() {
 			if !equalStrings(rec.header["Set-Cookie"], want) {
 				wrong++
 			}
@@ -227,4 +193,21 @@ func TestServeHTTPAllocsLogIn(t *testing.T) {
 			t.Errorf("%q: %d responses of 101 with Set-Cookie other than %q (the last: %q)", directive, wrong, want, rec.header["Set-Cookie"])
 		}
 	}
+}
+
+// serveAllocs returns the allocations per ServeHTTP of req through h, with
+// up answering into rec; after, if not nil, runs after each request.
+// AllocsPerRun's warm-up request fills the writer pool, whose first Get
+// allocates the wrapper.
+func serveAllocs(t *testing.T, h *Handler, req *http.Request, up *benchUpstream, rec *benchRecorder, after func()) float64 {
+	t.Helper()
+	return testing.AllocsPerRun(100, func() {
+		rec.status = 0
+		if err := h.ServeHTTP(rec, req, up); err != nil {
+			t.Fatal(err)
+		}
+		if after != nil {
+			after()
+		}
+	})
 }
