@@ -243,6 +243,63 @@ func TestRewriteAttributes(t *testing.T) {
 			in:    []string{"__Host-sid=1; Secure; Domain=example.com"},
 			want:  []string{"__Host-sid=1; Secure; Path=/"},
 		},
+		{
+			// A rewritten field has at most one Max-Age and one Expires.
+			// Without a policy for the lifetime, the last of each stays:
+			// the one every engine reads, so no engine's lifetime changes.
+			name:  "a field the policies rewrite loses its duplicate Max-Age and Expires, the last of each kept",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in: []string{
+				"a=1; Max-Age=100; Path=/; max-age=200",
+				"a=2; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Max-Age=5; expires=Thu, 02 Jan 2031 00:00:00 GMT",
+				"a=3; Max-Age=abc; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Max-Age=300; Max-Age=400",
+			},
+			want: []string{
+				"a=1; Path=/; max-age=200; Secure",
+				"a=2; Max-Age=5; expires=Thu, 02 Jan 2031 00:00:00 GMT; Secure",
+				"a=3; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Max-Age=400; Secure",
+			},
+		},
+		{
+			// An engine that skips the last one falls back on an earlier
+			// one: '+' (RFC 6265bis and Firefox skip it, Chromium and
+			// WebKit read it), a value the Max-Age syntax rejects, one
+			// over 1024 bytes (WebKit alone reads it), an Expires date not
+			// in the IMF-fixdate form, or before 1601 (the cookie-date
+			// algorithm rejects it).
+			name:  "duplicates stay when an engine might skip the last one",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in: []string{
+				"a=1; Max-Age=100; Max-Age=+200",
+				"a=2; Max-Age=100; Max-Age=2x",
+				"a=3; Max-Age=100; Max-Age=" + strings.Repeat("0", 1030) + "200",
+				"a=4; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Expires=Thu, 02-Jan-2031 00:00:00 GMT",
+				"a=5; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Expires=Mon, 01 Jan 1600 00:00:00 GMT",
+			},
+			want: []string{
+				"a=1; Max-Age=100; Max-Age=+200; Secure",
+				"a=2; Max-Age=100; Max-Age=2x; Secure",
+				"a=3; Max-Age=100; Max-Age=" + strings.Repeat("0", 1030) + "200; Secure",
+				"a=4; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Expires=Thu, 02-Jan-2031 00:00:00 GMT; Secure",
+				"a=5; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Expires=Mon, 01 Jan 1600 00:00:00 GMT; Secure",
+			},
+		},
+		{
+			// A deletion keeps its lifetime attributes as sent, and a field
+			// the policies leave alone keeps all its bytes.
+			name:  "duplicates stay in a deletion and in a field nothing else changes",
+			group: Group{Cookies: []string{"a"}, Secure: on()},
+			in:    []string{"a=; Max-Age=100; Max-Age=0", "a=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0", "a=1; Max-Age=1; Max-Age=2; Secure"},
+			want:  []string{"a=; Max-Age=100; Max-Age=0; Secure", "a=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure", "a=1; Max-Age=1; Max-Age=2; Secure"},
+		},
+		{
+			// max leaves a lifetime under its cap as it is; the attribute
+			// policy's rewrite thins the duplicates all the same.
+			name:  "max under the cap, with an attribute policy: duplicates thinned",
+			group: Group{Cookies: []string{"a"}, Expire: &ExpiryPolicy{Mode: modeMax, Duration: 3600e9}, SameSite: "lax"},
+			in:    []string{"a=1; Max-Age=100; Max-Age=200"},
+			want:  []string{"a=1; Max-Age=200; SameSite=Lax"},
+		},
 	} {
 		n := testNormalizer(t, attrRule(tc.group))
 		got := rewriteAll(n, tc.in, testDate)

@@ -279,6 +279,58 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 	return e
 }
 
+// dropLifetimeDuplicates marks for removal every Max-Age attribute of f
+// but the last when it has several, and every Expires but the last, for a
+// field a policy rewrites without setting its lifetime: a rewritten field
+// has at most one of each. It does so only when the last of each kind it
+// thins out is one every engine reads (a plain Max-Age, or an Expires in
+// the IMF-fixdate form that the cookie-date algorithm of RFC 6265 §5.1.1
+// accepts, within 1024 bytes). Every engine then reads the same lifetime
+// from what is left: the engines that let the last valid Max-Age win,
+// those that let Expires decide without one, and libsoup, which honours
+// whichever of the two comes last, all find the same last attribute of
+// each kind, in the same order. Otherwise (an engine might skip the last
+// one and fall back on an earlier one) the field keeps them all, and so
+// does a field some reading deletes (base and now as for readExpiry):
+// a deletion's lifetime attributes stay as sent. It reports whether it
+// marked any.
+func dropLifetimeDuplicates(f *setCookie, base int64, now *clock) bool {
+	attrs := f.attrs()
+	lastMaxAge, lastExpires, maxAges, expires := -1, -1, 0, 0
+	for i := range attrs {
+		switch attrs[i].kind {
+		case attrMaxAge:
+			lastMaxAge, maxAges = i, maxAges+1
+		case attrExpires:
+			lastExpires, expires = i, expires+1
+		}
+	}
+	if maxAges < 2 && expires < 2 || readExpiry(f, base, now).deletion {
+		return false
+	}
+	if maxAges > 1 {
+		a := &attrs[lastMaxAge]
+		if _, ok := parseMaxAge(f.value(a), maxAgeRFC); !ok || a.oversized() {
+			return false
+		}
+	}
+	if expires > 1 {
+		a := &attrs[lastExpires]
+		_, imf := parseIMFFixdate(f.value(a))
+		if _, ok := parseCookieDate(f.value(a)); !ok || !imf || a.oversized() {
+			return false
+		}
+	}
+	for i := range attrs {
+		switch a := &attrs[i]; {
+		case a.kind == attrMaxAge && maxAges > 1 && i != lastMaxAge,
+			a.kind == attrExpires && expires > 1 && i != lastExpires:
+			a.drop = true
+		}
+	}
+	return true
+}
+
 // latestExpires is the last instant a four-digit year can write.
 var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 

@@ -38,6 +38,23 @@ var fuzzSeeds = []string{
 	"a=1; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100) + "; Max-Age=60",
 }
 
+// attributesOnly is the mode bit of a group with the attribute policies
+// and no expiry policy.
+const attributesOnly = 0x80
+
+// attributeOnlySeeds are fields with several lifetime attributes, for the
+// group with the attribute policies alone: those whose last ones every
+// engine reads lose the others, the rest keep them all.
+var attributeOnlySeeds = []string{
+	"a=1; Max-Age=100; Path=/; max-age=200",
+	"a=2; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Max-Age=5; expires=Thu, 02 Jan 2031 00:00:00 GMT",
+	"a=3; Max-Age=100; Max-Age=+200",
+	"a=4; Max-Age=100; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Max-Age=" + strings.Repeat("0", 1030) + "200",
+	"a=5; Expires=Wed, 01 Jan 2031 00:00:00 GMT; Expires=Thu, 02-Jan-2031 00:00:00 GMT",
+	"a=; Max-Age=100; Max-Age=0",
+	"a=6; Max-Age=100; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=200; Expires=Wed, 01 Jan 2031 00:00:00 GMT",
+}
+
 // maxGrowth bounds what a rewrite adds to a value:
 // "; Max-Age=1099511627776; Expires=Fri, 31 Dec 9999 23:59:59 GMT" is 62
 // bytes.
@@ -49,6 +66,9 @@ func FuzzRewrite(f *testing.F) {
 	}
 	for i, v := range loadDateVectors(f) {
 		f.Add("a=1; Expires="+v.Test, "l=1; Expires="+v.Test, uint8(i), uint32(3600), testDate)
+	}
+	for _, s := range attributeOnlySeeds {
+		f.Add(s, "l=1", uint8(attributesOnly), uint32(3600), testDate)
 	}
 	f.Fuzz(func(t *testing.T, value, leader string, mode uint8, secs uint32, date string) {
 		r := fuzzRule(mode, secs)
@@ -69,7 +89,8 @@ func FuzzRewrite(f *testing.F) {
 
 // fuzzRule is the group a fuzz input picks: names from a to m match (the
 // rest must pass byte for byte), under the expiry policy mode%4 selects,
-// with the attribute policies when mode&4 is set.
+// with the attribute policies when mode&4 is set; with mode&0x80 set, the
+// attribute policies alone (no seed's index has that bit).
 func fuzzRule(mode uint8, secs uint32) rule {
 	const pattern = "~^[a-m]"
 	seconds := 1 + int64(secs)%(800*86400)
@@ -84,7 +105,10 @@ func fuzzRule(mode uint8, secs uint32) rule {
 	case 3:
 		r = like("l", pattern)
 	}
-	if mode&4 != 0 {
+	if mode&attributesOnly != 0 {
+		r = rule{patterns: []string{pattern}}
+	}
+	if mode&4 != 0 || mode&attributesOnly != 0 {
 		// Attribute policies too; they apply to deletions as well.
 		r.attrs = Group{Secure: on(), HTTPOnly: off(), SameSite: "lax", Path: "/", Domain: "remove"}.attrPolicy()
 	}
@@ -332,8 +356,9 @@ func (e refEngine) read(v string, now int64) refReading {
 // against each engine's reading of both, received at the test clock:
 // a field an engine deletes stays a deletion there (the rule of safety);
 // max gives no engine a longer life, nor a session cookie a lifetime;
-// and a field whose lifetime session or a fixed duration rewrote is read
-// alike by every engine, as that policy says.
+// a field whose lifetime session or a fixed duration rewrote is read
+// alike by every engine, as that policy says; and without an expiry
+// policy every engine reads the lifetime it read before.
 func checkEngineReadings(t *testing.T, r rule, in, out string) {
 	t.Helper()
 	now := testClock.Unix()
@@ -349,6 +374,8 @@ func checkEngineReadings(t *testing.T, r rule, in, out string) {
 			t.Fatalf("max lengthened %s's expiry %s to %s:\n in  %q\n out %q", e.name, before, after, in, out)
 		case rewrote && r.expiry == expireSession && !after.session:
 			t.Fatalf("session: %s reads the rewrite as %s:\n in  %q\n out %q", e.name, after, in, out)
+		case r.expiry == expireNone && after != before:
+			t.Fatalf("the attribute policies alone changed %s's reading %s to %s:\n in  %q\n out %q", e.name, before, after, in, out)
 		case rewrote && r.expiry == expireFixed && (after.session || after.expires != now+r.seconds):
 			t.Fatalf("fixed %d s: %s reads the rewrite as %s, want %d:\n in  %q\n out %q", r.seconds, e.name, after, now+r.seconds, in, out)
 		}

@@ -124,7 +124,10 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 		r := &rules[i]
 		r.hasAttrs = r.attrs.any()
 		r.consistent = r.cascade || r.partial || r.slide > 0
-		if r.expiry != expireNone || r.consistent {
+		// Attribute policies read the lifetime attributes too: a field
+		// they rewrite loses its duplicate Max-Age and Expires attributes
+		// (see dropLifetimeDuplicates).
+		if r.expiry != expireNone || r.consistent || r.hasAttrs {
 			r.kinds |= lifetimeKinds
 		}
 		record, note := r.attrs.kinds()
@@ -447,14 +450,19 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	if r.hasAttrs {
 		appended, skipped = r.attrs.attrEdits(f, appended)
 	}
+	lifetimeSet := false
 	if r.expiry != expireNone || r.consistent {
 		e := readExpiry(f, base, now)
 		deletion = e.deletion
 		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion {
 			appended = setLifetime(f, &e, seconds, base, appended)
+			lifetimeSet = true
 		}
 	}
 	out = f.rebuild(appended, &r.attrs)
+	if out != v && !lifetimeSet && dropLifetimeDuplicates(f, base, now) {
+		out = f.rebuild(appended, &r.attrs)
+	}
 	switch {
 	case out != v:
 		return out, actionRewritten, skipped, deletion

@@ -3,6 +3,7 @@ package e2e
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // attributeScenarios checks the attribute policies of attributeDirectives
@@ -19,12 +20,12 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		clearWebKitAt(t, c, env.attrs+"/app/")
 		appPage := env.attrs + "/app/page"
 
-		load(t, c, env.attrs+"/attrs/set")
+		start, end := load(t, c, env.attrs+"/attrs/set")
 		// An /app page, so that WebKit lists the /app cookie too.
 		load(t, c, appPage)
 		jar := scopedJarOf(t, c)
 		t.Logf("after /attrs/set: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/set", jar, "flagged", "scoped", "plain", "longflag")
+		wantNames(t, "after /attrs/set", jar, "flagged", "scoped", "plain", "longflag", "twice")
 
 		if f := findScoped(jar, "longflag"); f != nil {
 			// Upstream: Secure and HttpOnly with values over 1024 bytes,
@@ -32,6 +33,18 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 			// both again.
 			if !f.attrs.secure || !f.attrs.httpOnly {
 				t.Errorf("longflag: Secure=%t HttpOnly=%t, want both (secure on, httponly on; the upstream's have values no engine but WebKit reads)", f.attrs.secure, f.attrs.httpOnly)
+			}
+		}
+		if f := findScoped(jar, "twice"); f != nil {
+			// Upstream: Max-Age=100, then max-age=7200, which every
+			// engine reads as the one that counts; the group's rewrite
+			// keeps only that one, and the lifetime stays 2 h.
+			lo, hi := start.Add(2*time.Hour-expiryTolerance), end.Add(2*time.Hour+expiryTolerance)
+			if f.expires.Before(lo) || f.expires.After(hi) {
+				t.Errorf("twice: expires %s, want 2 h after the load (%s to %s), as the last Max-Age says", f.expires.Format(time.RFC3339), lo.Format(time.RFC3339), hi.Format(time.RFC3339))
+			}
+			if !f.attrs.secure || !f.attrs.httpOnly {
+				t.Errorf("twice: Secure=%t HttpOnly=%t, want both (secure on, httponly on)", f.attrs.secure, f.attrs.httpOnly)
 			}
 		}
 		if f := findScoped(jar, "flagged"); f != nil {
@@ -80,13 +93,13 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		load(t, c, appPage)
 		jar = scopedJarOf(t, c)
 		t.Logf("after /attrs/unscope through Caddy alone: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/unscope through Caddy alone", jar, "flagged", "scoped", "plain", "longflag")
+		wantNames(t, "after /attrs/unscope through Caddy alone", jar, "flagged", "scoped", "plain", "longflag", "twice")
 		// ...and through the module, rewritten to Path=/app, it finds it.
 		load(t, c, env.attrs+"/attrs/unscope")
 		load(t, c, appPage)
 		jar = scopedJarOf(t, c)
 		t.Logf("after /attrs/unscope through the module: %s", describeScoped(jar))
-		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain", "longflag")
+		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain", "longflag", "twice")
 	})
 
 	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {

@@ -68,11 +68,16 @@ const (
 // 6265bis §5.6; WebKit reads them).
 var setLongFlag = "longflag=1; Path=/; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100)
 
+// setTwice is in flagged's group too, with two Max-Age attributes: the
+// group's rewrite keeps the last, which every engine reads, and drops the
+// first.
+const setTwice = "twice=1; Max-Age=100; Path=/; max-age=7200"
+
 // The module configs of the test, one site each.
 const (
 	attributeDirectives = `	cookie_normalizer {
 		group flags {
-			cookies flagged longflag
+			cookies flagged longflag twice
 			secure on
 			httponly on
 			samesite lax
@@ -206,7 +211,7 @@ type policyApp struct {
 func (a *policyApp) start(t *testing.T) string {
 	t.Helper()
 	routes := map[string][]string{
-		"/attrs/set":      {setFlagged, setScoped, setPlain, setLongFlag},
+		"/attrs/set":      {setFlagged, setScoped, setPlain, setLongFlag, setTwice},
 		"/attrs/unscope":  {deleteScoped},
 		"/domain/set":     {setShared, setWide},
 		"/login":          {setSessionID, setUserID},
