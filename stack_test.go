@@ -21,7 +21,8 @@ import (
 // makes Go copy the whole stack, on every such request: a cost that no
 // benchmark of the module alone shows. So the frames the module stacks up
 // below those methods on the path every response takes are kept small,
-// and rare work runs out of line (see docs/design.md, "Performance").
+// and rare work runs out of line (see docs/design.md, "Consistency and
+// sliding expiry").
 
 // stackBudgets are the most stack the module may use below each of the
 // writer's methods, counted from the method's own frame down, on the path
