@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -241,7 +242,7 @@ func printed(t *testing.T, c curlCommand, resp *http.Response) []string {
 	}
 	// Go's server writes the fields sorted by name.
 	for _, name := range []string{"Cache-Control", "Set-Cookie"} {
-		if !c.whole && !containsString(c.shown, strings.ToLower(name)) {
+		if !c.whole && !slices.Contains(c.shown, strings.ToLower(name)) {
 			continue
 		}
 		for _, v := range resp.Header[name] {
@@ -274,15 +275,6 @@ func readmeShown(c curlCommand, output []string) []string {
 		}
 	}
 	return lines
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // readmeClient is curl without redirects, on a connection per request.
