@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -108,10 +109,14 @@ type request struct {
 	cookies []string // the Cookie header fields (HTTP/2 may send several)
 	https   bool
 
-	status       int      // the final status; 0 when unknown (a hijack)
-	cacheControl []string // the response's Cache-Control fields
+	status int // the final status; 0 when unknown (a hijack)
+	// header is the response's header map, for its Cache-Control fields,
+	// which are read only when a re-issue or a partial expiry is about to
+	// be appended (nil: none).
+	header http.Header
 
-	// private is set by apply when it re-issued cookies: the response must
+	// private is set by apply when it appended fields that depend on the
+	// request's cookies (a re-issue, a partial expiry): the response must
 	// then carry Cache-Control: private.
 	private bool
 
@@ -237,7 +242,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && cg.partial && jar.partial(cg):
+		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable():
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut = true
 		}
@@ -265,7 +270,11 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 }
 
 // expirePartial appends a deletion for each member of cg the request's
-// jar carries. Out of line (see cascade).
+// jar carries. The deletions depend on the request's cookies, so a shared
+// cache must not store the response and hand them to other users: the
+// caller has checked that the response does not let one
+// (sharedCacheable), and the response gets Cache-Control: private. Out of
+// line (see cascade).
 //
 //go:noinline
 func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, reportOnly bool, obs observer) []string {
@@ -275,6 +284,7 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
 		}
 	}
+	req.private = req.private || !reportOnly
 	return values
 }
 

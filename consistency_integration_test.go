@@ -30,6 +30,10 @@ func consistencyApp(t *testing.T) string {
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "a page")
 	})
+	mux.HandleFunc("/public", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		io.WriteString(w, "a page for shared caches")
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
@@ -84,7 +88,7 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 	// the README), so a request without a response is sent again (see
 	// retried). Such a request never reached the module, so a retry counts
 	// nothing twice; one that did would show in the metrics checked below.
-	get := func(path, cookie string) []string {
+	get := func(path, cookie string) http.Header {
 		t.Helper()
 		resp := retried(t, http.DefaultTransport.RoundTrip, func() *http.Request {
 			req, err := http.NewRequest("GET", "http://"+site+path, nil)
@@ -98,23 +102,33 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 		})
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		return resp.Header.Values("Set-Cookie")
+		return resp.Header
 	}
 	for i, tc := range []struct {
 		name, path, cookie string
 		want               []string
+		cacheControl       []string
 	}{
 		{"a log-out of one member clears the other", "/logout", "session_id=abc; user_id__insecure=42",
-			[]string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure", del("user_id__insecure", "; Path=/; Secure")}},
-		{"a request carrying only session_id gets it deleted", "/page", "session_id=abc",
-			[]string{del("session_id", "; Path=/")}},
-		{"a complete jar gets nothing", "/page", "user_id__insecure=42; theme=dark; session_id=abc", nil},
-		{"an empty jar gets nothing", "/page", "", nil},
+			[]string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure", del("user_id__insecure", "; Path=/; Secure")}, nil},
+		// The deletions depend on the request's cookies: no shared cache
+		// may store them.
+		{"a request carrying only session_id gets it deleted, privately", "/page", "session_id=abc",
+			[]string{del("session_id", "; Path=/")}, []string{"private"}},
+		{"a complete jar gets nothing", "/page", "user_id__insecure=42; theme=dark; session_id=abc", nil, nil},
+		{"an empty jar gets nothing", "/page", "", nil, nil},
 		{"a response that sets the members gets nothing appended", "/login", "session_id=old",
-			[]string{legacySession, legacyUser}},
+			[]string{legacySession, legacyUser}, nil},
+		// A shared cache would hand the deletions to every user.
+		{"a half jar on a page for shared caches gets nothing", "/public", "session_id=abc",
+			nil, []string{"public, max-age=600"}},
 	} {
-		if got := get(tc.path, tc.cookie); !equalStrings(got, tc.want) {
-			t.Errorf("%d %s:\n got  %q\n want %q", i, tc.name, got, tc.want)
+		got := get(tc.path, tc.cookie)
+		if !equalStrings(got.Values("Set-Cookie"), tc.want) {
+			t.Errorf("%d %s:\n got  %q\n want %q", i, tc.name, got.Values("Set-Cookie"), tc.want)
+		}
+		if !equalStrings(got.Values("Cache-Control"), tc.cacheControl) {
+			t.Errorf("%d %s: Cache-Control %q, want %q", i, tc.name, got.Values("Cache-Control"), tc.cacheControl)
 		}
 	}
 
@@ -126,10 +140,10 @@ func TestCaddyIntegrationConsistency(t *testing.T) {
 
 	// Reload as report_only, through the admin API.
 	loadConfig(t, admin, consistencyCaddyfile(admin, site, metrics, upstream, "report_only"))
-	if got := get("/page", "session_id=abc"); got != nil {
-		t.Errorf("report_only: Set-Cookie %q, want none", got)
+	if got := get("/page", "session_id=abc"); len(got["Set-Cookie"]) != 0 || len(got["Cache-Control"]) != 0 {
+		t.Errorf("report_only: Set-Cookie %q, Cache-Control %q, want neither", got["Set-Cookie"], got["Cache-Control"])
 	}
-	if got := get("/logout", ""); !equalStrings(got, []string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure"}) {
+	if got := get("/logout", "").Values("Set-Cookie"); !equalStrings(got, []string{"session_id=; Max-Age=0; Path=/; HttpOnly; Secure"}) {
 		t.Errorf("report_only: Set-Cookie %q, want the upstream's only", got)
 	}
 	for _, at := range []string{admin, metrics} {

@@ -518,3 +518,40 @@ func TestServeHTTPReadsTheRequest(t *testing.T) {
 		rw.release()
 	}
 }
+
+// TestPartialExpiryNotForSharedCaches: on_partial's deletions depend on
+// the request's cookies, so a response a shared cache may store (public,
+// s-maxage, any case) gets none, and one that gets them is marked private;
+// under report_only they are reported, and nothing is marked.
+func TestPartialExpiryNotForSharedCaches(t *testing.T) {
+	g := Group{Cookies: []string{"session_id", "user_id__insecure"}, OnPartial: "expire"}
+	deletion := []string{del("session_id", "; Path=/")}
+	for i, tc := range []struct {
+		cacheControl []string
+		reportOnly   bool
+		want         []string
+		wantPrivate  bool
+		events       []string
+	}{
+		{nil, false, deletion, true, []string{"session_id #1 partial expired"}},
+		{[]string{"no-cache, max-age=0"}, false, deletion, true, []string{"session_id #1 partial expired"}},
+		{[]string{"private"}, false, deletion, true, []string{"session_id #1 partial expired"}},
+		{[]string{"max-age=60, Public"}, false, nil, false, nil},
+		{[]string{"no-transform", "S-MaxAge=600"}, false, nil, false, nil},
+		{nil, true, nil, false, []string{"session_id #1 partial expired"}},
+		{[]string{"public"}, true, nil, false, nil},
+	} {
+		n := testNormalizer(t, g.rule())
+		n.reportOnly = tc.reportOnly
+		req := &request{cookies: []string{"theme=dark; session_id=abc"}, header: http.Header{}}
+		if tc.cacheControl != nil {
+			req.header["Cache-Control"] = tc.cacheControl
+		}
+		var obs recordingObserver
+		got := n.rewriteResponse(nil, testDate, req, &obs)
+		if !equalStrings(got, tc.want) || req.private != tc.wantPrivate || !equalStrings(obs, tc.events) {
+			t.Errorf("%d Cache-Control %q, report_only %t: Set-Cookie %q, private %t, observed %q; want %q, %t, %q",
+				i, tc.cacheControl, tc.reportOnly, got, req.private, obs, tc.want, tc.wantPrivate, tc.events)
+		}
+	}
+}

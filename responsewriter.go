@@ -72,7 +72,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
@@ -112,14 +112,11 @@ func (rw *responseWriter) rewriteHeader(final bool) {
 		return
 	}
 	// The Date is the base time of the fields' lifetimes and of slide's
-	// stamps; Cache-Control only slide reads. A response without fields
-	// and a config without slide need neither looked up.
+	// stamps: a response without fields and a config without slide need
+	// none looked up.
 	date := ""
-	if slides := norm.consistency != nil && norm.consistency.slides; len(values) > 0 || slides {
+	if len(values) > 0 || norm.consistency != nil && norm.consistency.slides {
 		date = responseDate(hdr)
-		if slides {
-			rw.req.cacheControl = hdr["Cache-Control"]
-		}
 	}
 	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins)
 	rw.joins.flush(out)

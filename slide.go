@@ -42,7 +42,7 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 			return false
 		}
 	}
-	if sharedCacheable(req.cacheControl) {
+	if req.sharedCacheable() {
 		return false
 	}
 	g := cg.stampAt
@@ -91,10 +91,16 @@ func storableValue(name, value string) bool {
 	return len(name)+len(value) <= maxNameValueLen && !hasControl(value)
 }
 
+// sharedCacheable reports whether the response's Cache-Control lets a
+// shared cache store it (see sharedCacheable); false for a nil request.
+func (r *request) sharedCacheable() bool {
+	return r != nil && sharedCacheable(r.header["Cache-Control"])
+}
+
 // sharedCacheable reports whether Cache-Control lets a shared cache store
 // the response (the public or s-maxage directive, RFC 9111 §5.2.2): a
-// re-issued field carries a user's session, which such a cache would hand
-// to others.
+// re-issued field carries a user's session, and a partial expiry's
+// deletions one user's state, which such a cache would hand to others.
 func sharedCacheable(cacheControl []string) bool {
 	return hasDirective(cacheControl, "public") || hasDirective(cacheControl, "s-maxage")
 }

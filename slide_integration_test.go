@@ -16,7 +16,10 @@ import (
 // TestCaddyIntegrationSlide runs sliding expiry through a real Caddy in
 // front of an app that sets nothing on its pages: an active user's cookies
 // are re-issued with Cache-Control: private, a fresh stamp stops the next
-// re-issue, and a response marked for shared caches gets no Set-Cookie.
+// re-issue, and a response marked for shared caches gets no Set-Cookie,
+// nor does an error: one the upstream writes, the `error` directive's, or
+// reverse_proxy's 502 for an upstream that does not answer (Caddy writes
+// those two after the module has returned).
 func TestCaddyIntegrationSlide(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +36,7 @@ func TestCaddyIntegrationSlide(t *testing.T) {
 	app := httptest.NewServer(mux)
 	t.Cleanup(app.Close)
 
-	site := testcaddy.FreeAddr(t)
+	site, dead := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
 	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
 http://%s {
 	bind 127.0.0.1
@@ -47,9 +50,17 @@ http://%s {
 			samesite lax
 		}
 	}
-	reverse_proxy %s
+	handle /boom {
+		error 500
+	}
+	handle /dead {
+		reverse_proxy %s
+	}
+	handle {
+		reverse_proxy %s
+	}
 }
-`, site, strings.TrimPrefix(app.URL, "http://")))
+`, site, dead, strings.TrimPrefix(app.URL, "http://")))
 
 	get := func(path, cookie string) *http.Response {
 		t.Helper()
@@ -105,7 +116,16 @@ http://%s {
 		t.Errorf("Cache-Control changed to %q", cc)
 	}
 	// Nor does an error.
-	if got := get("/missing", jar).Header.Values("Set-Cookie"); got != nil {
-		t.Errorf("404: Set-Cookie %q, want none", got)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/missing", http.StatusNotFound}, {"/boom", http.StatusInternalServerError}, {"/dead", http.StatusBadGateway}} {
+		resp := get(tc.path, jar)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if got, cc := resp.Header.Values("Set-Cookie"), resp.Header.Values("Cache-Control"); got != nil || tc.path != "/missing" && cc != nil {
+			t.Errorf("%s: Set-Cookie %q, Cache-Control %q, want no Set-Cookie and the error's Cache-Control", tc.path, got, cc)
+		}
 	}
 }

@@ -1,11 +1,17 @@
 package cookienormalizer
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func TestSlide(t *testing.T) {
@@ -26,13 +32,12 @@ func TestSlide(t *testing.T) {
 	}
 	with := func(g Group, f func(g *Group)) Group { f(&g); return g }
 	for i, tc := range []struct {
-		name         string
-		group        Group
-		req          request
-		in           []string
-		want         []string
-		wantPrivate  bool
-		cacheControl []string
+		name        string
+		group       Group
+		req         request
+		in          []string
+		want        []string
+		wantPrivate bool
 	}{
 		{name: "stamp absent: re-issued with a new stamp", group: login,
 			req:  request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
@@ -94,11 +99,11 @@ func TestSlide(t *testing.T) {
 		{name: "unknown status (a hijack): nothing", group: login,
 			req: request{cookies: []string{jar(ts(-3600))}}},
 		{name: "Cache-Control public: nothing", group: login,
-			req: request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"max-age=60, Public"}}},
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"max-age=60, Public"}}}},
 		{name: "Cache-Control s-maxage: nothing", group: login,
-			req: request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"no-cache", "s-maxage=60"}}},
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"no-cache", "s-maxage=60"}}}},
 		{name: "Cache-Control private, max-age: re-issued", group: login,
-			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, cacheControl: []string{"private, max-age=60"}},
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"private, max-age=60"}}},
 			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
 		{name: "HTTPS puts Secure on the stamp without a secure policy",
 			group: with(login, func(g *Group) { g.Secure, g.SameSite = nil, "" }),
@@ -133,7 +138,7 @@ func TestSlide(t *testing.T) {
 		{name: "partial expiry deletes the stamp too",
 			group: with(login, func(g *Group) { g.OnPartial = "expire" }),
 			req:   request{cookies: []string{"session_id=abc; cn_slide_login=" + ts(-3600)}, status: 200},
-			want:  []string{del("session_id", "; Path=/; Secure; SameSite=Lax"), stampDeleted}},
+			want:  []string{del("session_id", "; Path=/; Secure; SameSite=Lax"), stampDeleted}, wantPrivate: true},
 	} {
 		n := testNormalizer(t, tc.group.rule())
 		if err := tc.group.validate(); err != nil {
@@ -250,6 +255,67 @@ func TestOneClockReadingPerResponse(t *testing.T) {
 		n.rewriteResponse(append([]string(nil), tc.in...), tc.date, &req, nil)
 		if reads != 1 {
 			t.Errorf("%s: the proxy's clock was read %d times for one response, want 1", tc.name, reads)
+		}
+	}
+}
+
+// TestSlideNotOnHandlerErrors: a handler that returns an error having
+// written nothing leaves the response to Caddy, which writes the error's
+// status (a HandlerError's, else 500) or runs the error routes after the
+// module has returned. The final rewrite is for that status, so no
+// re-issue, stamp or Cache-Control goes out with the error page; the same
+// request answered by a handler that returns nil gets its re-issue.
+func TestSlideNotOnHandlerErrors(t *testing.T) {
+	h, err := provisionJSON(t, slideConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name       string
+		err        error
+		wantFields []string
+	}{
+		{"no error: the implicit 200 gets the re-issue", nil, []string{"a", "b", "cn_slide_login"}},
+		{"a HandlerError (reverse_proxy's 502)", caddyhttp.Error(http.StatusBadGateway, errors.New("dial")), nil},
+		{"a HandlerError (the error directive's 500)", caddyhttp.Error(http.StatusInternalServerError, nil), nil},
+		{"a HandlerError without a status (Caddy writes 500)", caddyhttp.HandlerError{Err: errors.New("x")}, nil},
+		{"a plain error (Caddy writes 500)", errors.New("x"), nil},
+		{"a wrapped HandlerError", fmt.Errorf("route: %w", caddyhttp.Error(http.StatusNotFound, nil)), nil},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/page", nil)
+		req.Header.Set("Cookie", "a=1; b=2")
+		rec := httptest.NewRecorder()
+		next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return tc.err })
+		if got := h.ServeHTTP(rec, req, next); got != tc.err {
+			t.Errorf("%d %s: ServeHTTP returned %v, want the handler's %v", i, tc.name, got, tc.err)
+		}
+		if got := fieldNames(rec.Header().Values("Set-Cookie")); !equalStrings(got, tc.wantFields) {
+			t.Errorf("%d %s: Set-Cookie for %q, want %q", i, tc.name, got, tc.wantFields)
+		}
+		wantPrivate := []string(nil)
+		if tc.wantFields != nil {
+			wantPrivate = []string{"private"}
+		}
+		if got := rec.Header().Values("Cache-Control"); !equalStrings(got, wantPrivate) {
+			t.Errorf("%d %s: Cache-Control %q, want %q", i, tc.name, got, wantPrivate)
+		}
+	}
+}
+
+// TestErrorStatus: the status Caddy's server writes for a handler's
+// error when no error route writes one.
+func TestErrorStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{caddyhttp.Error(http.StatusBadGateway, nil), http.StatusBadGateway},
+		{fmt.Errorf("wrapped: %w", caddyhttp.Error(http.StatusNotFound, nil)), http.StatusNotFound},
+		{caddyhttp.HandlerError{}, http.StatusInternalServerError},
+		{errors.New("x"), http.StatusInternalServerError},
+	} {
+		if got := errorStatus(tc.err); got != tc.want {
+			t.Errorf("errorStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }
