@@ -185,6 +185,8 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\tpath /é\n}", `path "/é": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
 		{"cookie_normalizer a {\n\tdomain\n}", "domain: expected one domain, or remove, at Testfile:2"},
 		{"cookie_normalizer a {\n\tdomain ex;ample.com\n}", `domain "ex;ample.com": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
+		{"cookie_normalizer a {\n\tdomain {http.request.host}\n}", `domain "{http.request.host}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself, at Testfile:2`},
+		{"cookie_normalizer a {\n\tpath /app/{path.0}\n}", `path "/app/{path.0}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself, at Testfile:2`},
 		{"cookie_normalizer __Host-sid {\n\tsecure off\n}", `cookie "__Host-sid": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a __host-sid\n\t\tpath /app\n\t\tdomain example.com\n\t}\n}", `cookie "__host-sid": path /app, domain example.com would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:2`},
 		{"cookie_normalizer __Secure-x {\n\tsecure off\n}", `cookie "__Secure-x": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},

@@ -453,7 +453,16 @@ func checkDomain(v string) error {
 	return checkAttrValue("domain", v)
 }
 
+// checkAttrValue accepts a path or domain value that can go into every
+// field as written: no byte that would end or corrupt the attribute, no
+// Caddy placeholder (the module does not replace them, and a browser
+// would reject a cookie whose Domain reads {http.request.host}, or never
+// send one scoped to a path with braces), within the 1024 bytes browsers
+// read.
 func checkAttrValue(what, v string) error {
+	if strings.ContainsAny(v, "{}") {
+		return fmt.Errorf("%s %q: Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself", what, v)
+	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c == ';' || c <= ' ' || c >= 0x7f {
 			return fmt.Errorf("%s %q: a ';', whitespace, control or non-ASCII byte is not allowed", what, v)
