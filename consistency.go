@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -72,9 +73,13 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 			cg.stampAt = len(c.groups)
 		}
 		for _, p := range r.patterns {
-			// A name an earlier group claims is that group's cookie.
-			if !exactPattern(p) || m.match(p) != i {
+			if !exactPattern(p) {
 				continue
+			}
+			// A name an earlier group claims is that group's cookie: this
+			// group's rules would never see it.
+			if owner := m.match(p); owner != i {
+				return nil, fmt.Errorf("group %s: cookie %q belongs to the earlier group %s (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other", groupName(r.label, i), p, groupName(rules[owner].label, owner))
 			}
 			if c.member.has(p) {
 				continue
@@ -96,6 +101,18 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 	}
 	if len(c.groups) == 0 {
 		return nil, nil
+	}
+	// A stamp named like a cookie a group names exactly would overwrite
+	// the app's cookie at every log-in and re-issue.
+	for _, cg := range c.groups {
+		if cg.slide == nil {
+			continue
+		}
+		for i, r := range rules {
+			if slices.Contains(r.patterns, cg.slide.stamp) {
+				return nil, fmt.Errorf("group %s: slide cookie %q is a cookie of group %s, which the stamp would overwrite: name the stamp with slide <interval> cookie <name>", groupName(rules[cg.rule].label, cg.rule), cg.slide.stamp, groupName(r.label, i))
+			}
+		}
 	}
 	c.member.freeze()
 	c.stamps.freeze()

@@ -111,13 +111,6 @@ func TestConsistency(t *testing.T) {
 			want:   []string{"a=; Max-Age=0"},
 		},
 		{
-			name:   "cascade: a name an earlier group claims is not this group's",
-			groups: []Group{{Cookies: []string{"b"}, Secure: on()}, {Cookies: []string{"a", "b", "c"}, OnDelete: "cascade"}},
-			in:     []string{"a=; Max-Age=0"},
-			want:   []string{"a=; Max-Age=0", del("c", "")},
-			events: []string{"c #2 cascaded"},
-		},
-		{
 			name:   "cascade: the group's domain, secure and partitioned policies replace the deleted member's",
 			groups: []Group{{Cookies: pair, OnDelete: "cascade", Domain: "example.org", Secure: on(), Partitioned: on()}},
 			in:     []string{"session_id=; Max-Age=0; Path=/app; Domain=example.com"},
@@ -349,7 +342,14 @@ func TestConsistencyConfigErrors(t *testing.T) {
 		want  string
 	}{
 		{[]rule{{patterns: []string{"a*"}, cascade: true}}, "group #1: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)"},
-		{[]rule{{patterns: []string{"a"}}, {label: "g", patterns: []string{"a", "b*"}, partial: true}}, `group "g": on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)`},
+		// A cookie belongs to the first group that matches it: a name an
+		// earlier group claims would never reach this group's rules.
+		{[]rule{{patterns: []string{"a"}}, {label: "g", patterns: []string{"a", "b*"}, partial: true}}, `group "g": cookie "a" belongs to the earlier group #1 (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other`},
+		{[]rule{{label: "all", patterns: []string{"*"}}, {patterns: []string{"session_id", "user_id"}, cascade: true}}, `group #2: cookie "session_id" belongs to the earlier group "all" (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other`},
+		{[]rule{{patterns: []string{"b"}, cascade: true}, {patterns: []string{"a", "b"}, slide: 600, stamp: "st", seconds: 3600}}, `group #2: cookie "b" belongs to the earlier group #1 (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other`},
+		// A stamp named like a group's cookie would overwrite it.
+		{[]rule{{patterns: []string{"a", "b"}, cascade: true}, {label: "s", patterns: []string{"c"}, slide: 600, stamp: "a", seconds: 3600}}, `group "s": slide cookie "a" is a cookie of group #1, which the stamp would overwrite: name the stamp with slide <interval> cookie <name>`},
+		{[]rule{{patterns: []string{"c"}, slide: 600, stamp: "st", seconds: 3600}, {label: "later", patterns: []string{"st", "d*"}}}, `group #1: slide cookie "st" is a cookie of group "later", which the stamp would overwrite: name the stamp with slide <interval> cookie <name>`},
 		{[]rule{{patterns: many, partial: true}}, "group #1: on_delete, on_partial and slide take at most 64 exact cookie names in all"},
 	} {
 		_, err := newNormalizer(tc.rules)
@@ -429,7 +429,6 @@ func TestCookieJarSearchesPlainNames(t *testing.T) {
 		{[]Group{{Cookies: many, OnPartial: "expire"}}, false},
 		{[]Group{{Cookies: []string{"a=b", "c"}, OnPartial: "expire"}}, false},
 		{[]Group{{Cookies: []string{"a", "b"}, Slide: &SlidePolicy{Interval: 600e9}}}, true},
-		{[]Group{{Cookies: []string{"a", "b"}, Slide: &SlidePolicy{Interval: 600e9, Cookie: "a"}}}, false},
 	} {
 		rules := make([]rule, len(tc.groups))
 		for g := range tc.groups {
@@ -443,14 +442,14 @@ func TestCookieJarSearchesPlainNames(t *testing.T) {
 
 // TestMatchMember checks that the name match's one lookup gives each
 // name's consistency member exactly as the members' own index does: a
-// name that an earlier group's pattern claims, or that an earlier group
-// lists too, is no member of a later group.
+// name that an earlier group's pattern claims (session_id, here) is no
+// member, and a later group that lists a member too does not take it.
 func TestMatchMember(t *testing.T) {
 	rules := []rule{
 		{patterns: []string{"~^sess"}},
-		{patterns: []string{"session_id", "user_id", "a*"}, cascade: true},
-		{patterns: []string{"user_id", "theme", "lang"}, partial: true},
-		{patterns: []string{"lang", "tz"}},
+		{patterns: []string{"user_id", "a*"}, cascade: true},
+		{patterns: []string{"theme", "lang"}, partial: true},
+		{patterns: []string{"lang", "tz", "session_id", "user_id"}},
 		{patterns: []string{"csrf", "x*"}, slide: 600, stamp: "stamp", seconds: 3600},
 	}
 	n := testNormalizer(t, rules...)

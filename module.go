@@ -300,6 +300,11 @@ func (g Group) validate() error {
 		if emptyPattern(p) {
 			return fmt.Errorf("empty cookie pattern %q", p)
 		}
+		if exactPattern(p) {
+			if err := checkCookieName(p); err != nil {
+				return err
+			}
+		}
 	}
 	if g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" && g.Slide == nil {
 		return errors.New("no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial")
@@ -379,6 +384,9 @@ func (g Group) validateSlide() error {
 	if slices.Contains(g.Cookies, g.stampName()) {
 		return fmt.Errorf("slide cookie %q: is one of the group's own cookies", g.stampName())
 	}
+	if stamp := g.stampName(); (hasPrefixFold(stamp, "__Secure-") || hasPrefixFold(stamp, "__Host-")) && (g.Secure == nil || !*g.Secure) {
+		return fmt.Errorf("slide cookie %q: its name prefix needs secure on in the group: the stamp goes without Secure on plain HTTP, and browsers refuse such a cookie without it", stamp)
+	}
 	return nil
 }
 
@@ -419,6 +427,9 @@ func (e ExpiryPolicy) validate() error {
 		if !exactPattern(e.Like) {
 			return fmt.Errorf("expire like %q: the leader must be an exact cookie name", e.Like)
 		}
+		if err := checkCookieName(e.Like); err != nil {
+			return fmt.Errorf("expire like: %v", err)
+		}
 	}
 	return nil
 }
@@ -445,12 +456,41 @@ func checkPath(v string) error {
 }
 
 // checkDomain accepts `remove` or a Domain value under the same byte rules
-// as a path.
+// as a path that is a domain name: labels of letters, digits, '-' and '_'
+// between single dots, a leading dot allowed (browsers drop it). A port,
+// a scheme, a path or an empty label would make browsers reject every
+// cookie the policy rewrites.
 func checkDomain(v string) error {
 	if v == "" || v == removeValue {
 		return nil
 	}
-	return checkAttrValue("domain", v)
+	if err := checkAttrValue("domain", v); err != nil {
+		return err
+	}
+	for _, label := range strings.Split(strings.TrimPrefix(v, "."), ".") {
+		if label == "" || strings.IndexFunc(label, func(c rune) bool {
+			return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_')
+		}) >= 0 {
+			return fmt.Errorf("domain %q: not a domain name (letters, digits, '-' and '_' in labels between single dots; no port, scheme or path)", v)
+		}
+	}
+	return nil
+}
+
+// checkCookieName accepts an exact cookie name the module can match and
+// write: no '=', ';', whitespace or control byte (they would end the name
+// or corrupt a field the module appends, such as a cascaded deletion), and
+// no Caddy placeholder, which is not replaced here.
+func checkCookieName(name string) error {
+	if strings.ContainsAny(name, "{}") {
+		return fmt.Errorf("cookie %q: Caddy placeholders are not replaced in cookie names", name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '=' || c == ';' || c <= ' ' || c == 0x7f {
+			return fmt.Errorf("cookie %q: a '=', ';', whitespace or control byte cannot be in a cookie name", name)
+		}
+	}
+	return nil
 }
 
 // checkAttrValue accepts a path or domain value that can go into every

@@ -77,3 +77,34 @@ func provisionJSON(tb testing.TB, js string) (*Handler, error) {
 	tb.Cleanup(cancel)
 	return &h, h.Provision(ctx)
 }
+
+// TestCheckDomain: a domain policy's value must be a domain name browsers
+// accept in a Domain attribute; anything else would lose every cookie the
+// policy rewrites.
+func TestCheckDomain(t *testing.T) {
+	for _, v := range []string{"example.com", ".example.com", "app.localhost", "a-b.example_1.org", "EXAMPLE.COM", "localhost", "remove", ""} {
+		if err := checkDomain(v); err != nil {
+			t.Errorf("checkDomain(%q) = %v, want nil", v, err)
+		}
+	}
+	for _, v := range []string{"example.com:8080", "https://example.com", "example.com/", "a,b", "..", ".", "example..com", "example.com.", `ex"ample.com`, "{host}", "a b"} {
+		if err := checkDomain(v); err == nil {
+			t.Errorf("checkDomain(%q) = nil, want an error", v)
+		}
+	}
+}
+
+// TestCheckCookieName: an exact name must be one the module can match and
+// write into a field it appends.
+func TestCheckCookieName(t *testing.T) {
+	for _, v := range []string{"session_id", "__Host-sid", "user[id]", "a.b", "a-b", "sess?"} {
+		if err := checkCookieName(v); err != nil {
+			t.Errorf("checkCookieName(%q) = %v, want nil", v, err)
+		}
+	}
+	for _, v := range []string{"a=b", "a;Domain=evil.example", "x y", "a\tb", "a\x7f", "{http.request.host}", "{$X}"} {
+		if err := checkCookieName(v); err == nil {
+			t.Errorf("checkCookieName(%q) = nil, want an error", v)
+		}
+	}
+}
