@@ -220,6 +220,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a;b\n}", `slide cookie "a;b": not a valid cookie name (RFC 6265 token), at Testfile:4`},
 		{"cookie_normalizer {\n\tgroup \"my app\" {\n\t\tcookies a\n\t\texpire 1h\n\t\tpath /\n\t\tslide 5m\n\t}\n}", `slide: the default stamp cookie name "cn_slide_my app" is not a valid cookie name (RFC 6265 token): name one with slide <interval> cookie <name>, at Testfile:6`},
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a\n}", `slide cookie "a": is one of the group's own cookies, at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup x {\n\t\tcookies a\n\t\tsecure on\n\t}\n\tgroup x {\n\t\tcookies b\n\t\tsecure on\n\t}\n}", `group "x": another group has this label too, and logs and metrics would count the two as one, at Testfile:1`},
 		{"cookie_normalizer \"a=b\" c {\n\ton_delete cascade\n}", `cookie "a=b": a '=', ';', whitespace or control byte cannot be in a cookie name, at Testfile:1`},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a {http.request.host}\n\t\tsecure on\n\t}\n}", `cookie "{http.request.host}": Caddy placeholders are not replaced in cookie names, at Testfile:2`},
 		{"cookie_normalizer a {\n\texpire like \"b c\"\n}", `expire like: cookie "b c": a '=', ';', whitespace or control byte cannot be in a cookie name, at Testfile:2`},

@@ -29,6 +29,7 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a"],"partitioned":true,"secure":false}]}`, "group #1: partitioned on needs secure on in the same group: browsers reject Partitioned without Secure"},
 		{`{"groups":[{"cookies":["a"],"path":"x"}]}`, `group #1: path "x": must start with /`},
 		{`{"groups":[{"cookies":["a"],"domain":"a b"}]}`, `group #1: domain "a b": a ';', whitespace, control or non-ASCII byte is not allowed`},
+		{`{"groups":[{"label":"x","cookies":["a"],"secure":true},{"label":"x","cookies":["b"],"secure":true}]}`, `group "x": another group has this label too, and logs and metrics would count the two as one`},
 		{`{"groups":[{"cookies":["a"],"domain":"{http.request.host}"}]}`, `group #1: domain "{http.request.host}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself`},
 		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
 		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},

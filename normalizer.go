@@ -109,12 +109,21 @@ type normalizer struct {
 	wall     wallClock                  // the proxy's clock, unless now is set
 }
 
-// newNormalizer compiles rules. It fails on an invalid pattern or a `like`
-// chain that loops (a likeLoopError).
+// newNormalizer compiles rules. It fails on an invalid pattern, a `like`
+// chain that loops (a likeLoopError), or a label two groups share (logs
+// and metrics would count them as one).
 func newNormalizer(rules []rule) (*normalizer, error) {
 	patterns := make([][]string, len(rules))
+	labels := make(map[string]bool, len(rules))
 	for i, r := range rules {
 		patterns[i] = r.patterns
+		if r.label == "" {
+			continue
+		}
+		if labels[r.label] {
+			return nil, fmt.Errorf("group %q: another group has this label too, and logs and metrics would count the two as one", r.label)
+		}
+		labels[r.label] = true
 	}
 	m, err := newCookieMatcher(patterns)
 	if pe, ok := err.(patternError); ok {
