@@ -384,7 +384,7 @@ func (g Group) validateSlide() error {
 	if slices.Contains(g.Cookies, g.stampName()) {
 		return fmt.Errorf("slide cookie %q: is one of the group's own cookies", g.stampName())
 	}
-	if stamp := g.stampName(); (hasPrefixFold(stamp, "__Secure-") || hasPrefixFold(stamp, "__Host-")) && (g.Secure == nil || !*g.Secure) {
+	if stamp := g.stampName(); (hasPrefixFold(stamp, prefixSecure) || hasPrefixFold(stamp, prefixHost)) && (g.Secure == nil || !*g.Secure) {
 		return fmt.Errorf("slide cookie %q: its name prefix needs secure on in the group: the stamp goes without Secure on plain HTTP, and browsers refuse such a cookie without it", stamp)
 	}
 	return nil
