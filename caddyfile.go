@@ -58,9 +58,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	directive := d.Token()
 
-	// likeTokens remembers where each group's `expire like` was written, so
-	// that a loop found once all groups are known is reported there.
+	// likeTokens remembers where each group's `expire like` was written, and
+	// groupTokens where each group starts, so that an error found once all
+	// groups are known is reported there.
 	likeTokens := map[int]caddyfile.Token{}
+	var groupTokens []caddyfile.Token
 
 	var short *groupParser
 	if args := d.RemainingArgs(); len(args) > 0 {
@@ -91,6 +93,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				likeTokens[len(h.Groups)] = g.like
 			}
 			h.Groups = append(h.Groups, g.group)
+			groupTokens = append(groupTokens, g.start)
 		case short != nil:
 			if err := short.parseLine(d); err != nil {
 				return err
@@ -109,6 +112,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			likeTokens[0] = short.like
 		}
 		h.Groups = []Group{short.group}
+		groupTokens = []caddyfile.Token{short.start}
 	}
 	if len(h.Groups) == 0 {
 		return errAt(directive, "cookie_normalizer: no cookies: give cookie patterns as arguments, or group blocks")
@@ -122,6 +126,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var loop likeLoopError
 		if errors.As(err, &loop) {
 			return errAt(likeTokens[loop.group], err.Error())
+		}
+		var ge groupError
+		if errors.As(err, &ge) {
+			return errAt(groupTokens[ge.group], err.Error())
 		}
 		return errAt(directive, err.Error())
 	}
@@ -190,9 +198,11 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 	}
 	tok := d.Token()
 	args := d.RemainingArgs()
-	// No subdirective takes a block: say so at its line rather than report
-	// the "{" as an unknown subdirective.
-	if d.NextBlock(d.Nesting()) {
+	// No subdirective takes a block, not even an empty one: say so at its
+	// line rather than report the "{" as an unknown subdirective. An empty
+	// block is consumed by NextBlock, which then stands on its "}".
+	last := d.Token()
+	if d.NextBlock(d.Nesting()) || closesBlock(d.Token()) && !closesBlock(last) {
 		return errAt(tok, sub+": takes no block")
 	}
 	g := &p.group
@@ -302,6 +312,9 @@ func (p *groupParser) finish() error {
 			return errAt(p.slide, err.Error())
 		}
 	}
+	if err := g.checkLikeFollowers(); err != nil {
+		return errAt(p.like, err.Error())
+	}
 	if err := g.validate(); err != nil {
 		return errAt(p.start, err.Error())
 	}
@@ -376,6 +389,11 @@ func parseLifetime(d *caddyfile.Dispenser, s string) (caddy.Duration, error) {
 		return 0, d.Errf("expire: %v", err)
 	}
 	return caddy.Duration(dur), nil
+}
+
+// closesBlock reports whether tok is a structural "}".
+func closesBlock(tok caddyfile.Token) bool {
+	return tok.Text == "}" && !tok.Quoted()
 }
 
 // errAt returns an error located at tok, in the dispenser's format.

@@ -1,7 +1,6 @@
 package cookienormalizer
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,7 +67,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 		if r.slide > 0 {
 			cg.slide = &slideRule{interval: r.slide, lifetime: r.seconds, stamp: r.stamp}
 			if !c.stamps.add(r.stamp, len(c.groups)) {
-				return nil, fmt.Errorf("group %s: slide cookie %q is already the stamp of another group", groupName(r.label, i), r.stamp)
+				return nil, groupErrorf(i, "group %s: slide cookie %q is already the stamp of another group", groupName(r.label, i), r.stamp)
 			}
 			cg.stampAt = len(c.groups)
 		}
@@ -79,13 +78,13 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 			// A name an earlier group claims is that group's cookie: this
 			// group's rules would never see it.
 			if owner := m.match(p); owner != i {
-				return nil, fmt.Errorf("group %s: cookie %q belongs to the earlier group %s (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other", groupName(r.label, i), p, groupName(rules[owner].label, owner))
+				return nil, groupErrorf(i, "group %s: cookie %q belongs to the earlier group %s (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other", groupName(r.label, i), p, groupName(rules[owner].label, owner))
 			}
 			if c.member.has(p) {
 				continue
 			}
 			if len(c.owner) == maxConsistencyMembers {
-				return nil, fmt.Errorf("group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
+				return nil, groupErrorf(i, "group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
 			}
 			c.member.add(p, len(c.owner))
 			m.setMember(p, len(c.owner))
@@ -93,7 +92,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 			cg.members = append(cg.members, p)
 		}
 		if len(cg.members) == 0 {
-			return nil, fmt.Errorf("group %s: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)", groupName(r.label, i))
+			return nil, groupErrorf(i, "group %s: on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)", groupName(r.label, i))
 		}
 		c.partial = c.partial || r.partial || r.slide > 0
 		c.slides = c.slides || r.slide > 0
@@ -110,7 +109,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 		}
 		for i, r := range rules {
 			if slices.Contains(r.patterns, cg.slide.stamp) {
-				return nil, fmt.Errorf("group %s: slide cookie %q is a cookie of group %s, which the stamp would overwrite: name the stamp with slide <interval> cookie <name>", groupName(rules[cg.rule].label, cg.rule), cg.slide.stamp, groupName(r.label, i))
+				return nil, groupErrorf(cg.rule, "group %s: slide cookie %q is a cookie of group %s, which the stamp would overwrite: name the stamp with slide <interval> cookie <name>", groupName(rules[cg.rule].label, cg.rule), cg.slide.stamp, groupName(r.label, i))
 			}
 		}
 	}

@@ -30,14 +30,14 @@ func TestWarnsAboutLifetimesOver400Days(t *testing.T) {
 	_, logs := observedHandler(t, `{"groups":[
 		{"label":"ok","cookies":["a"],"expire":{"mode":"fixed","duration":"400d"}},
 		{"cookies":["b"],"expire":{"mode":"max","duration":"401d"}},
-		{"label":"leftover","cookies":["c"],"expire":{"mode":"session","duration":"500d"}}]}`)
+		{"label":"session","cookies":["c"],"expire":{"mode":"session"}}]}`)
 	entries := logs.FilterLevelExact(zapcore.WarnLevel).All()
 	if len(entries) != 1 {
 		t.Fatalf("got %d warnings, want 1 (for the second group only): %v", len(entries), entries)
 	}
 	fields := entries[0].ContextMap()
-	// A short-form group is named by its first pattern; a session group's
-	// leftover duration means nothing and is not warned about.
+	// A short-form group is named by its first pattern. (A session
+	// group with a duration is a config error: see TestValidate.)
 	if fields["group"] != "b" || fields["duration"] != "401d" {
 		t.Errorf("warning fields %v", fields)
 	}

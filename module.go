@@ -328,6 +328,9 @@ func (g Group) validate() error {
 			return err
 		}
 	}
+	if err := g.checkLikeFollowers(); err != nil {
+		return err
+	}
 	if err := checkSameSite(g.SameSite); err != nil {
 		return err
 	}
@@ -390,6 +393,22 @@ func (g Group) validateSlide() error {
 	return nil
 }
 
+// checkLikeFollowers rejects `expire like` whose leader is the only cookie
+// of its group: a leader its own group names keeps its own expiry, so
+// nothing would follow it, and the policy would do nothing.
+func (g Group) checkLikeFollowers() error {
+	e := g.Expire
+	if e == nil || e.Mode != modeLike {
+		return nil
+	}
+	for _, c := range g.Cookies {
+		if c != e.Like {
+			return nil
+		}
+	}
+	return fmt.Errorf("expire like %q: the leader is the group's only cookie and keeps its own expiry, so no cookie would follow it: add the cookies that should follow it to the group", e.Like)
+}
+
 // stampName is the slide stamp's cookie name.
 func (g Group) stampName() string {
 	switch {
@@ -416,6 +435,12 @@ func (e ExpiryPolicy) validate() error {
 	switch {
 	case !ok:
 		return fmt.Errorf("unknown expire mode %q: want %s, %s, %s or %s", e.Mode, modeSession, modeFixed, modeMax, modeLike)
+	// Only JSON can give a mode what it does not take; silently ignoring
+	// it would hide a mode that is not the one meant.
+	case !m.takesDuration && e.Duration != 0:
+		return fmt.Errorf("expire mode %q takes no duration (%s given): only modes %s and %s do", e.Mode, formatDuration(time.Duration(e.Duration)), modeFixed, modeMax)
+	case !m.takesLike && e.Like != "":
+		return fmt.Errorf("expire mode %q takes no like cookie (%q given): only mode %s does", e.Mode, e.Like, modeLike)
 	case m.takesDuration:
 		if err := checkLifetime(time.Duration(e.Duration)); err != nil {
 			return fmt.Errorf("expire %s: %v", e.Mode, err)

@@ -34,6 +34,15 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
 		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"b*"}}]}`, `group #1: expire like "b*": the leader must be an exact cookie name`},
+		// what a mode does not take is an error, not silently dropped
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session","duration":"12h"}}]}`, `group #1: expire mode "session" takes no duration (12h given): only modes fixed and max do`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"b","duration":"1d"}}]}`, `group #1: expire mode "like" takes no duration (1d given): only modes fixed and max do`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"1h","like":"b"}}]}`, `group #1: expire mode "fixed" takes no like cookie ("b" given): only mode like does`},
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session","like":"b"}}]}`, `group #1: expire mode "session" takes no like cookie ("b" given): only mode like does`},
+		// a leader alone in its group has nothing to lead
+		{`{"groups":[{"label":"l","cookies":["a","a"],"expire":{"mode":"like","like":"a"}}]}`, `group "l": expire like "a": the leader is the group's only cookie and keeps its own expiry, so no cookie would follow it: add the cookies that should follow it to the group`},
+		{`{"groups":[{"cookies":["a","b"],"expire":{"mode":"like","like":"a"}}]}`, ""},
+		{`{"groups":[{"cookies":["a*"],"expire":{"mode":"like","like":"a"}}]}`, ""},
 		// slide's requirements, as the Caddyfile has them
 		{`{"groups":[{"cookies":["a"],"path":"/","slide":{"interval":"1m"}}]}`, "group #1: slide needs expire <duration> in the group: the lifetime each re-issue grants"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, "group #1: slide needs expire <duration> in the group: the lifetime each re-issue grants"},

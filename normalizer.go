@@ -109,9 +109,10 @@ type normalizer struct {
 	wall     wallClock                  // the proxy's clock, unless now is set
 }
 
-// newNormalizer compiles rules. It fails on an invalid pattern, a `like`
-// chain that loops (a likeLoopError), or a label two groups share (logs
-// and metrics would count them as one).
+// newNormalizer compiles rules. It fails on a `like` chain that loops (a
+// likeLoopError), and with a groupError on an invalid pattern, a label two
+// groups share (logs and metrics would count them as one) or what
+// newConsistency rejects.
 func newNormalizer(rules []rule) (*normalizer, error) {
 	patterns := make([][]string, len(rules))
 	labels := make(map[string]bool, len(rules))
@@ -121,13 +122,13 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 			continue
 		}
 		if labels[r.label] {
-			return nil, fmt.Errorf("group %q: another group has this label too, and logs and metrics would count the two as one", r.label)
+			return nil, groupErrorf(i, "group %q: another group has this label too, and logs and metrics would count the two as one", r.label)
 		}
 		labels[r.label] = true
 	}
 	m, err := newCookieMatcher(patterns)
 	if pe, ok := err.(patternError); ok {
-		return nil, fmt.Errorf("group %s: %v", groupName(rules[pe.group].label, pe.group), pe.err)
+		return nil, groupErrorf(pe.group, "group %s: %v", groupName(rules[pe.group].label, pe.group), pe.err)
 	}
 	for i := range rules {
 		r := &rules[i]
@@ -157,6 +158,21 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 // proxy's.
 func (n *normalizer) clock() clock {
 	return clock{now: n.now, wall: &n.wall}
+}
+
+// groupError is a configuration error about one group that shows only
+// once every group is known: the Caddyfile parser reports it at that
+// group's line. Its message names the group, for JSON configs.
+type groupError struct {
+	group int
+	msg   string
+}
+
+func (e groupError) Error() string { return e.msg }
+
+// groupErrorf returns a groupError about group i.
+func groupErrorf(i int, format string, args ...any) error {
+	return groupError{group: i, msg: fmt.Sprintf(format, args...)}
 }
 
 // likeLoopError reports a `like` chain that comes back to where it started.
