@@ -30,6 +30,14 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			want: `{"groups":[{"cookies":["session_id"],"expire":{"mode":"fixed","duration":43200000000000}}]}`,
 		},
 		{
+			// the short form's block may add patterns on cookies lines
+			input: `cookie_normalizer session_id {
+				cookies user_id__insecure wh_*
+				expire session
+			}`,
+			want: `{"groups":[{"cookies":["session_id","user_id__insecure","wh_*"],"expire":{"mode":"session"}}]}`,
+		},
+		{
 			input: `cookie_normalizer wh_* ~^sess {
 				expire max 7d
 			}`,
