@@ -673,17 +673,9 @@ func (h *Handler) observe(name string, group int, act action) {
 	}
 }
 
-// groupLabel names group i in logs: its label, else its first cookie
-// pattern (what a reader of the config recognises), else its position.
+// groupLabel names group i in logs and metrics (see logName).
 func (h *Handler) groupLabel(i int) string {
-	g := &h.Groups[i]
-	switch {
-	case g.Label != "":
-		return g.Label
-	case len(g.Cookies) > 0:
-		return g.Cookies[0]
-	}
-	return "#" + strconv.Itoa(i+1)
+	return logName(h.Groups[i].Label, h.Groups[i].Cookies, i)
 }
 
 // Interface guards.

@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a"],"path":"x"}]}`, `group #1: path "x": must start with /`},
 		{`{"groups":[{"cookies":["a"],"domain":"a b"}]}`, `group #1: domain "a b": a ';', whitespace, control or non-ASCII byte is not allowed`},
 		{`{"groups":[{"label":"x","cookies":["a"],"secure":true},{"label":"x","cookies":["b"],"secure":true}]}`, `group "x": another group has this label too, and logs and metrics would count the two as one`},
+		{`{"groups":[{"cookies":["a"],"secure":true},{"label":"a","cookies":["b"],"secure":true}]}`, `group "a": logs and metrics would name it "a", as they name group #1, and count the two as one: give one of them a label of its own`},
+		{`{"groups":[{"label":"a","cookies":["b"],"secure":true},{"label":"b","cookies":["a"],"secure":true}]}`, ""},
 		{`{"groups":[{"cookies":["a"],"domain":"{http.request.host}"}]}`, `group #1: domain "{http.request.host}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself`},
 		{`{"groups":[{"cookies":["__Host-a"],"path":"/x"}]}`, `group #1: cookie "__Host-a": path /x would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)`},
 		{`{"groups":[{"cookies":["__Host-*"],"path":"/x"}]}`, ""},

@@ -115,16 +115,19 @@ type normalizer struct {
 // newConsistency rejects.
 func newNormalizer(rules []rule) (*normalizer, error) {
 	patterns := make([][]string, len(rules))
-	labels := make(map[string]bool, len(rules))
+	names := make(map[string]int, len(rules)) // what logs and metrics call each group
 	for i, r := range rules {
 		patterns[i] = r.patterns
-		if r.label == "" {
-			continue
-		}
-		if labels[r.label] {
+		name := logName(r.label, r.patterns, i)
+		j, taken := names[name]
+		switch {
+		case !taken:
+			names[name] = i
+		case r.label != "" && rules[j].label != "":
 			return nil, groupErrorf(i, "group %q: another group has this label too, and logs and metrics would count the two as one", r.label)
+		default:
+			return nil, groupErrorf(i, "group %s: logs and metrics would name it %q, as they name group %s, and count the two as one: give one of them a label of its own", groupName(r.label, i), name, groupName(rules[j].label, j))
 		}
-		labels[r.label] = true
 	}
 	m, err := newCookieMatcher(patterns)
 	if pe, ok := err.(patternError); ok {
@@ -184,6 +187,19 @@ type likeLoopError struct {
 func (e likeLoopError) Error() string {
 	r := e.rules[e.group]
 	return fmt.Sprintf("expire like %q: the chain of like leaders loops back to group %s", r.like, groupName(r.label, e.group))
+}
+
+// logName is what logs and metrics call group i: its label, else its
+// first cookie pattern (what a reader of the config recognises), else its
+// position.
+func logName(label string, patterns []string, i int) string {
+	switch {
+	case label != "":
+		return label
+	case len(patterns) > 0:
+		return patterns[0]
+	}
+	return "#" + strconv.Itoa(i+1)
 }
 
 // groupName names a group in messages: its label, or its position.

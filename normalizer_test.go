@@ -451,7 +451,7 @@ func TestRewrite(t *testing.T) {
 		},
 		{
 			name:  "a name listed in two groups belongs to the first",
-			rules: []rule{session("a"), fixed(60, "a")},
+			rules: []rule{session("a"), fixed(60, "b", "a")},
 			in:    []string{"a=1; Max-Age=5"},
 			want:  []string{"a=1"},
 		},
