@@ -154,3 +154,70 @@ func parseMonth(tok string) (time.Month, bool) {
 	}
 	return 0, false
 }
+
+// parseAgreedDate parses an Expires value in one of the forms every major
+// engine reads as the same instant: "Wed, 25 Nov 2026 00:00:00 GMT"
+// (IMF-fixdate), or with dashes, "Wed, 25-Nov-2026 00:00:00 GMT" and
+// "Wed, 25-Nov-26 00:00:00 GMT" (the Netscape cookie form; a two-digit
+// year is 19xx from 70, else 20xx). The engines parse dates with three
+// different parsers (Chromium the cookie-date algorithm of RFC 6265
+// §5.1.1, Firefox NSPR's PR_ParseTimeString, libsoup its own HTTP-date
+// parser), which disagree on time zones, short years and junk; on these
+// forms they agree (docs/engines.md measures them). A four-digit year
+// before 1601 is refused: the cookie-date algorithm rejects it, the
+// others read a date in the past.
+func parseAgreedDate(s string) (int64, bool) {
+	switch {
+	case len(s) == len(imfFixdate) && s[7] == ' ':
+		if !isWeekday(s[:3]) {
+			return 0, false
+		}
+		t, ok := parseIMFFixdate(s)
+		if !ok || t.Year() < 1601 {
+			return 0, false
+		}
+		return t.Unix(), true
+	case len(s) == len(imfFixdate) && s[7] == '-' && s[11] == '-':
+		return parseDashedDate(s, 4)
+	case len(s) == len(imfFixdate)-2 && s[7] == '-' && s[11] == '-':
+		return parseDashedDate(s, 2)
+	}
+	return 0, false
+}
+
+// parseDashedDate parses "Wed, 25-Nov-2026 00:00:00 GMT" (yearDigits 4)
+// or "Wed, 25-Nov-26 00:00:00 GMT" (2) by rewriting it as an IMF-fixdate,
+// in a buffer on the stack.
+func parseDashedDate(s string, yearDigits int) (int64, bool) {
+	var b [len(imfFixdate)]byte
+	n := copy(b[:], s[:7]) // "Wed, 25"
+	b[n] = ' '
+	copy(b[n+1:], s[8:11]) // "Nov"
+	b[11] = ' '
+	rest := s[12:] // the year, then " 00:00:00 GMT"
+	if yearDigits == 2 {
+		yy, ok := digits2(rest[:2])
+		if !ok {
+			return 0, false
+		}
+		century := 20
+		if yy >= 70 {
+			century = 19
+		}
+		append2(b[12:12], century)
+		copy(b[14:], rest)
+	} else {
+		copy(b[12:], rest)
+	}
+	return parseAgreedDate(string(b[:]))
+}
+
+// isWeekday reports whether s is a weekday's three-letter name.
+func isWeekday(s string) bool {
+	for i := 0; i+3 <= len(weekdayNames); i += 3 {
+		if s == weekdayNames[i:i+3] {
+			return true
+		}
+	}
+	return false
+}

@@ -8,70 +8,115 @@ import (
 // This file reads a scanned field's lifetime the way each major browser
 // engine reads it. They disagree on odd fields, and the module must never
 // turn a field that any engine deletes into a live cookie, nor let `max`
-// lengthen a lifetime any engine would store. So a field is read under
-// every combination of the disagreements below, and a policy acts only on
-// what all readings allow.
+// lengthen a lifetime any engine would store. So a field is read the way
+// each engine reads it, and a policy acts only on what all readings allow;
+// where an engine's reading is not known (a parser not modelled here),
+// the field's lifetime is left alone. The readings, from the engines'
+// source and the browser suite (docs/engines.md):
 //
-//   - Max-Age syntax. RFC 6265bis §5.6.2 allows an optional '-' and digits
-//     (Firefox). Chromium and WebKitGTK also accept a '+' (so "+0" deletes
-//     and "+5" lives 5 s). None of the three reads trailing garbage
-//     ("0abc" is ignored everywhere), which the engine suite checks.
-//   - Attribute values over 1024 bytes. RFC 6265bis, Chromium and Firefox
-//     ignore them; WebKitGTK reads them.
-//   - Precedence. RFC 6265bis §5.6.2 lets the last valid Max-Age win over
-//     any Expires. libsoup (WebKitGTK) honours whichever of Max-Age and
-//     Expires comes last.
+//   - RFC 6265bis §5.6: the last valid Max-Age (an optional '-' and
+//     digits) wins over any Expires, else the last valid Expires (the
+//     cookie-date algorithm of §5.1.1); attribute values over 1024 bytes
+//     are ignored. No engine reads quite this way; it stands for engines
+//     not measured here.
+//   - Chromium: the last Max-Age as sent (values over 1024 bytes ignored)
+//     decides when it is a number, a '+' or '-' allowed; when it is not,
+//     the last Expires as sent decides, and a date it cannot read makes a
+//     session cookie. An Expires counts from the response's Date.
+//   - Firefox: as Chromium, but a Max-Age starting with '-' deletes the
+//     cookie whatever follows, and a '+' is not a number.
+//   - libsoup (WebKitGTK): every attribute, whatever its length, in order:
+//     a Max-Age that strtol reads whole (a '+' or '-' allowed, and the empty
+//     value, which is 0) sets the lifetime, truncated to a C int (-1 is a
+//     session cookie, other values ≤ 0 delete); an Expires sets it too, a
+//     date it cannot read making a session cookie. So whichever of the two
+//     comes last wins. An Expires counts from the clock.
 //
-// Expires is read with the RFC 6265 §5.1.1 cookie-date algorithm, which the
-// engines implement.
-
-// maxAgeSyntax is one engine's reading of a Max-Age value.
-type maxAgeSyntax uint8
-
-const (
-	maxAgeRFC    maxAgeSyntax = iota // -?DIGIT+ (RFC 6265bis §5.6.2, Firefox)
-	maxAgeSigned                     // [+-]?DIGIT+ (Chromium, WebKitGTK)
-	numMaxAgeSyntaxes
-)
+// The engines parse dates with three different parsers; only the forms of
+// parseAgreedDate are read alike, and any other Expires that could decide
+// an engine's reading makes the field's lifetime unknown. So does a
+// Max-Age over 18 digits, and an Expires that Chromium or Firefox would
+// count from a Date header the module cannot read.
 
 // maxLifetime saturates parsed lifetimes (about 34,000 years) so that
 // arithmetic on them cannot overflow; browsers cap at 400 days anyway.
 const maxLifetime = 1 << 40
 
-// parseMaxAge reads s, a trimmed Max-Age value, under syntax.
-func parseMaxAge(s string, syntax maxAgeSyntax) (int64, bool) {
+// maxAgeDigits is the most digits of a Max-Age read as a number here: past
+// it, the engines' integer overflows differ.
+const maxAgeDigits = 18
+
+// plainMaxAgeDigits is the most digits of the Max-Age every engine reads
+// alike: within a C int, which libsoup truncates to.
+const plainMaxAgeDigits = 9
+
+// parseMaxAge reads s, a trimmed Max-Age value: an optional sign ('+' only
+// with plus), then digits, at most maxAgeDigits of them after any leading
+// zeros, and nothing else. long reports a value of digits only, but too
+// many of them.
+func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	neg := false
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+' && syntax != maxAgeRFC) {
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+' && plus) {
 		neg = s[0] == '-'
 		s = s[1:]
 	}
-	var n int64
-	digits := 0
-	for ; digits < len(s); digits++ {
-		c := s[digits]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if n < maxLifetime {
-			n = n*10 + int64(c-'0')
-		}
+	if len(s) == 0 {
+		return 0, false, false
 	}
-	if digits == 0 {
-		return 0, false
+	significant := 0 // digits from the first that is not 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false, false
+		}
+		if significant > 0 || c != '0' {
+			significant++
+		}
+		if significant > maxAgeDigits {
+			long = true // no longer read: n would overflow
+			continue
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if long {
+		return 0, false, true
 	}
 	n = min(n, maxLifetime)
 	if neg {
 		n = -n
 	}
-	return n, true
+	return n, true, false
 }
 
-// lifetimeAttr is the last valid Max-Age or Expires under one reading.
-type lifetimeAttr struct {
-	ok  bool
-	at  int   // index in setCookie.attrs(), for "the last one wins"
-	val int64 // Max-Age seconds, or Expires as Unix seconds
+// plainMaxAge reads a Max-Age that every engine reads as the same number:
+// an optional '-' and 1 to plainMaxAgeDigits digits.
+func plainMaxAge(s string) (int64, bool) {
+	digits := len(s)
+	if digits > 0 && s[0] == '-' {
+		digits--
+	}
+	if digits > plainMaxAgeDigits {
+		return 0, false
+	}
+	n, ok, _ := parseMaxAge(s, false)
+	return n, ok
 }
+
+// reading is one engine's reading of a field's lifetime.
+type reading struct {
+	kind readingKind
+	val  int64 // Max-Age seconds, or Expires as Unix seconds
+}
+
+type readingKind uint8
+
+const (
+	readSession readingKind = iota // no lifetime: a session cookie
+	readMaxAge                     // val seconds from now
+	readExpires                    // at val
+	readDeleted                    // deleted, whatever the clocks say
+	readUnknown                    // a parser not modelled here decides
+)
 
 // expiry is what all readings of a field say about its lifetime.
 type expiry struct {
@@ -96,6 +141,11 @@ type expiry struct {
 	// lifetimeAttrs counts the Max-Age and Expires attributes, valid or
 	// not: a rewrite that sets the lifetime removes them all.
 	lifetimeAttrs int
+
+	// unsure: some engine's reading is not known (see the top of this
+	// file). Then the policies leave the field's lifetime alone, and it
+	// leads no `like` group (agreed is false).
+	unsure bool
 }
 
 // clock is the proxy's clock for one response, read once and only when an
@@ -105,6 +155,10 @@ type clock struct {
 	wall *wallClock
 	t    int64
 	read bool
+	// dateUnread: the response has a Date header the module cannot read,
+	// so its base time is the clock; Chromium and Firefox, which count an
+	// Expires from the Date, may read it.
+	dateUnread bool
 	// used is set by every reading, so that a caller can tell whether a
 	// computation depended on the clock (see tailMemo).
 	used bool
@@ -136,18 +190,18 @@ func (c *clock) seconds() int64 {
 func readExpiry(f *setCookie, base int64, now *clock) expiry {
 	attrs := f.attrs()
 	// A field whose last lifetime attribute is a plain Max-Age (digits
-	// with at most a '-', within 1024 bytes) is read alike by every
-	// reading: that Max-Age is the last valid one, and it comes after any
-	// Expires. Such is every field the module writes, so a second look at
-	// it (a consistency check, a later pass) parses no date. A field with
-	// no lifetime attribute is a session cookie under every reading.
+	// with at most a '-', within a C int) is read alike by every engine:
+	// it is the last Max-Age as sent and the last valid one, and it comes
+	// after any Expires. Such is every field the module writes, so a second
+	// look at it (a consistency check, a later pass) parses no date. A
+	// field with no lifetime attribute is a session cookie everywhere.
 	for i := len(attrs) - 1; i >= 0; i-- {
 		a := &attrs[i]
 		if a.kind != attrMaxAge && a.kind != attrExpires {
 			continue
 		}
-		if a.kind == attrMaxAge && !a.oversized() {
-			if n, ok := parseMaxAge(f.value(a), maxAgeRFC); ok {
+		if a.kind == attrMaxAge {
+			if n, ok := plainMaxAge(f.value(a)); ok {
 				e := expiry{agreed: true, lifetime: n, shortest: n, deletion: n <= 0}
 				for j := range attrs {
 					if k := attrs[j].kind; k == attrMaxAge || k == attrExpires {
@@ -162,116 +216,180 @@ func readExpiry(f *setCookie, base int64, now *clock) expiry {
 	return expiry{session: true, anySession: true, agreed: true}
 }
 
-// readEveryWay is readExpiry for a field the shortcuts do not settle: it
-// reads the field under every reading. (Apart, so that the shortcuts do
-// not pay for its tables.)
+// The readings readEveryWay combines.
+const (
+	byRFC = iota
+	byChromium
+	byFirefox
+	byLibsoup
+	numReadings
+)
+
+// readEveryWay is readExpiry for a field the shortcut does not settle: it
+// reads the field the way each engine does (see the top of this file).
 func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 	var (
-		// [syntax][oversized counted?]
-		maxAge [numMaxAgeSyntaxes][2]lifetimeAttr
-		// [oversized counted?]
-		expires [2]lifetimeAttr
-		e       expiry
-		// simple: the field has one valid lifetime attribute, not
-		// oversized, without a '+': every reading agrees.
-		simple bool
+		e expiry
+		// RFC 6265bis: the last valid Max-Age and Expires.
+		rfcMaxAge, rfcExpires reading
+		rfcHasMaxAge          bool
+		rfcHasExpires         bool
+		// Chromium and Firefox: the last Max-Age and Expires as sent,
+		// within 1024 bytes; maxAgeSet and expiresSet say there is one.
+		lastMaxAge            [2]reading // by Chromium, Firefox
+		maxAgeValid           [2]bool
+		maxAgeSet, expiresSet bool
+		lastExpires           reading
+		soup                  reading // libsoup's state, attribute by attribute
 	)
+	// Chromium and Firefox count an Expires from the response's Date; one
+	// the module cannot read makes their reading of any Expires unknown.
+	unreadDate := now.dateUnread
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		switch a.kind {
 		case attrMaxAge:
 			e.lifetimeAttrs++
-			// The signed syntax accepts all the RFC's does, and reads them
-			// the same: parse once.
-			value := f.value(a)
-			n, ok := parseMaxAge(value, maxAgeSigned)
-			if !ok {
+			v := f.value(a)
+			if !a.oversized() {
+				if n, ok, _ := parseMaxAge(v, false); ok {
+					rfcMaxAge, rfcHasMaxAge = reading{readMaxAge, n}, true
+				}
+				maxAgeSet = true
+				// Chromium: a sign, then digits.
+				n, ok, long := parseMaxAge(v, true)
+				switch {
+				case long:
+					lastMaxAge[0], maxAgeValid[0] = reading{kind: readUnknown}, true
+				default:
+					lastMaxAge[0], maxAgeValid[0] = reading{readMaxAge, n}, ok
+				}
+				// Firefox: a '-' deletes; else digits only.
+				n, ok, long = parseMaxAge(v, false)
+				switch {
+				case len(v) > 0 && v[0] == '-':
+					lastMaxAge[1], maxAgeValid[1] = reading{kind: readDeleted}, true
+				case long:
+					lastMaxAge[1], maxAgeValid[1] = reading{kind: readUnknown}, true
+				default:
+					lastMaxAge[1], maxAgeValid[1] = reading{readMaxAge, n}, ok
+				}
+			}
+			// libsoup: strtol over the whole value; "" is 0, a lone sign
+			// is not a number. Negative values are 0; the rest is cut to
+			// 32 bits.
+			if !a.eq {
 				continue
 			}
-			la := lifetimeAttr{ok: true, at: i, val: n}
-			plus := value[0] == '+'
-			maxAge[maxAgeSigned][1] = la
-			if !plus {
-				maxAge[maxAgeRFC][1] = la
+			n, ok, long := int64(0), v == "", false
+			if !ok {
+				n, ok, long = parseMaxAge(v, true)
 			}
-			if !a.oversized() {
-				maxAge[maxAgeSigned][0] = la
-				if !plus {
-					maxAge[maxAgeRFC][0] = la
+			switch {
+			case long:
+				soup = reading{kind: readUnknown}
+			case ok:
+				// A C long cut to an int: the low 32 bits, signed.
+				if n32 := int32(max(n, 0)); n32 == -1 {
+					soup = reading{kind: readSession}
+				} else {
+					soup = reading{readMaxAge, int64(n32)}
 				}
 			}
-			// One plain Max-Age is read the same way by every engine.
-			simple = e.lifetimeAttrs == 1 && !plus && !a.oversized()
 		case attrExpires:
 			e.lifetimeAttrs++
-			if t, ok := parseCookieDate(f.value(a)); ok {
-				la := lifetimeAttr{ok: true, at: i, val: t.Unix()}
-				expires[1] = la
-				if !a.oversized() {
-					expires[0] = la
+			v := f.value(a)
+			t, agreed := parseAgreedDate(v)
+			if !a.oversized() {
+				if rt, ok := parseCookieDate(v); ok {
+					rfcExpires, rfcHasExpires = reading{readExpires, rt.Unix()}, true
 				}
-				simple = e.lifetimeAttrs == 1 && !a.oversized()
+				expiresSet = true
+				switch {
+				case v == "":
+					lastExpires = reading{kind: readSession} // no date: no Expires
+				case agreed && !unreadDate:
+					lastExpires = reading{readExpires, t}
+				default:
+					lastExpires = reading{kind: readUnknown}
+				}
+			}
+			if !a.eq {
+				continue
+			}
+			switch {
+			case v == "":
+				soup = reading{kind: readSession}
+			case agreed:
+				soup = reading{readExpires, t}
+			default:
+				soup = reading{kind: readUnknown}
 			}
 		}
 	}
-	switch {
-	case e.lifetimeAttrs == 0:
+	if e.lifetimeAttrs == 0 {
 		e.session, e.anySession, e.agreed = true, true, true
 		return e
-	case e.lifetimeAttrs > 1:
-		simple = false
 	}
-	if simple {
-		// A single attribute every engine reads alike: one reading.
-		e.agreed = true
-		if m := maxAge[maxAgeRFC][0]; m.ok {
-			e.lifetime, e.shortest = m.val, m.val
-		} else {
-			x := expires[0]
-			e.lifetime, e.shortest = x.val-base, x.val-max(base, now.unix())
+
+	var readings [numReadings]reading
+	switch {
+	case rfcHasMaxAge:
+		readings[byRFC] = rfcMaxAge
+	case rfcHasExpires:
+		readings[byRFC] = rfcExpires
+	}
+	for k := range 2 {
+		switch {
+		case maxAgeSet && maxAgeValid[k]:
+			readings[byChromium+k] = lastMaxAge[k]
+		case expiresSet:
+			readings[byChromium+k] = lastExpires
 		}
-		e.deletion = e.lifetime <= 0 || e.shortest <= 0
-		return e
 	}
+	readings[byLibsoup] = soup
 
 	type outcome struct {
 		session  bool
 		lifetime int64 // from base
 		shortest int64 // from the later of base and now
 	}
-	first, all, anyLive := outcome{}, true, false
+	var first outcome
+	all, anyLive := true, false
 	e.session = true
-	for s := range numMaxAgeSyntaxes {
-		for counted := range 2 {
-			m, x := maxAge[s][counted], expires[counted]
-			for _, lastWins := range [2]bool{false, true} {
-				var o outcome
-				switch {
-				case m.ok && (!x.ok || !lastWins || m.at > x.at):
-					o.lifetime, o.shortest = m.val, m.val
-				case x.ok:
-					o.lifetime, o.shortest = x.val-base, x.val-max(base, now.unix())
-				default:
-					o.session = true
-				}
-				if s == maxAgeRFC && counted == 0 && !lastWins {
-					first = o
-				} else if o != first {
-					all = false
-				}
-				if o.session {
-					e.anySession = true
-					continue
-				}
-				e.session = false
-				if o.lifetime <= 0 || o.shortest <= 0 {
-					e.deletion = true
-				}
-				if !anyLive || o.shortest < e.shortest {
-					e.shortest, anyLive = o.shortest, true
-				}
-			}
+	for i, r := range readings {
+		var o outcome
+		switch r.kind {
+		case readUnknown:
+			e.unsure = true
+			e.session = false
+			all = false
+			continue
+		case readSession:
+			o.session = true
+		case readDeleted:
+			o.lifetime, o.shortest = 0, 0
+		case readMaxAge:
+			o.lifetime, o.shortest = r.val, r.val
+		case readExpires:
+			o.lifetime, o.shortest = r.val-base, r.val-max(base, now.unix())
+		}
+		if i == byRFC {
+			first = o
+		} else if o != first {
+			all = false
+		}
+		if o.session {
+			e.anySession = true
+			continue
+		}
+		e.session = false
+		if o.lifetime <= 0 || o.shortest <= 0 {
+			e.deletion = true
+		}
+		if !anyLive || o.shortest < e.shortest {
+			e.shortest, anyLive = o.shortest, true
 		}
 	}
 	e.agreed = all
@@ -305,12 +423,15 @@ func dropLifetimeDuplicates(f *setCookie, base int64, now *clock) bool {
 			lastExpires, expires = i, expires+1
 		}
 	}
-	if maxAges < 2 && expires < 2 || readExpiry(f, base, now).deletion {
+	if maxAges < 2 && expires < 2 {
+		return false
+	}
+	if e := readExpiry(f, base, now); e.deletion || e.unsure {
 		return false
 	}
 	if maxAges > 1 {
 		a := &attrs[lastMaxAge]
-		if _, ok := parseMaxAge(f.value(a), maxAgeRFC); !ok || a.oversized() {
+		if _, ok := plainMaxAge(f.value(a)); !ok || a.oversized() {
 			return false
 		}
 	}

@@ -129,6 +129,7 @@ func (n *normalizer) responseTime(date string, now *clock) int64 {
 	}
 	at, ok := parseHTTPDate(date)
 	if !ok {
+		now.dateUnread = date != ""
 		return now.seconds()
 	}
 	n.lastDate.Store(&parsedDate{date: strings.Clone(date), unix: at.Unix()})

@@ -14,7 +14,8 @@ import (
 // else but the response's base time.
 //
 // The memo is consulted only where that holds (see memoSplit): the pair
-// holds no control byte and is within the browsers' size limit, its last
+// holds no control byte, its name no ',' (see setCookie.rejected), and it
+// is within the browsers' size limit, its last
 // byte is not a space or a tab (which the rebuild would trim once the
 // attributes after it are gone), the name has no __Host- or __Secure-
 // prefix (whose rules read the name), and the group is not a `like`
@@ -56,7 +57,7 @@ func memoSplit(r *rule, v, name string) (int, bool) {
 		p = len(v)
 	}
 	// p > 0: v starts with a name.
-	if p > maxNameValueLen || v[p-1] == ' ' || v[p-1] == '\t' || hasControl(v[:p]) {
+	if p > maxNameValueLen || v[p-1] == ' ' || v[p-1] == '\t' || hasControl(v[:p]) || strings.IndexByte(name, ',') >= 0 {
 		return 0, false
 	}
 	return p, true

@@ -491,11 +491,11 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	if r.hasAttrs {
 		appended, skipped = r.attrs.attrEdits(f, appended)
 	}
-	lifetimeSet := false
+	lifetimeSet, unsure := false, false
 	if r.expiry != expireNone || r.consistent {
 		e := readExpiry(f, base, now)
-		deletion = e.deletion
-		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion {
+		deletion, unsure = e.deletion, e.unsure
+		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion && !unsure {
 			appended = setLifetime(f, &e, seconds, base, appended)
 			lifetimeSet = true
 		}
@@ -509,6 +509,9 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		return out, actionRewritten, skipped, deletion
 	case deletion && r.expiry != expireNone:
 		return v, actionDeletionKept, skipped, deletion
+	case unsure && r.expiry != expireNone:
+		// An engine's reading of the lifetime is not known: left alone.
+		return v, actionPassedInvalid, skipped, deletion
 	}
 	return v, actionUnchanged, skipped, deletion
 }
@@ -524,7 +527,9 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *leader, pass *rewritePass) (out string, act action, skipped, deletion bool) {
 	base, now := pass.base, &pass.now
 	p, ok := memoSplit(r, v, name)
-	if !ok {
+	if !ok || now.dateUnread {
+		// A Date the module cannot read makes the field's reading depend
+		// on more than its base time, which is all an entry is keyed by.
 		return apply(r, v, self, l, base, now)
 	}
 	m := &n.memos[g]

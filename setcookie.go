@@ -1,6 +1,9 @@
 package cookienormalizer
 
-import "math/bits"
+import (
+	"math/bits"
+	"strings"
+)
 
 // This file is one Set-Cookie field value: the one-pass scanner that
 // records where every attribute stands, and the rebuild that applies a list
@@ -142,6 +145,9 @@ type attr struct {
 	start, end       uint16 // fields over maxValueLen are not scanned
 	valStart, valEnd uint16
 	kind             attrKind
+	// eq: the attribute has a '=' (recorded for the kinds a caller asks
+	// for): libsoup reads "Max-Age=" as 0 and ignores "Max-Age".
+	eq bool
 
 	// Set by a policy: rebuild leaves the attribute out (drop), or writes
 	// the policy's attribute of the same kind in its place (replace).
@@ -168,8 +174,11 @@ type setCookie struct {
 	// policy only adds when missing needs no span.
 	has kindMask
 
-	// rejected is true when browsers would not store the cookie at all: a
-	// control byte other than HTAB (RFC 6265bis §5.6 step 1), a name plus
+	// rejected is true when browsers would not store the cookie at all,
+	// or would not read the same attributes of it: a control byte (RFC
+	// 6265bis §5.6 step 1; for HTAB, see isControl), a ',' in the cookie's
+	// name or an attribute's name (libsoup stops reading the field there,
+	// as at the end of a cookie, while the others read on), a name plus
 	// value over maxNameValueLen, or a field over maxValueLen (then not even
 	// scanned). Such a value passes unchanged and never leads a like group.
 	rejected bool
@@ -229,6 +238,9 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	if f.name == "" {
 		return false
 	}
+	if strings.IndexByte(f.name, ',') >= 0 {
+		f.rejected = true
+	}
 	if len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
 		f.rejected = true
 	}
@@ -241,10 +253,13 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		}
 		ns, ne := trimSpan(v, pos+1, nameEnd)
 		a.kind = kindOf(v, ns, ne, record|note)
+		if a.kind == attrOther && strings.IndexByte(v[ns:ne], ',') >= 0 {
+			f.rejected = true // see rejected; no name a policy reads has one
+		}
 		bit := kindMask(1) << a.kind
 		if aeq >= 0 && (record|note)&bit != 0 {
 			vs, ve := trimSpan(v, aeq+1, end)
-			a.valStart, a.valEnd = uint16(vs), uint16(ve)
+			a.valStart, a.valEnd, a.eq = uint16(vs), uint16(ve), true
 		}
 		// Browsers ignore an attribute whose value is over 1024 bytes
 		// (RFC 6265bis §5.6; WebKit reads it): it counts as present only
@@ -303,9 +318,9 @@ func segment(v string, i int) (end, eq int) {
 	return len(v), eq
 }
 
-// hasControl reports whether v holds a control byte other than HTAB (see
-// isControl). A word with no byte below 0x20 and no 0x7f is passed over
-// whole; one with some (HTAB among them) is read byte by byte.
+// hasControl reports whether v holds a control byte (see isControl). A
+// word with no byte below 0x20 and no 0x7f is passed over whole; one with
+// some is read byte by byte.
 func hasControl(v string) bool {
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
@@ -351,11 +366,13 @@ func cookieName(v string) (string, bool) {
 	return "", false
 }
 
-// isControl reports whether c is a control byte other than HTAB; browsers
-// reject cookies holding one (RFC 6265bis §5.6 step 1), so we pass such
-// values through rather than guess.
+// isControl reports whether c is a control byte, HTAB included. Browsers
+// reject cookies holding one other than HTAB (RFC 6265bis §5.6 step 1),
+// and libsoup (WebKitGTK) stops reading a field at any byte below 0x20,
+// HTAB too, so that the attributes after it do not count there but do
+// elsewhere: such values pass through rather than be guessed at.
 func isControl(c byte) bool {
-	return (c < 0x20 && c != '\t') || c == 0x7f
+	return c < 0x20 || c == 0x7f
 }
 
 // trimSpace trims spaces and tabs. A loop, not strings.Trim with a cutset,
