@@ -39,6 +39,7 @@ const (
 	dateSlow                  // 8 hours slow: local time in UTC-8 labelled GMT
 	date1970                  // Thu, 01 Jan 1970 00:00:00 GMT
 	dateNone                  // no Date; Caddy adds its own, after the module
+	dateFastUTC               // 8 hours fast, its zone written UTC (not GMT)
 )
 
 // upstreamSkew is how slow the upstream's clock is in dateSlow cases.
@@ -55,8 +56,13 @@ type disagreeCase struct {
 	show string
 	date dateMode
 	// field returns the field; now is the upstream's clock (8 hours slow
-	// under dateSlow), so Expires values move with the day of the run.
+	// under dateSlow, fast under dateFastUTC), so Expires values move with
+	// the day of the run.
 	field func(now time.Time) string
+	// unknown: an engine's reading of the field depends on a date parser
+	// the module does not model, so it must pass the field unchanged under
+	// every expiry policy, even where no engine measured here deletes it.
+	unknown bool
 }
 
 // imfDate formats t as an IMF-fixdate, the form RFC 6265bis §4.1.1
@@ -76,6 +82,15 @@ func fixedField(field string) func(time.Time) string {
 // relativeField returns a field function for prefix + Expires=<now+d> + suffix.
 func relativeField(prefix string, d time.Duration, suffix string) func(time.Time) string {
 	return func(now time.Time) string { return prefix + imfDate(now.Add(d)) + suffix }
+}
+
+// zonedField returns a field function for prefix + an Expires at now+d,
+// its digits in UTC but its zone written as zone: engines that read the
+// zone (Firefox, libsoup) move the instant, Chromium does not.
+func zonedField(prefix string, d time.Duration, zone string) func(time.Time) string {
+	return func(now time.Time) string {
+		return prefix + now.Add(d).UTC().Format("Mon, 02 Jan 2006 15:04:05") + " " + zone
+	}
 }
 
 // Long attribute values and cookie sizes. RFC 6265bis §5.6 ignores a
@@ -154,6 +169,32 @@ var disagreeCases = []disagreeCase{
 	{label: "date-slow-ma", show: "Date: <now> (8 h slow); d=new; Max-Age=3600", date: dateSlow, field: fixedField("d=new; Max-Age=3600")},
 	{label: "date-1970", show: "Date: " + date1970Value + "; d=new; expires=Thu, 01-Jan-1970 00:00:01 GMT", date: date1970, field: fixedField("d=new; expires=Thu, 01-Jan-1970 00:00:01 GMT")},
 	{label: "date-none", show: "no Date from the upstream; d=new; Expires=<now+1h>", date: dateNone, field: relativeField("d=new; Expires=", time.Hour, "")},
+
+	// The engines' own parsers. Chromium and Firefox read the last Max-Age
+	// as sent, and when it is not a number fall back on the last Expires,
+	// not on an earlier Max-Age; Firefox deletes on a Max-Age starting
+	// with '-'. libsoup reads every Max-Age with strtol ("" is 0) and cuts
+	// it to a C int, lets an Expires it cannot read make a session cookie,
+	// and stops reading a field at a control byte (HTAB too) or at a ','
+	// in a name. Firefox and libsoup read an Expires' zone; the three date
+	// parsers disagree on years of one or three digits and on junk.
+	{label: "ma-invalid-last", show: "d=new; Expires=<now-1h>; Max-Age=3600; Max-Age=abc", field: relativeField("d=new; Expires=", -time.Hour, "; Max-Age=3600; Max-Age=abc")},
+	{label: "ma-bare-last", show: "d=new; Expires=<now-1h>; Max-Age=3600; Max-Age", field: relativeField("d=new; Expires=", -time.Hour, "; Max-Age=3600; Max-Age")},
+	{label: "ma-plus-last", show: "d=new; Expires=<now-1h>; Max-Age=3600; Max-Age=+5", field: relativeField("d=new; Expires=", -time.Hour, "; Max-Age=3600; Max-Age=+5")},
+	{label: "ma-minus-abc", show: "d=new; Max-Age=-abc", field: fixedField("d=new; Max-Age=-abc")},
+	{label: "ma-empty", show: "d=new; Max-Age=", field: fixedField("d=new; Max-Age=")},
+	{label: "ma-2pow32", show: "d=new; Max-Age=4294967296", field: fixedField("d=new; Max-Age=4294967296")},
+	{label: "ma-2pow32-plus60", show: "d=new; Max-Age=4294967356", field: fixedField("d=new; Max-Age=4294967356")},
+	{label: "ma-2pow32-minus1", show: "d=new; Max-Age=4294967295", field: fixedField("d=new; Max-Age=4294967295")},
+	{label: "ma-19-digits-padded", show: "d=new; Max-Age=0…03600 (19 digits)", field: fixedField("d=new; Max-Age=000000000000000" + "3600")},
+	{label: "ma0-tab", show: "d=new; Max-Age=0<HTAB>; Max-Age=3600", field: fixedField("d=new; Max-Age=0\t; Max-Age=3600")},
+	{label: "ma0-comma-name", show: "d=new; Max-Age=0; a,b; Max-Age=3600", field: fixedField("d=new; Max-Age=0; a,b; Max-Age=3600")},
+	{label: "exp-zone-plus1200", show: "d=new; Expires=<now+6h, as UTC> +1200", field: zonedField("d=new; Expires=", 6*time.Hour, "+1200")},
+	{label: "exp-year-5", show: "d=new; Expires=Tue, 24 Nov 5 12:00:00 GMT", field: fixedField("d=new; Expires=Tue, 24 Nov 5 12:00:00 GMT")},
+	{label: "exp-year-126", show: "d=new; Expires=Tue, 24 Nov 126 12:00:00 GMT", field: fixedField("d=new; Expires=Tue, 24 Nov 126 12:00:00 GMT")},
+	{label: "ma-then-exp-garbage", show: "d=new; Max-Age=90000; Expires=garbage", field: fixedField("d=new; Max-Age=90000; Expires=garbage"), unknown: true},
+	{label: "exp-junk", show: "d=new; Expires=Nov 05abc 2099 12:00:00 07", field: fixedField("d=new; Expires=Nov 05abc 2099 12:00:00 07"), unknown: true},
+	{label: "date-fast-utc", show: "Date: <now> (8 h fast, zone UTC); d=new; Expires=<now-7h>", date: dateFastUTC, field: relativeField("d=new; Expires=", -7*time.Hour, "")},
 }
 
 // newValue is the value d holds if the field of dc is stored.
@@ -170,7 +211,10 @@ func (dc disagreeCase) newValue() string {
 type disagreePolicy struct {
 	key    string // column heading, e.g. "12h"
 	query  string // value of the policy query parameter; "" for raw
-	expire string // the expire line; "" for raw
+	expire string // the policy line; "" for raw
+	// attributes: an attribute policy alone, which must change no
+	// engine's reading of the lifetime.
+	attributes bool
 }
 
 var disagreePolicies = []disagreePolicy{
@@ -179,6 +223,7 @@ var disagreePolicies = []disagreePolicy{
 	{key: "session", query: "session", expire: "expire session"},
 	{key: "max 1d", query: "max1d", expire: "expire max 1d"},
 	{key: "like", query: "like", expire: "expire like lead"},
+	{key: "httponly", query: "httponly", expire: "httponly on", attributes: true},
 }
 
 // leaderField is the leader of the like policy, sent in every case
@@ -230,6 +275,9 @@ func (a *disagreeApp) start(t *testing.T) string {
 				h.Set("Date", date1970Value)
 			case dateNone:
 				h["Date"] = nil // net/http sends no Date then
+			case dateFastUTC:
+				now = now.Add(upstreamSkew)
+				h.Set("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05")+" UTC")
 			}
 			field := dc.field(now)
 			if probe := r.URL.Query().Get("probe"); probe != "" {
@@ -529,6 +577,15 @@ func checkSafety(t *testing.T, runs []engineOutcomes, kept map[string]map[string
 			}
 		}
 		for _, p := range disagreePolicies[1:] {
+			if p.attributes {
+				checkLifetimeKept(t, runs, dc, p)
+				continue
+			}
+			// A field whose reading in some engine depends on a parser
+			// the module does not model passes unchanged.
+			if dc.unknown && !kept[dc.label][p.key] {
+				t.Errorf("%s under %s: the module changed %q, whose reading it cannot know in every engine", dc.label, p.key, dc.show)
+			}
 			// A field one engine reads as a deletion is a deletion: the
 			// module must pass it untouched, or a log-out would leave a
 			// live cookie in that engine.
@@ -568,7 +625,7 @@ func checkSafety(t *testing.T, runs []engineOutcomes, kept map[string]map[string
 					//
 					// A field some engine refuses raw passes unchanged (see
 					// above), so every engine keeps its own raw outcome.
-					if len(rawDeleters) > 0 || len(rawRejecters) > 0 {
+					if len(rawDeleters) > 0 || len(rawRejecters) > 0 || dc.unknown {
 						continue
 					}
 					lo, hi := o.start.Add(12*time.Hour-expiryTolerance), o.end.Add(12*time.Hour+expiryTolerance)
@@ -577,6 +634,22 @@ func checkSafety(t *testing.T, runs []engineOutcomes, kept map[string]map[string
 					}
 				}
 			}
+		}
+	}
+}
+
+// checkLifetimeKept asserts that an attribute policy alone leaves every
+// engine's reading of the lifetime as it was: the same outcome as raw,
+// and for a persistent cookie the same expiry.
+func checkLifetimeKept(t *testing.T, runs []engineOutcomes, dc disagreeCase, p disagreePolicy) {
+	t.Helper()
+	for _, r := range runs {
+		raw, o := r.got[dc.label]["raw"], r.got[dc.label][p.key]
+		if raw.kind == outFailed || o.kind == outFailed {
+			continue // reported by measure
+		}
+		if o.kind != raw.kind || o.kind == outPersistent && (o.lifetime()-raw.lifetime()).Abs() > expiryTolerance {
+			t.Errorf("%s under %s: %s holds d %s through the module, %s raw: the attribute policy changed its lifetime", dc.label, p.key, r.name, o.cell(), raw.cell())
 		}
 	}
 }
@@ -626,6 +699,8 @@ the module, so the module sees none and the engines see Caddy's. Columns:
 - raw: Caddy's reverse_proxy alone.
 - 12h, session, max 1d, like: through ` + "`cookie_normalizer d`" + ` with
   ` + "`expire 12h`, `expire session`, `expire max 1d`, `expire like lead`" + `.
+- httponly: through ` + "`cookie_normalizer d`" + ` with ` + "`httponly on`" + ` alone,
+  which must leave every engine's reading of the lifetime as it was.
 
 Cells: deleted (d gone), rejected (d=old still there, unchanged),
 session (the new value as a session cookie), or the new value's lifetime,
