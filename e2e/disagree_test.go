@@ -35,11 +35,11 @@ const regenerate = "go test ./e2e/ -run TestEngineDisagreement -update"
 type dateMode int
 
 const (
-	dateRight dateMode = iota // the upstream's correct clock (net/http adds it)
-	dateSlow                  // 8 hours slow: local time in UTC-8 labelled GMT
-	date1970                  // Thu, 01 Jan 1970 00:00:00 GMT
-	dateNone                  // no Date; Caddy adds its own, after the module
-	dateFastUTC               // 8 hours fast, its zone written UTC (not GMT)
+	dateRight   dateMode = iota // the upstream's correct clock (net/http adds it)
+	dateSlow                    // 8 hours slow: local time in UTC-8 labelled GMT
+	date1970                    // Thu, 01 Jan 1970 00:00:00 GMT
+	dateNone                    // no Date; Caddy adds its own, after the module
+	dateFastUTC                 // 8 hours fast, its zone written UTC (not GMT)
 )
 
 // upstreamSkew is how slow the upstream's clock is in dateSlow cases.
