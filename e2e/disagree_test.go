@@ -42,7 +42,8 @@ const (
 	dateFastUTC                 // 8 hours fast, its zone written UTC (not GMT)
 )
 
-// upstreamSkew is how slow the upstream's clock is in dateSlow cases.
+// upstreamSkew is how slow the upstream's clock is in dateSlow cases, and
+// how fast in dateFastUTC ones.
 const upstreamSkew = 8 * time.Hour
 
 // disagreeCase is one odd but real Set-Cookie field for the cookie d.
