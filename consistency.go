@@ -66,6 +66,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 		cg := consistencyGroup{rule: i, first: len(c.owner), cascade: r.cascade, partial: r.partial}
 		if r.slide > 0 {
 			cg.slide = &slideRule{interval: r.slide, lifetime: r.seconds, stamp: r.stamp}
+			cg.slide.attrs, cg.slide.partitioned = stampAttrs(&r)
 			if !c.stamps.add(r.stamp, len(c.groups)) {
 				return nil, groupErrorf(i, "group %s: slide cookie %q is already the stamp of another group", groupName(r.label, i), r.stamp)
 			}

@@ -18,6 +18,26 @@ type slideRule struct {
 	interval int64  // seconds between re-issues
 	lifetime int64  // the group's `expire <duration>`, in seconds
 	stamp    string // the stamp cookie's name
+	// attrs are the stamp's attributes before Secure (see stampAttrs),
+	// and partitioned whether Partitioned follows Secure.
+	attrs       string
+	partitioned bool
+}
+
+// stampAttrs are the attributes of a group's stamp before Secure: Path=/,
+// HttpOnly and SameSite=Lax, but SameSite=None where the group's cookies
+// are None. The stamp must reach every request the members reach: a
+// cross-site request carries the members of a SameSite=None group but
+// not a Lax stamp, and browsers refuse a Lax cookie set in a cross-site
+// response, so every such request would re-issue. For the same reason a
+// stamp is Partitioned where the group's cookies are (partitioned on
+// needs secure on, so such a stamp always carries Secure).
+func stampAttrs(r *rule) (attrs string, partitioned bool) {
+	attrs = "; Path=/; HttpOnly; SameSite=Lax"
+	if r.attrs.sameSite.set && r.attrs.sameSite.value == "None" {
+		attrs = "; Path=/; HttpOnly; SameSite=None"
+	}
+	return attrs, r.attrs.partitioned == flagOn
 }
 
 // stampFuture is how far in the future a stamp may be (clock skew between
@@ -147,9 +167,12 @@ func (s *slideRule) stampField(r *rule, req *request, base, now int64) string {
 	b.WriteByte('=')
 	var digits [20]byte
 	b.Write(strconv.AppendInt(digits[:0], now, 10)) // no string of its own
-	b.WriteString("; Path=/; HttpOnly; SameSite=Lax")
+	b.WriteString(s.attrs)
 	if stampSecure(r, req) {
 		b.WriteString("; Secure")
+	}
+	if s.partitioned {
+		b.WriteString("; Partitioned")
 	}
 	var lifetime [72]byte // "; Expires=" + 29 bytes + "; Max-Age=" + 13 digits fit
 	b.Write(appendLifetime(lifetime[:0], base, s.lifetime))
@@ -158,9 +181,12 @@ func (s *slideRule) stampField(r *rule, req *request, base, now int64) string {
 
 // stampDeletion writes the deletion of the stamp.
 func (s *slideRule) stampDeletion(r *rule, req *request) string {
-	field := s.stamp + deletionSuffix + "; Path=/; HttpOnly; SameSite=Lax"
+	field := s.stamp + deletionSuffix + s.attrs
 	if stampSecure(r, req) {
 		field += "; Secure"
+	}
+	if s.partitioned {
+		field += "; Partitioned"
 	}
 	return field
 }

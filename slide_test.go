@@ -115,7 +115,7 @@ func TestSlide(t *testing.T) {
 			req:   request{cookies: []string{jar(ts(-3600))}, status: 200, https: true},
 			want: []string{"session_id=abc; Path=/" + life, "user_id__insecure=42; Path=/" + life,
 				"cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
-		{name: "every attribute policy on the re-issued fields; a named stamp",
+		{name: "every attribute policy on the re-issued fields; a named stamp, None and Partitioned as the group's cookies are",
 			group: with(login, func(g *Group) {
 				g.Label, g.Domain, g.HTTPOnly, g.Partitioned, g.Secure, g.SameSite = "", "example.com", on(), on(), on(), "none"
 				g.Slide = &SlidePolicy{Interval: 600e9, Cookie: "__Host-stamp"}
@@ -123,7 +123,18 @@ func TestSlide(t *testing.T) {
 			req: request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
 			want: []string{"session_id=abc; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
 				"user_id__insecure=42; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
-				"__Host-stamp=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
+				"__Host-stamp=" + ts(0) + "; Path=/; HttpOnly; SameSite=None; Secure; Partitioned" + life}, wantPrivate: true},
+		{name: "a strict group's stamp stays Lax",
+			group: with(login, func(g *Group) { g.SameSite = "strict" }),
+			req:   request{cookies: []string{jar(ts(-3600))}, status: 200},
+			want: []string{"session_id=abc; Path=/; Secure; SameSite=Strict" + life, "user_id__insecure=42; Path=/; Secure; SameSite=Strict" + life,
+				"cn_slide_login=" + ts(0) + "; Path=/; HttpOnly; SameSite=Lax; Secure" + life}, wantPrivate: true},
+		{name: "a log-out deletes a None, Partitioned stamp with those attributes",
+			group: with(login, func(g *Group) { g.SameSite, g.Partitioned = "none", on() }),
+			req:   request{cookies: []string{jar(ts(-60))}, status: 200},
+			in:    []string{"session_id=; Max-Age=0"},
+			want: []string{"session_id=; Max-Age=0; Path=/; Secure; SameSite=None; Partitioned",
+				del("cn_slide_login", "; Path=/; HttpOnly; SameSite=None; Secure; Partitioned")}},
 		{name: "default stamp name without a label: the first member",
 			group: with(login, func(g *Group) { g.Label, g.Secure, g.SameSite = "", nil, "" }),
 			req:   request{cookies: []string{"session_id=abc; user_id__insecure=42"}, status: 200},
