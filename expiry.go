@@ -53,7 +53,8 @@ const plainMaxAgeDigits = 9
 // parseMaxAge reads s, a trimmed Max-Age value: an optional sign ('+' only
 // with plus), then digits, at most maxAgeDigits of them after any leading
 // zeros, and nothing else. long reports a value of digits only, but too
-// many of them.
+// many of them. n is not saturated (see saturate): libsoup's reading needs
+// its low bits.
 func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	neg := false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+' && plus) {
@@ -81,12 +82,14 @@ func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	if long {
 		return 0, false, true
 	}
-	n = min(n, maxLifetime)
 	if neg {
 		n = -n
 	}
 	return n, true, false
 }
+
+// saturate bounds a lifetime to ±maxLifetime.
+func saturate(n int64) int64 { return max(min(n, maxLifetime), -maxLifetime) }
 
 // plainMaxAge reads a Max-Age that every engine reads as the same number:
 // an optional '-' and 1 to plainMaxAgeDigits digits.
@@ -254,7 +257,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			v := f.value(a)
 			if !a.oversized() {
 				if n, ok, _ := parseMaxAge(v, false); ok {
-					rfcMaxAge, rfcHasMaxAge = reading{readMaxAge, n}, true
+					rfcMaxAge, rfcHasMaxAge = reading{readMaxAge, saturate(n)}, true
 				}
 				maxAgeSet = true
 				// Chromium: a sign, then digits.
@@ -263,7 +266,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 				case long:
 					lastMaxAge[0], maxAgeValid[0] = reading{kind: readUnknown}, true
 				default:
-					lastMaxAge[0], maxAgeValid[0] = reading{readMaxAge, n}, ok
+					lastMaxAge[0], maxAgeValid[0] = reading{readMaxAge, saturate(n)}, ok
 				}
 				// Firefox: a '-' deletes; else digits only.
 				n, ok, long = parseMaxAge(v, false)
@@ -273,7 +276,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 				case long:
 					lastMaxAge[1], maxAgeValid[1] = reading{kind: readUnknown}, true
 				default:
-					lastMaxAge[1], maxAgeValid[1] = reading{readMaxAge, n}, ok
+					lastMaxAge[1], maxAgeValid[1] = reading{readMaxAge, saturate(n)}, ok
 				}
 			}
 			// libsoup: strtol over the whole value; "" is 0, a lone sign
