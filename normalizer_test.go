@@ -597,7 +597,7 @@ func TestRewrite(t *testing.T) {
 			// libsoup cuts a Max-Age to a C int: 2^32 is 0 (a deletion),
 			// 2^32+60 is 60 s, which max 1d must not lengthen; 2^32-1 is -1,
 			// a session cookie: a fixed lifetime may replace it, max may not.
-			name:  "engines: libsoup's 32-bit Max-Age",
+			name: "engines: libsoup's 32-bit Max-Age",
 			// 2^40+1 is 1 s there: no deletion, so a fixed lifetime applies.
 			rules: []rule{fixed(43200, "a", "d", "e"), capped(86400, "b", "c")},
 			in:    []string{"a=1; Max-Age=4294967296", "b=1; Max-Age=4294967356", "c=1; Max-Age=4294967295", "d=1; Max-Age=4294967295", "e=1; Max-Age=1099511627777"},
