@@ -64,6 +64,15 @@ func TestConsistency(t *testing.T) {
 			events: []string{"user_id__insecure #1 cascaded"},
 		},
 		{
+			// Passed unchanged (libsoup stops at the ',', after Max-Age=0),
+			// but a deletion in every engine all the same.
+			name:   "cascade: a log-out passed unchanged for a ',' in a name still cascades",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/; a,b"},
+			want:   []string{"session_id=; Max-Age=0; Path=/; a,b", del("user_id__insecure", "; Path=/")},
+			events: []string{"session_id #1 passed invalid", "user_id__insecure #1 cascaded"},
+		},
+		{
 			name:   "cascade: a deletion only libsoup reads as one (the last of Max-Age and Expires) cascades",
 			groups: []Group{cascade},
 			in:     []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},

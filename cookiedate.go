@@ -169,9 +169,6 @@ func parseMonth(tok string) (time.Month, bool) {
 func parseAgreedDate(s string) (int64, bool) {
 	switch {
 	case len(s) == len(imfFixdate) && s[7] == ' ':
-		if !isWeekday(s[:3]) {
-			return 0, false
-		}
 		t, ok := parseIMFFixdate(s)
 		if !ok || t.Year() < 1601 {
 			return 0, false

@@ -42,6 +42,13 @@ import (
 // arithmetic on them cannot overflow; browsers cap at 400 days anyway.
 const maxLifetime = 1 << 40
 
+// maxWrittenLifetime is the longest Max-Age the module writes (2^31-1 s,
+// about 68 years): libsoup cuts a Max-Age to a C int, so a longer one
+// would read as a deletion or a session cookie there. Config durations
+// are checked against it; a `like` leader's longer lifetime is written
+// as this.
+const maxWrittenLifetime = 1<<31 - 1
+
 // maxAgeDigits is the most digits of a Max-Age read as a number here: past
 // it, the engines' integer overflows differ.
 const maxAgeDigits = 18
@@ -464,6 +471,7 @@ var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 // comes last, and Max-Age is the one that does not depend on the
 // upstream's clock. Both are written because old clients ignore Max-Age.
 func appendLifetime(b []byte, base, seconds int64) []byte {
+	seconds = min(seconds, maxWrittenLifetime)
 	b = append(b, "; Expires="...)
 	// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
 	// time.Duration would beyond 292 years.

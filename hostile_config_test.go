@@ -60,6 +60,12 @@ func TestHostileConfigErrors(t *testing.T) {
 			unit + `"1e308d" is not a duration: time: unknown unit "e" in duration "1e7392h", at Caddyfile:3`},
 		{"NaN days", "cookie_normalizer a {\nexpire NaNd\n}",
 			unit + `"NaNd" is not a duration: strconv.ParseFloat: parsing "N": invalid syntax, at Caddyfile:3`},
+		// libsoup cuts a Max-Age to 32 bits: one second past 2^31-1 is an
+		// error, as are the largest durations Caddy reads.
+		{"one second past 2^31-1", "cookie_normalizer a {\nexpire 2147483648s\n}", `expire: duration 596523h14m8s is longer than 2147483647 s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway), at Caddyfile:3`},
+		{"the largest duration in seconds", "cookie_normalizer a {\nexpire 9223372036s\n}", `expire: duration 2562047h47m16s is longer than 2147483647 s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway), at Caddyfile:3`},
+		{"the largest duration in days", "cookie_normalizer a {\nexpire max 106751d\n}", `expire: duration 106751d is longer than 2147483647 s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway), at Caddyfile:3`},
+		{"a day past the largest cap libsoup reads", "cookie_normalizer a {\nexpire max 24856d\n}", `expire: duration 24856d is longer than 2147483647 s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway), at Caddyfile:3`},
 		{"negative", "cookie_normalizer a {\nexpire -1h\n}",
 			`expire: duration -1h0m0s is not positive, at Caddyfile:3`},
 		{"the most negative duration", "cookie_normalizer a {\nexpire max -9223372036854775808ns\n}",
@@ -212,10 +218,10 @@ func TestHostileDurationEdges(t *testing.T) {
 		directive string
 		seconds   int64
 	}{
-		{"expire 9223372036s", 9223372036},
-		{"expire 106751d", 106751 * 86400},
-		{"expire max 106751d", 106751 * 86400},
-		{"expire 2562047h", 2562047 * 3600},
+		{"expire 2147483647s", 2147483647},
+		{"expire 24855d", 24855 * 86400},
+		{"expire max 24855d", 24855 * 86400},
+		{"expire 596523h", 596523 * 3600},
 	} {
 		h, err := hostileHandler(t, "cookie_normalizer a {\n"+tc.directive+"\n}")
 		if err != nil {
@@ -223,7 +229,7 @@ func TestHostileDurationEdges(t *testing.T) {
 			continue
 		}
 		got := h.norm.rewrite([]string{"a=1; Max-Age=5; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil, nil)
-		if tc.directive == "expire max 106751d" {
+		if tc.directive == "expire max 24855d" {
 			// A cap longer than the cookie's lifetime leaves it alone.
 			got = h.norm.rewrite([]string{"a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT"}, date, nil, nil)
 		}

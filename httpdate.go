@@ -49,10 +49,13 @@ func append2(b []byte, n int) []byte {
 }
 
 // parseIMFFixdate parses "Sun, 06 Nov 1994 08:49:37 GMT". Like time.Parse,
-// it does not check that the weekday fits the date.
+// it does not check that the weekday fits the date, but it must be a
+// weekday's name: NSPR's date parser (Chromium's and Firefox's, for the
+// Date header) reads a zone, a month or a time found in its place.
 func parseIMFFixdate(s string) (time.Time, bool) {
 	if len(s) != len(imfFixdate) || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
-		s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25:] != " GMT" {
+		s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25:] != " GMT" ||
+		!isWeekday(s[:3]) {
 		return time.Time{}, false
 	}
 	day, ok1 := digits2(s[5:7])
@@ -96,14 +99,20 @@ var obsoleteHTTPDateLayouts = [...]string{
 }
 
 // parseHTTPDate parses a Date header in any of the HTTP date formats, as
-// net/http.ParseTime does.
+// net/http.ParseTime does, but for a two-digit year of 69: Go reads 1969,
+// NSPR (which Chromium and Firefox read the Date with, to count an
+// Expires from it) reads 2069, as the cookie-date algorithm does; here it
+// is 2069 too.
 func parseHTTPDate(date string) (time.Time, bool) {
 	if t, ok := parseIMFFixdate(date); ok {
 		return t, true
 	}
 	if date != "" {
-		for _, layout := range obsoleteHTTPDateLayouts {
+		for i, layout := range obsoleteHTTPDateLayouts {
 			if t, err := time.Parse(layout, date); err == nil {
+				if i == 0 && t.Year() == 1969 {
+					t = t.AddDate(100, 0, 0)
+				}
 				return t.UTC(), true
 			}
 		}

@@ -483,8 +483,17 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped, deletion bool) {
 	var scratch setCookie
 	f := &scratch
-	if !f.scan(v, r.kinds, r.noted) || f.rejected {
+	if !f.scan(v, r.kinds, r.noted) {
 		return v, actionPassedInvalid, false, false
+	}
+	if f.rejected {
+		// Passed unchanged; but a log-out the browsers read as one, with
+		// a byte that makes libsoup stop after its Max-Age=0, is still a
+		// deletion for the consistency rules (on_delete cascade).
+		if r.consistent {
+			deletion = readExpiry(f, base, now).deletion
+		}
+		return v, actionPassedInvalid, false, deletion
 	}
 	// What the policies append; attributes first, the lifetime last.
 	appended := f.tailBuf[:0]

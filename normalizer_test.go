@@ -630,6 +630,33 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 14:00:00 GMT", "b=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"},
 		},
 
+		{
+			// libsoup cuts a Max-Age to 32 bits: the longest one written.
+			name:  "like: a leader in 9999 gives the longest Max-Age libsoup reads",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1"},
+			want:  []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1; Expires=Sun, 12 Dec 2094 15:14:07 GMT; Max-Age=2147483647"},
+		},
+		{
+			// NSPR (Chromium's and Firefox's Date parser) reads a zone, a
+			// month or a time in the weekday's place: a Date without a
+			// weekday's name is one the module cannot read.
+			name:  "a Date whose weekday is no weekday is not read",
+			rules: []rule{fixed(60, "a", "b")},
+			date:  "PST, 24 Nov 2026 12:00:00 GMT",
+			in:    []string{"a=1; Expires=Tue, 24 Nov 2026 14:00:00 GMT", "b=1; Max-Age=3600"},
+			want:  []string{"a=1; Expires=Tue, 24 Nov 2026 14:00:00 GMT", "b=1; Expires=Tue, 24 Nov 2026 13:01:00 GMT; Max-Age=60"},
+		},
+		{
+			// NSPR reads the two-digit year 69 as 2069 (Go as 1969): an
+			// Expires in 2026 is then past for Chromium and Firefox.
+			name:  "an RFC 850 Date in 69 is 2069",
+			rules: []rule{fixed(60, "a", "b")},
+			date:  "Wednesday, 01-Jan-69 00:00:00 GMT",
+			in:    []string{"a=1", "b=1; Expires=Tue, 24 Nov 2026 14:00:00 GMT"},
+			want:  []string{"a=1; Expires=Tue, 01 Jan 2069 00:01:00 GMT; Max-Age=60", "b=1; Expires=Tue, 24 Nov 2026 14:00:00 GMT"},
+		},
+
 		// Base time.
 		{
 			name:  "no Date header: the proxy clock",
