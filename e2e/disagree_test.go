@@ -35,11 +35,13 @@ const regenerate = "go test ./e2e/ -run TestEngineDisagreement -update"
 type dateMode int
 
 const (
-	dateRight   dateMode = iota // the upstream's correct clock (net/http adds it)
-	dateSlow                    // 8 hours slow: local time in UTC-8 labelled GMT
-	date1970                    // Thu, 01 Jan 1970 00:00:00 GMT
-	dateNone                    // no Date; Caddy adds its own, after the module
-	dateFastUTC                 // 8 hours fast, its zone written UTC (not GMT)
+	dateRight       dateMode = iota // the upstream's correct clock (net/http adds it)
+	dateSlow                        // 8 hours slow: local time in UTC-8 labelled GMT
+	date1970                        // Thu, 01 Jan 1970 00:00:00 GMT
+	dateNone                        // no Date; Caddy adds its own, after the module
+	dateFastUTC                     // 8 hours fast, its zone written UTC (not GMT)
+	dateZoneWeekday                 // the right clock, "PST" where the weekday goes
+	date69                          // Wednesday, 01-Jan-69 00:00:00 GMT (RFC 850)
 )
 
 // upstreamSkew is how slow the upstream's clock is in dateSlow cases, and
@@ -108,6 +110,7 @@ var (
 	yy38Date      = twoDigitYear(time.Date(2038, 1, 19, 3, 14, 8, 0, time.UTC)) // 2^31 s after the epoch
 	yy50Date      = twoDigitYear(time.Date(2050, 1, 1, 0, 0, 0, 0, time.UTC))
 	date1970Value = "Thu, 01 Jan 1970 00:00:00 GMT"
+	date69Value   = "Wednesday, 01-Jan-69 00:00:00 GMT"
 )
 
 // disagreeCases are the fields measured, each sent after d=old has been
@@ -196,6 +199,11 @@ var disagreeCases = []disagreeCase{
 	{label: "ma-then-exp-garbage", show: "d=new; Max-Age=90000; Expires=garbage", field: fixedField("d=new; Max-Age=90000; Expires=garbage"), unknown: true},
 	{label: "exp-junk", show: "d=new; Expires=Nov 05abc 2099 12:00:00 07", field: fixedField("d=new; Expires=Nov 05abc 2099 12:00:00 07"), unknown: true},
 	{label: "date-fast-utc", show: "Date: <now> (8 h fast, zone UTC); d=new; Expires=<now-7h>", date: dateFastUTC, field: relativeField("d=new; Expires=", -7*time.Hour, "")},
+	// NSPR, which Chromium and Firefox read the Date with, takes a zone
+	// in the weekday's place (PST: 8 h later), and an RFC 850 year 69 as
+	// 2069 (Go reads 1969).
+	{label: "date-zone-weekday", show: "Date: PST, <now> GMT; d=new; Expires=<now+1h>", date: dateZoneWeekday, field: relativeField("d=new; Expires=", time.Hour, "")},
+	{label: "date-rfc850-69", show: "Date: " + date69Value + "; d=new; Expires=<now+1h>", date: date69, field: relativeField("d=new; Expires=", time.Hour, "")},
 }
 
 // newValue is the value d holds if the field of dc is stored.
@@ -279,6 +287,10 @@ func (a *disagreeApp) start(t *testing.T) string {
 			case dateFastUTC:
 				now = now.Add(upstreamSkew)
 				h.Set("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05")+" UTC")
+			case dateZoneWeekday:
+				h.Set("Date", "PST"+imfDate(now)[3:])
+			case date69:
+				h.Set("Date", date69Value)
 			}
 			field := dc.field(now)
 			if probe := r.URL.Query().Get("probe"); probe != "" {
