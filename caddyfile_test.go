@@ -131,9 +131,10 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			input: `cookie_normalizer session_id user_id__insecure {
 				expire 12h
 				path /
+				domain remove
 				slide 10m cookie sid_stamp
 			}`,
-			want: `{"groups":[{"cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":43200000000000},"path":"/","slide":{"interval":600000000000,"cookie":"sid_stamp"}}]}`,
+			want: `{"groups":[{"cookies":["session_id","user_id__insecure"],"expire":{"mode":"fixed","duration":43200000000000},"path":"/","domain":"remove","slide":{"interval":600000000000,"cookie":"sid_stamp"}}]}`,
 		},
 	} {
 		var h Handler
@@ -230,6 +231,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 1h\n}", "slide 1h: the interval must be shorter than the lifetime (expire 1h), at Testfile:4"},
 		{"cookie_normalizer a b* {\n\texpire 1h\n\tpath /\n\tslide 5m\n}", `slide: cookie pattern "b*" is not an exact name (only named cookies can be re-issued), at Testfile:4`},
 		{"cookie_normalizer a {\n\texpire 1h\n\tslide 5m\n}", "slide needs a path policy in the group (path /, say): the request does not say where a cookie was set, at Testfile:3"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m\n}", "slide needs a domain policy in the group (domain remove where the app sets its cookies without Domain, else domain <its domain>): the request does not say whether a cookie was set with a Domain, and a re-issue with another one leaves a second copy that the app's log-out does not delete, at Testfile:4"},
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a;b\n}", `slide cookie "a;b": not a valid cookie name (RFC 6265 token), at Testfile:4`},
 		{"cookie_normalizer {\n\tgroup \"my app\" {\n\t\tcookies a\n\t\texpire 1h\n\t\tpath /\n\t\tslide 5m\n\t}\n}", `slide: the default stamp cookie name "cn_slide_my app" is not a valid cookie name (RFC 6265 token): name one with slide <interval> cookie <name>, at Testfile:6`},
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide 5m cookie a\n}", `slide cookie "a": is one of the group's own cookies, at Testfile:4`},
@@ -244,7 +246,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\tdomain https://example.com\n}", `domain "https://example.com": not a domain name (letters, digits, '-' and '_' in labels between single dots; no port, scheme or path), at Testfile:2`},
 		{"cookie_normalizer a {\n\tdomain ..\n}", `domain "..": not a domain name (letters, digits, '-' and '_' in labels between single dots; no port, scheme or path), at Testfile:2`},
 		{"cookie_normalizer {\n\tgroup all {\n\t\tcookies *\n\t\tsecure on\n\t}\n\tgroup login {\n\t\tcookies session_id user_id\n\t\ton_partial expire\n\t}\n}", `group "login": cookie "session_id" belongs to the earlier group "all" (a cookie belongs to the first group that matches it), so on_delete, on_partial and slide here would never see it: put this group first, or take the name out of the other, at Testfile:6`},
-		{"cookie_normalizer {\n\tgroup g1 {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n\tgroup g2 {\n\t\tcookies c\n\t\texpire 1h\n\t\tpath /\n\t\tslide 10m cookie a\n\t}\n}", `group "g2": slide cookie "a" is a cookie of group "g1", which the stamp would overwrite: name the stamp with slide <interval> cookie <name>, at Testfile:6`},
+		{"cookie_normalizer {\n\tgroup g1 {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n\tgroup g2 {\n\t\tcookies c\n\t\texpire 1h\n\t\tpath /\n\t\tdomain remove\n\t\tslide 10m cookie a\n\t}\n}", `group "g2": slide cookie "a" is a cookie of group "g1", which the stamp would overwrite: name the stamp with slide <interval> cookie <name>, at Testfile:6`},
 		{
 			"cookie_normalizer {\n\tgroup a {\n\t\tcookies u\n\t\texpire like s\n\t}\n\tgroup b {\n\t\tcookies s\n\t\texpire like u\n\t}\n}",
 			`expire like "s": the chain of like leaders loops back to group "a", at Testfile:4`,

@@ -129,8 +129,8 @@ func TestLogsNeverHoldValues(t *testing.T) {
 // samesite policies is warned about at start-up, naming what is missing.
 func TestWarnsAboutSlideWithoutAttributes(t *testing.T) {
 	_, logs := observedHandler(t, `{"groups":[
-		{"label":"bare","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}},
-		{"label":"full","cookies":["b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","secure":true,"httponly":false,"samesite":"lax","slide":{"interval":"1m"}}]}`)
+		{"label":"bare","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}},
+		{"label":"full","cookies":["b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","secure":true,"httponly":false,"samesite":"lax","domain":"remove","slide":{"interval":"1m"}}]}`)
 	entries := logs.FilterLevelExact(zapcore.WarnLevel).All()
 	if len(entries) != 1 || entries[0].ContextMap()["group"] != "bare" ||
 		!strings.Contains(entries[0].Message, "this group has no secure, httponly, samesite policy") {

@@ -390,6 +390,9 @@ func (g Group) validateSlide() error {
 	if stamp := g.stampName(); (hasPrefixFold(stamp, prefixSecure) || hasPrefixFold(stamp, prefixHost)) && (g.Secure == nil || !*g.Secure) {
 		return fmt.Errorf("slide cookie %q: its name prefix needs secure on in the group: the stamp goes without Secure on plain HTTP, and browsers refuse such a cookie without it", stamp)
 	}
+	if g.Domain == "" {
+		return errors.New("slide needs a domain policy in the group (domain remove where the app sets its cookies without Domain, else domain <its domain>): the request does not say whether a cookie was set with a Domain, and a re-issue with another one leaves a second copy that the app's log-out does not delete")
+	}
 	return nil
 }
 

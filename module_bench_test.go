@@ -275,6 +275,7 @@ const benchSlideCaddyfile = `cookie_normalizer session_id user_id__insecure {
 	httponly on
 	samesite lax
 	slide 10m
+	domain remove
 }`
 
 // BenchmarkSlide compares, in one run, a request whose group has a fresh

@@ -52,6 +52,8 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"cookies":["a","~b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, `group #1: slide: cookie pattern "~b" is not an exact name (only named cookies can be re-issued)`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"slide":{"interval":"1m"}}]}`, "group #1: slide needs a path policy in the group (path /, say): the request does not say where a cookie was set"},
 		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1h"}}]}`, `group "s": slide 1h: the interval must be shorter than the lifetime (expire 1h)`},
+		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, `group "s": slide needs a domain policy in the group (domain remove where the app sets its cookies without Domain, else domain <its domain>): the request does not say whether a cookie was set with a Domain, and a re-issue with another one leaves a second copy that the app's log-out does not delete`},
+		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"example.com","slide":{"interval":"1m"}}]}`, ""},
 	} {
 		h, err := provisionJSON(t, tc.json)
 		if err == nil {

@@ -153,7 +153,7 @@ func countersOf(t *testing.T, ctx caddy.Context) []string {
 func TestObserveSlideActions(t *testing.T) {
 	for _, reportOnly := range []bool{false, true} {
 		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-		h, err := provisionJSONWith(ctx, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}],"report_only":`+strconv.FormatBool(reportOnly)+`}`)
+		h, err := provisionJSONWith(ctx, `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}}],"report_only":`+strconv.FormatBool(reportOnly)+`}`)
 		if err != nil {
 			t.Fatal(err)
 		}

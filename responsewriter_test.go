@@ -32,7 +32,7 @@ func wrapperServer(t *testing.T, app func(w http.ResponseWriter, r *http.Request
 
 // slideConfig is a slide group of cookies a and b, whose stamp is
 // cn_slide_login.
-const slideConfig = `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`
+const slideConfig = `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`
 
 // fieldNames returns the cookie names of Set-Cookie fields, in order.
 func fieldNames(fields []string) []string {

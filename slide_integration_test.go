@@ -45,6 +45,7 @@ http://%s {
 			cookies session_id user_id__insecure
 			expire 12h
 			slide 10m
+			domain remove
 			path /
 			secure on
 			samesite lax

@@ -18,7 +18,7 @@ func TestSlide(t *testing.T) {
 	now := testClock.Unix()
 	ts := func(d int64) string { return strconv.FormatInt(now+d, 10) }
 	login := Group{Label: "login", Cookies: []string{"session_id", "user_id__insecure"},
-		Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 43200e9}, Path: "/", Secure: on(), SameSite: "lax",
+		Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 43200e9}, Path: "/", Domain: "remove", Secure: on(), SameSite: "lax",
 		Slide: &SlidePolicy{Interval: 600e9}}
 	const life = "; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"
 	reissued := []string{

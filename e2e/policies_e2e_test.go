@@ -103,6 +103,7 @@ const (
 			cookies session_id user_id__insecure
 			expire 10s
 			slide 2s
+			domain remove
 			path /
 			secure on
 			samesite lax
