@@ -137,6 +137,11 @@ type request struct {
 	// then carry Cache-Control: private.
 	private bool
 
+	// fields is the request's header map, for its Sec-Fetch-Site field,
+	// which is read only when a partial expiry is about to be appended
+	// (see crossSite).
+	fields http.Header
+
 	// slide, if not nil, is scratch space for slide groups' part of the
 	// jar, kept by the caller across requests (the pooled response
 	// writer's), so that a response does not clear two kilobytes of it.
@@ -259,7 +264,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable():
+		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite():
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut = true
 		}
@@ -589,10 +594,13 @@ func (j *cookieJar) partial(cg *consistencyGroup) bool {
 // deletionAttrs are the attributes a deletion needs to match the cookie it
 // removes: browsers delete the cookie with the same name, Domain and Path
 // (RFC 6265bis §5.7), and a Secure or Partitioned one only from a field
-// that says so.
+// that says so. sameSite, for a cascade, is the deleted member's: a
+// browser refuses a field without SameSite=None (Lax by default) in a
+// cross-site response, such as one inside a third-party frame, where the
+// app's own deletion with SameSite=None was taken.
 type deletionAttrs struct {
-	path, domain        string
-	secure, partitioned bool
+	path, domain, sameSite string
+	secure, partitioned    bool
 }
 
 // deletionAttrsFrom reads the attributes of a deleted member's field, v
@@ -612,6 +620,8 @@ func deletionAttrsFrom(v string) deletionAttrs {
 			d.path = f.value(a)
 		case a.kind == attrDomain:
 			d.domain = f.value(a)
+		case a.kind == attrSameSite:
+			d.sameSite = f.value(a)
 		case a.kind == attrSecure:
 			d.secure = true
 		case a.kind == attrPartitioned:
@@ -654,7 +664,7 @@ func (d deletionAttrs) field(name string) string {
 		d.secure = true
 	}
 	var b strings.Builder
-	b.Grow(len(name) + len(deletionSuffix) + len(d.path) + len(d.domain) + 40)
+	b.Grow(len(name) + len(deletionSuffix) + len(d.path) + len(d.domain) + len(d.sameSite) + 50)
 	b.WriteString(name)
 	b.WriteString(deletionSuffix)
 	if d.path != "" {
@@ -667,6 +677,10 @@ func (d deletionAttrs) field(name string) string {
 	}
 	if d.secure {
 		b.WriteString("; Secure")
+	}
+	if d.sameSite != "" {
+		b.WriteString("; SameSite=")
+		b.WriteString(d.sameSite)
 	}
 	if d.partitioned {
 		b.WriteString("; Partitioned")

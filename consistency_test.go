@@ -38,6 +38,18 @@ func TestConsistency(t *testing.T) {
 			events: []string{"user_id__insecure #1 cascaded"},
 		},
 		{
+			// Inside a third-party frame Chromium takes a deletion only
+			// with SameSite=None, as the app's own deletion has.
+			name:   "cascade: the deleted member's SameSite goes with the deletions",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/; Secure; SameSite=None; Partitioned"},
+			want: []string{
+				"session_id=; Max-Age=0; Path=/; Secure; SameSite=None; Partitioned",
+				del("user_id__insecure", "; Path=/; Secure; SameSite=None; Partitioned"),
+			},
+			events: []string{"user_id__insecure #1 cascaded"},
+		},
+		{
 			name:   "cascade: a deletion without Path deletes with no Path either",
 			groups: []Group{cascade},
 			in:     []string{"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},
@@ -175,6 +187,23 @@ func TestConsistency(t *testing.T) {
 			in:     nil,
 			want:   []string{del("session_id", "; Path=/")},
 			events: []string{"session_id #1 partial expired"},
+		},
+		{
+			// A link from another site carries a Lax member and not a
+			// Strict one: not a jar restored in half.
+			name:   "partial: a cross-site request (Sec-Fetch-Site) gets no partial expiry",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"theme=dark; session_id=abc"}, fields: http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+			in:     nil,
+			want:   nil,
+		},
+		{
+			name:   "partial: a same-site or same-origin request does",
+			groups: []Group{partial, {Label: "b", Cookies: []string{"a", "b"}, OnPartial: "expire"}},
+			req:    &request{cookies: []string{"session_id=abc; a=1"}, fields: http.Header{"Sec-Fetch-Site": {"same-site"}}},
+			in:     nil,
+			want:   []string{del("session_id", "; Path=/"), del("a", "; Path=/")},
+			events: []string{"session_id #1 partial expired", "a #2 partial expired"},
 		},
 		{
 			name:   "partial: over HTTPS the deletion is Secure",

@@ -76,6 +76,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
+		rw.req.fields = r.Header
 		if c.slides {
 			rw.req.slide = &rw.jar
 		}
