@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"net/url"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -36,6 +39,36 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		jar = jarOf(t, c)
 		t.Logf("after /page through the module: %s", describe(jar))
 		wantNames(t, "after the second /page through the module", jar)
+	})
+
+	t.Run("consistency: a link from another site does not log out members with different SameSite", func(t *testing.T) {
+		c := e.newClient(t)
+
+		// session_id is Lax, user_id__insecure Strict.
+		load(t, c, env.wwwConsistency+"/mixed-login")
+		wantNames(t, "after /mixed-login", scopedJarOf(t, c), "session_id", "user_id__insecure")
+
+		// A page on another site (raw, on 127.0.0.1) follows a link to
+		// a page of the app: the browser sends the Lax cookie and not
+		// the Strict one, a partial group that is no half log-in.
+		probe := strconv.FormatInt(env.app.probes.Add(1), 10)
+		load(t, c, env.raw+"/go?to="+url.QueryEscape(env.wwwConsistency+"/page?probe="+probe))
+		if sent := env.app.awaitProbe(t, probe); !slices.Equal(sent, []string{"session_id"}) {
+			t.Fatalf("the cross-site link carried %q, want session_id alone (the scenario needs a partial group)", sent)
+		}
+		// What the browser fetches for that page itself (a favicon)
+		// goes out now too.
+		time.Sleep(500 * time.Millisecond)
+
+		// The next page of the app carries both, and keeps both. (The
+		// request is what counts: WebKit's driver does not list a Strict
+		// cookie to a page reached by a cross-site link.)
+		if sent := env.app.sent(t, c, env.wwwConsistency+"/page"); !slices.Equal(sent, []string{"session_id", "user_id__insecure"}) {
+			t.Errorf("after the cross-site link, /page carried %q, want both members", sent)
+		}
+		jar := scopedJarOf(t, c)
+		t.Logf("after /page: %s", describeScoped(jar))
+		wantNames(t, "after /page", jar, "session_id", "user_id__insecure")
 	})
 
 	t.Run("consistency: a whole log-in survives, on_delete cascade logs out both", func(t *testing.T) {

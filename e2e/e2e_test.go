@@ -68,6 +68,9 @@ func requireProgram(t *testing.T, debianPackage string, names ...string) string 
 const (
 	setSessionID = "session_id=abc123; Max-Age=43200; Path=/; HttpOnly; Secure; SameSite=Lax"
 	setUserID    = "user_id__insecure=42; Path=/; Secure; SameSite=Lax"
+	// setUserIDStrict is setUserID with SameSite=Strict: a link from
+	// another site carries session_id (Lax) but not this.
+	setUserIDStrict = "user_id__insecure=42; Path=/; Secure; SameSite=Strict"
 	// The two ways applications delete a cookie: Max-Age=0, and an Expires
 	// in the past.
 	deleteSessionID = "session_id=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"

@@ -118,6 +118,10 @@ type policyEnv struct {
 	// as it is); attrs, consistency and slide go through the module with
 	// the config of that name.
 	raw, attrs, consistency, slide string
+	// wwwConsistency is the consistency site under wwwHost, a site
+	// other than raw's 127.0.0.1: a page of raw linking there is a
+	// cross-site navigation.
+	wwwConsistency string
 	// attrsPort is the attrs site's port, which also serves wwwHost and
 	// apiHost.
 	attrsPort string
@@ -135,12 +139,13 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 		addrs[k] = testcaddy.FreeAddr(t)
 	}
 	_, attrsPort, _ := strings.Cut(addrs["attrs"], ":")
+	_, consistencyPort, _ := strings.Cut(addrs["consistency"], ":")
 	site := func(names, directives string) string {
 		return fmt.Sprintf("\n%s {\n\tbind 127.0.0.1\n\ttls internal\n%s\n\treverse_proxy %s\n}\n", names, directives, upstream)
 	}
 	sites := site("https://"+addrs["raw"], "") +
 		site(fmt.Sprintf("https://%s, https://%s:%s, https://%s:%s", addrs["attrs"], wwwHost, attrsPort, apiHost, attrsPort), attributeDirectives) +
-		site("https://"+addrs["consistency"], consistencyDirectives) +
+		site(fmt.Sprintf("https://%s, https://%s:%s", addrs["consistency"], wwwHost, consistencyPort), consistencyDirectives) +
 		site("https://"+addrs["slide"], slideDirectives)
 	testcaddy.StartTLS(t, sites, addrs["raw"])
 	for _, k := range []string{"attrs", "consistency", "slide"} {
@@ -149,6 +154,7 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 	for _, host := range []string{wwwHost, apiHost} {
 		waitTLSName(t, addrs["attrs"], host)
 	}
+	waitTLSName(t, addrs["consistency"], wwwHost)
 	return &policyEnv{
 		app:         app,
 		raw:         "https://" + addrs["raw"],
@@ -156,6 +162,8 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 		consistency: "https://" + addrs["consistency"],
 		slide:       "https://" + addrs["slide"],
 		attrsPort:   attrsPort,
+
+		wwwConsistency: "https://" + wwwHost + ":" + consistencyPort,
 	}
 }
 
@@ -219,6 +227,7 @@ func (a *policyApp) start(t *testing.T) string {
 		"/half-login":     {setSessionID},
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
+		"/mixed-login":    {setSessionID, setUserIDStrict},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if probe := r.URL.Query().Get("probe"); probe != "" {
@@ -236,11 +245,37 @@ func (a *policyApp) start(t *testing.T) string {
 		for _, c := range routes[r.URL.Path] {
 			w.Header().Add("Set-Cookie", c)
 		}
+		if to := r.URL.Query().Get("to"); r.URL.Path == "/go" && to != "" {
+			// A page that follows a link to another site, as a user
+			// clicking one would: a top-level, cross-site navigation.
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<!doctype html><title>go</title><script>setTimeout(function () { location.href = %q }, 200)</script>\n", to)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "page", r.URL.Path)
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// awaitProbe waits for the upstream to see a request with probe and
+// returns the names of the cookies it carried, sorted.
+func (a *policyApp) awaitProbe(t *testing.T, probe string) []string {
+	t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for time.Now().Before(deadline) {
+		a.mu.Lock()
+		names, ok := a.seen[probe]
+		a.mu.Unlock()
+		if ok {
+			slices.Sort(names)
+			return names
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the upstream saw no request with probe %s within %s", probe, stepTimeout)
+	return nil
 }
 
 // sent loads page (a URL without a query) in c and returns the names of the
