@@ -262,28 +262,30 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		case attrMaxAge:
 			e.lifetimeAttrs++
 			v := f.value(a)
+			// Each value read once with a sign allowed (Chromium, libsoup)
+			// and once without a '+' (RFC 6265bis, Firefox).
+			signed, signedOK, signedLong := parseMaxAge(v, true)
+			plain, plainOK, plainLong := parseMaxAge(v, false)
 			if !a.oversized() {
-				if n, ok, _ := parseMaxAge(v, false); ok {
-					rfcMaxAge, rfcHasMaxAge = reading{readMaxAge, saturate(n)}, true
+				if plainOK {
+					rfcMaxAge, rfcHasMaxAge = reading{readMaxAge, saturate(plain)}, true
 				}
 				maxAgeSet = true
 				// Chromium: a sign, then digits.
-				n, ok, long := parseMaxAge(v, true)
 				switch {
-				case long:
+				case signedLong:
 					lastMaxAge[0], maxAgeValid[0] = reading{kind: readUnknown}, true
 				default:
-					lastMaxAge[0], maxAgeValid[0] = reading{readMaxAge, saturate(n)}, ok
+					lastMaxAge[0], maxAgeValid[0] = reading{readMaxAge, saturate(signed)}, signedOK
 				}
 				// Firefox: a '-' deletes; else digits only.
-				n, ok, long = parseMaxAge(v, false)
 				switch {
 				case len(v) > 0 && v[0] == '-':
 					lastMaxAge[1], maxAgeValid[1] = reading{kind: readDeleted}, true
-				case long:
+				case plainLong:
 					lastMaxAge[1], maxAgeValid[1] = reading{kind: readUnknown}, true
 				default:
-					lastMaxAge[1], maxAgeValid[1] = reading{readMaxAge, saturate(n)}, ok
+					lastMaxAge[1], maxAgeValid[1] = reading{readMaxAge, saturate(plain)}, plainOK
 				}
 			}
 			// libsoup: strtol over the whole value; "" is 0, a lone sign
@@ -292,16 +294,14 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			if !a.eq {
 				continue
 			}
-			n, ok, long := int64(0), v == "", false
-			if !ok {
-				n, ok, long = parseMaxAge(v, true)
-			}
 			switch {
-			case long:
+			case v == "":
+				soup = reading{readMaxAge, 0}
+			case signedLong:
 				soup = reading{kind: readUnknown}
-			case ok:
+			case signedOK:
 				// A C long cut to an int: the low 32 bits, signed.
-				if n32 := int32(max(n, 0)); n32 == -1 {
+				if n32 := int32(max(signed, 0)); n32 == -1 {
 					soup = reading{kind: readSession}
 				} else {
 					soup = reading{readMaxAge, int64(n32)}
