@@ -137,10 +137,8 @@ type request struct {
 	// then carry Cache-Control: private.
 	private bool
 
-	// fields is the request's header map, for its Sec-Fetch-Site field,
-	// which is read only when a partial expiry is about to be appended
-	// (see crossSite).
-	fields http.Header
+	// fetchSite is the request's Sec-Fetch-Site fields (see crossSite).
+	fetchSite []string
 
 	// slide, if not nil, is scratch space for slide groups' part of the
 	// jar, kept by the caller across requests (the pooled response
@@ -615,7 +613,9 @@ func deletionAttrsFrom(v string) deletionAttrs {
 	for i := range attrs {
 		a := &attrs[i]
 		switch {
-		case a.oversized():
+		case a.oversized(), hasControl(f.value(a)):
+			// Not copied: browsers ignore the first, and the second would
+			// put a control byte (a tab, in a field scan passed) in ours.
 		case a.kind == attrPath:
 			d.path = f.value(a)
 		case a.kind == attrDomain:

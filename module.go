@@ -571,7 +571,7 @@ func checkLifetime(d time.Duration) error {
 	case d%time.Second != 0:
 		return fmt.Errorf("duration %s is not a whole number of seconds", d)
 	case d > maxWrittenLifetime*time.Second:
-		return fmt.Errorf("duration %s is longer than %d s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway)", formatDuration(d), maxWrittenLifetime)
+		return fmt.Errorf("duration %s is %d s, longer than %d s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway)", formatDuration(d), int64(d/time.Second), maxWrittenLifetime)
 	}
 	return nil
 }

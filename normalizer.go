@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -487,11 +488,10 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		return v, actionPassedInvalid, false, false
 	}
 	if f.rejected {
-		// Passed unchanged; but a log-out the browsers read as one, with
-		// a byte that makes libsoup stop after its Max-Age=0, is still a
-		// deletion for the consistency rules (on_delete cascade).
+		// Passed unchanged; but a log-out every engine reads as one is
+		// still a deletion for the consistency rules (on_delete cascade).
 		if r.consistent {
-			deletion = readExpiry(f, base, now).deletion
+			deletion = rejectedDeletion(f, base, now)
 		}
 		return v, actionPassedInvalid, false, deletion
 	}
@@ -523,6 +523,50 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		return v, actionPassedInvalid, skipped, deletion
 	}
 	return v, actionUnchanged, skipped, deletion
+}
+
+// rejectedDeletion reports whether f, a field scan rejected, is read as a
+// deletion by every engine all the same: browsers store it (no control
+// byte but HTAB, a name without ',', name plus value within their limit),
+// and where libsoup stops reading (at a HTAB, or at a ',' in an
+// attribute's name) comes after its last Max-Age or Expires, so every
+// engine reads the same lifetime attributes. Then the readings decide.
+func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
+	v := f.v
+	if len(v) > maxValueLen || strings.IndexByte(f.name, ',') >= 0 {
+		return false
+	}
+	stop := len(v)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\t':
+			stop = min(stop, i)
+		case c < 0x20 || c == 0x7f:
+			return false
+		}
+	}
+	pos, eq := segment(v, 0)
+	if len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
+		return false
+	}
+	for pos < len(v) {
+		end, aeq := segment(v, pos+1)
+		nameEnd := end
+		if aeq >= 0 {
+			nameEnd = aeq
+		}
+		if strings.IndexByte(v[pos+1:nameEnd], ',') >= 0 {
+			stop = min(stop, pos)
+		}
+		pos = end
+	}
+	lastLifetime := -1
+	for _, a := range f.attrs() {
+		if a.kind == attrMaxAge || a.kind == attrExpires {
+			lastLifetime = int(a.end)
+		}
+	}
+	return lastLifetime >= 0 && stop >= lastLifetime && readExpiry(f, base, now).deletion
 }
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field

@@ -76,7 +76,9 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
-		rw.req.fields = r.Header
+		// Read now, as the Cookie fields are: a later handler may edit
+		// the request's header map (request_header runs after this one).
+		rw.req.fetchSite = r.Header["Sec-Fetch-Site"]
 		if c.slides {
 			rw.req.slide = &rw.jar
 		}

@@ -118,18 +118,15 @@ func (r *request) sharedCacheable() bool {
 }
 
 // crossSite reports whether the request is a cross-site one, by its
-// Sec-Fetch-Site header (which Chromium, Firefox and Safari send). Such a
+// Sec-Fetch-Site header (which Chromium, Firefox and Safari send to
+// secure origins: over HTTPS, or to localhost). Such a
 // request may carry only part of a group for a reason other than a jar
 // restored in half: a top-level link from another site carries SameSite=
 // Lax cookies and not Strict ones, a frame neither, so members with
 // different SameSite values arrive apart. A partial expiry there would
 // log out a complete log-in.
 func (r *request) crossSite() bool {
-	if r == nil {
-		return false
-	}
-	site := r.fields["Sec-Fetch-Site"]
-	return len(site) > 0 && site[0] == "cross-site"
+	return r != nil && len(r.fetchSite) > 0 && r.fetchSite[0] == "cross-site"
 }
 
 // sharedCacheable reports whether Cache-Control lets a shared cache store
