@@ -3,7 +3,6 @@ package cookienormalizer
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -526,39 +525,13 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 }
 
 // rejectedDeletion reports whether f, a field scan rejected, is read as a
-// deletion by every engine all the same: browsers store it (no control
-// byte but HTAB, a name without ',', name plus value within their limit),
-// and where libsoup stops reading (at a HTAB, or at a ',' in an
-// attribute's name) comes after its last Max-Age or Expires, so every
-// engine reads the same lifetime attributes. Then the readings decide.
+// deletion by every engine all the same: browsers store it (it is not
+// refused), and where libsoup stops reading comes after its last Max-Age
+// or Expires, so every engine reads the same lifetime attributes. Then
+// the readings decide.
 func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
-	v := f.v
-	if len(v) > maxValueLen || strings.IndexByte(f.name, ',') >= 0 {
+	if f.refused {
 		return false
-	}
-	stop := len(v)
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\t':
-			stop = min(stop, i)
-		case c < 0x20 || c == 0x7f:
-			return false
-		}
-	}
-	pos, eq := segment(v, 0)
-	if len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
-		return false
-	}
-	for pos < len(v) {
-		end, aeq := segment(v, pos+1)
-		nameEnd := end
-		if aeq >= 0 {
-			nameEnd = aeq
-		}
-		if strings.IndexByte(v[pos+1:nameEnd], ',') >= 0 {
-			stop = min(stop, pos)
-		}
-		pos = end
 	}
 	lastLifetime := -1
 	for _, a := range f.attrs() {
@@ -566,7 +539,7 @@ func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
 			lastLifetime = int(a.end)
 		}
 	}
-	return lastLifetime >= 0 && stop >= lastLifetime && readExpiry(f, base, now).deletion
+	return lastLifetime >= 0 && f.stop >= lastLifetime && readExpiry(f, base, now).deletion
 }
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field

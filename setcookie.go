@@ -181,7 +181,15 @@ type setCookie struct {
 	// as at the end of a cookie, while the others read on), a name plus
 	// value over maxNameValueLen, or a field over maxValueLen (then not even
 	// scanned). Such a value passes unchanged and never leads a like group.
+	// It is refused, or stop is before the end.
 	rejected bool
+	// refused: browsers do not store the cookie as sent (a control byte
+	// other than HTAB, a ',' in its name, a name plus value or a field
+	// over the limits above).
+	refused bool
+	// stop is where libsoup stops reading the field, where the others
+	// read on (a HTAB, a ',' in an attribute's name), else len(v).
+	stop int
 
 	// The attributes, in order: buf[:n] for the usual handful, without
 	// allocating, or all of them in more past len(buf). (A slice of buf
@@ -223,13 +231,15 @@ func (f *setCookie) addAttr(a attr) {
 // name=value pair. (RFC 6265bis accepts nameless cookies; we leave them
 // alone, since no pattern can name them.)
 func (f *setCookie) scan(v string, record, note kindMask) bool {
-	f.v, f.name, f.rejected, f.n, f.more, f.has = v, "", false, 0, nil, 0
+	f.v, f.name, f.rejected, f.refused, f.stop, f.n, f.more, f.has = v, "", false, false, len(v), 0, nil, 0
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
-		f.rejected = true
+		f.rejected, f.refused = true, true
 		return f.name != ""
 	}
-	f.rejected = hasControl(v)
+	if hasControl(v) {
+		f.stop, f.refused = controlStop(v)
+	}
 	pos, eq := segment(v, 0)
 	if eq < 0 {
 		return false
@@ -238,11 +248,8 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	if f.name == "" {
 		return false
 	}
-	if strings.IndexByte(f.name, ',') >= 0 {
-		f.rejected = true
-	}
-	if len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
-		f.rejected = true
+	if strings.IndexByte(f.name, ',') >= 0 || len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
+		f.refused = true
 	}
 	for pos < len(v) {
 		end, aeq := segment(v, pos+1)
@@ -253,8 +260,8 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		}
 		ns, ne := trimSpan(v, pos+1, nameEnd)
 		a.kind = kindOf(v, ns, ne, record|note)
-		if a.kind == attrOther && strings.IndexByte(v[ns:ne], ',') >= 0 {
-			f.rejected = true // see rejected; no name a policy reads has one
+		if a.kind == attrOther && f.stop > pos && strings.IndexByte(v[ns:ne], ',') >= 0 {
+			f.stop = pos // see stop; no name a policy reads has one
 		}
 		bit := kindMask(1) << a.kind
 		if aeq >= 0 && (record|note)&bit != 0 {
@@ -274,7 +281,24 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.addAttr(a)
 		pos = end
 	}
+	f.rejected = f.refused || f.stop < len(v)
 	return true
+}
+
+// controlStop is, for a value holding a control byte, where libsoup
+// stops reading it (its first HTAB, else len(v)), and whether browsers
+// refuse it (a control byte other than HTAB, RFC 6265bis §5.6 step 1).
+func controlStop(v string) (stop int, refused bool) {
+	stop = len(v)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\t':
+			stop = min(stop, i)
+		case isControl(c):
+			refused = true
+		}
+	}
+	return stop, refused
 }
 
 // The word-at-a-time tests (SWAR) of segment and hasControl: eight bytes
