@@ -137,8 +137,9 @@ type request struct {
 	// then carry Cache-Control: private.
 	private bool
 
-	// fetchSite is the request's Sec-Fetch-Site fields (see crossSite).
-	fetchSite []string
+	// crossSite is set for a request marked cross-site by its
+	// Sec-Fetch-Site header (see crossSite).
+	crossSiteFetch bool
 
 	// slide, if not nil, is scratch space for slide groups' part of the
 	// jar, kept by the caller across requests (the pooled response

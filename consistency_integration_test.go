@@ -235,3 +235,70 @@ func wantMetric(t *testing.T, addr, series, want string) {
 	}
 	t.Errorf("%s not in /metrics; the module's series there:\n%s", series, strings.Join(seen, "\n"))
 }
+
+// TestCaddyIntegrationErrorRoutes: when reverse_proxy fails (nothing
+// listens upstream), the handler returns an error and Caddy answers it
+// after the module has returned, through handle_errors or with the bare
+// status. The module of the failed route appends nothing: the error
+// route's own cookie_normalizer decides for the error page, and so its
+// partial expiry is the only deletion (before, the failed route's
+// deletion of session_id was already in the header map, and the error
+// route's module cascaded it to a user_id__insecure the browser never
+// sent); without error routes, the bare 502 gets nothing.
+func TestCaddyIntegrationErrorRoutes(t *testing.T) {
+	down := testcaddy.FreeAddr(t) // nothing listens there
+	withRoutes, bare := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
+(cn) {
+	cookie_normalizer session_id user_id__insecure {
+		on_delete cascade
+		on_partial expire
+	}
+}
+
+http://%[1]s {
+	bind 127.0.0.1
+	import cn
+	reverse_proxy %[3]s
+	handle_errors {
+		import cn
+		respond "error {err.status_code}"
+	}
+}
+
+http://%[2]s {
+	bind 127.0.0.1
+	import cn
+	reverse_proxy %[3]s
+}
+`, withRoutes, bare, down))
+	for i, tc := range []struct {
+		site, body   string
+		want         []string
+		cacheControl []string
+	}{
+		{withRoutes, "error 502", []string{del("session_id", "; Path=/")}, []string{"private"}},
+		{bare, "", nil, nil},
+	} {
+		req, err := http.NewRequest("GET", "http://"+tc.site+"/page", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Cookie", "theme=dark; session_id=abc")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadGateway || string(body) != tc.body {
+			t.Errorf("%d: %s %q, want 502 %q", i, resp.Status, body, tc.body)
+		}
+		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
+			t.Errorf("%d: Set-Cookie %q, want %q", i, got, tc.want)
+		}
+		if got := resp.Header.Values("Cache-Control"); !equalStrings(got, tc.cacheControl) {
+			t.Errorf("%d: Cache-Control %q, want %q", i, got, tc.cacheControl)
+		}
+	}
+}

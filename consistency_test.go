@@ -235,14 +235,14 @@ func TestConsistency(t *testing.T) {
 			// Strict one: not a jar restored in half.
 			name:   "partial: a cross-site request (Sec-Fetch-Site) gets no partial expiry",
 			groups: []Group{partial},
-			req:    &request{cookies: []string{"theme=dark; session_id=abc"}, fetchSite: []string{"cross-site"}},
+			req:    &request{cookies: []string{"theme=dark; session_id=abc"}, crossSiteFetch: true},
 			in:     nil,
 			want:   nil,
 		},
 		{
 			name:   "partial: a same-site or same-origin request does",
 			groups: []Group{partial, {Label: "b", Cookies: []string{"a", "b"}, OnPartial: "expire"}},
-			req:    &request{cookies: []string{"session_id=abc; a=1"}, fetchSite: []string{"same-site"}},
+			req:    &request{cookies: []string{"session_id=abc; a=1"}},
 			in:     nil,
 			want:   []string{del("session_id", "; Path=/"), del("a", "; Path=/")},
 			events: []string{"session_id #1 partial expired", "a #2 partial expired"},
@@ -600,7 +600,8 @@ func TestServeHTTPReadsTheRequest(t *testing.T) {
 
 // TestPartialExpiryNotForSharedCaches: on_partial's deletions depend on
 // the request's cookies, so a response a shared cache may store (public,
-// s-maxage, any case) gets none, and one that gets them is marked private;
+// s-maxage, any case; a field for CDNs alone that does not forbid it)
+// gets none, and one that gets them is marked private;
 // under report_only they are reported, and nothing is marked.
 func TestPartialExpiryNotForSharedCaches(t *testing.T) {
 	g := Group{Cookies: []string{"session_id", "user_id__insecure"}, OnPartial: "expire"}
@@ -631,6 +632,22 @@ func TestPartialExpiryNotForSharedCaches(t *testing.T) {
 		if !equalStrings(got, tc.want) || req.private != tc.wantPrivate || !equalStrings(obs, tc.events) {
 			t.Errorf("%d Cache-Control %q, report_only %t: Set-Cookie %q, private %t, observed %q; want %q, %t, %q",
 				i, tc.cacheControl, tc.reportOnly, got, req.private, obs, tc.want, tc.wantPrivate, tc.events)
+		}
+	}
+	// A cache-control field aimed at CDNs alone overrides Cache-Control
+	// (and its private) for them.
+	for i, tc := range []struct {
+		header http.Header
+		want   []string
+	}{
+		{http.Header{"Cdn-Cache-Control": {"max-age=600"}, "Cache-Control": {"no-store"}}, nil},
+		{http.Header{"Surrogate-Control": {"max-age=600"}}, nil},
+		{http.Header{"Cdn-Cache-Control": {"no-store"}}, deletion},
+	} {
+		n := testNormalizer(t, g.rule())
+		req := &request{cookies: []string{"theme=dark; session_id=abc"}, header: tc.header}
+		if got := n.rewriteResponse(nil, testDate, req, nil); !equalStrings(got, tc.want) || req.private != (tc.want != nil) {
+			t.Errorf("%d %q: Set-Cookie %q, private %t; want %q", i, tc.header, got, req.private, tc.want)
 		}
 	}
 }
@@ -669,6 +686,82 @@ func TestPartialExpirySecFetchSite(t *testing.T) {
 		}
 		if got := rec.Header().Values("Set-Cookie"); !equalStrings(got, tc.want) {
 			t.Errorf("%d Sec-Fetch-Site %q: got %q, want %q", i, tc.site, got, tc.want)
+		}
+	}
+}
+
+// TestRequestReadOnArrival: the Cookie and Sec-Fetch-Site fields are
+// taken as the request arrived, even when a later handler edits the
+// elements of the request's slices in place, as request_header's search
+// and replace does: the module must neither log out a complete jar whose
+// Cookie a later handler thinned for the upstream, nor write an edited
+// value back into the browser with a slide re-issue.
+func TestRequestReadOnArrival(t *testing.T) {
+	partial, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slide, err := provisionJSON(t, slideConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// edit rewrites every element of the field's slice, in place.
+	edit := func(field string, f func(string) string) caddyhttp.Handler {
+		return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			for i, v := range r.Header[field] {
+				r.Header[field][i] = f(v)
+			}
+			w.WriteHeader(http.StatusOK)
+			return nil
+		})
+	}
+	dropUser := func(v string) string { return strings.ReplaceAll(v, "user_id__insecure=42", "") }
+	many := []string{"theme=dark", "session_id=abc", "lang=en", "tz=UTC", "user_id__insecure=42"}
+	for i, tc := range []struct {
+		name    string
+		h       *Handler
+		cookies []string
+		site    string
+		next    caddyhttp.Handler
+		want    []string
+	}{
+		{"a complete jar thinned for the upstream: nothing", partial,
+			[]string{"session_id=abc; user_id__insecure=42"}, "", edit("Cookie", dropUser), nil},
+		{"the same over five Cookie fields (more than the writer's own array)", partial,
+			many, "", edit("Cookie", dropUser), nil},
+		{"a partial jar filled in for the upstream: still partial", partial,
+			[]string{"session_id=abc"}, "", edit("Cookie", func(v string) string { return v + "; user_id__insecure=0" }),
+			[]string{del("session_id", "; Path=/")}},
+		{"a cross-site request marked same-origin later: still cross-site", partial,
+			[]string{"session_id=abc"}, "cross-site", edit("Sec-Fetch-Site", func(string) string { return "same-origin" }), nil},
+		{"a same-site request marked cross-site later: still same-site", partial,
+			[]string{"session_id=abc"}, "same-site", edit("Sec-Fetch-Site", func(string) string { return "cross-site" }),
+			[]string{del("session_id", "; Path=/")}},
+		{"slide re-issues the values the browser sent, not the edited ones", slide,
+			[]string{"a=1; b=2"}, "", edit("Cookie", func(v string) string { return strings.ReplaceAll(v, "a=1", "a=legacy-1") }),
+			[]string{"a=1", "b=2", "cn_slide_login"}},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "http://example.com/page", nil)
+		req.Header["Cookie"] = append([]string(nil), tc.cookies...)
+		if tc.site != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.site)
+		}
+		rec := httptest.NewRecorder()
+		if err := tc.h.ServeHTTP(rec, req, tc.next); err != nil {
+			t.Fatal(err)
+		}
+		got := rec.Header().Values("Set-Cookie")
+		if tc.h == slide {
+			// The pairs the re-issue wrote, and the stamp's name.
+			for j, f := range got {
+				got[j], _, _ = strings.Cut(f, ";")
+				if name, _ := cookieName(f); name == "cn_slide_login" {
+					got[j] = name
+				}
+			}
+		}
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%d %s: Set-Cookie %q, want %q", i, tc.name, got, tc.want)
 		}
 	}
 }

@@ -635,25 +635,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer rw.release()
 	err := next.ServeHTTP(rw, r)
 	if err != nil && !rw.sent {
-		// Caddy writes the error's status, or runs the error routes,
-		// after this handler has returned: the final rewrite is for that
-		// status, not net/http's implicit 200.
-		rw.req.status = errorStatus(err)
+		rw.afterError()
+		return err
 	}
 	rw.afterHandler()
 	return err
-}
-
-// errorStatus is the status Caddy's server writes for err, an error a
-// handler returned, when no error route writes one: the HandlerError's
-// status, else 500. An error route may write another, but it runs outside
-// this handler's writer, and a status of 400 or more keeps `slide` from
-// re-issuing cookies on an error page, whichever it writes.
-func errorStatus(err error) int {
-	if he, ok := errors.AsType[caddyhttp.HandlerError](err); ok && he.StatusCode > 0 {
-		return he.StatusCode
-	}
-	return http.StatusInternalServerError
 }
 
 // observe counts and logs what the rewrite did with one cookie, by name;

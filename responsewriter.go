@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -62,6 +63,9 @@ type responseWriter struct {
 	// jar is the slide groups' scratch space (request.slide), kept with
 	// the pooled writer.
 	jar slideJar
+	// cookieFields holds the request's Cookie fields as they arrived (see
+	// keepCookies).
+	cookieFields [4]string
 }
 
 var responseWriterPool = sync.Pool{
@@ -75,15 +79,34 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.req = request{https: r.TLS != nil, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
-		rw.req.cookies = r.Header["Cookie"] // every field: HTTP/2 may send several
+		rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
 		// Read now, as the Cookie fields are: a later handler may edit
 		// the request's header map (request_header runs after this one).
-		rw.req.fetchSite = r.Header["Sec-Fetch-Site"]
+		site := r.Header["Sec-Fetch-Site"]
+		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
 		if c.slides {
 			rw.req.slide = &rw.jar
 		}
 	}
 	return rw
+}
+
+// keepCookies returns the request's Cookie fields as they are now. The
+// consistency rules read them when the response is written, and by then a
+// later handler may have edited them: request_header's search and
+// replace rewrites the elements of the request's slice in place, so
+// keeping the slice would not do. The strings themselves never change;
+// copying the few fields a request has into the writer's own array
+// allocates nothing.
+func (rw *responseWriter) keepCookies(fields []string) []string {
+	switch {
+	case len(fields) == 0:
+		return nil
+	case len(fields) <= len(rw.cookieFields):
+		n := copy(rw.cookieFields[:], fields)
+		return rw.cookieFields[:n:n]
+	}
+	return slices.Clone(fields) // more fields than browsers send
 }
 
 // release returns rw to the pool. It is called when ServeHTTP returns: by
@@ -92,6 +115,9 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 func (rw *responseWriter) release() {
 	if rw.req.slide != nil {
 		rw.h.norm.consistency.clearValues(rw.req.slide)
+	}
+	if rw.req.cookies != nil {
+		clear(rw.cookieFields[:]) // not to keep a request's cookies alive
 	}
 	rw.ResponseWriter, rw.h, rw.req, rw.seen, rw.hdr = nil, nil, request{}, nil, nil
 	responseWriterPool.Put(rw)
@@ -307,6 +333,30 @@ func (rw *responseWriter) afterHandler() {
 	} else if rw.changedSinceRewrite() {
 		rw.rewriteLate()
 	}
+	rw.rewriteTrailers()
+}
+
+// afterError runs when the handler has returned an error without sending
+// a response. Caddy answers the error after this handler has returned:
+// it writes the error's status with the header map as it stands, or runs
+// the error routes (handle_errors), which write through the writers
+// below this one and may have a cookie_normalizer of their own. The
+// fields already in the header map get the policies, as in any response;
+// nothing is appended. What the consistency rules would append here
+// would go out with whatever the error routes write, and a handler in
+// those routes would take it for the response's own (a partial expiry's
+// deletion of one member, for a log-out to cascade).
+func (rw *responseWriter) afterError() {
+	if values := rw.hdr["Set-Cookie"]; len(values) > 0 {
+		rw.rewriteFields(values, rw.hdr)
+	}
+	rw.rewriteTrailers()
+}
+
+// rewriteTrailers applies the policies to Set-Cookie fields declared as
+// trailers under the "Trailer:" key prefix, which net/http sends after
+// the body.
+func (rw *responseWriter) rewriteTrailers() {
 	if values := rw.hdr[http.TrailerPrefix+"Set-Cookie"]; len(values) > 0 {
 		rw.rewriteFields(values, rw.hdr)
 	}

@@ -1,6 +1,7 @@
 package cookienormalizer
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -111,10 +112,54 @@ func storableValue(name, value string) bool {
 	return len(name)+len(value) <= maxNameValueLen && !hasControl(value)
 }
 
-// sharedCacheable reports whether the response's Cache-Control lets a
-// shared cache store it (see sharedCacheable); false for a nil request.
+// sharedCacheable reports whether the response's Cache-Control, or a
+// cache-control field aimed at shared caches alone, lets a shared cache
+// store it (see sharedCacheable and targetedCacheable); false for a nil
+// request.
 func (r *request) sharedCacheable() bool {
-	return r != nil && sharedCacheable(r.header["Cache-Control"])
+	return r != nil && (sharedCacheable(r.header["Cache-Control"]) || targetedCacheable(r.header))
+}
+
+// targetedCacheable reports whether the response carries a cache-control
+// field aimed at shared caches that does not forbid storing it: a
+// targeted field (RFC 9213: CDN-Cache-Control, and the <target>-Cache-
+// Control fields CDNs name after themselves, such as Cloudflare-CDN-
+// Cache-Control) or Surrogate-Control (the Edge Architecture field that
+// Fastly, Akamai and Varnish read). A cache that obeys such a field
+// ignores Cache-Control, and with it the private directive this module
+// adds; so unless the field itself says private or no-store (or, for
+// Surrogate-Control, no-store-remote), such a cache may store the
+// response and hand its cookies to other users. It walks the header map,
+// but only when a re-issue or a partial expiry is about to be appended.
+func targetedCacheable(h http.Header) bool {
+	const suffix = "-cache-control"
+	for k, v := range h {
+		surrogate := strings.EqualFold(k, "Surrogate-Control")
+		if !surrogate && (len(k) <= len(suffix) || !strings.EqualFold(k[len(k)-len(suffix):], suffix)) {
+			continue
+		}
+		if !forbidsStore(v, surrogate) {
+			return true
+		}
+	}
+	return false
+}
+
+// forbidsStore reports whether the directives of fields forbid a cache to
+// store the response: private or no-store, bare or with any value but a
+// structured field's false ("?0", RFC 8941 §3.3.6; targeted fields are
+// dictionaries, RFC 9213 §2.1), and for Surrogate-Control no-store-remote.
+func forbidsStore(fields []string, surrogate bool) bool {
+	for _, line := range fields {
+		for len(line) > 0 {
+			var d, value string
+			d, value, line = nextItem(line, ',')
+			if value != "?0" && (isAttr(d, "private") || isAttr(d, "no-store") || surrogate && isAttr(d, "no-store-remote")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // crossSite reports whether the request is a cross-site one, by its
@@ -126,7 +171,7 @@ func (r *request) sharedCacheable() bool {
 // different SameSite values arrive apart. A partial expiry there would
 // log out a complete log-in.
 func (r *request) crossSite() bool {
-	return r != nil && len(r.fetchSite) > 0 && r.fetchSite[0] == "cross-site"
+	return r != nil && r.crossSiteFetch
 }
 
 // sharedCacheable reports whether Cache-Control lets a shared cache store

@@ -102,6 +102,23 @@ func TestSlide(t *testing.T) {
 			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"max-age=60, Public"}}}},
 		{name: "Cache-Control s-maxage: nothing", group: login,
 			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"no-cache", "s-maxage=60"}}}},
+		// A CDN that obeys a field aimed at it ignores Cache-Control, and
+		// the private directive a re-issue adds with it.
+		{name: "CDN-Cache-Control (as net/http spells it): nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300"}}}},
+		{name: "a CDN's own targeted field: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cloudflare-Cdn-Cache-Control": {"max-age=300"}, "Cache-Control": {"no-cache"}}}},
+		{name: "Surrogate-Control: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Surrogate-Control": {"max-age=300"}}}},
+		{name: "CDN-Cache-Control private=?0 (false): nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300, private=?0"}}}},
+		{name: "CDN-Cache-Control private: re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300, Private"}}},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
+		{name: "CDN-Cache-Control no-store, Surrogate-Control no-store-remote: re-issued", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{
+				"Cdn-Cache-Control": {"no-store"}, "Surrogate-Control": {"max-age=60", "no-store-remote"}}},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
 		{name: "Cache-Control private, max-age: re-issued", group: login,
 			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cache-Control": {"private, max-age=60"}}},
 			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
@@ -273,9 +290,9 @@ func TestOneClockReadingPerResponse(t *testing.T) {
 // TestSlideNotOnHandlerErrors: a handler that returns an error having
 // written nothing leaves the response to Caddy, which writes the error's
 // status (a HandlerError's, else 500) or runs the error routes after the
-// module has returned. The final rewrite is for that status, so no
-// re-issue, stamp or Cache-Control goes out with the error page; the same
-// request answered by a handler that returns nil gets its re-issue.
+// module has returned. The module appends nothing then, so no re-issue,
+// stamp or Cache-Control goes out with the error page; the same request
+// answered by a handler that returns nil gets its re-issue.
 func TestSlideNotOnHandlerErrors(t *testing.T) {
 	h, err := provisionJSON(t, slideConfig)
 	if err != nil {
@@ -313,20 +330,46 @@ func TestSlideNotOnHandlerErrors(t *testing.T) {
 	}
 }
 
-// TestErrorStatus: the status Caddy's server writes for a handler's
-// error when no error route writes one.
-func TestErrorStatus(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want int
+// TestHandlerErrorAppendsNothing: a handler that returns an error without
+// sending leaves the response to Caddy (its bare status, or the error
+// routes, which may have a cookie_normalizer of their own). The fields
+// already in the header map get the policies, trailers included; nothing
+// is appended, whatever the request's jar, and Cache-Control is left
+// alone.
+func TestHandlerErrorAppendsNothing(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"secure":true,"on_partial":"expire","on_delete":"cascade"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name              string
+		fields, trailers  []string
+		want, wantTrailer []string
 	}{
-		{caddyhttp.Error(http.StatusBadGateway, nil), http.StatusBadGateway},
-		{fmt.Errorf("wrapped: %w", caddyhttp.Error(http.StatusNotFound, nil)), http.StatusNotFound},
-		{caddyhttp.HandlerError{}, http.StatusInternalServerError},
-		{errors.New("x"), http.StatusInternalServerError},
+		{"a half jar, no fields: nothing appended", nil, nil, nil, nil},
+		{"a field and a trailer in the map: the policies, nothing appended",
+			[]string{"session_id=; Max-Age=0; Path=/"}, []string{"theme=dark", "user_id__insecure=42"},
+			[]string{"session_id=; Max-Age=0; Path=/; Secure"}, []string{"theme=dark", "user_id__insecure=42; Secure"}},
 	} {
-		if got := errorStatus(tc.err); got != tc.want {
-			t.Errorf("errorStatus(%v) = %d, want %d", tc.err, got, tc.want)
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/page", nil)
+		req.Header.Set("Cookie", "session_id=abc")
+		rec := httptest.NewRecorder()
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header()["Set-Cookie"] = append([]string(nil), tc.fields...)
+			w.Header()[http.TrailerPrefix+"Set-Cookie"] = append([]string(nil), tc.trailers...)
+			return caddyhttp.Error(http.StatusBadGateway, errors.New("dial"))
+		})
+		if err := h.ServeHTTP(rec, req, next); err == nil {
+			t.Fatalf("%d %s: the handler's error was not returned", i, tc.name)
+		}
+		if got := rec.Header()["Set-Cookie"]; !equalStrings(got, tc.want) {
+			t.Errorf("%d %s: Set-Cookie %q, want %q", i, tc.name, got, tc.want)
+		}
+		if got := rec.Header()[http.TrailerPrefix+"Set-Cookie"]; !equalStrings(got, tc.wantTrailer) {
+			t.Errorf("%d %s: trailer Set-Cookie %q, want %q", i, tc.name, got, tc.wantTrailer)
+		}
+		if got := rec.Header()["Cache-Control"]; got != nil {
+			t.Errorf("%d %s: Cache-Control %q, want none", i, tc.name, got)
 		}
 	}
 }
