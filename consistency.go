@@ -242,13 +242,16 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 	for gi := range c.groups {
 		cg := &c.groups[gi]
 		var anySet, anyDeleted bool
+		allSet := true
 		deleted := "" // the last deleted member, in config order
 		for k, name := range cg.members {
 			switch state[cg.first+k] {
 			case memberSet:
 				anySet = true
 			case memberDeleted:
-				anyDeleted, deleted = true, name
+				anyDeleted, deleted, allSet = true, name, false
+			default:
+				allSet = false
 			}
 		}
 		r := &n.rules[cg.rule]
@@ -268,7 +271,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut = true
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
-			values = c.slideFields(cg, r, values, req, &jar, loggedOut, anySet, base, now, reportOnly, obs)
+			values = c.slideFields(cg, r, values, req, &jar, state, loggedOut, allSet, base, now, reportOnly, obs)
 		}
 	}
 	return values
@@ -310,24 +313,34 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 }
 
 // slideFields appends what slide group cg calls for to values: a stamp's
-// deletion on a log-out (loggedOut), a fresh stamp on a log-in (anySet),
-// or, when due, the members re-issued with a fresh stamp. Out of line, so
+// deletion on a log-out (loggedOut), a fresh stamp on a log-in (allSet:
+// the response sets every member), or, when due, the members the
+// response leaves untouched re-issued with a fresh stamp. Out of line, so
 // that its temporaries stay out of applyWith's frame (see applySliding).
 //
 //go:noinline
-func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, loggedOut, anySet bool, base int64, now *clock, reportOnly bool, obs observer) []string {
+func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, allSet bool, base int64, now *clock, reportOnly bool, obs observer) []string {
 	switch {
 	case loggedOut:
 		// Whether or not the request carried it: a request need not carry
 		// every cookie the browser holds (a cross-site POST to a log-out
 		// URL carries no SameSite=Lax cookie).
 		values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
-	case anySet:
+	case allSet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 	case req != nil && cg.slide.due(cg, jar, req, now.unix()):
+		// The stamp says when every member was last issued. A response
+		// that sets some members and not the others (an app that renews
+		// its session cookie on its own) renews only those: the others
+		// are re-issued here, and only then does the stamp start again.
+		// Restarting it for the renewed members alone would keep the
+		// others from ever being re-issued, and they would run out while
+		// the renewed ones live on.
 		for k, name := range cg.members {
-			values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
+			if state[cg.first+k] == untouched {
+				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
+			}
 		}
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 		req.private = req.private || !reportOnly
