@@ -22,7 +22,8 @@ var slideMembers = []string{"session_id", "user_id__insecure", slideStamp}
 // slideScenarios checks slideDirectives in engine e: a log-in, a page
 // after more than the interval (re-issued: later expiries, a new stamp), a
 // page within the interval (nothing re-issued), then idleness past the
-// lifetime (everything gone); and a log-out, which removes the stamp too.
+// lifetime (everything gone); a log-out, which removes the stamp too; and
+// an app that renews one member alone.
 //
 // The module's clock is in whole seconds: the stamp holds the Unix second
 // of the last issue, and a re-issue is due once the current second is
@@ -39,6 +40,27 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 		jar := jarOf(t, c)
 		t.Logf("after /logout: %s", describe(jar))
 		wantNames(t, "after /logout", jar)
+	})
+
+	// An app that renews session_id on its own (here /half-login sets it
+	// alone): once the interval has passed, the response carries the
+	// app's session_id and the module re-issues user_id__insecure beside
+	// it, with a new stamp. A stamp restarted by the renewal alone would
+	// leave user_id__insecure to run out while session_id lives on.
+	t.Run("slide: an app renewing one member alone keeps the other alive", func(t *testing.T) {
+		c := e.newClient(t)
+		start, end := load(t, c, env.slide+"/login")
+		login := jarOf(t, c)
+		wantNames(t, "after /login", login, slideMembers...)
+		issued := stampSecond(t, "after /login", login, start, end)
+
+		sleepUntil(t, time.Unix(issued, 0).Add(slideInterval+time.Second))
+		start, end = load(t, c, env.slide+"/half-login")
+		renewed := jarOf(t, c)
+		t.Logf("after /half-login %s after the log-in: %s", start.Sub(time.Unix(issued, 0)).Round(time.Millisecond), describe(renewed))
+		wantNames(t, "after /half-login", renewed, slideMembers...)
+		// Every member and the stamp issued by this response.
+		checkSlideIssue(t, "after /half-login", renewed, start, end)
 	})
 
 	t.Run("slide: activity moves the expiry forward, at most once per interval, and idleness ends the log-in", func(t *testing.T) {
