@@ -302,3 +302,45 @@ http://%[2]s {
 		}
 	}
 }
+
+// TestCaddyIntegrationRequestHeaderEdit: request_header runs after the
+// module (Caddy's directive order) and its search and replace edits the
+// request's Cookie field in place. The module reads the jar as the
+// browser sent it: a complete jar thinned for the upstream is not a
+// partial one.
+func TestCaddyIntegrationRequestHeaderEdit(t *testing.T) {
+	upstream := consistencyApp(t)
+	site := testcaddy.FreeAddr(t)
+	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
+http://%s {
+	bind 127.0.0.1
+	cookie_normalizer session_id user_id__insecure {
+		on_partial expire
+	}
+	request_header Cookie "(^|;\s*)user_id__insecure=[^;]*" ""
+	reverse_proxy %s
+}
+`, site, upstream))
+	for i, tc := range []struct {
+		cookie string
+		want   []string
+	}{
+		{"session_id=abc; user_id__insecure=42", nil},
+		{"user_id__insecure=42", []string{del("user_id__insecure", "; Path=/")}},
+	} {
+		req, err := http.NewRequest("GET", "http://"+site+"/page", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Cookie", tc.cookie)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
+			t.Errorf("%d Cookie %q: Set-Cookie %q, want %q", i, tc.cookie, got, tc.want)
+		}
+	}
+}
