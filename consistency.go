@@ -137,6 +137,15 @@ type request struct {
 	// then carry Cache-Control: private.
 	private bool
 
+	// spoke marks, by index in consistency.groups, the groups whose rules
+	// have appended (or, under report_only, reported) fields for this
+	// response. A later final pass over the same response (a field
+	// added before the first body byte, a hijack that failed) skips them:
+	// their rules have spoken, and the fields they appended would
+	// otherwise read as the response's own (a partial expiry's deletion
+	// as a log-out to cascade).
+	spoke uint64
+
 	// crossSite is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).
 	crossSiteFetch bool
@@ -240,6 +249,9 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 	// with slide.
 	jarRead := false
 	for gi := range c.groups {
+		if req != nil && req.spoke&(1<<gi) != 0 {
+			continue
+		}
 		cg := &c.groups[gi]
 		var anySet, anyDeleted bool
 		allSet := true
@@ -259,19 +271,24 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			jar.read(c, req.cookies)
 			jarRead = true
 		}
-		loggedOut := false
+		loggedOut, spoke := false, false
 		switch {
 		case anyDeleted && !anySet && cg.cascade:
 			values = c.cascade(cg, r, values, state, deleted, reportOnly, obs)
-			loggedOut = true
+			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
 		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite():
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
-			loggedOut = true
+			loggedOut, spoke = true, true
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
-			values = c.slideFields(cg, r, values, req, &jar, state, loggedOut, allSet, base, now, reportOnly, obs)
+			var added bool
+			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, allSet, base, now, reportOnly, obs)
+			spoke = spoke || added
+		}
+		if spoke && req != nil {
+			req.spoke |= 1 << gi
 		}
 	}
 	return values
@@ -315,11 +332,12 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 // slideFields appends what slide group cg calls for to values: a stamp's
 // deletion on a log-out (loggedOut), a fresh stamp on a log-in (allSet:
 // the response sets every member), or, when due, the members the
-// response leaves untouched re-issued with a fresh stamp. Out of line, so
+// response leaves untouched re-issued with a fresh stamp; and reports
+// whether it appended (or reported) anything. Out of line, so
 // that its temporaries stay out of applyWith's frame (see applySliding).
 //
 //go:noinline
-func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, allSet bool, base int64, now *clock, reportOnly bool, obs observer) []string {
+func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, allSet bool, base int64, now *clock, reportOnly bool, obs observer) ([]string, bool) {
 	switch {
 	case loggedOut:
 		// Whether or not the request carried it: a request need not carry
@@ -344,8 +362,10 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 		}
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
 		req.private = req.private || !reportOnly
+	default:
+		return values, false
 	}
-	return values
+	return values, true
 }
 
 // lastField returns the index of the last field of values for cookie

@@ -15,6 +15,17 @@ func del(name, attrs string) string {
 	return name + "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0" + attrs
 }
 
+// perResponse returns a copy of req (nil for nil) for one response: the
+// passes over one response share its request, which records what they
+// did (request.spoke).
+func perResponse(req *request) *request {
+	if req == nil {
+		return nil
+	}
+	c := *req
+	return &c
+}
+
 func TestConsistency(t *testing.T) {
 	pair := []string{"session_id", "user_id__insecure"}
 	cascade := Group{Cookies: pair, OnDelete: "cascade"}
@@ -67,6 +78,47 @@ func TestConsistency(t *testing.T) {
 			groups: []Group{cascade},
 			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
 			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
+		},
+		{
+			name:   "cascade: one deleted, one set, a third untouched: nothing added (a member is set)",
+			groups: []Group{{Cookies: []string{"session_id", "user_id__insecure", "csrf"}, OnDelete: "cascade"}},
+			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
+			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=7; Max-Age=60"},
+		},
+		{
+			// Two members deleted with different attributes: the deletion
+			// of the third copies the last deleted member's, in the order
+			// the group names them.
+			name:   "cascade: several deleted, the last in the group's order lends its attributes",
+			groups: []Group{{Cookies: []string{"session_id", "user_id__insecure", "csrf"}, OnDelete: "cascade"}},
+			in:     []string{"user_id__insecure=; Max-Age=0; Path=/b", "session_id=; Max-Age=0; Path=/a"},
+			want:   []string{"user_id__insecure=; Max-Age=0; Path=/b", "session_id=; Max-Age=0; Path=/a", del("csrf", "; Path=/b")},
+			events: []string{"csrf #1 cascaded"},
+		},
+		{
+			// Browsers refuse a field with a control byte and keep the
+			// cookie they had: the response sets nothing there, and the
+			// log-out of the other member cascades to it.
+			name:   "cascade: a member's field browsers refuse sets nothing: the log-out cascades",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b", del("user_id__insecure", "; Path=/")},
+			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded"},
+		},
+		{
+			name:   "cascade: a member set, then a field of it browsers refuse: still set, nothing added",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0", "user_id__insecure=7", "user_id__insecure=a\x01b"},
+			want:   []string{"session_id=; Max-Age=0", "user_id__insecure=7", "user_id__insecure=a\x01b"},
+			events: []string{"user_id__insecure #1 passed invalid"},
+		},
+		{
+			name:   "partial: a member's field browsers refuse sets nothing: the half jar is expired",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"theme=dark; session_id=abc"}},
+			in:     []string{"user_id__insecure=a\x01b"},
+			want:   []string{"user_id__insecure=a\x01b", del("session_id", "; Path=/")},
+			events: []string{"user_id__insecure #1 passed invalid", "session_id #1 partial expired"},
 		},
 		{
 			name:   "cascade: set then deleted counts as deleted (the last field wins)",
@@ -344,7 +396,8 @@ func TestConsistency(t *testing.T) {
 		}
 		n := testNormalizer(t, rules...)
 		var obs recordingObserver
-		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, tc.req, &obs)
+		req := perResponse(tc.req)
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, req, &obs)
 		if !equalStrings(got, tc.want) {
 			t.Errorf("%d %s:\n in:   %q\n want: %q\n got:  %q", i, tc.name, tc.in, tc.want, got)
 			continue
@@ -358,8 +411,10 @@ func TestConsistency(t *testing.T) {
 		if !equalStrings(changes, tc.events) {
 			t.Errorf("%d %s: observed %q, want %q", i, tc.name, changes, tc.events)
 		}
-		// A second pass (the final rewrite after a 1xx, say) adds nothing.
-		if again := n.rewriteResponse(append([]string(nil), got...), testDate, tc.req, nil); !equalStrings(again, got) {
+		// A second pass over the same response (the final rewrite after
+		// a field was added before the first body byte, say) adds
+		// nothing.
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, req, nil); !equalStrings(again, got) {
 			t.Errorf("%d %s: second pass:\n got  %q\n want %q", i, tc.name, again, got)
 		}
 		// The input again, now that the memo has seen its attributes,
@@ -369,7 +424,7 @@ func TestConsistency(t *testing.T) {
 			joins  fieldJoins
 			events recordingObserver
 		)
-		joined := n.rewriteResponseJoins(append([]string(nil), tc.in...), testDate, tc.req, &events, &joins)
+		joined := n.rewriteResponseJoins(append([]string(nil), tc.in...), testDate, perResponse(tc.req), &events, &joins)
 		joins.flush(joined)
 		if !equalStrings(joined, tc.want) || !equalStrings(events, obs) {
 			t.Errorf("%d %s: with the memo's fields joined afterwards:\n want: %q %q\n got:  %q %q", i, tc.name, tc.want, obs, joined, events)
@@ -400,7 +455,7 @@ func TestReportOnly(t *testing.T) {
 		for pass, joins := range []*fieldJoins{nil, new(fieldJoins)} {
 			var obs recordingObserver
 			in := append([]string(nil), tc.in...)
-			got := n.rewriteResponseJoins(in, testDate, tc.req, &obs, joins)
+			got := n.rewriteResponseJoins(in, testDate, perResponse(tc.req), &obs, joins)
 			joins.flush(got)
 			if !equalStrings(got, tc.in) {
 				t.Errorf("%d, pass %d: report_only changed %q into %q", i, pass+1, tc.in, got)

@@ -37,12 +37,13 @@ type tailMemo struct {
 
 // memoEntry is the outcome of one rewrite: the attributes as received
 // (tail, from the field's first ';'), at base time base, became out, with
-// that action and reading of deletion.
+// that action and effect on the cookie (set or deleted: a field browsers
+// refuse is not remembered, being passed invalid).
 type memoEntry struct {
 	tail, out string
 	base      int64
 	act       action
-	deletion  bool
+	effect    memberState
 }
 
 // memoSplit returns where the attributes of v, a field of cookie name,
@@ -79,13 +80,13 @@ func (m *tailMemo) lookup(tail string, base int64) *memoEntry {
 // of an earlier base time if there is one, else in the next slot in turn.
 // It copies both (one allocation), so that the entry does not keep the
 // response's fields, and the cookie values in them, alive.
-func (m *tailMemo) store(tail, out string, base int64, act action, deletion bool) {
+func (m *tailMemo) store(tail, out string, base int64, act action, effect memberState) {
 	var b strings.Builder // a copy even when one of them is empty
 	b.Grow(len(tail) + len(out))
 	b.WriteString(tail)
 	b.WriteString(out)
 	both := b.String()
-	e := &memoEntry{tail: both[:len(tail)], out: both[len(tail):], base: base, act: act, deletion: deletion}
+	e := &memoEntry{tail: both[:len(tail)], out: both[len(tail):], base: base, act: act, effect: effect}
 	for i := range m.slots {
 		if old := m.slots[i].Load(); old == nil || old.base != base {
 			m.slots[i].Store(e)

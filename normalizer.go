@@ -363,25 +363,24 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		}
 		r := &n.rules[g]
 		var (
-			out               string
-			act               action
-			skipped, deletion bool
+			out     string
+			act     action
+			skipped bool
+			effect  memberState
 		)
 		if r.expiry == expireLike {
-			out, act, skipped, deletion = p.applyLike(g, r, v, name, i, &leaders)
+			out, act, skipped, effect = p.applyLike(g, r, v, name, i, &leaders)
 		} else {
-			out, act, skipped, deletion = n.applyMemo(g, r, v, name, i, nil, p)
+			out, act, skipped, effect = n.applyMemo(g, r, v, name, i, nil, p)
 		}
 		if !n.reportOnly {
 			values[i] = out
 		}
-		if state != nil && member >= 0 {
-			// The last field of a name is the state the browser ends
-			// in, and one pass sees all fields of a name, in order.
-			state[member] = memberSet
-			if deletion {
-				state[member] = memberDeleted
-			}
+		if state != nil && member >= 0 && effect != untouched {
+			// The last field of a name that browsers store is the state
+			// the browser ends in, and one pass sees all fields of a
+			// name, in order; a field they refuse changes nothing.
+			state[member] = effect
 		}
 		if p.obs != nil {
 			p.obs.observe(name, g, act)
@@ -398,7 +397,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 // runs at the deepest point of a request's stack.
 //
 //go:noinline
-func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leaders *[]leader) (string, action, bool, bool) {
+func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leaders *[]leader) (string, action, bool, memberState) {
 	// Leaders sit in groups of lower depth (or in this very group, where
 	// they are skipped), so no value this pass rewrites can change which
 	// one leads.
@@ -478,28 +477,42 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 // apply returns the value v (values[self]) after rule r; l is the leader
 // for a `like` rule (nil for others), base the response's base time (Unix
 // seconds), now the proxy's clock. skipped reports an attribute edit left
-// out to keep a cookie name prefix valid; deletion, for a rule with an
-// expiry policy or consistency rules, that v deletes its cookie.
-func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped, deletion bool) {
+// out to keep a cookie name prefix valid; effect, for a rule with an
+// expiry policy or consistency rules, what v does to its cookie in the
+// browser: memberDeleted for a deletion, untouched for a field browsers
+// refuse (they keep what they had), else memberSet.
+func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped bool, effect memberState) {
 	var scratch setCookie
 	f := &scratch
 	if !f.scan(v, r.kinds, r.noted) {
-		return v, actionPassedInvalid, false, false
+		return v, actionPassedInvalid, false, untouched
 	}
 	if f.rejected {
 		// Passed unchanged; but a log-out every engine reads as one is
 		// still a deletion for the consistency rules (on_delete cascade).
-		if r.consistent {
-			deletion = rejectedDeletion(f, base, now)
+		// Chromium and Firefox refuse a field with a control byte, or
+		// with a name plus value over 4096 bytes, and keep the cookie
+		// they had; WebKitGTK stores it, cut short at the control byte
+		// or whole. Either way a field the consistency rules append
+		// after it decides in every engine, so it counts as setting
+		// nothing. A field over maxValueLen, which every engine stores,
+		// was not read: it counts as set, and nothing is appended on a
+		// guess.
+		effect = memberSet
+		switch {
+		case f.refused && len(v) <= maxValueLen:
+			effect = untouched
+		case r.consistent && rejectedDeletion(f, base, now):
+			effect = memberDeleted
 		}
-		return v, actionPassedInvalid, false, deletion
+		return v, actionPassedInvalid, false, effect
 	}
 	// What the policies append; attributes first, the lifetime last.
 	appended := f.tailBuf[:0]
 	if r.hasAttrs {
 		appended, skipped = r.attrs.attrEdits(f, appended)
 	}
-	lifetimeSet, unsure := false, false
+	lifetimeSet, unsure, deletion := false, false, false
 	if r.expiry != expireNone || r.consistent {
 		e := readExpiry(f, base, now)
 		deletion, unsure = e.deletion, e.unsure
@@ -512,16 +525,20 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	if out != v && !lifetimeSet && dropLifetimeDuplicates(f, base, now) {
 		out = f.rebuild(appended, &r.attrs)
 	}
+	effect = memberSet
+	if deletion {
+		effect = memberDeleted
+	}
 	switch {
 	case out != v:
-		return out, actionRewritten, skipped, deletion
+		return out, actionRewritten, skipped, effect
 	case deletion && r.expiry != expireNone:
-		return v, actionDeletionKept, skipped, deletion
+		return v, actionDeletionKept, skipped, effect
 	case unsure && r.expiry != expireNone:
 		// An engine's reading of the lifetime is not known: left alone.
-		return v, actionPassedInvalid, skipped, deletion
+		return v, actionPassedInvalid, skipped, effect
 	}
-	return v, actionUnchanged, skipped, deletion
+	return v, actionUnchanged, skipped, effect
 }
 
 // rejectedDeletion reports whether f, a field scan rejected, is read as a
@@ -550,7 +567,7 @@ func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
 // room on the stack: this runs at the deepest point of a request's stack,
 // where Go would otherwise grow (copy) the stack of a goroutine that the
 // garbage collector shrank.
-func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *leader, pass *rewritePass) (out string, act action, skipped, deletion bool) {
+func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *leader, pass *rewritePass) (out string, act action, skipped bool, effect memberState) {
 	base, now := pass.base, &pass.now
 	p, ok := memoSplit(r, v, name)
 	if !ok || now.dateUnread {
@@ -562,17 +579,17 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *lead
 	if e := m.lookup(v[p:], base); e != nil {
 		// A report changes no field; a field that deletes its cookie is
 		// joined at once (see fieldJoins).
-		if e.out == e.tail || n.reportOnly || !e.deletion && pass.joins.add(self, p, e.out) {
-			return v, e.act, false, e.deletion
+		if e.out == e.tail || n.reportOnly || e.effect != memberDeleted && pass.joins.add(self, p, e.out) {
+			return v, e.act, false, e.effect
 		}
-		return v[:p] + e.out, e.act, false, e.deletion
+		return v[:p] + e.out, e.act, false, e.effect
 	}
 	now.used = false
-	out, act, skipped, deletion = apply(r, v, self, l, base, now)
+	out, act, skipped, effect = apply(r, v, self, l, base, now)
 	if !now.used && act != actionPassedInvalid && !skipped && len(out) >= p && out[:p] == v[:p] {
-		m.store(v[p:], out[p:], base, act, deletion)
+		m.store(v[p:], out[p:], base, act, effect)
 	}
-	return out, act, skipped, deletion
+	return out, act, skipped, effect
 }
 
 // lifetimeFor returns the lifetime rule r gives a cookie whose expiry is e

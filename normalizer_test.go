@@ -913,3 +913,45 @@ func TestResponseTimeCache(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldSizeBound: a field of up to maxValueLen bytes is read and
+// rewritten; a longer one passes unchanged (the module does not read it,
+// though browsers store it), and for the consistency rules it counts as
+// setting its cookie, so that nothing is appended on a guess.
+func TestFieldSizeBound(t *testing.T) {
+	// pad fills a field "name=1; Max-Age=60" with attributes of under
+	// 1024 bytes each (which browsers read) up to exactly size bytes.
+	pad := func(name string, size int) string {
+		v := name + "=1; Max-Age=60"
+		for len(v) < size {
+			n := min(size-len(v)-4, 1000)
+			if n < 1 {
+				n = 1
+			}
+			v += "; X=" + strings.Repeat("a", n)
+		}
+		if len(v) != size {
+			t.Fatalf("pad made %d bytes, want %d", len(v), size)
+		}
+		return v
+	}
+	session := Group{Cookies: []string{"session_id"}, Expire: &ExpiryPolicy{Mode: modeSession}}
+	n := testNormalizer(t, session.rule())
+	for _, size := range []int{maxValueLen, maxValueLen + 1} {
+		in := pad("session_id", size)
+		got := n.rewriteResponse([]string{in}, testDate, nil, nil)
+		want := in
+		if size <= maxValueLen {
+			want = strings.Replace(in, "; Max-Age=60", "", 1)
+		}
+		if !equalStrings(got, []string{want}) {
+			t.Errorf("%d bytes: got %d bytes, want %d (rewritten: %t)", size, len(got[0]), len(want), size <= maxValueLen)
+		}
+	}
+	cascade := Group{Cookies: []string{"session_id", "user_id__insecure"}, OnDelete: "cascade"}
+	n = testNormalizer(t, cascade.rule())
+	in := []string{"session_id=; Max-Age=0", pad("user_id__insecure", maxValueLen+1)}
+	if got := n.rewriteResponse(append([]string(nil), in...), testDate, nil, nil); !equalStrings(got, in) {
+		t.Errorf("a member's field over the bound beside a log-out: %d fields out, want the %d in (counted as set, no cascade)", len(got), len(in))
+	}
+}

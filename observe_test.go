@@ -56,7 +56,7 @@ func TestObserveEveryAction(t *testing.T) {
 		core, logs := zapobserver.New(zapcore.DebugLevel)
 		h.setLogger(zap.New(core))
 		for _, r := range observeResponses {
-			h.norm.rewriteResponse(append([]string(nil), r.values...), testDate, r.req, h)
+			h.norm.rewriteResponse(append([]string(nil), r.values...), testDate, perResponse(r.req), h)
 		}
 		change := "set-cookie"
 		if reportOnly {

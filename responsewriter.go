@@ -254,8 +254,8 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // rewritten first; but a flush that fails (an outer writer that cannot
 // flush) has sent nothing, so it does not mark the headers as sent, and
 // it takes back the fields and the Cache-Control directive that rewrite
-// added for a 200: the status the handler writes next may be one that
-// gets no re-issue.
+// added for a 200 (and forgets that the groups spoke): the status the
+// handler writes next may be one that gets no re-issue.
 func (rw *responseWriter) FlushError() error {
 	if rw.sent {
 		rw.startBody()
@@ -266,7 +266,7 @@ func (rw *responseWriter) FlushError() error {
 		}
 		return err
 	}
-	status := rw.req.status
+	status, spoke := rw.req.status, rw.req.spoke
 	if status == 0 {
 		rw.req.status = http.StatusOK
 	}
@@ -275,7 +275,7 @@ func (rw *responseWriter) FlushError() error {
 	//nolint:bodyclose
 	err := http.NewResponseController(rw.ResponseWriter).Flush()
 	if err != nil {
-		rw.req.status = status
+		rw.req.status, rw.req.spoke = status, spoke
 		restoreField(rw.hdr, "Set-Cookie", fields[:len(fields):len(fields)])
 		restoreField(rw.hdr, "Cache-Control", cacheControl)
 		rw.seen, rw.seenLen = nil, 0

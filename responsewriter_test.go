@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	zapobserver "go.uber.org/zap/zaptest/observer"
 )
 
 // The upstream's cookie and what `expire session` makes of it. The wrapper
@@ -401,6 +405,72 @@ func TestWrapperAsksHeaderOnce(t *testing.T) {
 		}
 		if below.calls != 2 {
 			t.Errorf("body %v: Header called %d times below the wrapper, want 2 (when the wrapper was made, and the handler's call after WriteHeader)", body, below.calls)
+		}
+	}
+}
+
+// TestRepeatedFinalPassAppendsOnce: the final rewrite runs again when a
+// field is added between WriteHeader and the first body byte (HTTP/3
+// sends the header map only then) and when a hijack fails before the
+// handler writes its status. The group's rules spoke in the first pass:
+// the partial expiry's deletion of session_id must not read as a log-out
+// in the second and cascade to user_id__insecure, which the request never
+// carried; and a report-only handler reports the partial expiry once.
+func TestRepeatedFinalPassAppendsOnce(t *testing.T) {
+	const config = `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire","on_delete":"cascade"}]%s}`
+	for i, tc := range []struct {
+		name       string
+		reportOnly bool
+		next       caddyhttp.HandlerFunc
+		want       []string
+	}{
+		{"a field added before the first body byte", false, func(w http.ResponseWriter, _ *http.Request) error {
+			w.WriteHeader(http.StatusOK)
+			w.Header().Add("Set-Cookie", "theme=dark")
+			_, err := io.WriteString(w, "page")
+			return err
+		}, []string{del("session_id", "; Path=/"), "theme=dark"}},
+		{"a hijack that fails, then the status", false, func(w http.ResponseWriter, _ *http.Request) error {
+			if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				t.Fatal("the recorder hijacked")
+			}
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}, []string{del("session_id", "; Path=/")}},
+		{"report_only: a field added before the first body byte", true, func(w http.ResponseWriter, _ *http.Request) error {
+			w.WriteHeader(http.StatusOK)
+			w.Header().Add("Set-Cookie", "theme=dark")
+			_, err := io.WriteString(w, "page")
+			return err
+		}, []string{"theme=dark"}},
+	} {
+		extra := ""
+		if tc.reportOnly {
+			extra = `,"report_only":true`
+		}
+		h, err := provisionJSON(t, strings.Replace(config, "%s", extra, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		core, logs := zapobserver.New(zapcore.DebugLevel)
+		h.setLogger(zap.New(core))
+		req := httptest.NewRequest(http.MethodGet, "http://example.com/page", nil)
+		req.Header.Set("Cookie", "session_id=abc")
+		rec := httptest.NewRecorder()
+		if err := h.ServeHTTP(rec, req, tc.next); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header()["Set-Cookie"]; !equalStrings(got, tc.want) {
+			t.Errorf("%d %s: Set-Cookie %q, want %q", i, tc.name, got, tc.want)
+		}
+		var partial []string
+		for _, e := range logs.All() {
+			if a := e.ContextMap()["action"]; a != "unchanged" {
+				partial = append(partial, fmt.Sprintf("%v %v", e.ContextMap()["cookie"], a))
+			}
+		}
+		if want := []string{"session_id partial expired"}; !equalStrings(partial, want) {
+			t.Errorf("%d %s: logged %q, want %q", i, tc.name, partial, want)
 		}
 	}
 }

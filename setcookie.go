@@ -18,10 +18,13 @@ import (
 // Limits browsers apply while parsing a Set-Cookie value (RFC 6265bis §5.6,
 // and what Chromium, Firefox and WebKit do).
 const (
-	// maxValueLen bounds the whole field we scan. Browsers cap a cookie's
-	// name plus value at 4096 bytes and each attribute value at 1024, so a
-	// longer field is not one they store as sent; the bound also keeps the
-	// work per response linear and small.
+	// maxValueLen bounds the whole field we scan: a longer one passes
+	// unchanged, which keeps the work per response linear and small.
+	// Browsers cap a cookie's name plus value at 4096 bytes and each
+	// attribute value at 1024, but not the whole field: Chromium, Firefox
+	// and WebKitGTK all store an 8,300-byte field of short attributes.
+	// Leaving such a field alone is safe, and no app sets a cookie with
+	// eight kilobytes of attributes.
 	maxValueLen = 8 << 10
 
 	// maxNameValueLen: a cookie whose name plus value is longer is ignored
@@ -183,9 +186,12 @@ type setCookie struct {
 	// scanned). Such a value passes unchanged and never leads a like group.
 	// It is refused, or stop is before the end.
 	rejected bool
-	// refused: browsers do not store the cookie as sent (a control byte
-	// other than HTAB, a ',' in its name, a name plus value or a field
-	// over the limits above).
+	// refused: some engine does not store the cookie as sent. Chromium
+	// and Firefox refuse a control byte other than HTAB and a name plus
+	// value over the limit above, where WebKitGTK stores the field cut
+	// short at the control byte, or whole; a ',' in the name makes
+	// WebKitGTK store a nameless cookie. Also set for a field over
+	// maxValueLen, which the module does not read.
 	refused bool
 	// stop is where libsoup stops reading the field, where the others
 	// read on (a HTAB, a ',' in an attribute's name), else len(v).

@@ -146,15 +146,18 @@ func targetedCacheable(h http.Header) bool {
 }
 
 // forbidsStore reports whether the directives of fields forbid a cache to
-// store the response: private or no-store, bare or with any value but a
-// structured field's false ("?0", RFC 8941 §3.3.6; targeted fields are
-// dictionaries, RFC 9213 §2.1), and for Surrogate-Control no-store-remote.
+// store the response: private or no-store, bare or a structured field's
+// true ("?1", RFC 8941 §3.3.6; targeted fields are dictionaries, RFC 9213
+// §2.1), and for Surrogate-Control no-store-remote. A directive with any
+// other value (false, or a list of fields, as a qualified private names
+// the fields it keeps from shared caches) forbids nothing here.
 func forbidsStore(fields []string, surrogate bool) bool {
 	for _, line := range fields {
 		for len(line) > 0 {
 			var d, value string
-			d, value, line = nextItem(line, ',')
-			if value != "?0" && (isAttr(d, "private") || isAttr(d, "no-store") || surrogate && isAttr(d, "no-store-remote")) {
+			var hasEquals bool
+			d, value, line, hasEquals = splitItem(line, ',')
+			if (!hasEquals || value == "?1") && (isAttr(d, "private") || isAttr(d, "no-store") || surrogate && isAttr(d, "no-store-remote")) {
 				return true
 			}
 		}
@@ -182,6 +185,24 @@ func sharedCacheable(cacheControl []string) bool {
 	return hasDirective(cacheControl, "public") || hasDirective(cacheControl, "s-maxage")
 }
 
+// hasBareDirective reports whether the Cache-Control fields hold the
+// directive name without a value: a qualified private="Set-Cookie, …"
+// (RFC 9111 §5.2.2.7) keeps only the fields it names from shared caches,
+// which may store the rest of the response.
+func hasBareDirective(cacheControl []string, name string) bool {
+	for _, line := range cacheControl {
+		for len(line) > 0 {
+			var d string
+			var hasEquals bool
+			d, _, line, hasEquals = splitItem(line, ',')
+			if !hasEquals && isAttr(d, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // hasDirective reports whether the Cache-Control fields hold the directive
 // name (lower case; directives compare without regard to case, RFC 9111
 // §5.2). It allocates nothing.
@@ -200,13 +221,21 @@ func hasDirective(cacheControl []string, name string) bool {
 
 // reissue writes a member's field: the value exactly as the request
 // carried it, the group's attribute policies (present when on or set,
-// absent otherwise), then the lifetime, Expires before Max-Age.
+// absent otherwise), then the lifetime, Expires before Max-Age. A
+// __Host- or __Secure- name gets Secure without a secure policy too:
+// browsers refuse such a cookie without it (RFC 6265bis §4.1.3), and the
+// browser holds it, so it was set Secure. (A secure off policy beside
+// such an exact name is a config error; a __Host- name's Path=/ and no
+// Domain are what its group's path and domain policies must say.)
 func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
 	var stack [256]byte
 	b := append(stack[:0], name...)
 	b = append(b, '=')
 	b = append(b, value...)
 	b = appendSet(b, r.attrs.every(), &r.attrs)
+	if r.attrs.secure != flagOn && (hasPrefixFold(name, prefixHost) || hasPrefixFold(name, prefixSecure)) {
+		b = append(b, "; Secure"...)
+	}
 	return string(appendLifetime(b, base, s.lifetime))
 }
 
@@ -255,7 +284,7 @@ func addPrivate(cacheControl []string) []string {
 	if len(cacheControl) == 0 {
 		return []string{"private"}
 	}
-	if hasDirective(cacheControl, "private") {
+	if hasBareDirective(cacheControl, "private") {
 		return cacheControl
 	}
 	out := append([]string(nil), cacheControl...)

@@ -91,6 +91,10 @@ func TestSlide(t *testing.T) {
 			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
 			in:   []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life},
 			want: []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life, reissued[1], stamp}, wantPrivate: true},
+		{name: "a member's field browsers refuse is no log-in: the members re-issued when due", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
+			in:   []string{"session_id=a\x01b"},
+			want: append(append([]string{"session_id=a\x01b"}, reissued...), stamp), wantPrivate: true},
 		{name: "the response sets one member, the stamp is fresh: nothing added, the stamp kept", group: login,
 			req:  request{cookies: []string{jar(ts(-60))}, status: 200},
 			in:   []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life},
@@ -133,6 +137,11 @@ func TestSlide(t *testing.T) {
 			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Surrogate-Control": {"max-age=300"}}}},
 		{name: "CDN-Cache-Control private=?0 (false): nothing", group: login,
 			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300, private=?0"}}}},
+		{name: "CDN-Cache-Control private with a value other than true: nothing", group: login,
+			req: request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {`max-age=300, private="X-Foo"`}}}},
+		{name: "CDN-Cache-Control private=?1 (true): re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300, private=?1"}}},
+			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
 		{name: "CDN-Cache-Control private: re-issued", group: login,
 			req:  request{cookies: []string{jar(ts(-3600))}, status: 200, header: http.Header{"Cdn-Cache-Control": {"max-age=300, Private"}}},
 			want: append(append([]string{}, reissued...), stamp), wantPrivate: true},
@@ -162,6 +171,11 @@ func TestSlide(t *testing.T) {
 			want: []string{"session_id=abc; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
 				"user_id__insecure=42; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned" + life,
 				"__Host-stamp=" + ts(0) + "; Path=/; HttpOnly; SameSite=None; Secure; Partitioned" + life}, wantPrivate: true},
+		{name: "__Host- and __Secure- members are re-issued Secure without a secure policy (browsers refuse them otherwise)",
+			group: with(login, func(g *Group) { g.Cookies, g.Secure = []string{"__Host-sid", "__Secure-uid"}, nil }),
+			req:   request{cookies: []string{"__Host-sid=abc; __Secure-uid=42; cn_slide_login=" + ts(-3600)}, status: 200, https: true},
+			want: []string{"__Host-sid=abc; Path=/; SameSite=Lax; Secure" + life, "__Secure-uid=42; Path=/; SameSite=Lax; Secure" + life,
+				stamp}, wantPrivate: true},
 		{name: "a strict group's stamp stays Lax",
 			group: with(login, func(g *Group) { g.SameSite = "strict" }),
 			req:   request{cookies: []string{jar(ts(-3600))}, status: 200},
@@ -244,6 +258,10 @@ func TestAddPrivate(t *testing.T) {
 		{[]string{"max-age=60"}, []string{"max-age=60, private"}},
 		{[]string{"no-cache", "max-age=0"}, []string{"no-cache", "max-age=0, private"}},
 		{[]string{"Private, max-age=60"}, []string{"Private, max-age=60"}},
+		// A qualified private keeps only the fields it names from shared
+		// caches, which may store the rest (a re-issued Set-Cookie too).
+		{[]string{`private="X-Foo", max-age=600`}, []string{`private="X-Foo", max-age=600, private`}},
+		{[]string{`private="Set-Cookie, X-Foo"`}, []string{`private="Set-Cookie, X-Foo", private`}},
 	} {
 		if got := addPrivate(tc.in); !equalStrings(got, tc.want) {
 			t.Errorf("%d: addPrivate(%q) = %q, want %q", i, tc.in, got, tc.want)
