@@ -820,3 +820,41 @@ func TestRequestReadOnArrival(t *testing.T) {
 		}
 	}
 }
+
+// TestReportOnlyLike: under report_only a `like` group reads its leader as
+// the rewrite would have sent it, so that each field is reported with the
+// action the applied rewrite takes: the same observations as a handler
+// that applies them, and the fields unchanged. Twice, the second time
+// through the memo.
+func TestReportOnlyLike(t *testing.T) {
+	rules := func(lead ExpiryPolicy) []rule {
+		return []rule{
+			Group{Cookies: []string{"session_id"}, Expire: &lead}.rule(),
+			Group{Cookies: []string{"user_id__insecure"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "session_id"}}.rule(),
+		}
+	}
+	for i, tc := range []struct {
+		lead ExpiryPolicy
+		in   []string
+	}{
+		// The leader becomes a session cookie: the follower, a session
+		// cookie already, is unchanged.
+		{ExpiryPolicy{Mode: modeSession}, []string{"session_id=a; Max-Age=43200", "user_id__insecure=1"}},
+		// The leader gets an hour: so does the follower.
+		{ExpiryPolicy{Mode: modeFixed, Duration: 3600e9}, []string{"session_id=a", "user_id__insecure=1"}},
+	} {
+		applied, reported := testNormalizer(t, rules(tc.lead)...), testNormalizer(t, rules(tc.lead)...)
+		reported.reportOnly = true
+		for pass := 1; pass <= 2; pass++ {
+			var want, got recordingObserver
+			applied.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, &want)
+			out := reported.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, &got)
+			if !equalStrings(got, want) {
+				t.Errorf("%d, pass %d: report_only observed %q, the applied rewrite %q", i, pass, got, want)
+			}
+			if !equalStrings(out, tc.in) {
+				t.Errorf("%d, pass %d: report_only changed %q into %q", i, pass, tc.in, out)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -325,6 +326,23 @@ type rewritePass struct {
 	base     int64
 	haveBase bool
 	joins    *fieldJoins // where the memo records fields; nil: join at once
+	// shadow is set once values is a copy of the response's fields that
+	// a report_only rewrite writes into (see shadowWrite).
+	shadow bool
+}
+
+// shadowWrite records out as the rewrite of values[i] under report_only,
+// in a copy of the fields made at the first such write, so that a `like`
+// group reads its leader as the rewrite would have sent it while the
+// response's own fields stay as they came. Only configs with `like`
+// groups need it.
+//
+//go:noinline
+func (p *rewritePass) shadowWrite(i int, out string) {
+	if !p.shadow {
+		p.values, p.shadow = slices.Clone(p.values), true
+	}
+	p.values[i] = out
 }
 
 // runLike runs the pass of depth, whose groups are `like` groups, with
@@ -375,6 +393,8 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		}
 		if !n.reportOnly {
 			values[i] = out
+		} else if n.maxDepth > 0 && out != v {
+			p.shadowWrite(i, out)
 		}
 		if state != nil && member >= 0 && effect != untouched {
 			// The last field of a name that browsers store is the state
@@ -577,9 +597,10 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *lead
 	}
 	m := &n.memos[g]
 	if e := m.lookup(v[p:], base); e != nil {
-		// A report changes no field; a field that deletes its cookie is
-		// joined at once (see fieldJoins).
-		if e.out == e.tail || n.reportOnly || e.effect != memberDeleted && pass.joins.add(self, p, e.out) {
+		// A report changes no field, but for a config with `like` groups
+		// the rewrite goes to the pass's copy (see shadowWrite); a field
+		// that deletes its cookie is joined at once (see fieldJoins).
+		if e.out == e.tail || n.reportOnly && n.maxDepth == 0 || !n.reportOnly && e.effect != memberDeleted && pass.joins.add(self, p, e.out) {
 			return v, e.act, false, e.effect
 		}
 		return v[:p] + e.out, e.act, false, e.effect
