@@ -1,6 +1,7 @@
 package cookienormalizer
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -146,9 +147,11 @@ type request struct {
 	// as a log-out to cascade).
 	spoke uint64
 
-	// crossSite is set for a request marked cross-site by its
+	// crossSiteFetch is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).
 	crossSiteFetch bool
+	// ctx is the request's context, for partialAsArrived; nil when unknown.
+	ctx context.Context
 
 	// slide, if not nil, is scratch space for slide groups' part of the
 	// jar, kept by the caller across requests (the pooled response
@@ -278,7 +281,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite():
+		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut, spoke = true, true
 		}
@@ -292,6 +295,29 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 	}
 	return values
+}
+
+// partialAsArrived reports whether the jar as it arrived holds part of cg:
+// in an error route, a handler of the failed route may have edited the
+// Cookie header in place (Caddy does not restore it), and the module
+// there reads the jar the failed route's module left (arrivedOf). Out of
+// line: it is asked only before a partial expiry.
+//
+//go:noinline
+func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
+	if r == nil {
+		return true
+	}
+	a := arrivedOf(r.ctx)
+	if a == nil {
+		return true
+	}
+	if a.crossSite {
+		return false
+	}
+	var jar cookieJar
+	jar.read(c, a.cookies)
+	return jar.partial(cg)
 }
 
 // cascade appends a deletion for each member of cg the response leaves

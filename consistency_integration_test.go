@@ -239,15 +239,22 @@ func wantMetric(t *testing.T, addr, series, want string) {
 // TestCaddyIntegrationErrorRoutes: when reverse_proxy fails (nothing
 // listens upstream), the handler returns an error and Caddy answers it
 // after the module has returned, through handle_errors or with the bare
-// status. The module of the failed route appends nothing: the error
-// route's own cookie_normalizer decides for the error page, and so its
-// partial expiry is the only deletion (before, the failed route's
-// deletion of session_id was already in the header map, and the error
-// route's module cascaded it to a user_id__insecure the browser never
-// sent); without error routes, the bare 502 gets nothing.
+// status.
+//   - With error routes, the module of the failed route appends nothing:
+//     the error route's own cookie_normalizer decides for the error page,
+//     so its partial expiry is the only deletion (before, the failed
+//     route's deletion of session_id was already in the header map, and
+//     the error route's module cascaded it to a user_id__insecure the
+//     browser never sent).
+//   - The error route's module reads the jar as it arrived, though a
+//     request_header of the failed route thinned the Cookie header in
+//     place and Caddy does not restore it: a complete jar gets nothing.
+//   - Without error routes, Caddy sends the header map with the bare
+//     status, and the rules apply to it: a half jar is expired, and a
+//     log-out a handler put in the map cascades.
 func TestCaddyIntegrationErrorRoutes(t *testing.T) {
 	down := testcaddy.FreeAddr(t) // nothing listens there
-	withRoutes, bare := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	withRoutes, thinned, bare, bareLogout := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
 	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
 (cn) {
 	cookie_normalizer session_id user_id__insecure {
@@ -259,7 +266,7 @@ func TestCaddyIntegrationErrorRoutes(t *testing.T) {
 http://%[1]s {
 	bind 127.0.0.1
 	import cn
-	reverse_proxy %[3]s
+	reverse_proxy %[5]s
 	handle_errors {
 		import cn
 		respond "error {err.status_code}"
@@ -269,22 +276,43 @@ http://%[1]s {
 http://%[2]s {
 	bind 127.0.0.1
 	import cn
-	reverse_proxy %[3]s
+	request_header Cookie "(^|;\s*)user_id__insecure=[^;]*" ""
+	reverse_proxy %[5]s
+	handle_errors {
+		import cn
+		respond "error {err.status_code}"
+	}
 }
-`, withRoutes, bare, down))
+
+http://%[3]s {
+	bind 127.0.0.1
+	import cn
+	reverse_proxy %[5]s
+}
+
+http://%[4]s {
+	bind 127.0.0.1
+	import cn
+	header Set-Cookie "session_id=; Max-Age=0; Path=/"
+	reverse_proxy %[5]s
+}
+`, withRoutes, thinned, bare, bareLogout, down))
 	for i, tc := range []struct {
-		site, body   string
-		want         []string
-		cacheControl []string
+		site, cookie, body string
+		want               []string
+		cacheControl       []string
 	}{
-		{withRoutes, "error 502", []string{del("session_id", "; Path=/")}, []string{"private"}},
-		{bare, "", nil, nil},
+		{withRoutes, "theme=dark; session_id=abc", "error 502", []string{del("session_id", "; Path=/")}, []string{"private"}},
+		{thinned, "session_id=abc; user_id__insecure=42", "error 502", nil, nil},
+		{thinned, "theme=dark; session_id=abc", "error 502", []string{del("session_id", "; Path=/")}, []string{"private"}},
+		{bare, "theme=dark; session_id=abc", "", []string{del("session_id", "; Path=/")}, []string{"private"}},
+		{bareLogout, "session_id=abc; user_id__insecure=42", "", []string{"session_id=; Max-Age=0; Path=/", del("user_id__insecure", "; Path=/")}, nil},
 	} {
 		req, err := http.NewRequest("GET", "http://"+tc.site+"/page", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Header.Set("Cookie", "theme=dark; session_id=abc")
+		req.Header.Set("Cookie", tc.cookie)
 		resp, err := http.DefaultTransport.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
@@ -295,10 +323,10 @@ http://%[2]s {
 			t.Errorf("%d: %s %q, want 502 %q", i, resp.Status, body, tc.body)
 		}
 		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
-			t.Errorf("%d: Set-Cookie %q, want %q", i, got, tc.want)
+			t.Errorf("%d Cookie %q: Set-Cookie %q, want %q", i, tc.cookie, got, tc.want)
 		}
 		if got := resp.Header.Values("Cache-Control"); !equalStrings(got, tc.cacheControl) {
-			t.Errorf("%d: Cache-Control %q, want %q", i, got, tc.cacheControl)
+			t.Errorf("%d Cookie %q: Cache-Control %q, want %q", i, tc.cookie, got, tc.cacheControl)
 		}
 	}
 }

@@ -635,11 +635,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer rw.release()
 	err := next.ServeHTTP(rw, r)
 	if err != nil && !rw.sent {
-		rw.afterError()
-		return err
+		// Caddy answers the error after this handler has returned.
+		if hasErrorRoutes(r) {
+			rw.afterError(r)
+			return err
+		}
+		// With the bare status, and the header map as it stands: the
+		// final rewrite is for that status, not net/http's implicit 200.
+		rw.req.status = errorStatus(err)
 	}
 	rw.afterHandler()
 	return err
+}
+
+// hasErrorRoutes reports whether the server answering r runs error routes
+// (handle_errors) when a handler returns an error.
+func hasErrorRoutes(r *http.Request) bool {
+	srv, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	return srv != nil && srv.Errors != nil && len(srv.Errors.Routes) > 0
+}
+
+// errorStatus is the status Caddy's server writes for err, an error a
+// handler returned, when no error route writes one: the HandlerError's
+// status, else 500. A status of 400 or more keeps `slide` from re-issuing
+// cookies on an error page.
+func errorStatus(err error) int {
+	if he, ok := errors.AsType[caddyhttp.HandlerError](err); ok && he.StatusCode > 0 {
+		return he.StatusCode
+	}
+	return http.StatusInternalServerError
 }
 
 // observe counts and logs what the rewrite did with one cookie, by name;

@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -84,6 +85,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 		// the request's header map (request_header runs after this one).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
+		rw.req.ctx = r.Context()
 		if c.slides {
 			rw.req.slide = &rw.jar
 		}
@@ -266,23 +268,42 @@ func (rw *responseWriter) FlushError() error {
 		}
 		return err
 	}
-	status, spoke := rw.req.status, rw.req.spoke
-	if status == 0 {
+	saved := rw.saveHeader()
+	if rw.req.status == 0 {
 		rw.req.status = http.StatusOK
 	}
-	fields, cacheControl := rw.hdr["Set-Cookie"], rw.hdr["Cache-Control"]
 	rw.rewriteHeader(true)
 	//nolint:bodyclose
 	err := http.NewResponseController(rw.ResponseWriter).Flush()
 	if err != nil {
-		rw.req.status, rw.req.spoke = status, spoke
-		restoreField(rw.hdr, "Set-Cookie", fields[:len(fields):len(fields)])
-		restoreField(rw.hdr, "Cache-Control", cacheControl)
-		rw.seen, rw.seenLen = nil, 0
+		rw.restoreHeader(saved)
 		return err
 	}
 	rw.sent, rw.bodyStarted = true, true
 	return nil
+}
+
+// savedHeader is what a final rewrite changes, for an operation that
+// sends the header and can fail having sent nothing (a flush, a hijack).
+type savedHeader struct {
+	fields, cacheControl []string
+	status               int
+	spoke                uint64
+}
+
+// saveHeader returns what the final rewrite is about to change.
+func (rw *responseWriter) saveHeader() savedHeader {
+	return savedHeader{fields: rw.hdr["Set-Cookie"], cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
+}
+
+// restoreHeader takes back a final rewrite whose header was not sent:
+// the fields and the Cache-Control directive it added, and that the
+// groups spoke.
+func (rw *responseWriter) restoreHeader(s savedHeader) {
+	rw.req.status, rw.req.spoke = s.status, s.spoke
+	restoreField(rw.hdr, "Set-Cookie", s.fields[:len(s.fields):len(s.fields)])
+	restoreField(rw.hdr, "Cache-Control", s.cacheControl)
+	rw.seen, rw.seenLen = nil, 0
 }
 
 // restoreField sets the field key of hdr back to values, or removes it if
@@ -305,16 +326,23 @@ func (rw *responseWriter) Flush() {
 // 101 written before hijacking).
 //
 // A hijack that fails (HTTP/2 and HTTP/3 cannot hijack) has sent nothing,
-// so it does not mark the headers as sent.
+// so it does not mark the headers as sent, and it takes back what the
+// rewrite appended (see FlushError): the handler may answer with an
+// error next.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !rw.sent {
-		rw.rewriteHeader(true)
+	if rw.sent {
+		//nolint:bodyclose
+		return http.NewResponseController(rw.ResponseWriter).Hijack()
 	}
+	saved := rw.saveHeader()
+	rw.rewriteHeader(true)
 	//nolint:bodyclose
 	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
-	if err == nil {
-		rw.sent = true
+	if err != nil {
+		rw.restoreHeader(saved)
+		return conn, brw, err
 	}
+	rw.sent = true
 	return conn, brw, err
 }
 
@@ -337,20 +365,49 @@ func (rw *responseWriter) afterHandler() {
 }
 
 // afterError runs when the handler has returned an error without sending
-// a response. Caddy answers the error after this handler has returned:
-// it writes the error's status with the header map as it stands, or runs
-// the error routes (handle_errors), which write through the writers
-// below this one and may have a cookie_normalizer of their own. The
-// fields already in the header map get the policies, as in any response;
-// nothing is appended. What the consistency rules would append here
-// would go out with whatever the error routes write, and a handler in
-// those routes would take it for the response's own (a partial expiry's
-// deletion of one member, for a log-out to cascade).
-func (rw *responseWriter) afterError() {
+// a response, and the server has error routes (handle_errors) to answer
+// it: they write through the writers below this one, after this handler
+// has returned, and may have a cookie_normalizer of their own. The fields
+// already in the header map get the policies, as in any response; nothing
+// is appended. What the consistency rules would append here would go out
+// with whatever the error routes write, and a handler in those routes
+// would take it for the response's own (a partial expiry's deletion of
+// one member, for a log-out to cascade).
+//
+// Caddy does not restore the request's header fields for the error
+// routes, so a cookie_normalizer there would read a Cookie header that a
+// handler of this route edited (request_header). The jar as this module
+// read it on arrival is left in the request's variables for it (see
+// arrivedJar); the outermost module returns last, so its reading stays.
+func (rw *responseWriter) afterError(r *http.Request) {
 	if values := rw.hdr["Set-Cookie"]; len(values) > 0 {
 		rw.rewriteFields(values, rw.hdr)
 	}
 	rw.rewriteTrailers()
+	if c := rw.h.norm.consistency; c != nil && c.partial {
+		caddyhttp.SetVar(r.Context(), arrivedVar, &arrivedJar{cookies: slices.Clone(rw.req.cookies), crossSite: rw.req.crossSiteFetch})
+	}
+}
+
+// arrivedVar names the request variable that holds an *arrivedJar.
+const arrivedVar = "cookie_normalizer.arrived_jar"
+
+// arrivedJar is what a cookie_normalizer read of the request's jar on
+// arrival, kept for the error routes of a request whose handler failed.
+type arrivedJar struct {
+	cookies   []string
+	crossSite bool
+}
+
+// arrivedOf returns the jar a cookie_normalizer of the failed route read
+// on arrival, when ctx is an error route's request context (Caddy adds the
+// error to it), else nil. It is looked up only before a partial expiry.
+func arrivedOf(ctx context.Context) *arrivedJar {
+	if ctx == nil || ctx.Value(caddyhttp.ErrorCtxKey) == nil {
+		return nil
+	}
+	a, _ := caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)
+	return a
 }
 
 // rewriteTrailers applies the policies to Set-Cookie fields declared as

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -415,7 +416,9 @@ func TestWrapperAsksHeaderOnce(t *testing.T) {
 // handler writes its status. The group's rules spoke in the first pass:
 // the partial expiry's deletion of session_id must not read as a log-out
 // in the second and cascade to user_id__insecure, which the request never
-// carried; and a report-only handler reports the partial expiry once.
+// carried; and a report-only handler reports the partial expiry once. (A
+// failed hijack takes back what its rewrite appended, as a failed flush
+// does, so the final rewrite appends it again and counts it again.)
 func TestRepeatedFinalPassAppendsOnce(t *testing.T) {
 	const config = `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire","on_delete":"cascade"}]%s}`
 	for i, tc := range []struct {
@@ -423,26 +426,27 @@ func TestRepeatedFinalPassAppendsOnce(t *testing.T) {
 		reportOnly bool
 		next       caddyhttp.HandlerFunc
 		want       []string
+		logged     int
 	}{
 		{"a field added before the first body byte", false, func(w http.ResponseWriter, _ *http.Request) error {
 			w.WriteHeader(http.StatusOK)
 			w.Header().Add("Set-Cookie", "theme=dark")
 			_, err := io.WriteString(w, "page")
 			return err
-		}, []string{del("session_id", "; Path=/"), "theme=dark"}},
+		}, []string{del("session_id", "; Path=/"), "theme=dark"}, 1},
 		{"a hijack that fails, then the status", false, func(w http.ResponseWriter, _ *http.Request) error {
 			if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				t.Fatal("the recorder hijacked")
 			}
 			w.WriteHeader(http.StatusOK)
 			return nil
-		}, []string{del("session_id", "; Path=/")}},
+		}, []string{del("session_id", "; Path=/")}, 2},
 		{"report_only: a field added before the first body byte", true, func(w http.ResponseWriter, _ *http.Request) error {
 			w.WriteHeader(http.StatusOK)
 			w.Header().Add("Set-Cookie", "theme=dark")
 			_, err := io.WriteString(w, "page")
 			return err
-		}, []string{"theme=dark"}},
+		}, []string{"theme=dark"}, 1},
 	} {
 		extra := ""
 		if tc.reportOnly {
@@ -469,8 +473,29 @@ func TestRepeatedFinalPassAppendsOnce(t *testing.T) {
 				partial = append(partial, fmt.Sprintf("%v %v", e.ContextMap()["cookie"], a))
 			}
 		}
-		if want := []string{"session_id partial expired"}; !equalStrings(partial, want) {
+		if want := slices.Repeat([]string{"session_id partial expired"}, tc.logged); !equalStrings(partial, want) {
 			t.Errorf("%d %s: logged %q, want %q", i, tc.name, partial, want)
 		}
+	}
+}
+
+// TestReleaseForgetsCookies: the pooled writer keeps the request's Cookie
+// fields in its own array while it serves the request, and clears them
+// when it goes back to the pool, so that an idle writer keeps no user's
+// cookies alive.
+func TestReleaseForgetsCookies(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "http://example.com/page", nil)
+	req.Header["Cookie"] = []string{"session_id=abc", "theme=dark"}
+	rw := newResponseWriter(httptest.NewRecorder(), req, h)
+	if !equalStrings(rw.req.cookies, req.Header["Cookie"]) || rw.cookieFields[0] != "session_id=abc" {
+		t.Fatalf("the writer holds %q in %q, want the request's Cookie fields", rw.req.cookies, rw.cookieFields)
+	}
+	rw.release() // no test of this package runs in parallel: the pool hands rw to no one else
+	if rw.cookieFields != [len(rw.cookieFields)]string{} || rw.req.cookies != nil {
+		t.Errorf("after release the writer holds %q and %q, want nothing", rw.cookieFields, rw.req.cookies)
 	}
 }

@@ -51,8 +51,8 @@ const stampFuture = 60
 // each value is one a browser would have stored, the status is below 400,
 // the stamp is absent, unreadable, more than a minute in the future or
 // older than the interval, and no shared cache may store the response.
-// The caller has checked that the response neither sets nor deletes a
-// member.
+// The caller has checked that the response deletes no member and does
+// not set them all (a log-in); the members it sets are not re-issued.
 func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now int64) bool {
 	if req.status == 0 || req.status >= 400 {
 		return false
@@ -130,7 +130,10 @@ func (r *request) sharedCacheable() bool {
 // adds; so unless the field itself says private or no-store (or, for
 // Surrogate-Control, no-store-remote), such a cache may store the
 // response and hand its cookies to other users. It walks the header map,
-// but only when a re-issue or a partial expiry is about to be appended.
+// but only when a re-issue or a partial expiry is about to be appended;
+// out of line, so that its iterator's frame stays off the common path.
+//
+//go:noinline
 func targetedCacheable(h http.Header) bool {
 	const suffix = "-cache-control"
 	for k, v := range h {

@@ -1,6 +1,7 @@
 package cookienormalizer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -370,32 +371,57 @@ func TestSlideNotOnHandlerErrors(t *testing.T) {
 }
 
 // TestHandlerErrorAppendsNothing: a handler that returns an error without
-// sending leaves the response to Caddy (its bare status, or the error
-// routes, which may have a cookie_normalizer of their own). The fields
-// already in the header map get the policies, trailers included; nothing
-// is appended, whatever the request's jar, and Cache-Control is left
-// alone.
+// sending, on a server with error routes, leaves the response to them
+// (they may have a cookie_normalizer of their own). The fields already in
+// the header map get the policies, trailers included; nothing is
+// appended, whatever the request's jar, and Cache-Control is left alone,
+// also after a hijack that failed. Without error routes Caddy writes the
+// bare status with the header map as it stands, and the consistency rules
+// apply to it.
 func TestHandlerErrorAppendsNothing(t *testing.T) {
 	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"secure":true,"on_partial":"expire","on_delete":"cascade"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	withRoutes := &caddyhttp.Server{Errors: &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{}}}}
+	partialDel := del("session_id", "; Path=/; Secure")
 	for i, tc := range []struct {
 		name              string
+		server            *caddyhttp.Server
+		hijack            bool
 		fields, trailers  []string
 		want, wantTrailer []string
+		wantCacheControl  []string
 	}{
-		{"a half jar, no fields: nothing appended", nil, nil, nil, nil},
-		{"a field and a trailer in the map: the policies, nothing appended",
+		{"error routes, a half jar, no fields: nothing appended", withRoutes, false, nil, nil, nil, nil, nil},
+		{"error routes, a hijack that failed first: nothing appended", withRoutes, true, nil, nil, nil, nil, nil},
+		{"error routes, a field and a trailer in the map: the policies, nothing appended", withRoutes, false,
 			[]string{"session_id=; Max-Age=0; Path=/"}, []string{"theme=dark", "user_id__insecure=42"},
-			[]string{"session_id=; Max-Age=0; Path=/; Secure"}, []string{"theme=dark", "user_id__insecure=42; Secure"}},
+			[]string{"session_id=; Max-Age=0; Path=/; Secure"}, []string{"theme=dark", "user_id__insecure=42; Secure"}, nil},
+		{"no error routes, a half jar: the bare status gets the partial expiry", &caddyhttp.Server{}, false,
+			nil, nil, []string{partialDel}, nil, []string{"private"}},
+		{"no server in the context: as without error routes", nil, false,
+			nil, nil, []string{partialDel}, nil, []string{"private"}},
+		{"no error routes, a log-out in the map: it cascades", &caddyhttp.Server{}, false,
+			[]string{"session_id=; Max-Age=0; Path=/"}, nil,
+			[]string{"session_id=; Max-Age=0; Path=/; Secure", del("user_id__insecure", "; Path=/; Secure")}, nil, nil},
 	} {
 		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/page", nil)
+		if tc.server != nil {
+			req = req.WithContext(context.WithValue(req.Context(), caddyhttp.ServerCtxKey, tc.server))
+		}
 		req.Header.Set("Cookie", "session_id=abc")
 		rec := httptest.NewRecorder()
 		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
 			w.Header()["Set-Cookie"] = append([]string(nil), tc.fields...)
-			w.Header()[http.TrailerPrefix+"Set-Cookie"] = append([]string(nil), tc.trailers...)
+			if tc.trailers != nil {
+				w.Header()[http.TrailerPrefix+"Set-Cookie"] = append([]string(nil), tc.trailers...)
+			}
+			if tc.hijack {
+				if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					t.Fatal("the recorder hijacked")
+				}
+			}
 			return caddyhttp.Error(http.StatusBadGateway, errors.New("dial"))
 		})
 		if err := h.ServeHTTP(rec, req, next); err == nil {
@@ -407,8 +433,26 @@ func TestHandlerErrorAppendsNothing(t *testing.T) {
 		if got := rec.Header()[http.TrailerPrefix+"Set-Cookie"]; !equalStrings(got, tc.wantTrailer) {
 			t.Errorf("%d %s: trailer Set-Cookie %q, want %q", i, tc.name, got, tc.wantTrailer)
 		}
-		if got := rec.Header()["Cache-Control"]; got != nil {
-			t.Errorf("%d %s: Cache-Control %q, want none", i, tc.name, got)
+		if got := rec.Header()["Cache-Control"]; !equalStrings(got, tc.wantCacheControl) {
+			t.Errorf("%d %s: Cache-Control %q, want %q", i, tc.name, got, tc.wantCacheControl)
+		}
+	}
+}
+
+// TestErrorStatus: the status Caddy's server writes for a handler's
+// error when no error route writes one.
+func TestErrorStatus(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{caddyhttp.Error(http.StatusBadGateway, nil), http.StatusBadGateway},
+		{fmt.Errorf("wrapped: %w", caddyhttp.Error(http.StatusNotFound, nil)), http.StatusNotFound},
+		{caddyhttp.HandlerError{}, http.StatusInternalServerError},
+		{errors.New("x"), http.StatusInternalServerError},
+	} {
+		if got := errorStatus(tc.err); got != tc.want {
+			t.Errorf("errorStatus(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
 }
