@@ -308,18 +308,8 @@ http://%[4]s {
 		{bare, "theme=dark; session_id=abc", "", []string{del("session_id", "; Path=/")}, []string{"private"}},
 		{bareLogout, "session_id=abc; user_id__insecure=42", "", []string{"session_id=; Max-Age=0; Path=/", del("user_id__insecure", "; Path=/")}, nil},
 	} {
-		req, err := http.NewRequest("GET", "http://"+tc.site+"/page", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Cookie", tc.cookie)
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadGateway || string(body) != tc.body {
+		resp, body := getPage(t, tc.site, tc.cookie)
+		if resp.StatusCode != http.StatusBadGateway || body != tc.body {
 			t.Errorf("%d: %s %q, want 502 %q", i, resp.Status, body, tc.body)
 		}
 		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
@@ -356,19 +346,30 @@ http://%s {
 		{"session_id=abc; user_id__insecure=42", nil},
 		{"user_id__insecure=42", []string{del("user_id__insecure", "; Path=/")}},
 	} {
-		req, err := http.NewRequest("GET", "http://"+site+"/page", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Cookie", tc.cookie)
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		resp, _ := getPage(t, site, tc.cookie)
 		if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, tc.want) {
 			t.Errorf("%d Cookie %q: Set-Cookie %q, want %q", i, tc.cookie, got, tc.want)
 		}
 	}
+}
+
+// getPage GETs /page from site with cookie as the Cookie header, and
+// returns the response and its body, read and closed.
+func getPage(t *testing.T, site, cookie string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+site+"/page", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", cookie)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
 }
