@@ -287,7 +287,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
 			var added bool
-			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, allSet, base, now, reportOnly, obs)
+			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, anySet, allSet, base, now, reportOnly, obs)
 			spoke = spoke || added
 		}
 		if spoke && req != nil {
@@ -357,13 +357,14 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 
 // slideFields appends what slide group cg calls for to values: a stamp's
 // deletion on a log-out (loggedOut), a fresh stamp on a log-in (allSet:
-// the response sets every member), or, when due, the members the
+// the response sets every member), or, when due (on a response that
+// renews some members, anySet, whatever the stamp's age), the members the
 // response leaves untouched re-issued with a fresh stamp; and reports
 // whether it appended (or reported) anything. Out of line, so
 // that its temporaries stay out of applyWith's frame (see applySliding).
 //
 //go:noinline
-func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, allSet bool, base int64, now *clock, reportOnly bool, obs observer) ([]string, bool) {
+func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, anySet, allSet bool, base int64, now *clock, reportOnly bool, obs observer) ([]string, bool) {
 	switch {
 	case loggedOut:
 		// Whether or not the request carried it: a request need not carry
@@ -373,14 +374,17 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 	case allSet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-	case req != nil && cg.slide.due(cg, jar, req, now.unix()):
+	case req != nil && cg.slide.due(cg, jar, req, now.unix(), anySet):
 		// The stamp says when every member was last issued. A response
 		// that sets some members and not the others (an app that renews
 		// its session cookie on its own) renews only those: the others
-		// are re-issued here, and only then does the stamp start again.
+		// are re-issued beside them, whatever the stamp's age, so that
+		// the group keeps one expiry, and the stamp starts again.
 		// Restarting it for the renewed members alone would keep the
-		// others from ever being re-issued, and they would run out while
-		// the renewed ones live on.
+		// others from ever being re-issued; re-issuing them only once per
+		// interval would let them run out up to an interval before the
+		// renewed ones, a half log-in that the app's next renewal keeps
+		// from being expired (the response sets a member).
 		for k, name := range cg.members {
 			if state[cg.first+k] == untouched {
 				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)

@@ -49,11 +49,13 @@ const stampFuture = 60
 // response: the request carries every member exactly once (a name twice,
 // as cookie tossing from a sibling domain produces, means no re-issue),
 // each value is one a browser would have stored, the status is below 400,
-// the stamp is absent, unreadable, more than a minute in the future or
-// older than the interval, and no shared cache may store the response.
-// The caller has checked that the response deletes no member and does
-// not set them all (a log-in); the members it sets are not re-issued.
-func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now int64) bool {
+// no shared cache may store the response, and, unless the response
+// renews some members itself (renewing), the stamp is absent,
+// unreadable, more than a minute in the future or older than the
+// interval. The caller has checked that the response deletes no member
+// and does not set them all (a log-in); the members it sets are not
+// re-issued.
+func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now int64, renewing bool) bool {
 	if req.status == 0 || req.status >= 400 {
 		return false
 	}
@@ -65,6 +67,9 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	}
 	if req.sharedCacheable() {
 		return false
+	}
+	if renewing {
+		return true
 	}
 	g := cg.stampAt
 	if jar.slide.stampCount[g] == 1 {

@@ -43,10 +43,13 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 	})
 
 	// An app that renews session_id on its own (here /half-login sets it
-	// alone): once the interval has passed, the response carries the
-	// app's session_id and the module re-issues user_id__insecure beside
-	// it, with a new stamp. A stamp restarted by the renewal alone would
-	// leave user_id__insecure to run out while session_id lives on.
+	// alone): the response carries the app's session_id, and the module
+	// re-issues user_id__insecure beside it with a new stamp, even within
+	// the interval, so that the two keep one expiry. A stamp restarted by
+	// the renewal alone left user_id__insecure to run out while
+	// session_id lived on; a re-issue once per interval let it run out up
+	// to an interval earlier, a half log-in the app's next renewal kept
+	// from being expired.
 	t.Run("slide: an app renewing one member alone keeps the other alive", func(t *testing.T) {
 		c := e.newClient(t)
 		start, end := load(t, c, env.slide+"/login")
@@ -54,13 +57,20 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 		wantNames(t, "after /login", login, slideMembers...)
 		issued := stampSecond(t, "after /login", login, start, end)
 
-		sleepUntil(t, time.Unix(issued, 0).Add(slideInterval+time.Second))
+		// Within the interval, in the next second of the module's clock
+		// (so that a new issue shows in the expiries and the stamp).
+		sleepUntil(t, time.Unix(issued, 0).Add(time.Second+50*time.Millisecond))
 		start, end = load(t, c, env.slide+"/half-login")
+		if limit := time.Unix(issued, 0).Add(slideInterval); !end.Before(limit) {
+			t.Fatalf("/half-login took until %s, past the interval of the log-in (%s)", end.Format(time.StampMilli), limit.Format(time.StampMilli))
+		}
 		renewed := jarOf(t, c)
 		t.Logf("after /half-login %s after the log-in: %s", start.Sub(time.Unix(issued, 0)).Round(time.Millisecond), describe(renewed))
 		wantNames(t, "after /half-login", renewed, slideMembers...)
-		// Every member and the stamp issued by this response.
+		// Every member and the stamp issued by this response: the stamp
+		// holds this request's second, a second after the log-in's.
 		checkSlideIssue(t, "after /half-login", renewed, start, end)
+		stampSecond(t, "after /half-login", renewed, start, end)
 	})
 
 	t.Run("slide: activity moves the expiry forward, at most once per interval, and idleness ends the log-in", func(t *testing.T) {
