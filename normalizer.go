@@ -331,6 +331,19 @@ type rewritePass struct {
 	shadow bool
 }
 
+// isStamp reports whether name is a slide group's stamp: the module's own
+// cookie, which no group's pattern rewrites (a glob such as `*` would
+// otherwise make a later pass over the response, or the next response
+// that carries it, apply that group's policies to the stamp the module
+// wrote). An exact name cannot claim it (a config error).
+func (n *normalizer) isStamp(name string) bool {
+	if n.consistency == nil || !n.consistency.slides {
+		return false
+	}
+	_, ok := n.consistency.stamps.lookup(name)
+	return ok
+}
+
 // shadowWrite records out as the rewrite of values[i] under report_only,
 // in a copy of the fields made at the first such write, so that a `like`
 // group reads its leader as the rewrite would have sent it while the
@@ -373,7 +386,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			continue
 		}
 		g, member := n.matcher.matchMember(name)
-		if g < 0 || n.rules[g].depth != depth {
+		if g < 0 || n.rules[g].depth != depth || member < 0 && n.isStamp(name) {
 			continue
 		}
 		if !p.haveBase {

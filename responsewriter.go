@@ -225,7 +225,8 @@ func (rw *responseWriter) finalize() {
 func (rw *responseWriter) WriteHeader(status int) {
 	if status >= 100 && status <= 199 && status != http.StatusSwitchingProtocols {
 		if !rw.sent {
-			rw.rewriteHeader(false)
+			rw.writeInformational(status)
+			return
 		}
 	} else {
 		if !rw.sent {
@@ -234,6 +235,23 @@ func (rw *responseWriter) WriteHeader(status int) {
 		rw.finalize()
 	}
 	rw.ResponseWriter.WriteHeader(status)
+}
+
+// writeInformational sends an informational response with the policies
+// applied to a copy of the Set-Cookie fields (103 Early Hints may carry
+// cookies), and puts the handler's own fields back for the final
+// response: its rewrite reads them as the handler leaves them, so that
+// an `expire like` follower follows the leader the final response sends,
+// not the one of the 1xx. The server sends a 1xx's header at once.
+func (rw *responseWriter) writeInformational(status int) {
+	values, ok := rw.hdr["Set-Cookie"]
+	if len(values) > 0 {
+		rw.hdr["Set-Cookie"] = rw.h.norm.rewrite(slices.Clone(values), responseDate(rw.hdr), rw.h, nil)
+	}
+	rw.ResponseWriter.WriteHeader(status)
+	if ok {
+		rw.hdr["Set-Cookie"] = values
+	}
 }
 
 // Write sends the headers (net/http's implicit 200) on the first call.
@@ -268,6 +286,15 @@ func (rw *responseWriter) FlushError() error {
 		}
 		return err
 	}
+	return rw.flushUnsent()
+}
+
+// flushUnsent is FlushError before the final response's header is sent.
+// Out of line: its saved state stays out of the frame of the flushes that
+// stream a body, below which the rewrite runs at the first body byte.
+//
+//go:noinline
+func (rw *responseWriter) flushUnsent() error {
 	saved := rw.saveHeader()
 	if rw.req.status == 0 {
 		rw.req.status = http.StatusOK
@@ -291,9 +318,12 @@ type savedHeader struct {
 	spoke                uint64
 }
 
-// saveHeader returns what the final rewrite is about to change.
+// saveHeader returns what the final rewrite is about to change. The
+// fields are copied: the rewrite edits them in place, and an `expire
+// like` follower's rewrite depends on its leader, which the handler may
+// still change before the response is sent.
 func (rw *responseWriter) saveHeader() savedHeader {
-	return savedHeader{fields: rw.hdr["Set-Cookie"], cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
+	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
 }
 
 // restoreHeader takes back a final rewrite whose header was not sent:
@@ -301,7 +331,7 @@ func (rw *responseWriter) saveHeader() savedHeader {
 // groups spoke.
 func (rw *responseWriter) restoreHeader(s savedHeader) {
 	rw.req.status, rw.req.spoke = s.status, s.spoke
-	restoreField(rw.hdr, "Set-Cookie", s.fields[:len(s.fields):len(s.fields)])
+	restoreField(rw.hdr, "Set-Cookie", s.fields)
 	restoreField(rw.hdr, "Cache-Control", s.cacheControl)
 	rw.seen, rw.seenLen = nil, 0
 }
@@ -399,11 +429,17 @@ type arrivedJar struct {
 	crossSite bool
 }
 
+// inErrorRoute reports whether ctx is the request context of an error
+// route (Caddy adds the handler's error to it before running them).
+func inErrorRoute(ctx context.Context) bool {
+	return ctx != nil && ctx.Value(caddyhttp.ErrorCtxKey) != nil
+}
+
 // arrivedOf returns the jar a cookie_normalizer of the failed route read
 // on arrival, when ctx is an error route's request context (Caddy adds the
 // error to it), else nil. It is looked up only before a partial expiry.
 func arrivedOf(ctx context.Context) *arrivedJar {
-	if ctx == nil || ctx.Value(caddyhttp.ErrorCtxKey) == nil {
+	if !inErrorRoute(ctx) {
 		return nil
 	}
 	a, _ := caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)

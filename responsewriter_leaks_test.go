@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -242,5 +244,113 @@ func TestFailedFlushTakesBackTheReissue(t *testing.T) {
 		if !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || !equalStrings(cacheControl, []string{"private"}) {
 			t.Errorf("status %d after a failed flush: Set-Cookie %q, Cache-Control %q, want a, b and the stamp once each, and private", status, names, cacheControl)
 		}
+	}
+}
+
+// informationalWriter records the Set-Cookie fields of each 1xx the
+// handler sends, as a server sends a 1xx's header at once.
+type informationalWriter struct {
+	*lateWriter
+	informational [][]string
+}
+
+func (w *informationalWriter) WriteHeader(status int) {
+	if status >= 100 && status <= 199 {
+		w.informational = append(w.informational, append([]string{}, w.header.Values("Set-Cookie")...))
+		return
+	}
+	w.lateWriter.WriteHeader(status)
+}
+
+// TestLikeFollowsTheSentLeader: an `expire like` follower follows the
+// leader the final response sends. A flush or hijack that failed, or a
+// 103 sent before the handler changed the leader, rewrote the fields in
+// place for the leader of that moment: the follower kept that lifetime
+// though the final response logs the leader out (then there is no leader,
+// and the follower stays as the app sent it). The 103 itself goes out
+// rewritten for its own moment.
+func TestLikeFollowsTheSentLeader(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["sid"],"on_delete":"cascade"},{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name   string
+		before func(w http.ResponseWriter) // what the handler does before it logs the leader out
+	}{
+		{"a failed flush", func(w http.ResponseWriter) {
+			if err := http.NewResponseController(w).Flush(); err == nil {
+				t.Fatal("flush should fail")
+			}
+		}},
+		{"a failed hijack", func(w http.ResponseWriter) {
+			if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				t.Fatal("hijack should fail")
+			}
+		}},
+		{"a 103", func(w http.ResponseWriter) { w.WriteHeader(http.StatusEarlyHints) }},
+	} {
+		w := &informationalWriter{lateWriter: &lateWriter{header: http.Header{}, failFlush: true, failHijack: true}}
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+			w.Header().Add("Set-Cookie", "pref=dark")
+			tc.before(w)
+			w.Header().Add("Set-Cookie", "sid=; Max-Age=0")
+			w.WriteHeader(http.StatusOK)
+			_, err := io.WriteString(w, "body")
+			return err
+		})
+		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"sid=1; Max-Age=3600", "pref=dark", "sid=; Max-Age=0"}; !equalStrings(w.sent, want) {
+			t.Errorf("%d %s: sent %q, want %q (no leader, the follower as the app sent it)", i, tc.name, w.sent, want)
+		}
+		if len(w.informational) > 0 {
+			if got := w.informational[0]; len(got) != 2 || !strings.HasPrefix(got[1], "pref=dark; Expires=") || !strings.HasSuffix(got[1], "; Max-Age=3600") {
+				t.Errorf("%d %s: the 103 sent %q, want pref following sid's hour", i, tc.name, got)
+			}
+		}
+	}
+}
+
+// TestStampNotRewrittenByPatterns: the slide stamp is the module's own
+// cookie; a group whose pattern matches its name (`*`) leaves it alone, on
+// a later pass over the response (a field added before the first body
+// byte) and when a response carries it.
+func TestStampNotRewrittenByPatterns(t *testing.T) {
+	const config = `{"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}},{"cookies":["*"],"expire":{"mode":"session"},"samesite":"strict"}]}`
+	h, err := provisionJSON(t, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newLateWriter()
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.WriteHeader(http.StatusOK)
+		w.Header().Add("Set-Cookie", "theme=dark")
+		_, err := io.WriteString(w, "page")
+		return err
+	})
+	req := benchRequest()
+	req.Header.Set("Cookie", "a=1; b=2")
+	if err := h.ServeHTTP(w, req, next); err != nil {
+		t.Fatal(err)
+	}
+	var stamp string
+	for _, f := range w.sent {
+		if strings.HasPrefix(f, "cn_slide_login=") {
+			stamp = f
+		}
+	}
+	if !strings.Contains(stamp, "; Path=/; HttpOnly; SameSite=Lax; Expires=") || !strings.HasSuffix(stamp, "; Max-Age=3600") {
+		t.Errorf("the stamp went out as %q, want Path=/; HttpOnly; SameSite=Lax and the group's hour (all sent: %q)", stamp, w.sent)
+	}
+	if !slices.Contains(w.sent, "theme=dark; SameSite=Strict") {
+		t.Errorf("sent %q, want theme=dark rewritten by the `*` group", w.sent)
+	}
+	carried := stamp
+	n := h.norm
+	if got := n.rewriteResponse([]string{carried}, testDate, nil, nil); !equalStrings(got, []string{carried}) {
+		t.Errorf("a response carrying the stamp: %q, want it unchanged", got)
 	}
 }

@@ -49,8 +49,9 @@ const stampFuture = 60
 // response: the request carries every member exactly once (a name twice,
 // as cookie tossing from a sibling domain produces, means no re-issue),
 // each value is one a browser would have stored, the status is below 400,
-// no shared cache may store the response, and, unless the response
-// renews some members itself (renewing), the stamp is absent,
+// no shared cache may store the response, it is not an error route's
+// (see inErrorRoute), and, unless the response renews some members
+// itself (renewing), the stamp is absent,
 // unreadable, more than a minute in the future or older than the
 // interval. The caller has checked that the response deletes no member
 // and does not set them all (a log-in); the members it sets are not
@@ -68,16 +69,19 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	if req.sharedCacheable() {
 		return false
 	}
-	if renewing {
-		return true
-	}
-	g := cg.stampAt
-	if jar.slide.stampCount[g] == 1 {
-		if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && now-at <= s.interval {
-			return false // not older than the interval: nothing to do
+	if !renewing {
+		g := cg.stampAt
+		if jar.slide.stampCount[g] == 1 {
+			if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && now-at <= s.interval {
+				return false // not older than the interval: nothing to do
+			}
 		}
 	}
-	return true
+	// Last, as it is asked only before a re-issue: an error route reads
+	// the Cookie header as the failed route's handlers left it (Caddy
+	// does not restore it), and a value edited for the upstream must not
+	// be written back into the browser.
+	return !inErrorRoute(req.ctx)
 }
 
 // parseInt64 is strconv.ParseInt(s, 10, 64), telling only whether it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -464,6 +465,40 @@ func TestErrorStatus(t *testing.T) {
 	} {
 		if got := errorStatus(tc.err); got != tc.want {
 			t.Errorf("errorStatus(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestSlideNotInErrorRoutes: an error route reads the Cookie header as
+// the failed route's handlers left it (Caddy does not restore request
+// headers), so a module there re-issues nothing: a value edited for the
+// upstream must not be written back into the browser. The same request
+// outside an error route gets its re-issue.
+func TestSlideNotInErrorRoutes(t *testing.T) {
+	h, err := provisionJSON(t, slideConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, inError := range []bool{false, true} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/page", nil)
+		if inError {
+			req = req.WithContext(context.WithValue(req.Context(), caddyhttp.ErrorCtxKey, errors.New("dial")))
+		}
+		req.Header.Set("Cookie", "a=internal-1; b=2")
+		rec := httptest.NewRecorder()
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			_, err := io.WriteString(w, "backup page")
+			return err
+		})
+		if err := h.ServeHTTP(rec, req, next); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"a", "b", "cn_slide_login"}
+		if inError {
+			want = nil
+		}
+		if got := fieldNames(rec.Header().Values("Set-Cookie")); !equalStrings(got, want) {
+			t.Errorf("%d in an error route %t: Set-Cookie for %q, want %q", i, inError, got, want)
 		}
 	}
 }
