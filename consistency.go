@@ -1,7 +1,6 @@
 package cookienormalizer
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -150,8 +149,14 @@ type request struct {
 	// crossSiteFetch is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).
 	crossSiteFetch bool
-	// ctx is the request's context, for partialAsArrived; nil when unknown.
-	ctx context.Context
+	// errorRoute is set when an error route answers the request (Caddy
+	// adds the handler's error to the request's context before running
+	// them), and arrived then holds the jar the failed route's module
+	// read on arrival, if one left it (see afterError). Both are read when
+	// the request arrives: a context kept here and asked later would make
+	// everything the request points to escape to the heap.
+	errorRoute bool
+	arrived    *arrivedJar
 
 	// slide, if not nil, is scratch space for slide groups' part of the
 	// jar, kept by the caller across requests (the pooled response
@@ -300,18 +305,15 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 // partialAsArrived reports whether the jar as it arrived holds part of cg:
 // in an error route, a handler of the failed route may have edited the
 // Cookie header in place (Caddy does not restore it), and the module
-// there reads the jar the failed route's module left (arrivedOf). Out of
+// there reads the jar the failed route's module left (request.arrived). Out of
 // line: it is asked only before a partial expiry.
 //
 //go:noinline
 func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
-	if r == nil {
+	if r == nil || r.arrived == nil {
 		return true
 	}
-	a := arrivedOf(r.ctx)
-	if a == nil {
-		return true
-	}
+	a := r.arrived
 	if a.crossSite {
 		return false
 	}

@@ -2,7 +2,6 @@ package cookienormalizer
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -85,7 +84,10 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 		// the request's header map (request_header runs after this one).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
-		rw.req.ctx = r.Context()
+		if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {
+			rw.req.errorRoute = true
+			rw.req.arrived, _ = caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)
+		}
 		if c.slides {
 			rw.req.slide = &rw.jar
 		}
@@ -427,23 +429,6 @@ const arrivedVar = "cookie_normalizer.arrived_jar"
 type arrivedJar struct {
 	cookies   []string
 	crossSite bool
-}
-
-// inErrorRoute reports whether ctx is the request context of an error
-// route (Caddy adds the handler's error to it before running them).
-func inErrorRoute(ctx context.Context) bool {
-	return ctx != nil && ctx.Value(caddyhttp.ErrorCtxKey) != nil
-}
-
-// arrivedOf returns the jar a cookie_normalizer of the failed route read
-// on arrival, when ctx is an error route's request context (Caddy adds the
-// error to it), else nil. It is looked up only before a partial expiry.
-func arrivedOf(ctx context.Context) *arrivedJar {
-	if !inErrorRoute(ctx) {
-		return nil
-	}
-	a, _ := caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)
-	return a
 }
 
 // rewriteTrailers applies the policies to Set-Cookie fields declared as

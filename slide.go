@@ -50,7 +50,7 @@ const stampFuture = 60
 // as cookie tossing from a sibling domain produces, means no re-issue),
 // each value is one a browser would have stored, the status is below 400,
 // no shared cache may store the response, it is not an error route's
-// (see inErrorRoute), and, unless the response renews some members
+// (request.errorRoute), and, unless the response renews some members
 // itself (renewing), the stamp is absent,
 // unreadable, more than a minute in the future or older than the
 // interval. The caller has checked that the response deletes no member
@@ -81,7 +81,7 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	// the Cookie header as the failed route's handlers left it (Caddy
 	// does not restore it), and a value edited for the upstream must not
 	// be written back into the browser.
-	return !inErrorRoute(req.ctx)
+	return !req.errorRoute
 }
 
 // parseInt64 is strconv.ParseInt(s, 10, 64), telling only whether it
