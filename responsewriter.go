@@ -127,21 +127,17 @@ func (rw *responseWriter) release() {
 	responseWriterPool.Put(rw)
 }
 
-// rewriteHeader applies the policies to the Set-Cookie fields in the header
-// map as it stands now; for the final response (final) it also appends
-// what the consistency rules call for. The rewrite is idempotent, so doing
-// it for a 1xx response and again for the final one is safe; an appended
-// deletion is not appended twice, since the response then deletes the
-// members itself.
-func (rw *responseWriter) rewriteHeader(final bool) {
+// rewriteHeader applies the policies to the Set-Cookie fields of the
+// final response in the header map as it stands now, and appends what the
+// consistency rules call for. The rewrite is idempotent, so doing it
+// again (a field added before the first body byte) is safe; the groups
+// whose rules have spoken for the response add nothing more (see
+// request.spoke).
+func (rw *responseWriter) rewriteHeader() {
 	hdr := rw.hdr
 	values := hdr["Set-Cookie"]
 	norm := rw.h.norm
-	if len(values) == 0 && (!final || norm.consistency == nil) {
-		return
-	}
-	if !final {
-		rw.rewriteFields(values, hdr)
+	if len(values) == 0 && norm.consistency == nil {
 		return
 	}
 	// The Date is the base time of the fields' lifetimes and of slide's
@@ -202,7 +198,7 @@ func (rw *responseWriter) startBody() {
 	}
 	rw.bodyStarted = true
 	if rw.changedSinceRewrite() {
-		rw.rewriteHeader(true)
+		rw.rewriteHeader()
 	}
 }
 
@@ -215,7 +211,7 @@ func (rw *responseWriter) finalize() {
 			rw.req.status = http.StatusOK
 		}
 		rw.sent = true
-		rw.rewriteHeader(true)
+		rw.rewriteHeader()
 	}
 }
 
@@ -248,7 +244,9 @@ func (rw *responseWriter) WriteHeader(status int) {
 func (rw *responseWriter) writeInformational(status int) {
 	values, ok := rw.hdr["Set-Cookie"]
 	if len(values) > 0 {
-		rw.hdr["Set-Cookie"] = rw.h.norm.rewrite(slices.Clone(values), responseDate(rw.hdr), rw.h, nil)
+		sent := slices.Clone(values)
+		rw.rewriteFields(sent, rw.hdr)
+		rw.hdr["Set-Cookie"] = sent
 	}
 	rw.ResponseWriter.WriteHeader(status)
 	if ok {
@@ -301,7 +299,7 @@ func (rw *responseWriter) flushUnsent() error {
 	if rw.req.status == 0 {
 		rw.req.status = http.StatusOK
 	}
-	rw.rewriteHeader(true)
+	rw.rewriteHeader()
 	//nolint:bodyclose
 	err := http.NewResponseController(rw.ResponseWriter).Flush()
 	if err != nil {
@@ -367,7 +365,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return http.NewResponseController(rw.ResponseWriter).Hijack()
 	}
 	saved := rw.saveHeader()
-	rw.rewriteHeader(true)
+	rw.rewriteHeader()
 	//nolint:bodyclose
 	conn, brw, err := http.NewResponseController(rw.ResponseWriter).Hijack()
 	if err != nil {
