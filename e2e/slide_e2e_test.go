@@ -59,11 +59,7 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 
 		// Within the interval, in the next second of the module's clock
 		// (so that a new issue shows in the expiries and the stamp).
-		sleepUntil(t, time.Unix(issued, 0).Add(time.Second+50*time.Millisecond))
-		start, end = load(t, c, env.slide+"/half-login")
-		if limit := time.Unix(issued, 0).Add(slideInterval); !end.Before(limit) {
-			t.Fatalf("/half-login took until %s, past the interval of the log-in (%s)", end.Format(time.StampMilli), limit.Format(time.StampMilli))
-		}
+		start, end = loadWithinInterval(t, c, env.slide+"/half-login", issued)
 		renewed := jarOf(t, c)
 		t.Logf("after /half-login %s after the log-in: %s", start.Sub(time.Unix(issued, 0)).Round(time.Millisecond), describe(renewed))
 		wantNames(t, "after /half-login", renewed, slideMembers...)
@@ -115,11 +111,7 @@ func slideScenarios(t *testing.T, env *policyEnv, e engine) {
 		// A page within the interval of the re-issue, in the next second
 		// of the module's clock: a re-issue now would show as a new stamp
 		// value, so nothing may change.
-		sleepUntil(t, time.Unix(reissued, 0).Add(time.Second+50*time.Millisecond))
-		start, end = load(t, c, env.slide+"/page")
-		if limit := time.Unix(reissued, 0).Add(slideInterval); !end.Before(limit) {
-			t.Fatalf("the second /page took until %s, past the interval of the re-issue (%s): it cannot test the throttle", end.Format(time.StampMilli), limit.Format(time.StampMilli))
-		}
+		start, end = loadWithinInterval(t, c, env.slide+"/page", reissued)
 		held := jarOf(t, c)
 		t.Logf("after /page %s after the re-issue: %s", start.Sub(time.Unix(reissued, 0)).Round(time.Millisecond), describe(held))
 		wantNames(t, "after the second /page", held, slideMembers...)
@@ -216,6 +208,20 @@ func stampSecond(t *testing.T, label string, jar []storedCookie, start, end time
 // maxSlideWait bounds every wait of the slide scenario: none is longer
 // than the lifetime and the rounding margin.
 const maxSlideWait = slideLifetime + 3*time.Second
+
+// loadWithinInterval loads url in the second after issued (a stamp's
+// Unix second) by the module's clock, and fails the test if the load
+// ended past the interval from issued: the page would then tell nothing
+// of what happens within the interval.
+func loadWithinInterval(t *testing.T, c cookieClient, url string, issued int64) (start, end time.Time) {
+	t.Helper()
+	sleepUntil(t, time.Unix(issued, 0).Add(time.Second+50*time.Millisecond))
+	start, end = load(t, c, url)
+	if limit := time.Unix(issued, 0).Add(slideInterval); !end.Before(limit) {
+		t.Fatalf("%s took until %s, past the interval from the issue at %s", url, end.Format(time.StampMilli), limit.Add(-slideInterval).Format(time.StampMilli))
+	}
+	return start, end
+}
 
 // sleepUntil sleeps until when, and fails the test if that is further away
 // than maxSlideWait.
