@@ -46,7 +46,8 @@ type Options struct {
 	Control bool
 	// HoldDials makes new client connections wait while a reload runs, and
 	// a reload wait until every fresh connection has its first response;
-	// requests on open connections go on. Caddy hands a listening address
+	// the client then opens a connection per request (no keep-alive), so
+	// that no connection waits idle, unused, across a reload. Caddy hands a listening address
 	// from the old config to the new one with SO_REUSEPORT, and a
 	// connection the kernel queued on the old socket is reset when that
 	// socket closes: a reset before any response, on a fresh connection,
@@ -261,6 +262,15 @@ func Run(opts Options) (Report, error) {
 			}
 			return newHeldConn(conn, reloading.RUnlock), nil
 		},
+	}
+	if opts.HoldDials {
+		// A connection the transport dials and then keeps idle unused
+		// (another one freed up first) releases its hold after
+		// heldConnMax, and its first request can then meet a reload that
+		// closed it on the server's side: EOF or a reset on a fresh
+		// connection, the very race the hold is there to keep out. With
+		// a connection per request, every connection is used at once.
+		tr.DisableKeepAlives = true
 	}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	url := "http://" + site + "/"
