@@ -44,10 +44,11 @@ type Options struct {
 	// configs must pass the upstream's cookies unchanged. It tells what
 	// the reloads cost without the module.
 	Control bool
-	// HoldDials makes new client connections wait while a reload runs, and
-	// a reload wait until every fresh connection has its first response;
-	// the client then opens a connection per request (no keep-alive), so
-	// that no connection waits idle, unused, across a reload. Caddy hands a listening address
+	// HoldDials makes new client connections wait while a reload runs
+	// and for reloadSettle after it, and a reload wait until every fresh
+	// connection has its first response; the client then opens a
+	// connection per request (no keep-alive), so that no connection waits
+	// idle, unused, across a reload. Caddy hands a listening address
 	// from the old config to the new one with SO_REUSEPORT, and a
 	// connection the kernel queued on the old socket is reset when that
 	// socket closes: a reset before any response, on a fresh connection,
@@ -367,6 +368,12 @@ reload:
 		}
 		err := load(adminClient, admin, configs[next])
 		if opts.HoldDials {
+			// The load returns once the old servers' shutdowns have
+			// started, in goroutines of their own, not once their
+			// listeners are closed (Caddy's App.Stop says as much): a
+			// connection dialled right away can still land on the old
+			// listener and be closed unanswered.
+			time.Sleep(reloadSettle)
 			reloading.Unlock()
 		}
 		if err != nil {
@@ -504,6 +511,10 @@ func (r Report) String() string {
 func (r Report) OK() bool {
 	return r.Failed == 0 && r.Mismatched == 0 && r.ReloadErrors == 0 && r.Requests > 0
 }
+
+// reloadSettle is how long new connections wait after a reload returns,
+// for the old servers to close their listeners.
+const reloadSettle = 500 * time.Millisecond
 
 // heldConnMax bounds how long a fresh connection holds a reload off: the
 // transport may dial a connection it then keeps idle, with no response to
