@@ -495,7 +495,7 @@ func (j *cookieJar) read(c *consistency, cookies []string) {
 				}
 				continue
 			}
-			// nextItem's split and trimLeftSpace, written out: a call per
+			// splitItem's split and trimLeftSpace, written out: a call per
 			// pair costs more than the rest of a pair that names no one.
 			item := h
 			h = ""
@@ -622,17 +622,11 @@ func plainName(name string) bool {
 	return name != "" && !strings.ContainsAny(name, ";= \t")
 }
 
-// nextItem splits the first item off a header field whose items are
+// splitItem splits the first item off a header field whose items are
 // separated by sep (a Cookie header's "name=value" pairs, a Cache-Control
 // header's directives): it returns the item's name and value, split at
-// its first '=' and trimmed of spaces and tabs (value "" without '='), and
-// the rest of the field after sep.
-func nextItem(h string, sep byte) (name, value, rest string) {
-	name, value, rest, _ = splitItem(h, sep)
-	return name, value, rest
-}
-
-// splitItem is nextItem, and also reports whether the item has an '='.
+// its first '=' and trimmed of spaces and tabs (value "" without '='), the
+// rest of the field after sep, and whether the item has an '='.
 func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 	item := h
 	if i := strings.IndexByte(h, sep); i >= 0 {

@@ -496,7 +496,7 @@ func TestConsistencyConfigErrors(t *testing.T) {
 
 // TestCookieJarComparesPairStarts checks the reading of a Cookie field
 // that compares each pair's start with the names against the parse it
-// stands in for (nextItem's pairs): the same count and first value for
+// stands in for (splitItem's pairs): the same count and first value for
 // every member and stamp, on edge cases and on every field of up to seven
 // bytes over an alphabet of the bytes that matter; and, without slide
 // (where it stops once every member is seen), the same members present.

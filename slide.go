@@ -164,17 +164,9 @@ func targetedCacheable(h http.Header) bool {
 // other value (false, or a list of fields, as a qualified private names
 // the fields it keeps from shared caches) forbids nothing here.
 func forbidsStore(fields []string, surrogate bool) bool {
-	for _, line := range fields {
-		for len(line) > 0 {
-			var d, value string
-			var hasEquals bool
-			d, value, line, hasEquals = splitItem(line, ',')
-			if (!hasEquals || value == "?1") && (isAttr(d, "private") || isAttr(d, "no-store") || surrogate && isAttr(d, "no-store-remote")) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyDirective(fields, func(d, value string, hasEquals bool) bool {
+		return (!hasEquals || value == "?1") && (isAttr(d, "private") || isAttr(d, "no-store") || surrogate && isAttr(d, "no-store-remote"))
+	})
 }
 
 // crossSite reports whether the request is a cross-site one, by its
@@ -202,28 +194,27 @@ func sharedCacheable(cacheControl []string) bool {
 // (RFC 9111 §5.2.2.7) keeps only the fields it names from shared caches,
 // which may store the rest of the response.
 func hasBareDirective(cacheControl []string, name string) bool {
-	for _, line := range cacheControl {
-		for len(line) > 0 {
-			var d string
-			var hasEquals bool
-			d, _, line, hasEquals = splitItem(line, ',')
-			if !hasEquals && isAttr(d, name) {
-				return true
-			}
-		}
-	}
-	return false
+	return anyDirective(cacheControl, func(d, _ string, hasEquals bool) bool { return !hasEquals && isAttr(d, name) })
 }
 
 // hasDirective reports whether the Cache-Control fields hold the directive
 // name (lower case; directives compare without regard to case, RFC 9111
 // §5.2). It allocates nothing.
 func hasDirective(cacheControl []string, name string) bool {
-	for _, line := range cacheControl {
+	return anyDirective(cacheControl, func(d, _ string, _ bool) bool { return isAttr(d, name) })
+}
+
+// anyDirective reports whether match holds for one of the directives of
+// the cache-control fields: its name and value, trimmed, and whether it
+// has an '='. The fields are read on the rare paths before a partial
+// expiry or a re-issue; match does not escape, and nothing is allocated.
+func anyDirective(fields []string, match func(name, value string, hasEquals bool) bool) bool {
+	for _, line := range fields {
 		for len(line) > 0 {
-			var d string
-			d, _, line = nextItem(line, ',')
-			if isAttr(d, name) {
+			var d, value string
+			var hasEquals bool
+			d, value, line, hasEquals = splitItem(line, ',')
+			if match(d, value, hasEquals) {
 				return true
 			}
 		}
