@@ -39,7 +39,7 @@ import (
 // count from a Date header the module cannot read.
 
 // maxLifetime saturates parsed lifetimes (about 34,000 years) so that
-// arithmetic on them cannot overflow; browsers cap at 400 days anyway.
+// arithmetic on them cannot overflow; Chromium and Firefox cap at 400 days anyway.
 const maxLifetime = 1 << 40
 
 // maxWrittenLifetime is the longest Max-Age the module writes (2^31-1 s,

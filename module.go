@@ -157,7 +157,7 @@ type ExpiryPolicy struct {
 
 	// Duration is the lifetime for modes `fixed` and `max`: whole seconds,
 	// at least one. Over 400 days is allowed but logged as a warning,
-	// since browsers cap cookie lifetimes at 400 days.
+	// since Chromium and Firefox cap cookie lifetimes at 400 days.
 	Duration caddy.Duration `json:"duration,omitempty"`
 
 	// Like is the exact name of the leader cookie, for mode `like`.
@@ -201,8 +201,9 @@ var sameSiteValues = map[string]string{"strict": "Strict", "lax": "Lax", "none":
 
 const removeValue = "remove"
 
-// browserLifetimeCap is the longest lifetime browsers store (RFC 6265bis
-// §5.6.1 and §5.6.2 cap Max-Age and Expires at 400 days).
+// browserLifetimeCap is the longest lifetime Chromium and Firefox store
+// (RFC 6265bis §5.6.1 and §5.6.2 cap Max-Age and Expires at 400 days;
+// WebKitGTK does not cap).
 const browserLifetimeCap = 400 * 24 * time.Hour
 
 // CaddyModule returns the Caddy module information.
@@ -267,7 +268,7 @@ func (h *Handler) provision() error {
 			}
 		}
 		if e := g.Expire; e != nil && expiryModes[e.Mode].takesDuration && time.Duration(e.Duration) > browserLifetimeCap {
-			h.logger.Warn("cookie lifetime exceeds the 400 days browsers store; they will cap it",
+			h.logger.Warn("cookie lifetime exceeds the 400 days Chromium and Firefox store; they will cap it",
 				zap.String("group", h.groupLabel(i)),
 				zap.String("duration", formatDuration(time.Duration(e.Duration))))
 		}
@@ -571,7 +572,7 @@ func checkLifetime(d time.Duration) error {
 	case d%time.Second != 0:
 		return fmt.Errorf("duration %s is not a whole number of seconds", d)
 	case d > maxWrittenLifetime*time.Second:
-		return fmt.Errorf("duration %s is %d s, longer than %d s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (browsers keep a cookie 400 days at most anyway)", formatDuration(d), int64(d/time.Second), maxWrittenLifetime)
+		return fmt.Errorf("duration %s is %d s, longer than %d s (about 68 years): libsoup (WebKitGTK) cuts a longer Max-Age to 32 bits and reads a deletion or a session cookie (Chromium and Firefox keep a cookie 400 days at most anyway)", formatDuration(d), int64(d/time.Second), maxWrittenLifetime)
 	}
 	return nil
 }
