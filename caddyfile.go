@@ -75,7 +75,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch sub := d.Val(); {
 		case sub == "report_only":
 			if d.NextArg() {
-				return d.ArgErr()
+				return d.Errf("report_only takes no argument (its presence turns it on), got %q", d.Val())
 			}
 			if h.ReportOnly {
 				return d.Err("report_only: given twice")
@@ -162,7 +162,7 @@ func (p *groupParser) parseBlock(d *caddyfile.Dispenser) error {
 	case 1:
 		p.group.Label = args[0]
 	default:
-		return d.ArgErr()
+		return d.Errf("group takes one label, got %d words: name the cookies on a `cookies` line inside the block", len(args))
 	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		if err := p.parseLine(d); err != nil {
