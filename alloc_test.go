@@ -5,6 +5,7 @@ package cookienormalizer
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -210,4 +211,14 @@ func serveAllocs(t *testing.T, h *Handler, req *http.Request, up *benchUpstream,
 			after()
 		}
 	})
+}
+
+// TestParseHTTPDateAllocsLong: an upstream's Date of a megabyte that
+// starts like an obsolete HTTP date costs no allocation (time.Parse would
+// build an error quoting all of it, on every response).
+func TestParseHTTPDateAllocsLong(t *testing.T) {
+	long := "Wednesday, 09-Nov-94 08:49:37 GMT" + strings.Repeat("\x80", 1<<20)
+	if got := testing.AllocsPerRun(5, func() { parseHTTPDate(long) }); got != 0 {
+		t.Errorf("parseHTTPDate of a %d-byte Date allocates %v times per run, want 0", len(long), got)
+	}
 }

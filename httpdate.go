@@ -98,6 +98,13 @@ var obsoleteHTTPDateLayouts = [...]string{
 	"Mon Jan _2 15:04:05 2006",
 }
 
+// maxObsoleteHTTPDate bounds the Date values tried against
+// obsoleteHTTPDateLayouts: the longest date they match is 33 bytes
+// ("Wednesday, 09-Nov-94 08:49:37 GMT"). time.Parse builds its error
+// for a longer value with the whole value quoted in it, tens of bytes
+// for each byte of an upstream's megabyte-long Date, on every response.
+const maxObsoleteHTTPDate = 64
+
 // parseHTTPDate parses a Date header in any of the HTTP date formats, as
 // net/http.ParseTime does, but for a two-digit year of 69: Go reads 1969,
 // NSPR (which Chromium and Firefox read the Date with, to count an
@@ -107,7 +114,7 @@ func parseHTTPDate(date string) (time.Time, bool) {
 	if t, ok := parseIMFFixdate(date); ok {
 		return t, true
 	}
-	if date != "" {
+	if date != "" && len(date) <= maxObsoleteHTTPDate {
 		for i, layout := range obsoleteHTTPDateLayouts {
 			if t, err := time.Parse(layout, date); err == nil {
 				if i == 0 && t.Year() == 1969 {

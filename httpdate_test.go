@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,6 +48,27 @@ func TestParseIMFFixdateRejects(t *testing.T) {
 		got, ok := parseIMFFixdate(s)
 		if ok != (err == nil) || ok && !got.Equal(want) {
 			t.Errorf("parseIMFFixdate(%q) = %v, %t; time.Parse gives %v, %v", s, got, ok, want, err)
+		}
+	}
+}
+
+// TestParseHTTPDateObsoleteLength: the obsolete formats parse up to the
+// longest date they can match, and a longer value is no date, however
+// well it starts (an upstream's junk after a date).
+func TestParseHTTPDateObsoleteLength(t *testing.T) {
+	for _, tc := range []struct {
+		date string
+		want time.Time
+		ok   bool
+	}{
+		{"Wednesday, 09-Nov-94 08:49:37 GMT", time.Date(1994, 11, 9, 8, 49, 37, 0, time.UTC), true},
+		{"Sun Nov  6 08:49:37 1994", time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC), true},
+		{"Wednesday, 09-Nov-94 08:49:37 GMT" + strings.Repeat("\x80", 1<<20), time.Time{}, false},
+		{"Sun Nov  6 08:49:37 1994" + strings.Repeat(" ", 1<<20), time.Time{}, false},
+	} {
+		got, ok := parseHTTPDate(tc.date)
+		if ok != tc.ok || !got.Equal(tc.want) {
+			t.Errorf("parseHTTPDate(%.40q…) = %v, %v; want %v, %v", tc.date, got, ok, tc.want, tc.ok)
 		}
 	}
 }

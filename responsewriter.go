@@ -123,6 +123,12 @@ func (rw *responseWriter) release() {
 	if rw.req.cookies != nil {
 		clear(rw.cookieFields[:]) // not to keep a request's cookies alive
 	}
+	if rw.joins.n != 0 {
+		// A panic between a rewrite's joins.add and its flush (in a
+		// logger's core, say) left fields recorded: the next response
+		// would be built from them.
+		rw.joins = fieldJoins{}
+	}
 	rw.ResponseWriter, rw.h, rw.req, rw.seen, rw.hdr = nil, nil, request{}, nil, nil
 	responseWriterPool.Put(rw)
 }

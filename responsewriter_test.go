@@ -499,3 +499,22 @@ func TestReleaseForgetsCookies(t *testing.T) {
 		t.Errorf("after release the writer holds %q and %q, want nothing", rw.cookieFields, rw.req.cookies)
 	}
 }
+
+// TestReleaseForgetsJoins: a panic in the middle of a rewrite (in a
+// logger's core, say) leaves fields recorded for the build; release
+// forgets them, or the next response through the pooled writer would be
+// built from another response's fields.
+func TestReleaseForgetsJoins(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id"],"expire":{"mode":"session"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := newResponseWriter(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "http://example.com/", nil), h)
+	if !rw.joins.add(0, 3, "; Path=/") {
+		t.Fatal("joins.add refused a field")
+	}
+	rw.release() // no test of this package runs in parallel: the pool hands rw to no one else
+	if rw.joins != (fieldJoins{}) {
+		t.Errorf("after release the writer's joins are %+v, want none", rw.joins)
+	}
+}
