@@ -470,7 +470,37 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
 		p.base, p.haveBase = n.responseTime(date, &p.now), true
 	}
-	return n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs)
+	out := n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs)
+	if len(out) > len(values) && len(values) > 0 && n.maxDepth > 0 {
+		p.relead(out)
+	}
+	return out
+}
+
+// relead runs the `like` passes again over out, the response's fields
+// and what the consistency rules appended to them. A field they append
+// is the last of its name, the one the browser keeps: a `slide`
+// re-issue of a leader gives its followers its lifetime, as a leader the
+// app sent would (a deletion they append leads nothing, as any
+// deletion). The followers were counted by the first pass; of this one
+// only those it rewrites count, as rewritten.
+//
+//go:noinline
+func (p *rewritePass) relead(out []string) {
+	p.values, p.joins = out, nil
+	if p.obs != nil {
+		p.obs = changesOnly{p.obs}
+	}
+	p.runLikes(nil)
+}
+
+// changesOnly passes on to obs only the actions that change a field.
+type changesOnly struct{ obs observer }
+
+func (c changesOnly) observe(name string, group int, act action) {
+	if act.changes() {
+		c.obs.observe(name, group, act)
+	}
 }
 
 // leader is the cookie a `like` group copies its expiry from.

@@ -502,3 +502,49 @@ func TestSlideNotInErrorRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestSlideReissueLeadsLike: a leader that slide re-issues is the last
+// field of its name, the one the browser keeps, so its `expire like`
+// followers take its lifetime, as they would from a leader the app sent;
+// the followers count once more, as rewritten.
+func TestSlideReissueLeadsLike(t *testing.T) {
+	login := Group{Label: "login", Cookies: []string{"sid"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Domain: "remove", Slide: &SlidePolicy{Interval: 60e9}}
+	if err := login.validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := testNormalizer(t, login.rule(), like("sid", "pref"))
+	const life = "; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+	stamp := "cn_slide_login=" + strconv.FormatInt(testClock.Unix(), 10) + "; Path=/; HttpOnly; SameSite=Lax" + life
+	for _, tc := range []struct {
+		name    string
+		cookies string
+		in      []string
+		want    []string
+		obs     []string
+	}{
+		{name: "re-issued leader", cookies: "sid=abc", in: []string{"pref=dark; Max-Age=60"},
+			want: []string{"pref=dark" + life, "sid=abc; Path=/" + life, stamp},
+			obs:  []string{"pref #2 unchanged", "sid #1 reissued", "cn_slide_login #1 stamp set", "pref #2 rewritten"}},
+		{name: "fresh stamp: no re-issue, no leader", cookies: "sid=abc; cn_slide_login=" + strconv.FormatInt(testClock.Unix(), 10),
+			in: []string{"pref=dark; Max-Age=60"}, want: []string{"pref=dark; Max-Age=60"},
+			obs: []string{"pref #2 unchanged"}},
+		{name: "the app's own leader", cookies: "sid=abc", in: []string{"pref=dark; Max-Age=60", "sid=abc; Path=/"},
+			want: []string{"pref=dark" + life, "sid=abc; Path=/" + life, stamp},
+			obs:  []string{"sid #1 rewritten", "pref #2 rewritten", "cn_slide_login #1 stamp set"}},
+	} {
+		var obs recordingObserver
+		req := request{cookies: []string{tc.cookies}, status: 200}
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, &req, &obs)
+		if !equalStrings(got, tc.want) {
+			t.Errorf("%s:\n got  %q\n want %q", tc.name, got, tc.want)
+		}
+		if !equalStrings(obs, tc.obs) {
+			t.Errorf("%s: observed %q, want %q", tc.name, obs, tc.obs)
+		}
+		req2 := request{cookies: []string{tc.cookies}, status: 200}
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, &req2, nil); !equalStrings(again, got) {
+			t.Errorf("%s: second pass:\n got  %q\n want %q", tc.name, again, got)
+		}
+	}
+}

@@ -47,6 +47,7 @@ var coldFunctions = map[string]string{
 	"(*rewritePass).runLikes":         "like groups only",
 	"(*rewritePass).runLike":          "like groups only",
 	"(*rewritePass).applyLike":        "like groups only",
+	"(*rewritePass).relead":           "like groups, when the consistency rules appended fields",
 	"(*consistency).cascade":          "a log-out that cascades",
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",

@@ -1,0 +1,551 @@
+package cookienormalizer
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file is the stress test's model of the consistency rules
+// (on_delete cascade, on_partial expire, slide) over the passes of a
+// response, written from the README's rules: which fields each final
+// pass appends, byte for byte, and whether the response gets
+// Cache-Control: private.
+
+// stressJar is a request's Cookie header as the module reads it: pairs
+// split at ';' and at their first '=', names and values trimmed of spaces
+// and tabs; a pair without '=' is a nameless cookie and names no one. It
+// counts each name (up to two) and keeps its first value.
+type stressJar struct {
+	count map[string]int
+	first map[string]string
+}
+
+// readStressJar reads the Cookie fields of a request.
+func readStressJar(fields []string) stressJar {
+	j := stressJar{count: map[string]int{}, first: map[string]string{}}
+	for _, f := range fields {
+		for item := range strings.SplitSeq(f, ";") {
+			name, value, ok := strings.Cut(item, "=")
+			if !ok {
+				continue
+			}
+			name, value = strings.Trim(name, " \t"), strings.Trim(value, " \t")
+			if j.count[name] == 0 {
+				j.first[name] = value
+			}
+			j.count[name] = min(j.count[name]+1, 2)
+		}
+	}
+	return j
+}
+
+// partial reports whether the jar holds some but not all of g's members.
+func (j stressJar) partial(g *stressGroup) bool {
+	some, all := false, true
+	for _, m := range g.members {
+		if j.count[m] > 0 {
+			some = true
+		} else {
+			all = false
+		}
+	}
+	return some && !all
+}
+
+// stressStorable reports whether every browser would have stored
+// name=value: Chromium and Firefox refuse a control byte other than a tab
+// and a name plus value over 4096 bytes, and libsoup keeps a value only
+// up to a tab.
+func stressStorable(name, value string) bool {
+	return len(name)+len(value) <= 4096 && !stressControl(value)
+}
+
+// stressControl reports whether s holds a control byte, a tab included.
+func stressControl(s string) bool {
+	return strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f })
+}
+
+// stressAppend is a field the model expects a final pass to append,
+// after the first at fields the handlers added. field is the field;
+// for a cascade, cascadeFrom names the deleted member whose field (as
+// sent) gives the attributes, and the field is worked out from it (see
+// stressCascadeDeletion).
+type stressAppend struct {
+	at          int
+	group       *stressGroup
+	name        string
+	field       string
+	cascadeFrom string
+	deletion    bool
+}
+
+// stressDeletionSuffix follows the name in every deletion the rules
+// append: an Expires in the past, then Max-Age=0.
+const stressDeletionSuffix = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+
+// stressSameSite is the SameSite value a samesite policy writes, "" for
+// none or remove.
+func stressSameSite(policy string) string {
+	switch policy {
+	case "strict":
+		return "Strict"
+	case "lax":
+		return "Lax"
+	case "none":
+		return "None"
+	}
+	return ""
+}
+
+// stressPrefixed reports whether name has the cookie name prefix prefix
+// (compared without regard to case, as browsers do).
+func stressPrefixed(name, prefix string) bool {
+	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+}
+
+// stressModel follows a scenario's steps as the module's writer sees
+// them.
+type stressModel struct {
+	cfg *stressConfig
+	s   *stressScenario
+
+	jar       stressJar // the request's jar as the module read it
+	crossSite bool      // Sec-Fetch-Site: cross-site
+	cacheable bool      // a shared cache may store the response
+	// errorRoute: the module runs in an error route, where arrived is the
+	// jar as the failed route's module read it on arrival.
+	errorRoute bool
+	arrived    stressJar
+
+	fields        []stressModelField // the response's fields so far
+	handlerFields int                // how many of them the handlers added
+	status        int                // the final status, once known
+	sent          bool               // the final response's header is sent
+	bodyStarted   bool
+	seenLen       int // len(fields) after the last final pass
+	spoke         map[*stressGroup]bool
+	private       bool
+
+	appends []stressAppend
+}
+
+// stressModelField is a field of the response: its name and what it does.
+type stressModelField struct {
+	name   string
+	effect stressEffect
+}
+
+// simulateStress returns the fields the final passes of s append, in
+// order, and whether the response gets Cache-Control: private. Under
+// report_only nothing is appended.
+func simulateStress(cfg *stressConfig, s *stressScenario) ([]stressAppend, bool) {
+	if cfg.reportOnly {
+		return nil, false
+	}
+	m := &stressModel{
+		cfg: cfg, s: s,
+		jar:       readStressJar(s.cookies),
+		crossSite: s.fetchSite == "cross-site",
+		cacheable: s.cacheControl.shared || s.cdnControl.shared,
+		spoke:     map[*stressGroup]bool{},
+	}
+	if !m.run(s.ops) || !s.failsToErrorRoutes() {
+		return m.appends, m.private
+	}
+	// The error route: the same module, for a request whose Cookie header
+	// is as the failed route's handlers left it, with the jar as it
+	// arrived in the request's variables. The header map keeps the failed
+	// route's fields (to which nothing was appended).
+	m.arrived, m.errorRoute = m.jar, true
+	m.jar = readStressJar(stressEditedCookies(s))
+	m.sent, m.bodyStarted, m.status, m.seenLen = false, false, 0, 0
+	m.spoke = map[*stressGroup]bool{}
+	m.run(s.errorPage)
+	return m.appends, m.private
+}
+
+// stressEditedCookies is the request's Cookie header after the handler's
+// steps: stressEditCookie rewrites its first field in place.
+func stressEditedCookies(s *stressScenario) []string {
+	out := slices.Clone(s.cookies)
+	for _, o := range s.ops {
+		if o.kind == stressEditCookie && len(out) > 0 {
+			out[0] = o.cookie
+		}
+	}
+	return out
+}
+
+// run follows the handler's steps, and reports whether it returned an
+// error to the error routes, having sent nothing: then the module
+// appends nothing. A flush or a hijack that fails changes nothing, nor
+// does a 1xx.
+func (m *stressModel) run(ops []stressOp) (toErrorRoutes bool) {
+	for _, o := range ops {
+		switch o.kind {
+		case stressAdd:
+			for _, f := range o.fields {
+				m.fields = append(m.fields, stressModelField{f.name, f.effect})
+				m.handlerFields++
+			}
+		case stressWriteHeader:
+			if !m.sent {
+				m.status = o.status
+			}
+			m.finalize()
+		case stressWrite:
+			m.finalize()
+			m.startBody()
+		case stressFlush:
+			if m.sent {
+				m.startBody()
+				continue
+			}
+			m.status = 200
+			m.pass()
+			m.sent, m.bodyStarted = true, true
+		case stressReturnError:
+			if !m.sent {
+				if m.s.errorRoutes {
+					return true
+				}
+				m.status = o.err.status
+			}
+			m.finalize()
+			return false
+		}
+	}
+	m.finalize() // the implicit response once the handler returns
+	return false
+}
+
+// finalize is the final pass when the header goes out (net/http's
+// implicit 200 unless a status was written).
+func (m *stressModel) finalize() {
+	if m.sent {
+		return
+	}
+	if m.status == 0 {
+		m.status = 200
+	}
+	m.sent = true
+	m.pass()
+}
+
+// startBody is the pass again at the first body byte, when a field was
+// added since the last one. (Later passes, on HTTP/3 and when the
+// handler returns, append nothing.)
+func (m *stressModel) startBody() {
+	if m.bodyStarted {
+		return
+	}
+	m.bodyStarted = true
+	if len(m.fields) != m.seenLen {
+		m.pass()
+	}
+}
+
+// pass is one final pass: each group with a consistency rule that has
+// not spoken for the response yet reads what the response does to its
+// members (the last field of each that a browser stores decides), and
+// appends what its rules call for.
+func (m *stressModel) pass() {
+	defer func() { m.seenLen = len(m.fields) }()
+	readsJar := false
+	for _, g := range m.cfg.groups {
+		readsJar = readsJar || g.OnPartial != "" || g.Slide != nil
+	}
+	if len(m.fields) == 0 && !readsJar {
+		return
+	}
+	carried := map[string]bool{} // the names the response has fields for
+	for _, f := range m.fields {
+		carried[f.name] = true
+	}
+	for _, g := range m.cfg.groups {
+		if !g.consistent() || m.spoke[g] {
+			continue
+		}
+		state := map[string]stressEffect{}
+		for _, f := range m.fields {
+			if slices.Contains(g.members, f.name) && f.effect != stressSetsNothing {
+				state[f.name] = f.effect
+			}
+		}
+		anySet, anyDeleted, allSet := false, false, true
+		deleted := "" // the last deleted member, in config order
+		for _, name := range g.members {
+			switch state[name] {
+			case stressSets:
+				anySet = true
+			case stressDeletes:
+				anyDeleted, allSet, deleted = true, false, name
+			default:
+				allSet = false
+			}
+		}
+		var add []stressAppend
+		loggedOut := false
+		switch {
+		case anyDeleted && !anySet && g.OnDelete != "":
+			for _, name := range g.members {
+				if state[name] == stressSetsNothing {
+					add = append(add, stressAppend{name: name, cascadeFrom: deleted, deletion: true})
+				}
+			}
+			loggedOut = true
+		case anyDeleted:
+			loggedOut = true
+		case !anySet && g.OnPartial != "" && m.partialExpiry(g):
+			for _, name := range g.members {
+				if m.jar.count[name] > 0 {
+					add = append(add, stressAppend{name: name, field: m.partialDeletion(g, name), deletion: true})
+				}
+			}
+			loggedOut = true
+			m.private = true
+		}
+		// The stamp is not added again where the response carries it.
+		if g.Slide != nil && !carried[g.stamp] {
+			switch {
+			case loggedOut:
+				add = append(add, stressAppend{name: g.stamp, field: m.stampDeletion(g), deletion: true})
+			case allSet:
+				add = append(add, stressAppend{name: g.stamp, field: m.stampSet(g)})
+			case m.due(g, anySet):
+				for _, name := range g.members {
+					if state[name] == stressSetsNothing {
+						add = append(add, stressAppend{name: name, field: m.reissue(g, name)})
+					}
+				}
+				add = append(add, stressAppend{name: g.stamp, field: m.stampSet(g)})
+				m.private = true
+			}
+		}
+		if len(add) > 0 {
+			m.spoke[g] = true
+		}
+		for _, a := range add {
+			a.at, a.group = m.handlerFields, g
+			m.appends = append(m.appends, a)
+			effect := stressSets
+			if a.deletion {
+				effect = stressDeletes
+			}
+			m.fields = append(m.fields, stressModelField{a.name, effect})
+			carried[a.name] = true
+		}
+	}
+}
+
+// partialExpiry reports whether the request's jar holds part of g and a
+// partial expiry may go out: not to a shared cache, not on a request
+// marked cross-site, and in an error route only if the jar held part of
+// g on arrival too (a handler of the failed route may have edited the
+// Cookie header).
+func (m *stressModel) partialExpiry(g *stressGroup) bool {
+	if !m.jar.partial(g) || m.cacheable || m.crossSite {
+		return false
+	}
+	return !m.errorRoute || m.arrived.partial(g)
+}
+
+// due reports whether slide group g re-issues its members: a status below
+// 400, every member in the jar once with a value every browser would have
+// stored, no shared cache, outside error routes, and either a response
+// that sets some members itself (whatever the stamp's age) or a stamp
+// that is missing, unreadable, more than a minute ahead or older than the
+// interval.
+func (m *stressModel) due(g *stressGroup, renewing bool) bool {
+	if m.status >= 400 || m.cacheable || m.errorRoute {
+		return false
+	}
+	for _, name := range g.members {
+		if m.jar.count[name] != 1 || !stressStorable(name, m.jar.first[name]) {
+			return false
+		}
+	}
+	if renewing || m.jar.count[g.stamp] != 1 {
+		return true
+	}
+	at, err := strconv.ParseInt(m.jar.first[g.stamp], 10, 64)
+	now := testClock.Unix()
+	return err != nil || at > now+60 || now-at > g.interval
+}
+
+// lifetime is the Expires and Max-Age of a field the group issues, the
+// Expires counted from the response's Date.
+func (m *stressModel) lifetime(g *stressGroup) string {
+	expires := time.Unix(m.s.date.base+g.lifetime, 0).UTC().Format(http.TimeFormat)
+	return "; Expires=" + expires + "; Max-Age=" + strconv.FormatInt(g.lifetime, 10)
+}
+
+// stampAttrs are the stamp's attributes: Path=/, HttpOnly, SameSite=Lax
+// (None in a samesite none group), and Secure on HTTPS or with secure on.
+func (m *stressModel) stampAttrs(g *stressGroup) string {
+	attrs := "; Path=/; HttpOnly; SameSite=Lax"
+	if g.SameSite == "none" {
+		attrs = "; Path=/; HttpOnly; SameSite=None"
+	}
+	if m.s.https || g.Secure != nil && *g.Secure {
+		attrs += "; Secure"
+	}
+	return attrs
+}
+
+// stampSet is the stamp issued now.
+func (m *stressModel) stampSet(g *stressGroup) string {
+	return g.stamp + "=" + strconv.FormatInt(testClock.Unix(), 10) + m.stampAttrs(g) + m.lifetime(g)
+}
+
+// stampDeletion is the stamp's deletion.
+func (m *stressModel) stampDeletion(g *stressGroup) string {
+	return g.stamp + stressDeletionSuffix + m.stampAttrs(g)
+}
+
+// reissue is member name re-issued: its value as the request carried it,
+// the group's attribute policies in their fixed order, Secure for a
+// __Host- or __Secure- name without secure on, then the lifetime.
+func (m *stressModel) reissue(g *stressGroup, name string) string {
+	var b strings.Builder
+	b.WriteString(name + "=" + m.jar.first[name])
+	if g.Path != "" && g.Path != removeValue {
+		b.WriteString("; Path=" + g.Path)
+	}
+	if g.Domain != "" && g.Domain != removeValue {
+		b.WriteString("; Domain=" + g.Domain)
+	}
+	secureOn := g.Secure != nil && *g.Secure
+	if secureOn {
+		b.WriteString("; Secure")
+	}
+	if g.HTTPOnly != nil && *g.HTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if v := stressSameSite(g.SameSite); v != "" {
+		b.WriteString("; SameSite=" + v)
+	}
+	if !secureOn && (stressPrefixed(name, "__Host-") || stressPrefixed(name, "__Secure-")) {
+		b.WriteString("; Secure")
+	}
+	b.WriteString(m.lifetime(g))
+	return b.String()
+}
+
+// stressDeletion is the attributes of a deletion the rules append.
+type stressDeletion struct {
+	path, domain, sameSite string
+	secure, partitioned    bool
+}
+
+// partialDeletion is a partial expiry's deletion of name: the group's
+// path and domain policies, else Path=/ and no Domain; Secure as the
+// group's secure policy says, else on HTTPS.
+func (m *stressModel) partialDeletion(g *stressGroup, name string) string {
+	d := stressDeletion{path: "/", secure: m.s.https}
+	if g.Path != "" && g.Path != removeValue {
+		d.path = g.Path
+	}
+	if g.Domain != "" && g.Domain != removeValue {
+		d.domain = g.Domain
+	}
+	if g.Secure != nil {
+		d.secure = *g.Secure
+	}
+	return d.field(g, name)
+}
+
+// stressCascadeDeletion is a cascade's deletion of name, with the Path,
+// Domain, SameSite, Secure and Partitioned of source, the deleted
+// member's last field as sent (values over 1024 bytes or with a control
+// byte are not copied).
+func stressCascadeDeletion(g *stressGroup, name, source string) string {
+	var d stressDeletion
+	attrs := strings.Split(source, ";")[1:]
+	for _, a := range attrs {
+		k, v, _ := strings.Cut(a, "=")
+		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
+		if len(v) > 1024 || stressControl(v) {
+			continue
+		}
+		switch strings.ToLower(k) {
+		case "path":
+			d.path = v
+		case "domain":
+			d.domain = v
+		case "samesite":
+			d.sameSite = v
+		case "secure":
+			d.secure = true
+		case "partitioned":
+			d.partitioned = true
+		}
+	}
+	return d.field(g, name)
+}
+
+// field writes the deletion of name: a __Host- name always with Path=/,
+// Secure and no Domain, a __Secure- name always with Secure; then the
+// group's attribute policies apply to it, as to any field (a value set
+// where it stands, removed, or appended in the fixed order if missing).
+func (d stressDeletion) field(g *stressGroup, name string) string {
+	switch {
+	case stressPrefixed(name, "__Host-"):
+		d.path, d.domain, d.secure = "/", "", true
+	case stressPrefixed(name, "__Secure-"):
+		d.secure = true
+	}
+	type attr struct{ name, value string }
+	var attrs []attr
+	add := func(name, value string, on bool) {
+		if on {
+			attrs = append(attrs, attr{name, value})
+		}
+	}
+	add("Path", d.path, d.path != "")
+	add("Domain", d.domain, d.domain != "")
+	add("Secure", "", d.secure)
+	add("SameSite", d.sameSite, d.sameSite != "")
+	add("Partitioned", "", d.partitioned)
+	// The group's policies: each value policy or flag, in the fixed
+	// order.
+	sameSite := stressSameSite(g.SameSite)
+	if g.SameSite == removeValue {
+		sameSite = removeValue
+	}
+	var appended []attr
+	for _, p := range []struct {
+		name, value string
+		flag        *bool
+	}{
+		{name: "Path", value: g.Path},
+		{name: "Domain", value: g.Domain},
+		{name: "Secure", flag: g.Secure},
+		{name: "HttpOnly", flag: g.HTTPOnly},
+		{name: "SameSite", value: sameSite},
+	} {
+		i := slices.IndexFunc(attrs, func(a attr) bool { return a.name == p.name })
+		remove := p.value == removeValue || p.flag != nil && !*p.flag
+		set := p.flag != nil && *p.flag || p.value != "" && !remove
+		switch {
+		case remove && i >= 0:
+			attrs = slices.Delete(attrs, i, i+1)
+		case set && i < 0:
+			appended = append(appended, attr{p.name, p.value})
+		case set && p.flag == nil && attrs[i].value != p.value && !(p.name == "SameSite" && strings.EqualFold(attrs[i].value, p.value)):
+			attrs[i].value = p.value
+		}
+	}
+	var b strings.Builder
+	b.WriteString(name + stressDeletionSuffix)
+	for _, a := range append(attrs, appended...) {
+		b.WriteString("; " + a.name)
+		if a.name != "Secure" && a.name != "HttpOnly" && a.name != "Partitioned" {
+			b.WriteString("=" + a.value)
+		}
+	}
+	return b.String()
+}
