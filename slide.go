@@ -114,9 +114,11 @@ func parseInt64(s string) (int64, bool) {
 	return int64(n), true
 }
 
-// storableValue reports whether a browser would store name=value as a
-// cookie: no control byte (RFC 6265bis §5.6 step 1) and name plus value
-// within maxNameValueLen.
+// storableValue reports whether every browser would store name=value as
+// a cookie: no control byte (RFC 6265bis §5.6 step 1; a tab too, which
+// that step allows but libsoup, WebKitGTK's cookie store, cuts a field
+// at, see isControl) and name plus value within maxNameValueLen. A value
+// that fails is never re-issued.
 func storableValue(name, value string) bool {
 	return len(name)+len(value) <= maxNameValueLen && !hasControl(value)
 }
