@@ -125,15 +125,16 @@ func TestLogsNeverHoldValues(t *testing.T) {
 }
 
 // TestWarnsAboutSlideWithoutAttributes: a slide group re-issues its cookies
-// with its own attribute policies only; one without secure, httponly or
-// samesite policies is warned about at start-up, naming what is missing.
+// with its own attribute policies only; one without secure, httponly,
+// samesite or partitioned policies is warned about at start-up, naming
+// what is missing.
 func TestWarnsAboutSlideWithoutAttributes(t *testing.T) {
 	_, logs := observedHandler(t, `{"groups":[
 		{"label":"bare","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}},
-		{"label":"full","cookies":["b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","secure":true,"httponly":false,"samesite":"lax","domain":"remove","slide":{"interval":"1m"}}]}`)
+		{"label":"full","cookies":["b"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","secure":true,"httponly":false,"samesite":"lax","partitioned":false,"domain":"remove","slide":{"interval":"1m"}}]}`)
 	entries := logs.FilterLevelExact(zapcore.WarnLevel).All()
 	if len(entries) != 1 || entries[0].ContextMap()["group"] != "bare" ||
-		!strings.Contains(entries[0].Message, "this group has no secure, httponly, samesite policy") {
-		t.Errorf("warnings %v, want one for group bare naming secure, httponly, samesite", entries)
+		!strings.Contains(entries[0].Message, "this group has no secure, httponly, samesite, partitioned policy") {
+		t.Errorf("warnings %v, want one for group bare naming secure, httponly, samesite, partitioned", entries)
 	}
 }

@@ -257,7 +257,7 @@ func (h *Handler) provision() error {
 			for _, m := range []struct {
 				name string
 				set  bool
-			}{{"secure", g.Secure != nil}, {"httponly", g.HTTPOnly != nil}, {"samesite", g.SameSite != ""}} {
+			}{{"secure", g.Secure != nil}, {"httponly", g.HTTPOnly != nil}, {"samesite", g.SameSite != ""}, {"partitioned", g.Partitioned != nil}} {
 				if !m.set {
 					missing = append(missing, m.name)
 				}

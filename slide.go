@@ -77,11 +77,35 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 			}
 		}
 	}
-	// Last, as it is asked only before a re-issue: an error route reads
-	// the Cookie header as the failed route's handlers left it (Caddy
-	// does not restore it), and a value edited for the upstream must not
-	// be written back into the browser.
-	return !req.errorRoute
+	// Last, as they are asked only before a re-issue: an error route
+	// reads the Cookie header as the failed route's handlers left it
+	// (Caddy does not restore it), and a value edited for the upstream
+	// must not be written back into the browser; and a response that
+	// clears the site's cookies is a log-out.
+	return !req.errorRoute && !req.clearsSiteCookies()
+}
+
+// clearsSiteCookies reports whether the response has a Clear-Site-Data
+// field that clears cookies ("cookies" or "*", W3C Clear Site Data): a
+// log-out that names no cookie. Fields set beside it may be stored before
+// the browser clears the site's cookies or after, so a re-issue there
+// could undo the log-out. Read leniently (any case, quoted or not):
+// taking a field for a log-out only skips a re-issue. Out of line: it is
+// asked only before a re-issue.
+//
+//go:noinline
+func (r *request) clearsSiteCookies() bool {
+	for _, field := range r.header["Clear-Site-Data"] {
+		for field != "" {
+			item, rest, _ := strings.Cut(field, ",")
+			field = rest
+			item = strings.Trim(trimSpace(item), `"`)
+			if item == "*" || strings.EqualFold(item, "cookies") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseInt64 is strconv.ParseInt(s, 10, 64), telling only whether it

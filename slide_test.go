@@ -548,3 +548,44 @@ func TestSlideReissueLeadsLike(t *testing.T) {
 		}
 	}
 }
+
+// TestSlideNotBesideClearSiteData: a response whose Clear-Site-Data clears
+// cookies is a log-out that names no cookie; a browser may store fields
+// set beside it before it clears the site's cookies or after, so nothing
+// is re-issued there. Read leniently: any case, quoted or not, in any of
+// several fields.
+func TestSlideNotBesideClearSiteData(t *testing.T) {
+	login := Group{Label: "login", Cookies: []string{"sid"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Domain: "remove", Slide: &SlidePolicy{Interval: 60e9}}
+	if err := login.validate(); err != nil {
+		t.Fatal(err)
+	}
+	n := testNormalizer(t, login.rule())
+	const life = "; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+	reissued := []string{"sid=abc; Path=/" + life,
+		"cn_slide_login=" + strconv.FormatInt(testClock.Unix(), 10) + "; Path=/; HttpOnly; SameSite=Lax" + life}
+	for _, tc := range []struct {
+		clear []string
+		want  []string
+	}{
+		{nil, reissued},
+		{[]string{`"cookies"`}, nil},
+		{[]string{`"cache", "cookies", "storage"`}, nil},
+		{[]string{`"*"`}, nil},
+		{[]string{`"cache"`, `"Cookies"`}, nil},
+		{[]string{`cookies`}, nil},
+		{[]string{`"cache", "storage"`}, reissued},
+		{[]string{`"executionContexts"`}, reissued},
+		{[]string{`"cookiesx"`}, reissued},
+	} {
+		hdr := http.Header{}
+		if tc.clear != nil {
+			hdr["Clear-Site-Data"] = tc.clear
+		}
+		req := request{cookies: []string{"sid=abc"}, status: 200, header: hdr}
+		got := n.rewriteResponse(nil, testDate, &req, nil)
+		if !equalStrings(got, tc.want) || req.private != (tc.want != nil) {
+			t.Errorf("Clear-Site-Data %q: got %q (private %t), want %q", tc.clear, got, req.private, tc.want)
+		}
+	}
+}

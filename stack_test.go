@@ -52,6 +52,7 @@ var coldFunctions = map[string]string{
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",
 	"targetedCacheable":               "before a partial expiry or a re-issue",
+	"(*request).clearsSiteCookies":    "before a re-issue",
 	"(*rewritePass).shadowWrite":      "report_only with like groups",
 	"(*consistency).applySliding":     "slide groups only",
 	"(*consistency).slideFields":      "slide groups only",
