@@ -329,6 +329,9 @@ type rewritePass struct {
 	// shadow is set once values is a copy of the response's fields that
 	// a report_only rewrite writes into (see shadowWrite).
 	shadow bool
+	// changesOnly is set for a pass over fields the passes before have
+	// told obs about: it is told only of what this pass changes.
+	changesOnly bool
 }
 
 // isStamp reports whether name is a slide group's stamp: the module's own
@@ -415,9 +418,9 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			// name, in order; a field they refuse changes nothing.
 			state[member] = effect
 		}
-		if p.obs != nil {
+		if p.obs != nil && (!p.changesOnly || act.changes()) {
 			p.obs.observe(name, g, act)
-			if skipped {
+			if skipped && !p.changesOnly {
 				p.obs.observe(name, g, actionPrefixSkipped)
 			}
 		}
@@ -470,8 +473,19 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
 		p.base, p.haveBase = n.responseTime(date, &p.now), true
 	}
-	out := n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs)
-	if len(out) > len(values) && len(values) > 0 && n.maxDepth > 0 {
+	return p.releadAfter(len(values), n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs))
+}
+
+// releadAfter returns out, the response's fields and what the consistency
+// rules appended to the first had of them (the response's own); if they appended any beside
+// fields of the response, and the config has `like` groups, it first runs
+// the `like` passes again over out. A function of its own, out of line:
+// written in rewriteResponseJoins, the check made that frame, on the
+// deepest stack of every request, grow.
+//
+//go:noinline
+func (p *rewritePass) releadAfter(had int, out []string) []string {
+	if len(out) > had && had > 0 && p.n.maxDepth > 0 {
 		p.relead(out)
 	}
 	return out
@@ -487,20 +501,8 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 //
 //go:noinline
 func (p *rewritePass) relead(out []string) {
-	p.values, p.joins = out, nil
-	if p.obs != nil {
-		p.obs = changesOnly{p.obs}
-	}
+	p.values, p.joins, p.changesOnly = out, nil, true
 	p.runLikes(nil)
-}
-
-// changesOnly passes on to obs only the actions that change a field.
-type changesOnly struct{ obs observer }
-
-func (c changesOnly) observe(name string, group int, act action) {
-	if act.changes() {
-		c.obs.observe(name, group, act)
-	}
 }
 
 // leader is the cookie a `like` group copies its expiry from.
