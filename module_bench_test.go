@@ -87,16 +87,22 @@ func benchServeRequest(b *testing.B, h caddyhttp.MiddlewareHandler, src []string
 	var next caddyhttp.Handler = up
 	b.ReportAllocs()
 	for b.Loop() {
-		rec.status = 0
-		var err error
-		if h == nil {
-			err = next.ServeHTTP(rec, req)
-		} else {
-			err = h.ServeHTTP(rec, req, next)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+		serveBench(b, h, next, rec, req)
+	}
+}
+
+// serveBench serves req through h into rec, with next as the upstream
+// (next alone when h is nil).
+func serveBench(b *testing.B, h caddyhttp.MiddlewareHandler, next caddyhttp.Handler, rec *benchRecorder, req *http.Request) {
+	rec.status = 0
+	var err error
+	if h == nil {
+		err = next.ServeHTTP(rec, req)
+	} else {
+		err = h.ServeHTTP(rec, req, next)
+	}
+	if err != nil {
+		b.Fatal(err)
 	}
 }
 
