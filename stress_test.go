@@ -466,6 +466,14 @@ func checkStressRewritten(h *Handler, s *stressScenario, res stressResult) []str
 			problems = append(problems, fmt.Sprintf("field %d is not as the policies leave it: %q, rewritten once more %q", i, clip(res.setCookie[i:i+1]), clip([]string{v})))
 		}
 	}
+	// What went out, the final header and each 1xx's, is as the policies
+	// leave it too: an `expire like` follower has the lifetime of the
+	// leader the browser keeps from that header.
+	for k, sent := range append([][]string{res.sent}, res.informational...) {
+		if again := h.norm.rewrite(slices.Clone(sent), s.date.header, nil, nil); !equalStrings(again, sent) {
+			problems = append(problems, fmt.Sprintf("header %d sent (0: the final one, then the 1xx) is not as the policies leave it: %q, rewritten once more %q", k, clip(sent), clip(again)))
+		}
+	}
 	return problems
 }
 
