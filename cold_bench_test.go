@@ -50,15 +50,8 @@ func BenchmarkServeHTTPFullCold(b *testing.B) {
 	if err := empty.Provision(ctx); err != nil {
 		b.Fatal(err)
 	}
-	req := benchRequest()
-	req.Header.Set("Cookie", benchCookieHeader)
-	for _, bc := range []struct {
-		name   string
-		values []string
-	}{
-		{"login", benchPyPIValues},
-		{"none", nil},
-	} {
+	req := fullJarRequest()
+	for _, bc := range fullJarCases {
 		b.Run(bc.name+"/upstream-only", func(b *testing.B) { benchServeCold(b, nil, nil, bc.values, req) })
 		b.Run(bc.name+"/handler", func(b *testing.B) { benchServeCold(b, h, nil, bc.values, req) })
 		b.Run(bc.name+"/handler-code-warm", func(b *testing.B) { benchServeCold(b, h, twin, bc.values, req) })

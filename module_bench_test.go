@@ -135,21 +135,32 @@ func BenchmarkServeHTTP(b *testing.B) {
 	}
 }
 
+// fullJarCases are the two responses the load harness drives with the
+// full config and a complete jar: the PyPI log-in, and none of
+// Set-Cookie.
+var fullJarCases = []struct {
+	name   string
+	values []string
+}{
+	{"login", benchPyPIValues},
+	{"none", nil},
+}
+
+// fullJarRequest is benchRequest carrying the 10-cookie jar.
+func fullJarRequest() *http.Request {
+	req := benchRequest()
+	req.Header.Set("Cookie", benchCookieHeader)
+	return req
+}
+
 // BenchmarkServeHTTPFull times the whole handler with the full-feature
 // config for a request carrying a complete 10-cookie jar, as the load
 // harness drives it: the PyPI log-in response, and a response without
 // Set-Cookie (where only on_partial's read of the Cookie header works).
 func BenchmarkServeHTTPFull(b *testing.B) {
 	h := benchHandler(b, benchFullCaddyfile)
-	req := benchRequest()
-	req.Header.Set("Cookie", benchCookieHeader)
-	for _, bc := range []struct {
-		name   string
-		values []string
-	}{
-		{"login", benchPyPIValues},
-		{"none", nil},
-	} {
+	req := fullJarRequest()
+	for _, bc := range fullJarCases {
 		b.Run(bc.name+"/upstream-only", func(b *testing.B) { benchServeRequest(b, nil, bc.values, req) })
 		b.Run(bc.name+"/handler", func(b *testing.B) { benchServeRequest(b, h, bc.values, req) })
 	}
