@@ -384,6 +384,9 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			o.lifetime, o.shortest = r.val, r.val
 		case readExpires:
 			o.lifetime, o.shortest = r.val-base, r.val-max(base, now.unix())
+			if i == byLibsoup {
+				o.lifetime = r.val - soupBase(base, now.unix())
+			}
 		}
 		if i == byRFC {
 			first = o
@@ -479,3 +482,21 @@ func appendLifetime(b []byte, base, seconds int64) []byte {
 	b = append(b, "; Max-Age="...)
 	return strconv.AppendInt(b, seconds, 10)
 }
+
+// soupBase is the instant libsoup counts an Expires from: its own clock,
+// where Chromium and Firefox count from the response's Date. The proxy's
+// clock stands in for the browser's; within dateSkewTolerance of the
+// Date the two count alike (a Date is written to the second, the
+// response takes time to arrive, and a clock that close is not worth an
+// `expire like` leader leading nothing).
+func soupBase(base, now int64) int64 {
+	if d := now - base; d > dateSkewTolerance || d < -dateSkewTolerance {
+		return now
+	}
+	return base
+}
+
+// dateSkewTolerance is how far, in seconds, the response's Date may be
+// from the proxy's clock for libsoup's reading of an Expires to count as
+// Chromium's and Firefox's: a minute, as a slide stamp may be ahead.
+const dateSkewTolerance = 60

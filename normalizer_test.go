@@ -482,8 +482,39 @@ func TestRewrite(t *testing.T) {
 		{
 			name:  "like: leader with Expires only gives the same instant",
 			rules: []rule{like("session_id", "u")},
+			date:  "Tue, 24 Nov 2026 13:00:00 GMT", // the proxy's clock
 			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
-			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Expires=Wed, 25 Nov 2026 06:30:00 GMT; Max-Age=66600"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Expires=Wed, 25 Nov 2026 06:30:00 GMT; Max-Age=63000"},
+		},
+		{
+			// libsoup counts an Expires from its own clock, Chromium and
+			// Firefox from the response's Date; the follower's Max-Age,
+			// counted from the Date, would outlive the leader in
+			// WebKitGTK by the hour.
+			name:  "like: an Expires leader under a Date an hour from the proxy's clock leads nothing",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+		},
+		{
+			name:  "like: an Expires leader under a Date a minute from the proxy's clock: counted from the Date",
+			rules: []rule{like("session_id", "u")},
+			date:  "Tue, 24 Nov 2026 12:59:00 GMT",
+			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1; Expires=Wed, 25 Nov 2026 06:30:00 GMT; Max-Age=63060"},
+		},
+		{
+			name:  "like: an Expires leader under a Date 61 s from the proxy's clock leads nothing",
+			rules: []rule{like("session_id", "u")},
+			date:  "Tue, 24 Nov 2026 13:01:01 GMT",
+			in:    []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+			want:  []string{"session_id=abc; expires=Wed, 25-Nov-2026 06:30:00 GMT", "u=1"},
+		},
+		{
+			name:  "like: a Max-Age leader under a Date an hour from the proxy's clock: every engine counts it alike",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; Max-Age=600", "u=1"},
+			want:  []string{"session_id=abc; Max-Age=600", "u=1; Expires=Tue, 24 Nov 2026 12:10:00 GMT; Max-Age=600"},
 		},
 		{
 			name:  "like: the last field of the leader counts",
@@ -634,8 +665,9 @@ func TestRewrite(t *testing.T) {
 			// libsoup cuts a Max-Age to 32 bits: the longest one written.
 			name:  "like: a leader in 9999 gives the longest Max-Age libsoup reads",
 			rules: []rule{like("s", "u")},
+			date:  "Tue, 24 Nov 2026 13:00:00 GMT", // the proxy's clock
 			in:    []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1"},
-			want:  []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1; Expires=Sun, 12 Dec 2094 15:14:07 GMT; Max-Age=2147483647"},
+			want:  []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1; Expires=Sun, 12 Dec 2094 16:14:07 GMT; Max-Age=2147483647"},
 		},
 		{
 			// NSPR (Chromium's and Firefox's Date parser) reads a zone, a
