@@ -47,22 +47,43 @@ type counters struct {
 	byGroupAction []prometheus.Counter // [group*numActions + action]
 }
 
-// newCounters resolves the counters of every group (named as in logs) and
-// action, with the handler's report_only label.
-func newCounters(cv *prometheus.CounterVec, groups []string, reportOnly bool) counters {
+// newCounters resolves the counters of every group (named as in logs)
+// and each action it can take (see takes), with the handler's report_only
+// label: each is exported from the load on, at zero until it counts, and
+// a group without a consistency rule exports none of that rule's.
+func newCounters(cv *prometheus.CounterVec, groups []Group, names []string, reportOnly bool) counters {
 	c := counters{byGroupAction: make([]prometheus.Counter, len(groups)*int(numActions))}
 	ro := strconv.FormatBool(reportOnly)
-	for g, name := range groups {
+	for g, name := range names {
 		for a := range numActions {
-			c.byGroupAction[g*int(numActions)+int(a)] = cv.WithLabelValues(name, a.String(), ro)
+			if groups[g].takes(a) {
+				c.byGroupAction[g*int(numActions)+int(a)] = cv.WithLabelValues(name, a.String(), ro)
+			}
 		}
 	}
 	return c
 }
 
-// inc counts one cookie of group g with action a.
+// takes reports whether a group can take action a: a consistency rule's
+// actions only with that rule, the rewrite's always.
+func (g *Group) takes(a action) bool {
+	switch a {
+	case actionCascaded:
+		return g.OnDelete == onDeleteCascade
+	case actionPartialExpired:
+		return g.OnPartial == onPartialExpire
+	case actionReissued, actionStampSet, actionStampDeleted:
+		return g.Slide != nil
+	}
+	return true
+}
+
+// inc counts one cookie of group g with action a (nothing for an action
+// the group cannot take, which has no counter).
 func (c *counters) inc(g int, a action) {
 	if c.byGroupAction != nil {
-		c.byGroupAction[g*int(numActions)+int(a)].Inc()
+		if ctr := c.byGroupAction[g*int(numActions)+int(a)]; ctr != nil {
+			ctr.Inc()
+		}
 	}
 }

@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -38,4 +39,48 @@ func provisionJSONWith(ctx caddy.Context, js string) (*Handler, error) {
 		return nil, err
 	}
 	return &h, h.Provision(ctx)
+}
+
+// TestMetricsSeriesPerGroup: each group exports, from the load on, a
+// series for each action it can take, and none for a consistency rule it
+// does not have.
+func TestMetricsSeriesPerGroup(t *testing.T) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	defer cancel()
+	if _, err := provisionJSONWith(ctx, `{"groups":[
+		{"label":"plain","cookies":["a"],"expire":{"mode":"session"}},
+		{"label":"consistent","cookies":["b","c"],"on_delete":"cascade","on_partial":"expire"},
+		{"label":"sliding","cookies":["d"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`); err != nil {
+		t.Fatal(err)
+	}
+	families, err := ctx.GetMetricsRegistry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string][]string{}
+	for _, mf := range families {
+		if mf.GetName() != "caddy_http_cookie_normalizer_cookies_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			series[labels["group"]] = append(series[labels["group"]], labels["action"])
+		}
+	}
+	rewrite := []string{"deletion kept", "passed invalid", "prefix edit skipped", "rewritten", "unchanged"}
+	for group, want := range map[string][]string{
+		"plain":      rewrite,
+		"consistent": append([]string{"cascaded", "partial expired"}, rewrite...),
+		"sliding":    append(slices.Clone(rewrite), "reissued", "stamp deleted", "stamp set"),
+	} {
+		got := series[group]
+		slices.Sort(got)
+		slices.Sort(want)
+		if !equalStrings(got, want) {
+			t.Errorf("group %s exports %q, want %q", group, got, want)
+		}
+	}
 }

@@ -229,7 +229,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		for i := range h.Groups {
 			labels[i] = h.groupLabel(i)
 		}
-		h.counters = newCounters(cv, labels, h.ReportOnly)
+		h.counters = newCounters(cv, h.Groups, labels, h.ReportOnly)
 	}
 	return nil
 }
