@@ -291,6 +291,7 @@ const benchSlideCaddyfile = `cookie_normalizer session_id user_id__insecure {
 	secure on
 	httponly on
 	samesite lax
+	partitioned off
 	slide 10m
 	domain remove
 }`
