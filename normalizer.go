@@ -476,12 +476,12 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	return p.releadAfter(len(values), n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs))
 }
 
-// releadAfter returns out, the response's fields and what the consistency
-// rules appended to the first had of them (the response's own); if they appended any beside
-// fields of the response, and the config has `like` groups, it first runs
-// the `like` passes again over out. A function of its own, out of line:
-// written in rewriteResponseJoins, the check made that frame, on the
-// deepest stack of every request, grow.
+// releadAfter returns out: the response's had fields, then what the
+// consistency rules appended to them. When they appended a field to a
+// response that had some, and the config has `like` groups, it first
+// runs the `like` passes again over out (see relead). Out of line:
+// written in rewriteResponseJoins, the check grew that frame, on the
+// deepest stack of every request.
 //
 //go:noinline
 func (p *rewritePass) releadAfter(had int, out []string) []string {
