@@ -351,6 +351,19 @@ func TestStressResponseWriter(t *testing.T) {
 		}
 	}
 	t.Logf("seed %d: %d responses over %d configs (%d configs rejected by provisioning) in %v; appended fields checked: %v", seed, n, configs, rejected, time.Since(start).Round(time.Millisecond), tally)
+	// A run of the default size or more exercises every rule, and most
+	// configs provision: a generator that stopped making either would
+	// leave this test passing on nothing.
+	if iters >= stressDefaultIters {
+		for _, kind := range []string{"cascade", "partial expiry", "re-issue", "stamp", "stamp deletion"} {
+			if tally[kind] < 100 {
+				t.Errorf("seed %d: %d %s fields checked in %d responses, want at least 100", seed, tally[kind], kind, n)
+			}
+		}
+		if rejected*4 > configs {
+			t.Errorf("seed %d: %d configs rejected by provisioning, %d provisioned: want at most a quarter as many rejected", seed, rejected, configs)
+		}
+	}
 }
 
 // checkStress checks the response res that s got through h: what the
