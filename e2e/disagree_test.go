@@ -455,9 +455,46 @@ func TestEngineDisagreement(t *testing.T) {
 	t.Logf("suite took %s", time.Since(began).Round(time.Millisecond))
 }
 
-// measureCase primes the jar with d=old, sends the case's field under policy p
-// and reads what became of d.
+// measureCase measures what an engine makes of the case's field under
+// policy p (see measureOnce). Firefox and WebKit report expiries in whole
+// seconds, so a field they store expiring at its arrival (a Max-Age=0
+// that Firefox, now and then, keeps until the second ends) and one that
+// lives a second read alike, "1s", or "deleted" when the reading comes
+// after the expiry. A reading that short is measured twice more, and the
+// outcome two of the three agree on (deleted or live) is kept: one
+// engine's timing within a second does not decide a cell.
 func measureCase(t *testing.T, c cookieClient, base string, dc disagreeCase, p disagreePolicy) disOutcome {
+	t.Helper()
+	o := measureOnce(t, c, base, dc, p)
+	if o.kind != outPersistent || o.lifetime() >= 1500*time.Millisecond {
+		return o
+	}
+	settled := settleShort([]disOutcome{o, measureOnce(t, c, base, dc, p), measureOnce(t, c, base, dc, p)})
+	if settled.kind == outDeleted {
+		t.Logf("%s under %s: a cookie expiring within %v, then deleted twice: deleted", dc.label, p.key, o.lifetime().Round(time.Millisecond))
+	}
+	return settled
+}
+
+// settleShort returns the outcome that at least two of three readings
+// of one cell agree on, the first of which was a short-lived cookie:
+// deleted if two were, else the first live reading.
+func settleShort(readings []disOutcome) disOutcome {
+	var deleted []disOutcome
+	for _, a := range readings {
+		if a.kind == outDeleted {
+			deleted = append(deleted, a)
+		}
+	}
+	if len(deleted) >= 2 {
+		return deleted[0]
+	}
+	return readings[0]
+}
+
+// measureOnce primes the jar with d=old, sends the case's field under
+// policy p and reads what became of d.
+func measureOnce(t *testing.T, c cookieClient, base string, dc disagreeCase, p disagreePolicy) disOutcome {
 	t.Helper()
 	fail := func(format string, args ...any) disOutcome {
 		t.Errorf("%s under %s: "+format, append([]any{dc.label, p.key}, args...)...)
@@ -866,4 +903,24 @@ func jarlessClient(t *testing.T) *http.Client {
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: stepTimeout}
+}
+
+// TestSettleShort: of three readings of a cell whose first was a
+// short-lived cookie, the outcome two agree on wins.
+func TestSettleShort(t *testing.T) {
+	short := disOutcome{kind: outPersistent, expires: time.Unix(100, 0)}
+	gone := disOutcome{kind: outDeleted}
+	for _, tc := range []struct {
+		readings []disOutcome
+		want     disOutcomeKind
+	}{
+		{[]disOutcome{short, gone, gone}, outDeleted},
+		{[]disOutcome{short, short, gone}, outPersistent},
+		{[]disOutcome{short, gone, short}, outPersistent},
+		{[]disOutcome{short, short, short}, outPersistent},
+	} {
+		if got := settleShort(tc.readings).kind; got != tc.want {
+			t.Errorf("settleShort(%v) = %v, want %v", tc.readings, got, tc.want)
+		}
+	}
 }
