@@ -95,17 +95,10 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 //
 //go:noinline
 func (r *request) clearsSiteCookies() bool {
-	for _, field := range r.header["Clear-Site-Data"] {
-		for field != "" {
-			item, rest, _ := strings.Cut(field, ",")
-			field = rest
-			item = strings.Trim(trimSpace(item), `"`)
-			if item == "*" || strings.EqualFold(item, "cookies") {
-				return true
-			}
-		}
-	}
-	return false
+	return anyDirective(r.header["Clear-Site-Data"], func(item, _ string, hasEquals bool) bool {
+		item = strings.Trim(item, `"`)
+		return !hasEquals && (item == "*" || strings.EqualFold(item, "cookies"))
+	})
 }
 
 // parseInt64 is strconv.ParseInt(s, 10, 64), telling only whether it
