@@ -162,6 +162,10 @@ type request struct {
 	// jar, kept by the caller across requests (the pooled response
 	// writer's), so that a response does not clear two kilobytes of it.
 	slide *slideJar
+	// follow, if not nil, is where the final rewrite records the `like`
+	// followers it changes (the pooled response writer's; see
+	// followerLog).
+	follow *followerLog
 }
 
 // memberState is what a response does to a member.

@@ -74,6 +74,36 @@ func TestDebugLogsNamesNotValues(t *testing.T) {
 	}
 }
 
+// TestReportOnlyLogsAtInfo: under report_only a change that would have
+// been made is logged at info, with a logger at info level (the default
+// of Caddy's logs): no debug logging is needed to see it, and a cookie
+// left as it is logs nothing there.
+func TestReportOnlyLogsAtInfo(t *testing.T) {
+	var h Handler
+	if err := json.Unmarshal([]byte(`{"report_only":true,"groups":[{"label":"login","cookies":["a","b"],"expire":{"mode":"session"}}]}`), &h); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := zapobserver.New(zapcore.InfoLevel)
+	h.setLogger(zap.New(core))
+	if err := h.provision(); err != nil {
+		t.Fatal(err)
+	}
+	in := []string{"a=SECRET; Max-Age=60", "b=SECRET"}
+	h.norm.rewrite(in, testDate, &h, nil)
+	var got []string
+	for _, e := range logs.All() {
+		m := e.ContextMap()
+		got = append(got, e.Level.String()+" "+e.Message+" "+m["cookie"].(string)+" "+m["group"].(string)+" "+m["action"].(string))
+	}
+	want := []string{"info set-cookie (report only: not changed) a login rewritten"}
+	if !equalStrings(got, want) {
+		t.Errorf("logged %q, want %q", got, want)
+	}
+	if !equalStrings(in, []string{"a=SECRET; Max-Age=60", "b=SECRET"}) {
+		t.Errorf("report_only changed the fields: %q", in)
+	}
+}
+
 // TestLogsNeverHoldValues runs every policy (expiry, attributes, like,
 // cascade, partial, a skipped prefix edit), applied and report-only, with
 // debug logging, and checks that no cookie value appears anywhere in the

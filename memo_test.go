@@ -28,7 +28,7 @@ func rewriteOneWith(n *normalizer, v, date string, joins *fieldJoins) memoOutcom
 		o     memoOutcome
 		state memberStates
 	)
-	values := n.rewriteJoins([]string{v}, date, &o.events, &state, joins)
+	values := n.rewriteJoins([]string{v}, date, &o.events, &state, joins, nil)
 	joins.flush(values)
 	o.out, o.state = values[0], state[0]
 	return o

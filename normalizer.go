@@ -266,18 +266,19 @@ func (n *normalizer) computeDepths() int {
 // of values: one pass per `like` depth (a constant of the config), and each
 // leader is looked up once per pass, not once per follower.
 func (n *normalizer) rewrite(values []string, date string, obs observer, state *memberStates) []string {
-	return n.rewriteJoins(values, date, obs, state, nil)
+	return n.rewriteJoins(values, date, obs, state, nil, nil)
 }
 
 // rewriteJoins is rewrite, but for the fields the memo answers for, which
 // it records in joins (if not nil) for the caller to build with
-// joins.flush (see fieldJoins).
-func (n *normalizer) rewriteJoins(values []string, date string, obs observer, state *memberStates, joins *fieldJoins) []string {
+// joins.flush (see fieldJoins), and for the `like` followers it changes,
+// which it records in follow (if not nil; see followerLog).
+func (n *normalizer) rewriteJoins(values []string, date string, obs observer, state *memberStates, joins *fieldJoins, follow *followerLog) []string {
 	if len(values) == 0 {
 		return values
 	}
 	var p rewritePass
-	p.start(n, values, date, obs, joins)
+	p.start(n, values, date, obs, joins, follow)
 	p.runAll(state)
 	return values
 }
@@ -287,8 +288,8 @@ func (n *normalizer) rewriteJoins(values []string, date string, obs observer, st
 // copied, which doubles the struct's room in the caller's frame, and
 // rewriteResponseJoins runs on the deepest stack of a request (see
 // fieldJoins).
-func (p *rewritePass) start(n *normalizer, values []string, date string, obs observer, joins *fieldJoins) {
-	p.n, p.values, p.date, p.obs, p.joins = n, values, date, obs, joins
+func (p *rewritePass) start(n *normalizer, values []string, date string, obs observer, joins *fieldJoins, follow *followerLog) {
+	p.n, p.values, p.date, p.obs, p.joins, p.follow = n, values, date, obs, joins, follow
 	p.now = n.clock()
 }
 
@@ -326,6 +327,9 @@ type rewritePass struct {
 	base     int64
 	haveBase bool
 	joins    *fieldJoins // where the memo records fields; nil: join at once
+	// follow records the `like` followers the passes change (nil: not
+	// recorded; see followerLog).
+	follow *followerLog
 	// shadow is set once values is a copy of the response's fields that
 	// a report_only rewrite writes into (see shadowWrite).
 	shadow bool
@@ -408,6 +412,9 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			out, act, skipped, effect = n.applyMemo(g, r, v, name, i, nil, p)
 		}
 		if !n.reportOnly {
+			if depth > 0 && out != v && p.follow != nil {
+				p.follow.note(i, v, out)
+			}
 			values[i] = out
 		} else if n.maxDepth > 0 && out != v {
 			p.shadowWrite(i, out)
@@ -451,10 +458,15 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 
 // rewriteResponseJoins is rewriteResponse, but for the fields the memo
 // answers for, which it records in joins (if not nil) for the caller to
-// build with joins.flush (see fieldJoins).
+// build with joins.flush (see fieldJoins), and for the `like` followers
+// it changes, which it records in req.follow (if not nil; see
+// followerLog).
 func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
 	var p rewritePass
-	p.start(n, values, date, obs, joins)
+	p.start(n, values, date, obs, joins, nil)
+	if req != nil {
+		p.follow = req.follow
+	}
 	if n.consistency == nil {
 		if len(values) > 0 {
 			p.runAll(nil)

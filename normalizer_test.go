@@ -354,6 +354,27 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"a=1"},
 		},
 		{
+			// A Max-Age of more than nine digits is read the slow way,
+			// attribute by attribute; Max-Age still beats Expires there.
+			name:  "Max-Age beats a past Expires: not a deletion, thirteen digits",
+			rules: []rule{session("a")},
+			in:    []string{"a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0000000003600"},
+			want:  []string{"a=1"},
+		},
+		{
+			// The Date 30 s behind the proxy's clock (13:00:00), an
+			// Expires 20 s after the Date: Chromium and Firefox, counting
+			// from the Date, keep the cookie 20 s; libsoup (WebKitGTK),
+			// counting from its own clock, deletes it. Within the minute
+			// a Date may be off, the proxy's clock still decides: a
+			// deletion, left alone.
+			name:  "Expires not after the proxy's clock, Date 30 s slow: a deletion",
+			rules: []rule{fixed(43200, "a")},
+			date:  "Tue, 24 Nov 2026 12:59:30 GMT",
+			in:    []string{"a=; Expires=Tue, 24 Nov 2026 12:59:50 GMT; Path=/"},
+			want:  []string{"a=; Expires=Tue, 24 Nov 2026 12:59:50 GMT; Path=/"},
+		},
+		{
 			name:  "negative Max-Age is a deletion",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a=1; Max-Age=-1"},
@@ -789,7 +810,7 @@ func TestRewrite(t *testing.T) {
 		// afterwards, as through the response writer.
 		var joins fieldJoins
 		joined := append([]string(nil), tc.in...)
-		joins.flush(n.rewriteJoins(joined, date, nil, nil, &joins))
+		joins.flush(n.rewriteJoins(joined, date, nil, nil, &joins, nil))
 		if !equalStrings(joined, tc.want) {
 			t.Errorf("%d %s: with the memo's fields joined afterwards:\n want: %q\n got:  %q", i, tc.name, tc.want, joined)
 		}

@@ -66,6 +66,10 @@ type responseWriter struct {
 	// cookieFields holds the request's Cookie fields as they arrived (see
 	// keepCookies).
 	cookieFields [4]string
+	// follow is what the last final rewrite did to `like` followers, for
+	// the next rewrite of the same response to start from the handler's
+	// fields (see followerLog).
+	follow followerLog
 }
 
 var responseWriterPool = sync.Pool{
@@ -76,7 +80,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil, header: rw.hdr}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr, follow: &rw.follow}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
@@ -122,6 +126,9 @@ func (rw *responseWriter) release() {
 	}
 	if rw.req.cookies != nil {
 		clear(rw.cookieFields[:]) // not to keep a request's cookies alive
+	}
+	if rw.follow.fields != nil {
+		rw.follow.forget()
 	}
 	if rw.joins.n != 0 {
 		// A panic between a rewrite's joins.add and its flush (in a
@@ -204,6 +211,9 @@ func (rw *responseWriter) startBody() {
 	}
 	rw.bodyStarted = true
 	if rw.changedSinceRewrite() {
+		// The final rewrite runs again: its followers start from the
+		// handler's fields (see followerLog).
+		rw.follow.undo(rw.hdr["Set-Cookie"])
 		rw.rewriteHeader()
 	}
 }
@@ -340,6 +350,7 @@ func (rw *responseWriter) restoreHeader(s savedHeader) {
 	restoreField(rw.hdr, "Set-Cookie", s.fields)
 	restoreField(rw.hdr, "Cache-Control", s.cacheControl)
 	rw.seen, rw.seenLen = nil, 0
+	rw.follow.forget()
 }
 
 // restoreField sets the field key of hdr back to values, or removes it if
@@ -449,7 +460,8 @@ func (rw *responseWriter) rewriteTrailers() {
 // have spoken for the response already), and remembers them as rewritten.
 func (rw *responseWriter) rewriteLate() {
 	values := rw.hdr["Set-Cookie"]
-	rw.rewriteFields(values, rw.hdr)
+	rw.follow.undo(values)
+	rw.h.norm.rewriteJoins(values, responseDate(rw.hdr), rw.h, nil, nil, &rw.follow)
 	rw.seen, rw.seenLen = values, len(values)
 }
 

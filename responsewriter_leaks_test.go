@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -311,6 +312,97 @@ func TestLikeFollowsTheSentLeader(t *testing.T) {
 				t.Errorf("%d %s: the 103 sent %q, want pref following sid's hour", i, tc.name, got)
 			}
 		}
+	}
+}
+
+// TestLikeLeaderLoggedOutAfterWriteHeader: a leader the handler logs out
+// between WriteHeader and the first body byte (where the header map is
+// rewritten again, for servers that send it only then) leads nothing in
+// the response that goes out, so the follower stays as the app sent it.
+// The rewrite at WriteHeader gave it the hour of the leader of that
+// moment, in place, and the rewrite at the first body byte, finding no
+// leader, left that hour.
+//
+// With six followers, more than the writer keeps room for without
+// allocating, every one is put back too.
+func TestLikeLeaderLoggedOutAfterWriteHeader(t *testing.T) {
+	for _, followers := range []int{1, 6} {
+		h, err := provisionJSON(t, `{"groups":[{"cookies":["pref*"],"expire":{"mode":"like","like":"sid"}}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields []string
+		for i := range followers {
+			fields = append(fields, fmt.Sprintf("pref%d=dark", i))
+		}
+		w := newLateWriter()
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+			for _, f := range fields {
+				w.Header().Add("Set-Cookie", f)
+			}
+			w.WriteHeader(http.StatusOK)
+			w.Header().Add("Set-Cookie", "sid=; Max-Age=0")
+			_, err := io.WriteString(w, "body")
+			return err
+		})
+		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+			t.Fatal(err)
+		}
+		want := append(append([]string{"sid=1; Max-Age=3600"}, fields...), "sid=; Max-Age=0")
+		if !equalStrings(w.sent, want) {
+			t.Errorf("%d followers: sent %q, want %q (no leader, the followers as the app sent them)", followers, w.sent, want)
+		}
+	}
+}
+
+// TestLikeLeaderLoggedOutLateHTTP3: on HTTP/3, quic-go encodes the header
+// map when its body buffer first goes out, which for a short body is when
+// the handler returns: a leader logged out between two body writes, or
+// after the last, leads nothing in what goes out, and the follower the
+// rewrite at the first body byte gave the leader's hour is put back as
+// the app sent it.
+func TestLikeLeaderLoggedOutLateHTTP3(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		secondPart bool // the deletion comes before a second body write, else after the last
+	}{
+		{"between two writes", true},
+		{"after the last write", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := provisionJSON(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newLateWriter()
+			r := benchRequest()
+			r.ProtoMajor, r.ProtoMinor, r.Proto = 3, 0, "HTTP/3.0"
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+				w.Header().Set("Date", testDate)
+				w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+				w.Header().Add("Set-Cookie", "pref=dark")
+				w.WriteHeader(http.StatusOK)
+				if _, err := io.WriteString(w, "first"); err != nil {
+					return err
+				}
+				if got, want := w.Header()["Set-Cookie"][1], "pref=dark; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"; got != want {
+					t.Errorf("at the first body byte the follower is %q, want %q", got, want)
+				}
+				w.Header().Add("Set-Cookie", "sid=; Max-Age=0")
+				if tc.secondPart {
+					_, err := io.WriteString(w, "second")
+					return err
+				}
+				return nil
+			})
+			if err := h.ServeHTTP(w, r, next); err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"sid=1; Max-Age=3600", "pref=dark", "sid=; Max-Age=0"}; !equalStrings(w.header["Set-Cookie"], want) {
+				t.Errorf("header map as the handler returns %q, want %q (no leader, the follower as the app sent it)", w.header["Set-Cookie"], want)
+			}
+		})
 	}
 }
 

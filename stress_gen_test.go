@@ -44,6 +44,9 @@ func (g *stressGroup) consistent() bool {
 type stressConfig struct {
 	groups     []*stressGroup
 	reportOnly bool
+	// mustReject says why provisioning must refuse the config ("" for a
+	// config it may take or refuse).
+	mustReject string
 }
 
 // handler returns the config as the module's types.
@@ -82,6 +85,19 @@ func (c *stressConfig) matches(name string) bool {
 		}
 	}
 	return false
+}
+
+// owner returns the group a cookie named name belongs to: the first
+// whose pattern matches it (nil: none).
+func (c *stressConfig) owner(name string) *stressGroup {
+	for _, g := range c.groups {
+		for _, p := range g.Cookies {
+			if p == "*" || p == name || (p == "x*" || p == "~^x") && strings.HasPrefix(name, "x") {
+				return g
+			}
+		}
+	}
+	return nil
 }
 
 // stampGroup returns the slide group whose stamp is name, or nil.
@@ -171,6 +187,7 @@ func genStressConfig(r *rand.Rand) *stressConfig {
 		if g.Secure != nil && *g.Secure && r.Intn(3) == 0 {
 			g.SameSite = "none"
 		}
+		genStressPartitioned(r, g)
 		if !g.consistent() && g.Expire == nil && !g.hasAttributePolicy() {
 			g.OnDelete = onDeleteCascade
 		}
@@ -180,7 +197,10 @@ func genStressConfig(r *rand.Rand) *stressConfig {
 		cfg.groups = append(cfg.groups, g)
 	}
 	if r.Intn(5) < 2 {
-		cfg.groups = append(cfg.groups, genStressLikeGroup(r, cfg.groups[0].members[0]))
+		genStressLikeGroups(r, cfg)
+	}
+	if r.Intn(40) == 0 {
+		genStressStampClash(r, cfg)
 	}
 	if r.Intn(3) == 0 {
 		// A lock-down group for every other cookie, the stamps' names
@@ -240,13 +260,39 @@ func genStressSlide(r *rand.Rand, g *stressGroup, gi int) {
 	g.Domain = stressPick(r, removeValue, "example.com")
 }
 
-// genStressLikeGroup returns an `expire like` group, lk1 and lk2, whose
-// leader is first (the first group's first member) or a cookie of no
-// other group, ldr, which the group may name too.
-func genStressLikeGroup(r *rand.Rand, first string) *stressGroup {
-	leader := "ldr"
-	if r.Intn(3) > 0 {
-		leader = first
+// genStressPartitioned gives g a partitioned policy now and then: on
+// only beside secure on (without it, a config error).
+func genStressPartitioned(r *rand.Rand, g *stressGroup) {
+	switch r.Intn(6) {
+	case 0, 1:
+		if g.Secure != nil && *g.Secure {
+			g.Partitioned = on()
+		}
+	case 2:
+		g.Partitioned = off()
+	}
+}
+
+// genStressLikeGroups appends an `expire like` group, lk1 and lk2, to
+// cfg, whose leader is the first group's first member, a slide group's
+// stamp (the module's own cookie, which a `like` may name), or a cookie
+// of no other group, ldr, which the group may name too. Now and then a
+// second `expire like` group follows, ch1 and ch2, whose leader is a
+// cookie of the first one: a chain, resolved in order whichever group
+// comes first in the config; rarely, one that loops (a config error).
+func genStressLikeGroups(r *rand.Rand, cfg *stressConfig) {
+	leader := cfg.groups[0].members[0]
+	var stamps []string
+	for _, g := range cfg.groups {
+		if g.stamp != "" {
+			stamps = append(stamps, g.stamp)
+		}
+	}
+	switch k := r.Intn(6); {
+	case k < 2 && cfg.groups[0].Slide == nil, k < 1:
+		leader = "ldr"
+	case k < 4 && len(stamps) > 0 && cfg.groups[0].Slide == nil, k < 3 && len(stamps) > 0:
+		leader = stamps[r.Intn(len(stamps))]
 	}
 	g := &stressGroup{members: []string{"lk1", "lk2"}, like: leader}
 	if leader == "ldr" && r.Intn(2) == 0 {
@@ -256,7 +302,58 @@ func genStressLikeGroup(r *rand.Rand, first string) *stressGroup {
 	g.Cookies = slices.Clone(g.members)
 	g.Expire = &ExpiryPolicy{Mode: modeLike, Like: leader}
 	g.OnDelete = stressPick(r, "", onDeleteCascade)
-	return g
+	if r.Intn(3) == 0 {
+		g.OnPartial = onPartialExpire
+	}
+	if r.Intn(4) == 0 {
+		g.Secure = on()
+		genStressPartitioned(r, g)
+	}
+	if r.Intn(2) == 0 {
+		cfg.groups = append(cfg.groups, g)
+		return
+	}
+	// The chain: ch1 and ch2 follow a cookie of the lk group, before it
+	// in the config or after it.
+	ch := &stressGroup{members: []string{"ch1", "ch2"}, like: stressPick(r, g.members...)}
+	ch.Label = "ch"
+	ch.Cookies = slices.Clone(ch.members)
+	ch.Expire = &ExpiryPolicy{Mode: modeLike, Like: ch.like}
+	if r.Intn(3) == 0 {
+		ch.OnDelete = onDeleteCascade
+	}
+	if r.Intn(4) == 0 {
+		ch.OnPartial = onPartialExpire
+	}
+	if r.Intn(10) == 0 {
+		// lk follows ch1, which follows a cookie of lk: a loop.
+		g.like, g.Expire.Like = "ch1", "ch1"
+		cfg.mustReject = "a like chain that loops"
+	}
+	if r.Intn(2) == 0 {
+		cfg.groups = append(cfg.groups, ch, g)
+	} else {
+		cfg.groups = append(cfg.groups, g, ch)
+	}
+	if cfg.owner(ch.like) != g || cfg.owner(g.like) != ch {
+		// An earlier group's `*` claims the names: ch follows a cookie of
+		// that group, which follows nothing, and nothing loops.
+		cfg.mustReject = ""
+	}
+}
+
+// genStressStampClash makes another group of cfg name a slide group's
+// stamp, which the stamp would overwrite: a config error.
+func genStressStampClash(r *rand.Rand, cfg *stressConfig) {
+	for _, g := range cfg.groups {
+		if g.stamp == "" {
+			continue
+		}
+		other := cfg.groups[r.Intn(len(cfg.groups))]
+		other.Cookies = append(other.Cookies, g.stamp)
+		cfg.mustReject = "a group names the stamp " + g.stamp
+		return
+	}
 }
 
 // stressEffect is what a Set-Cookie field does to its cookie for the
@@ -316,7 +413,10 @@ func genStressField(r *rand.Rand, name string) stressField {
 	switch r.Intn(10) {
 	case 0, 1, 2, 3:
 		v := name + "=v" + strconv.Itoa(r.Intn(1000))
-		v += stressPick(r, "", "; Max-Age=3600", "; Expires=Wed, 01 Jan 2031 00:00:00 GMT", "; Max-Age=99999999")
+		// Lifetimes a `like` leader passes on: a Max-Age, an Expires (far
+		// enough ahead for a follower's Max-Age to be cut to 2^31-1 s),
+		// none.
+		v += stressPick(r, "", "; Max-Age=3600", "; Expires=Wed, 01 Jan 2031 00:00:00 GMT", "; Max-Age=99999999", "; Max-Age=77", "; Expires=Thu, 01 Jan 2160 00:00:00 GMT")
 		v += stressPick(r, "", "; Path=/", "; Path=/app")
 		v += stressPick(r, "", "; Domain=example.com")
 		v += stressPick(r, "", "; SameSite=Strict", "; SameSite=None; Secure", "; Secure", "; HttpOnly")
@@ -372,17 +472,21 @@ var stressErrors = []stressError{
 }
 
 // stressDate is a response's Date header and the instant lifetimes count
-// from with it: the Date when it reads as one, else the proxy's clock.
+// from with it: the Date when it reads as one, else the proxy's clock;
+// unread is set for a Date header the module cannot read.
 type stressDate struct {
 	header string
 	base   int64
+	unread bool
 }
 
 var stressDates = []stressDate{
-	{testClock.Format(http.TimeFormat), testClock.Unix()},
-	{"", testClock.Unix()},
-	{testClock.Add(time.Hour).Format(http.TimeFormat), testClock.Add(time.Hour).Unix()},
-	{"garbage date", testClock.Unix()},
+	{testClock.Format(http.TimeFormat), testClock.Unix(), false},
+	{"", testClock.Unix(), false},
+	{testClock.Add(time.Hour).Format(http.TimeFormat), testClock.Add(time.Hour).Unix(), false},
+	{"garbage date", testClock.Unix(), true},
+	// Within a minute of the proxy's clock: an Expires leader still leads.
+	{testClock.Add(-30 * time.Second).Format(http.TimeFormat), testClock.Add(-30 * time.Second).Unix(), false},
 }
 
 // stressCacheControl is a response's Cache-Control field, whether it lets
@@ -538,9 +642,14 @@ func stressStampValue(r *rand.Rand, g *stressGroup) string {
 // no group, in any order, in one field or two.
 func genStressCookies(r *rand.Rand, cfg *stressConfig) []string {
 	var pairs []string
+	// Now and then a slide group's whole log-in, each member once with a
+	// value a browser stores: what a re-issue needs.
+	whole := r.Intn(4) == 0
 	for _, g := range cfg.groups {
 		for _, m := range g.members {
 			switch k := r.Intn(20); {
+			case whole && g.Slide != nil:
+				pairs = append(pairs, m+"=c"+strconv.Itoa(r.Intn(1000)))
 			case k < 7:
 			case k < 18:
 				pairs = append(pairs, m+"="+stressCookieValue(r))
@@ -598,8 +707,8 @@ func newStressFieldGen(r *rand.Rand, cfg *stressConfig) *stressFieldGen {
 }
 
 // fields returns up to most fields: random ones, a log-in of a whole
-// group now and then, and, in a config with an `expire like` group, often
-// its leader.
+// group now and then, and, in a config with `expire like` groups, often
+// one of their leaders.
 func (g *stressFieldGen) fields(most int) []stressField {
 	r := g.r
 	var out []stressField
@@ -611,10 +720,26 @@ func (g *stressFieldGen) fields(most int) []stressField {
 				v := m + "=in" + strconv.Itoa(r.Intn(100)) + "; Path=/; Max-Age=3600"
 				out = append(out, stressField{value: v, name: m, effect: stressSets})
 			}
-		case k < 4 && g.leader() != "":
-			out = append(out, genStressField(r, g.leader()))
+		case k < 4 && len(g.leaders()) > 0:
+			leaders := g.leaders()
+			out = append(out, genStressField(r, leaders[r.Intn(len(leaders))]))
 		default:
 			out = append(out, genStressField(r, g.names[r.Intn(len(g.names))]))
+		}
+	}
+	return out
+}
+
+// followers returns a set of each `expire like` group's cookies but its
+// leader.
+func (g *stressFieldGen) followers() []stressField {
+	var out []stressField
+	for _, grp := range g.cfg.groups {
+		for _, m := range grp.members {
+			if grp.like != "" && m != grp.like {
+				v := m + "=f" + strconv.Itoa(g.r.Intn(100)) + stressPick(g.r, "", "; Max-Age=3600", "; Path=/")
+				out = append(out, stressField{value: v, name: m, effect: stressSets})
+			}
 		}
 	}
 	return out
@@ -631,15 +756,15 @@ func (g *stressFieldGen) members() []string {
 	return names
 }
 
-// leader is the leader of the config's `expire like` group, "" without
-// one.
-func (g *stressFieldGen) leader() string {
+// leaders are the leaders of the config's `expire like` groups.
+func (g *stressFieldGen) leaders() []string {
+	var names []string
 	for _, grp := range g.cfg.groups {
 		if grp.like != "" {
-			return grp.like
+			names = append(names, grp.like)
 		}
 	}
-	return ""
+	return names
 }
 
 // genStressScenario returns a random request and handler for cfg. The
@@ -670,6 +795,11 @@ func genStressScenario(r *rand.Rand, cfg *stressConfig) *stressScenario {
 		editOdds = 2
 	}
 	ops := add(nil, gen.fields(4))
+	if r.Intn(4) == 0 {
+		// The followers alone: their leader is then the one the response
+		// ends with, the app's, a stamp or a slide re-issue.
+		ops = add(ops, gen.followers())
+	}
 	if r.Intn(editOdds) == 0 {
 		// As request_header would for the upstream: the first field
 		// becomes one member's pair alone.

@@ -384,7 +384,8 @@ func (m *stressModel) lifetime(g *stressGroup) string {
 }
 
 // stampAttrs are the stamp's attributes: Path=/, HttpOnly, SameSite=Lax
-// (None in a samesite none group), and Secure on HTTPS or with secure on.
+// (None in a samesite none group), Secure on HTTPS or with secure on, and
+// Partitioned with partitioned on.
 func (m *stressModel) stampAttrs(g *stressGroup) string {
 	attrs := "; Path=/; HttpOnly; SameSite=Lax"
 	if g.SameSite == "none" {
@@ -392,6 +393,9 @@ func (m *stressModel) stampAttrs(g *stressGroup) string {
 	}
 	if m.s.https || g.Secure != nil && *g.Secure {
 		attrs += "; Secure"
+	}
+	if g.Partitioned != nil && *g.Partitioned {
+		attrs += "; Partitioned"
 	}
 	return attrs
 }
@@ -407,7 +411,8 @@ func (m *stressModel) stampDeletion(g *stressGroup) string {
 }
 
 // reissue is member name re-issued: its value as the request carried it,
-// the group's attribute policies in their fixed order, Secure for a
+// the group's attribute policies in their fixed order (Path, Domain,
+// Secure, HttpOnly, SameSite, Partitioned), Secure for a
 // __Host- or __Secure- name without secure on, then the lifetime.
 func (m *stressModel) reissue(g *stressGroup, name string) string {
 	var b strings.Builder
@@ -428,6 +433,9 @@ func (m *stressModel) reissue(g *stressGroup, name string) string {
 	if v := stressSameSite(g.SameSite); v != "" {
 		b.WriteString("; SameSite=" + v)
 	}
+	if g.Partitioned != nil && *g.Partitioned {
+		b.WriteString("; Partitioned")
+	}
 	if !secureOn && (stressPrefixed(name, "__Host-") || stressPrefixed(name, "__Secure-")) {
 		b.WriteString("; Secure")
 	}
@@ -443,9 +451,10 @@ type stressDeletion struct {
 
 // partialDeletion is a partial expiry's deletion of name: the group's
 // path and domain policies, else Path=/ and no Domain; Secure as the
-// group's secure policy says, else on HTTPS.
+// group's secure policy says, else on HTTPS; Partitioned with
+// partitioned on (for cookies the app sets Partitioned).
 func (m *stressModel) partialDeletion(g *stressGroup, name string) string {
-	d := stressDeletion{path: "/", secure: m.s.https}
+	d := stressDeletion{path: "/", secure: m.s.https, partitioned: g.Partitioned != nil && *g.Partitioned}
 	if g.Path != "" && g.Path != removeValue {
 		d.path = g.Path
 	}
@@ -526,6 +535,7 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 		{name: "Secure", flag: g.Secure},
 		{name: "HttpOnly", flag: g.HTTPOnly},
 		{name: "SameSite", value: sameSite},
+		{name: "Partitioned", flag: g.Partitioned},
 	} {
 		i := slices.IndexFunc(attrs, func(a attr) bool { return a.name == p.name })
 		remove := p.value == removeValue || p.flag != nil && !*p.flag
@@ -548,4 +558,221 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 		}
 	}
 	return b.String()
+}
+
+// The `expire like` rules, for the check of each follower's lifetime
+// against its leader's: the README's reading of a field's lifetime (the
+// rule of safety), for the forms the generator writes; a form it does
+// not settle here is left to the module's own tests.
+
+// stressLifeKind is what the model makes of a field's lifetime.
+type stressLifeKind uint8
+
+const (
+	// stressLifeUnknown: a form the model says nothing of.
+	stressLifeUnknown stressLifeKind = iota
+	// stressLifeSession: no reading finds a lifetime: a session cookie.
+	stressLifeSession
+	// stressLifeSeconds: every engine reads the same lifetime, seconds
+	// from the response's base time.
+	stressLifeSeconds
+	// stressLifeDeletion: some reading deletes the cookie (a Max-Age of 0
+	// or less, an Expires not after the proxy's clock).
+	stressLifeDeletion
+	// stressLifeUnsure: some engine's reading is one the module does not
+	// know (an Expires in another form than the agreed one, or counted
+	// from a Date the module cannot read; a Max-Age past 18 digits): the
+	// expiry policies leave it alone, and it leads no `like` group.
+	stressLifeUnsure
+	// stressLifeDiffers: the engines read it differently, none deleting
+	// it (a Max-Age with a '+', which Firefox does not read; an Expires
+	// counted from a Date more than a minute from the proxy's clock,
+	// which libsoup counts from its own): it leads no `like` group.
+	stressLifeDiffers
+	// stressLifeRefused: a field that passes byte for byte (a control
+	// byte, a tab too; name plus value over 4096 bytes; over 8 KiB): it
+	// leads no `like` group.
+	stressLifeRefused
+)
+
+// stressLife is a field's lifetime as the model reads it.
+type stressLife struct {
+	kind    stressLifeKind
+	seconds int64 // for stressLifeSeconds
+}
+
+// stressLifetimeAttr is a Max-Age or Expires attribute, its value trimmed.
+type stressLifetimeAttr struct {
+	maxAge bool
+	value  string
+}
+
+// stressLifetimeAttrs returns the Max-Age and Expires attributes of a
+// Set-Cookie field, in order (names compared without regard to case).
+func stressLifetimeAttrs(field string) []stressLifetimeAttr {
+	var out []stressLifetimeAttr
+	for _, a := range strings.Split(field, ";")[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
+		switch {
+		case strings.EqualFold(k, "Max-Age"):
+			out = append(out, stressLifetimeAttr{true, v})
+		case strings.EqualFold(k, "Expires"):
+			out = append(out, stressLifetimeAttr{false, v})
+		}
+	}
+	return out
+}
+
+// stressCookieName is a field's cookie name: what comes before its first
+// '=', trimmed of spaces and tabs ("" when a ';' comes first).
+func stressCookieName(field string) (name, value string) {
+	pair, _, _ := strings.Cut(field, ";")
+	name, value, ok := strings.Cut(pair, "=")
+	if !ok {
+		return "", ""
+	}
+	return strings.Trim(name, " \t"), strings.Trim(value, " \t")
+}
+
+// stressPlainMaxAge reads a Max-Age every engine reads as the same
+// number: an optional '-' and one to nine digits.
+func stressPlainMaxAge(v string) (int64, bool) {
+	digits := strings.TrimPrefix(v, "-")
+	if digits == "" || len(digits) > 9 || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// stressReadLife reads a field's lifetime, as the README's rule of
+// safety says the engines read it, for a response whose Date is date.
+func stressReadLife(field string, date stressDate) stressLife {
+	name, value := stressCookieName(field)
+	if stressControl(field) || len(field) > 8192 || len(name)+len(value) > 4096 {
+		return stressLife{kind: stressLifeRefused}
+	}
+	attrs := stressLifetimeAttrs(field)
+	if len(attrs) == 0 {
+		return stressLife{kind: stressLifeSession}
+	}
+	// Chromium and Firefox read the last Max-Age as sent when it is a
+	// number; libsoup, whichever of Max-Age and Expires comes last.
+	lastMaxAge := -1
+	for i, a := range attrs {
+		if a.maxAge {
+			lastMaxAge = i
+		}
+	}
+	if lastMaxAge >= 0 {
+		if n, ok := stressPlainMaxAge(attrs[lastMaxAge].value); ok {
+			switch {
+			case n <= 0:
+				return stressLife{kind: stressLifeDeletion}
+			case lastMaxAge == len(attrs)-1:
+				return stressLife{kind: stressLifeSeconds, seconds: n}
+			}
+			return stressLife{}
+		}
+	}
+	last := attrs[len(attrs)-1]
+	if len(attrs) > 1 {
+		if last.maxAge && len(last.value) > 18 && strings.Trim(last.value, "0123456789") == "" {
+			return stressLife{kind: stressLifeUnsure} // a Max-Age past 18 digits
+		}
+		return stressLife{}
+	}
+	if last.maxAge {
+		digits := strings.TrimPrefix(last.value, "+")
+		switch {
+		case len(digits) < len(last.value) && len(digits) <= 9 && digits != "" && strings.Trim(digits, "0123456789") == "":
+			// Chromium reads a '+', Firefox does not (a session cookie).
+			if n, _ := strconv.ParseInt(digits, 10, 64); n > 0 {
+				return stressLife{kind: stressLifeDiffers}
+			}
+			return stressLife{kind: stressLifeDeletion}
+		case len(last.value) > 18 && strings.Trim(last.value, "0123456789") == "":
+			return stressLife{kind: stressLifeUnsure}
+		case last.value != "" && strings.Trim(last.value, "+-0123456789") != "" && !strings.HasPrefix(last.value, "-"):
+			// Not a number: every engine falls back on an Expires, and
+			// there is none.
+			return stressLife{kind: stressLifeSession}
+		}
+		return stressLife{}
+	}
+	// A lone Expires: read alike only in the IMF-fixdate form (the dashed
+	// forms are not generated), counted from the Date.
+	t, err := time.Parse(http.TimeFormat, last.value)
+	if err != nil {
+		return stressLife{kind: stressLifeUnsure}
+	}
+	now := testClock.Unix()
+	switch at := t.Unix(); {
+	case at <= now || at <= date.base:
+		return stressLife{kind: stressLifeDeletion}
+	case date.unread:
+		return stressLife{kind: stressLifeUnsure}
+	case date.base-now > 60 || now-date.base > 60:
+		return stressLife{kind: stressLifeDiffers}
+	default:
+		return stressLife{kind: stressLifeSeconds, seconds: at - date.base}
+	}
+}
+
+// stressMaxWritten is the longest Max-Age the module writes, 2^31-1 s: a
+// `like` follower's Max-Age is written at most that long.
+const stressMaxWritten = 1<<31 - 1
+
+// stressFollowerLife returns the Max-Age and Expires attributes that
+// follower, a field the handlers added for a cookie of an `expire like`
+// group other than its leader, ends with, and whether they are a
+// leader's lifetime, appended last; ok is false where the model says
+// nothing. leaders are the last field for the leader's name ("" for
+// none) that each module rewriting the field saw, in order: one, but two
+// for a field of a handler that failed to error routes (the module of
+// the failed route rewrote it, then the error route's, which sees it as
+// the first left it: "each sees the fields as the handlers inside it
+// left them").
+//
+// The README: the followers get the leader's expiry as sent, a session
+// cookie if the leader is one, else the leader's lifetime as Expires
+// (from the Date) and Max-Age, appended last; no leader, a deletion, a
+// leader browsers reject or the engines read differently: the followers
+// are left alone. A follower that is a deletion, or whose lifetime some
+// engine reads in a way the module does not know, is left alone too.
+func stressFollowerLife(follower string, leaders []string, date stressDate) (want []stressLifetimeAttr, appended, ok bool) {
+	switch stressReadLife(follower, date).kind {
+	case stressLifeUnknown, stressLifeRefused:
+		return nil, false, false
+	case stressLifeDeletion, stressLifeUnsure:
+		leaders = nil
+	}
+	// As the app sent it. A field with several Max-Age or Expires
+	// attributes may lose the earlier ones to an attribute policy: the
+	// model says nothing of it.
+	want = stressLifetimeAttrs(follower)
+	maxAges := 0
+	for _, a := range want {
+		if a.maxAge {
+			maxAges++
+		}
+	}
+	ok = maxAges <= 1 && len(want)-maxAges <= 1
+	for _, leader := range leaders {
+		if leader == "" {
+			continue
+		}
+		switch l := stressReadLife(leader, date); l.kind {
+		case stressLifeUnknown:
+			return nil, false, false
+		case stressLifeSession:
+			want, appended, ok = nil, false, true
+		case stressLifeSeconds:
+			n := min(l.seconds, stressMaxWritten)
+			expires := time.Unix(date.base+n, 0).UTC().Format(http.TimeFormat)
+			want, appended, ok = []stressLifetimeAttr{{false, expires}, {true, strconv.FormatInt(n, 10)}}, true, true
+		}
+	}
+	return want, appended, ok
 }

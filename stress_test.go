@@ -317,6 +317,13 @@ func TestStressResponseWriter(t *testing.T) {
 		h, err := stressHandler(cfg)
 		if err != nil {
 			rejected++
+			if cfg.mustReject != "" {
+				tally["config refused"]++
+			}
+			continue
+		}
+		if cfg.mustReject != "" {
+			t.Errorf("seed %d: config %s provisioned, but it has %s: a config error", seed, cfg, cfg.mustReject)
 			continue
 		}
 		other, err := stressHandler(cfg)
@@ -355,9 +362,20 @@ func TestStressResponseWriter(t *testing.T) {
 	// configs provision: a generator that stopped making either would
 	// leave this test passing on nothing.
 	if iters >= stressDefaultIters {
-		for _, kind := range []string{"cascade", "partial expiry", "re-issue", "stamp", "stamp deletion"} {
-			if tally[kind] < 100 {
-				t.Errorf("seed %d: %d %s fields checked in %d responses, want at least 100", seed, tally[kind], kind, n)
+		// The rarer kinds hang on few configs (a like group led by a
+		// stamp, or by a slide group's member that the response re-issues;
+		// a config error made on purpose): lower floors.
+		floors := map[string]int{"like follower of a stamp": 25, "like follower of a re-issue": 5, "config refused": 1,
+			"partial expiry in a like group": 25, "cascade in a like group": 25, "stamp partitioned": 25, "re-issue partitioned": 5, "partial expiry partitioned": 25}
+		for _, kind := range []string{"cascade", "partial expiry", "re-issue", "stamp", "stamp deletion", "like follower", "like follower of a chain",
+			"like follower of a stamp", "like follower of a re-issue", "config refused", "partial expiry in a like group", "cascade in a like group",
+			"stamp partitioned", "re-issue partitioned", "partial expiry partitioned"} {
+			min := 100
+			if f, ok := floors[kind]; ok {
+				min = f
+			}
+			if tally[kind] < min {
+				t.Errorf("seed %d: %d %s fields checked in %d responses, want at least %d", seed, tally[kind], kind, n, min)
 			}
 		}
 		if rejected*4 > configs {
@@ -401,6 +419,7 @@ func checkStress(h *Handler, cfg *stressConfig, s *stressScenario, res stressRes
 		problems = append(problems, checkStressHandlerFields(cfg, res, added)...)
 		problems = append(problems, checkStressRewritten(h, s, res)...)
 		problems = append(problems, checkStressAppends(cfg, s, res, tally)...)
+		problems = append(problems, checkStressFollowers(cfg, s, res, added, tally)...)
 	}
 	problems = append(problems, checkStressSent(cfg, res)...)
 	if len(problems) == 0 {
@@ -497,6 +516,12 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 	want, private := simulateStress(cfg, s)
 	for _, a := range want {
 		tally[a.kind()]++
+		if a.group.like != "" {
+			tally[a.kind()+" in a like group"]++
+		}
+		if a.group.Partitioned != nil && *a.group.Partitioned {
+			tally[a.kind()+" partitioned"]++
+		}
 	}
 	isHandlers := make([]bool, len(res.setCookie))
 	for _, i := range res.handlerAt {
@@ -546,6 +571,98 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 		problems = append(problems, fmt.Sprintf("Cache-Control %q; the model's %q", res.cacheControl, wantCC))
 	}
 	return problems
+}
+
+// checkStressFollowers checks the lifetime of each `expire like` follower
+// the handlers added against the one the README's rules give it from its
+// leader (stressFollowerLife): the last field for the leader's name in
+// the same header, as it went out (the final header, each 1xx), and as
+// the response ends when that is what went out (fields added after the
+// header went out are not sent). A follower of a follower (a chain)
+// reads its leader's field as the rules left it.
+func checkStressFollowers(cfg *stressConfig, s *stressScenario, res stressResult, added []stressField, tally map[string]int) []string {
+	var problems []string
+	// The fields of a handler that failed to error routes: the failed
+	// route's module rewrote them before the error route's did.
+	failed := 0
+	if s.failsToErrorRoutes() {
+		for _, o := range s.ops {
+			failed += len(o.fields)
+		}
+	}
+	headers := append([][]string{res.setCookie, res.sent}, res.informational...)
+	for h, fields := range headers {
+		if h == 0 && len(res.setCookie) != len(res.sent) {
+			continue
+		}
+		for i, f := range added {
+			g := cfg.owner(f.name)
+			if g == nil || g.like == "" || f.name == g.like {
+				continue
+			}
+			at := i
+			if h < 2 {
+				at = res.handlerAt[i] // the final header holds appended fields too
+			}
+			if at >= len(fields) {
+				continue
+			}
+			leaders := []string{""}
+			last := lastStressNamed(fields, g.like)
+			if last >= 0 {
+				leaders[0] = fields[last]
+			}
+			if h < 2 && i < failed {
+				before := ""
+				if k := lastStressNamed(fields[:failed], g.like); k >= 0 {
+					if lg := cfg.owner(g.like); lg != nil && lg.like != "" {
+						continue // a chain's leader, rewritten again since
+					}
+					before = fields[k]
+				}
+				leaders = []string{before, leaders[0]}
+			}
+			want, appended, ok := stressFollowerLife(f.value, leaders, s.date)
+			if !ok {
+				continue
+			}
+			if h == 1 {
+				tally["like follower"]++
+				if appended {
+					switch lg := cfg.owner(g.like); {
+					case cfg.stampGroup(g.like) != nil:
+						tally["like follower of a stamp"]++
+					case lg != nil && lg.like != "":
+						tally["like follower of a chain"]++
+					case last >= 0 && !slices.Contains(res.handlerAt, last):
+						tally["like follower of a re-issue"]++
+					}
+				}
+			}
+			got := stressLifetimeAttrs(fields[at])
+			bad := !slices.Equal(got, want)
+			if appended && !bad {
+				// The lifetime is appended last.
+				bad = !strings.HasSuffix(fields[at], "; Expires="+want[0].value+"; Max-Age="+want[1].value)
+			}
+			if bad {
+				problems = append(problems, fmt.Sprintf("header %d (0: as the response ends, 1: as sent, then the 1xx): follower field %d %q (added as %q) has lifetime %v; its leader %s's last fields %q give it %v",
+					h, i, clip([]string{fields[at]}), clip([]string{f.value}), got, g.like, clip(leaders), want))
+			}
+		}
+	}
+	return problems
+}
+
+// lastStressNamed returns the index of the last of fields whose cookie
+// name (read by the model) is name, or -1.
+func lastStressNamed(fields []string, name string) int {
+	for i := len(fields) - 1; i >= 0; i-- {
+		if n, _ := stressCookieName(fields[i]); n == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // lastStressField returns the index of the last of fields named name, or

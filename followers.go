@@ -1,0 +1,74 @@
+package cookienormalizer
+
+// This file keeps what a final rewrite did to `expire like` followers, so
+// that a later rewrite of the same response can start them again from
+// the fields the handler wrote.
+//
+// A follower's rewrite depends on another field, its leader, unlike every
+// other policy, which reads only the field itself: so a follower the
+// first rewrite gave its leader's lifetime does not read as the handler's
+// field to a second rewrite. The header map can be rewritten twice: a
+// field the handler adds after WriteHeader still reaches the client when
+// a writer below serialises the header map at the first body byte
+// (HTTP/3, Caddy's encode), and the module rewrites the map again then.
+// If that field logs the leader out, the leader the browser keeps leads
+// nothing, and the follower must go out as the handler wrote it, not
+// with the lifetime of a leader the browser no longer holds.
+
+// followedField is one follower a final rewrite changed: values[index]
+// was orig as the handler wrote it, and the rewrite made it out.
+type followedField struct {
+	index     int
+	orig, out string
+}
+
+// followerLog is the followers the last final rewrite of a response
+// changed. It lives in the pooled response writer; a nil *followerLog
+// records nothing.
+type followerLog struct {
+	fields []followedField
+	buf    [4]followedField // fields' room for the usual handful
+}
+
+// note records that the rewrite made values[index], orig, into out. A
+// field rewritten twice in one rewrite (a `like` pass run again after
+// the consistency rules appended a leader) keeps its first orig. Out of
+// line: it runs only when a follower changes, and run's frame is on the
+// deepest stack of a request.
+//
+//go:noinline
+func (l *followerLog) note(index int, orig, out string) {
+	for k := range l.fields {
+		if f := &l.fields[k]; f.index == index {
+			f.out = out
+			return
+		}
+	}
+	if l.fields == nil {
+		l.fields = l.buf[:0]
+	}
+	l.fields = append(l.fields, followedField{index: index, orig: orig, out: out})
+}
+
+// undo puts back, in values, each follower the last final rewrite changed
+// and that is still there as that rewrite left it, and forgets them: the
+// rewrite about to run records them again. A field the handler replaced
+// since is the handler's, and stays. Out of line: it runs only on a
+// second rewrite, from rewriteHeader, whose frame is on the deepest
+// stack of every request.
+//
+//go:noinline
+func (l *followerLog) undo(values []string) {
+	for _, f := range l.fields {
+		if f.index < len(values) && values[f.index] == f.out {
+			values[f.index] = f.orig
+		}
+	}
+	l.forget()
+}
+
+// forget drops what l recorded, and the strings it held.
+func (l *followerLog) forget() {
+	clear(l.buf[:])
+	l.fields = nil
+}
