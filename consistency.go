@@ -121,7 +121,8 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 }
 
 // request is what consistency reads of the request, and of the response
-// beside its Set-Cookie fields.
+// beside its Set-Cookie fields; and, for the rewrite of the writer's
+// final response, where it records the followers it changes.
 type request struct {
 	cookies []string // the Cookie header fields (HTTP/2 may send several)
 	https   bool

@@ -1,5 +1,7 @@
 package cookienormalizer
 
+import "slices"
+
 // This file keeps what a final rewrite did to `expire like` followers, so
 // that a later rewrite of the same response can start them again from
 // the fields the handler wrote.
@@ -16,7 +18,10 @@ package cookienormalizer
 // with the lifetime of a leader the browser no longer holds.
 
 // followedField is one follower a final rewrite changed: values[index]
-// was orig as the handler wrote it, and the rewrite made it out.
+// was orig as the handler wrote it, and the rewrite made it out. (index
+// finds the field again within that rewrite, whose `like` passes may run
+// twice; undo finds it by its value, since the handler may have removed
+// fields before it since.)
 type followedField struct {
 	index     int
 	orig, out string
@@ -52,16 +57,26 @@ func (l *followerLog) note(index int, orig, out string) {
 
 // undo puts back, in values, each follower the last final rewrite changed
 // and that is still there as that rewrite left it, and forgets them: the
-// rewrite about to run records them again. A field the handler replaced
-// since is the handler's, and stays. Out of line: it runs only on a
-// second rewrite, from rewriteHeader, whose frame is on the deepest
-// stack of every request.
+// rewrite about to run records them again. The followers are looked for
+// by value, in order, each after the one before: the handler may have
+// removed fields since (a middleware that filters Set-Cookie), which
+// moves the followers after them, but a handler that adds or removes
+// fields keeps the others in their order. A field the handler replaced
+// is the handler's, and stays. Out of line: it runs only when the
+// header map is rewritten again (startBody, rewriteLate).
 //
 //go:noinline
 func (l *followerLog) undo(values []string) {
+	// In the fields' order: the passes record a chain's groups one depth
+	// after the other.
+	slices.SortFunc(l.fields, func(a, b followedField) int { return a.index - b.index })
+	from := 0
 	for _, f := range l.fields {
-		if f.index < len(values) && values[f.index] == f.out {
-			values[f.index] = f.orig
+		for j := from; j < len(values); j++ {
+			if values[j] == f.out {
+				values[j], from = f.orig, j+1
+				break
+			}
 		}
 	}
 	l.forget()

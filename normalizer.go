@@ -462,11 +462,12 @@ func (n *normalizer) rewriteResponse(values []string, date string, req *request,
 // it changes, which it records in req.follow (if not nil; see
 // followerLog).
 func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
-	var p rewritePass
-	p.start(n, values, date, obs, joins, nil)
+	var follow *followerLog
 	if req != nil {
-		p.follow = req.follow
+		follow = req.follow
 	}
+	var p rewritePass
+	p.start(n, values, date, obs, joins, follow)
 	if n.consistency == nil {
 		if len(values) > 0 {
 			p.runAll(nil)

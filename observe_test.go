@@ -3,12 +3,15 @@ package cookienormalizer
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	zapobserver "go.uber.org/zap/zaptest/observer"
@@ -184,6 +187,84 @@ func TestObserveSlideActions(t *testing.T) {
 			"action=stamp deleted,group=login 1",
 			"action=stamp set,group=login 2",
 		})
+		cancel()
+	}
+}
+
+// TestObserveRepeatedRewrite pins how a field is counted when the header
+// map of one response is rewritten twice: a field whose first rewrite
+// stands is counted again as unchanged; an `expire like` follower, which
+// the second rewrite starts over from the app's field, as rewritten
+// again; and a field sent in a 103 first, or rewritten for a flush that
+// failed, whose final rewrite starts from the handler's field, as
+// rewritten again.
+func TestObserveRepeatedRewrite(t *testing.T) {
+	const config = `{"groups":[
+		{"label":"plain","cookies":["a"],"expire":{"mode":"session"}},
+		{"label":"prefs","cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`
+	for _, tc := range []struct {
+		name      string
+		failFlush bool
+		handler   func(w http.ResponseWriter)
+		want      []string
+	}{
+		{
+			name: "a field added after WriteHeader",
+			handler: func(w http.ResponseWriter) {
+				w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+				w.Header().Add("Set-Cookie", "a=1; Max-Age=60")
+				w.Header().Add("Set-Cookie", "pref=dark")
+				w.WriteHeader(http.StatusOK)
+				w.Header().Add("Set-Cookie", "x=1") // the leader stands
+				_, _ = io.WriteString(w, "body")
+			},
+			want: []string{
+				"action=rewritten,group=plain,report_only=false 1",
+				"action=rewritten,group=prefs,report_only=false 2",
+				"action=unchanged,group=plain,report_only=false 1",
+			},
+		},
+		{
+			name: "a 103 first",
+			handler: func(w http.ResponseWriter) {
+				w.Header().Add("Set-Cookie", "a=1; Max-Age=60")
+				w.WriteHeader(http.StatusEarlyHints)
+				w.WriteHeader(http.StatusOK)
+			},
+			want: []string{"action=rewritten,group=plain,report_only=false 2"},
+		},
+		{
+			name:      "a failed flush first",
+			failFlush: true,
+			handler: func(w http.ResponseWriter) {
+				w.Header().Add("Set-Cookie", "a=1; Max-Age=60")
+				if err := http.NewResponseController(w).Flush(); err == nil {
+					panic("the flush did not fail")
+				}
+				w.WriteHeader(http.StatusOK)
+			},
+			want: []string{"action=rewritten,group=plain,report_only=false 2"},
+		},
+	} {
+		ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+		h, err := provisionJSONWith(ctx, config)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		w := newLateWriter()
+		w.failFlush = tc.failFlush
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", testDate)
+			tc.handler(w)
+			return nil
+		})
+		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+			t.Fatal(err)
+		}
+		if got := countersOf(t, ctx); !equalStrings(got, tc.want) {
+			t.Errorf("%s: counters %q, want %q", tc.name, got, tc.want)
+		}
 		cancel()
 	}
 }

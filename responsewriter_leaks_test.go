@@ -356,6 +356,89 @@ func TestLikeLeaderLoggedOutAfterWriteHeader(t *testing.T) {
 	}
 }
 
+// TestLikeLeaderRemovedAfterWriteHeader: a handler that removes fields
+// after WriteHeader (a middleware filtering Set-Cookie) moves the
+// follower to another index; the rewrite at the first body byte still
+// finds it, by value, and starts it again from the app's field.
+func TestLikeLeaderRemovedAfterWriteHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(fields []string) []string
+		want []string
+	}{
+		{
+			name: "the leader taken out",
+			edit: func(fields []string) []string { return slices.Delete(fields, 0, 1) },
+			want: []string{"theme=x", "pref=dark"},
+		},
+		{
+			name: "the leader taken out, and a log-out of it added",
+			edit: func(fields []string) []string { return append(slices.Clone(fields[1:]), "sid=; Max-Age=0") },
+			want: []string{"theme=x", "pref=dark", "sid=; Max-Age=0"},
+		},
+		{
+			name: "an unrelated field taken out: the leader stands",
+			edit: func(fields []string) []string { return slices.Delete(fields, 1, 2) },
+			want: []string{"sid=1; Max-Age=3600", "pref=dark; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"},
+		},
+	} {
+		h, err := provisionJSON(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newLateWriter()
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", testDate)
+			w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+			w.Header().Add("Set-Cookie", "theme=x")
+			w.Header().Add("Set-Cookie", "pref=dark")
+			w.WriteHeader(http.StatusOK)
+			hdr := w.Header()
+			hdr["Set-Cookie"] = tc.edit(hdr["Set-Cookie"])
+			_, err := io.WriteString(w, "body")
+			return err
+		})
+		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+			t.Fatal(err)
+		}
+		if !equalStrings(w.sent, tc.want) {
+			t.Errorf("%s: sent %q, want %q", tc.name, w.sent, tc.want)
+		}
+	}
+}
+
+// TestLikeChainLeaderLoggedOutAfterWriteHeader: in a chain (ch follows
+// lk2, lk follows ldr) the passes change lk2 before ch1 though ch1 comes
+// first among the fields; a log-out of lk2 added after WriteHeader leaves
+// ch1 without a leader, and it goes out as the app sent it, while lk2's
+// own field still follows ldr.
+func TestLikeChainLeaderLoggedOutAfterWriteHeader(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[
+		{"label":"ch","cookies":["ch1"],"expire":{"mode":"like","like":"lk2"}},
+		{"label":"lk","cookies":["lk2"],"expire":{"mode":"like","like":"ldr"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newLateWriter()
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Date", testDate)
+		w.Header().Add("Set-Cookie", "ldr=1; Max-Age=60")
+		w.Header().Add("Set-Cookie", "ch1=y; Max-Age=5")
+		w.Header().Add("Set-Cookie", "lk2=x; Max-Age=7")
+		w.WriteHeader(http.StatusOK)
+		w.Header().Add("Set-Cookie", "lk2=; Max-Age=0")
+		_, err := io.WriteString(w, "body")
+		return err
+	})
+	if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ldr=1; Max-Age=60", "ch1=y; Max-Age=5", "lk2=x; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60", "lk2=; Max-Age=0"}
+	if !equalStrings(w.sent, want) {
+		t.Errorf("sent %q, want %q", w.sent, want)
+	}
+}
+
 // TestLikeLeaderLoggedOutLateHTTP3: on HTTP/3, quic-go encodes the header
 // map when its body buffer first goes out, which for a short body is when
 // the handler returns: a leader logged out between two body writes, or
