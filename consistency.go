@@ -121,8 +121,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 }
 
 // request is what consistency reads of the request, and of the response
-// beside its Set-Cookie fields; and, for the rewrite of the writer's
-// final response, where it records the followers it changes.
+// beside its Set-Cookie fields.
 type request struct {
 	cookies []string // the Cookie header fields (HTTP/2 may send several)
 	https   bool
@@ -163,10 +162,6 @@ type request struct {
 	// jar, kept by the caller across requests (the pooled response
 	// writer's), so that a response does not clear two kilobytes of it.
 	slide *slideJar
-	// follow, if not nil, is where the final rewrite records the `like`
-	// followers it changes (the pooled response writer's; see
-	// followerLog).
-	follow *followerLog
 }
 
 // memberState is what a response does to a member.

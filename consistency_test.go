@@ -424,7 +424,7 @@ func TestConsistency(t *testing.T) {
 			joins  fieldJoins
 			events recordingObserver
 		)
-		joined := n.rewriteResponseJoins(append([]string(nil), tc.in...), testDate, perResponse(tc.req), &events, &joins)
+		joined := n.rewriteResponseJoins(append([]string(nil), tc.in...), testDate, perResponse(tc.req), &events, &joins, nil)
 		joins.flush(joined)
 		if !equalStrings(joined, tc.want) || !equalStrings(events, obs) {
 			t.Errorf("%d %s: with the memo's fields joined afterwards:\n want: %q %q\n got:  %q %q", i, tc.name, tc.want, obs, joined, events)
@@ -455,7 +455,7 @@ func TestReportOnly(t *testing.T) {
 		for pass, joins := range []*fieldJoins{nil, new(fieldJoins)} {
 			var obs recordingObserver
 			in := append([]string(nil), tc.in...)
-			got := n.rewriteResponseJoins(in, testDate, perResponse(tc.req), &obs, joins)
+			got := n.rewriteResponseJoins(in, testDate, perResponse(tc.req), &obs, joins, nil)
 			joins.flush(got)
 			if !equalStrings(got, tc.in) {
 				t.Errorf("%d, pass %d: report_only changed %q into %q", i, pass+1, tc.in, got)

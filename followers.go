@@ -29,10 +29,14 @@ type followedField struct {
 
 // followerLog is the followers the last final rewrite of a response
 // changed. It lives in the pooled response writer; a nil *followerLog
-// records nothing.
+// records nothing. The first few go in an array of its own, which no
+// pointer of its own points into (a log that pointed into itself would
+// leak: escape analysis would move it, and what points to it, to the
+// heap).
 type followerLog struct {
-	fields []followedField
-	buf    [4]followedField // fields' room for the usual handful
+	n    int // recorded in at
+	at   [4]followedField
+	more []followedField // beyond at (allocates; rare)
 }
 
 // note records that the rewrite made values[index], orig, into out. A
@@ -43,16 +47,24 @@ type followerLog struct {
 //
 //go:noinline
 func (l *followerLog) note(index int, orig, out string) {
-	for k := range l.fields {
-		if f := &l.fields[k]; f.index == index {
+	for k := range l.at[:l.n] {
+		if f := &l.at[k]; f.index == index {
 			f.out = out
 			return
 		}
 	}
-	if l.fields == nil {
-		l.fields = l.buf[:0]
+	for k := range l.more {
+		if f := &l.more[k]; f.index == index {
+			f.out = out
+			return
+		}
 	}
-	l.fields = append(l.fields, followedField{index: index, orig: orig, out: out})
+	if f := (followedField{index: index, orig: orig, out: out}); l.n < len(l.at) {
+		l.at[l.n] = f
+		l.n++
+	} else {
+		l.more = append(l.more, f)
+	}
 }
 
 // undo puts back, in values, each follower the last final rewrite changed
@@ -67,11 +79,15 @@ func (l *followerLog) note(index int, orig, out string) {
 //
 //go:noinline
 func (l *followerLog) undo(values []string) {
+	fields := l.at[:l.n]
+	if l.more != nil {
+		fields = append(slices.Clone(fields), l.more...)
+	}
 	// In the fields' order: the passes record a chain's groups one depth
 	// after the other.
-	slices.SortFunc(l.fields, func(a, b followedField) int { return a.index - b.index })
+	slices.SortFunc(fields, func(a, b followedField) int { return a.index - b.index })
 	from := 0
-	for _, f := range l.fields {
+	for _, f := range fields {
 		for j := from; j < len(values); j++ {
 			if values[j] == f.out {
 				values[j], from = f.orig, j+1
@@ -84,6 +100,6 @@ func (l *followerLog) undo(values []string) {
 
 // forget drops what l recorded, and the strings it held.
 func (l *followerLog) forget() {
-	clear(l.buf[:])
-	l.fields = nil
+	clear(l.at[:])
+	l.n, l.more = 0, nil
 }

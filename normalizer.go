@@ -453,19 +453,17 @@ func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leader
 // appends the deletions the consistency rules call for; req is what the
 // request says (nil when unknown). It returns the new fields.
 func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
-	return n.rewriteResponseJoins(values, date, req, obs, nil)
+	return n.rewriteResponseJoins(values, date, req, obs, nil, nil)
 }
 
 // rewriteResponseJoins is rewriteResponse, but for the fields the memo
 // answers for, which it records in joins (if not nil) for the caller to
 // build with joins.flush (see fieldJoins), and for the `like` followers
-// it changes, which it records in req.follow (if not nil; see
-// followerLog).
-func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins) []string {
-	var follow *followerLog
-	if req != nil {
-		follow = req.follow
-	}
+// it changes, which it records in follow (if not nil; see followerLog).
+// (follow is not a field of req: the pass keeps it, and escape analysis,
+// which does not tell one field from another, would then move everything
+// req points to to the heap.)
+func (n *normalizer) rewriteResponseJoins(values []string, date string, req *request, obs observer, joins *fieldJoins, follow *followerLog) []string {
 	var p rewritePass
 	p.start(n, values, date, obs, joins, follow)
 	if n.consistency == nil {

@@ -80,7 +80,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil, header: rw.hdr, follow: &rw.follow}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil && c.partial {
 		rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
@@ -127,7 +127,7 @@ func (rw *responseWriter) release() {
 	if rw.req.cookies != nil {
 		clear(rw.cookieFields[:]) // not to keep a request's cookies alive
 	}
-	if rw.follow.fields != nil {
+	if rw.follow.n != 0 {
 		rw.follow.forget()
 	}
 	if rw.joins.n != 0 {
@@ -160,7 +160,7 @@ func (rw *responseWriter) rewriteHeader() {
 	if len(values) > 0 || norm.consistency != nil && norm.consistency.slides {
 		date = responseDate(hdr)
 	}
-	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins)
+	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins, &rw.follow)
 	rw.joins.flush(out)
 	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
