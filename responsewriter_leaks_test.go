@@ -80,19 +80,26 @@ func (w *lateWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // tests on w, and returns what w serialised, once the handler returned.
 func serveLate(t *testing.T, w *lateWriter, app func(w http.ResponseWriter)) []string {
 	t.Helper()
-	h, err := provisionJSON(t, `{"groups":[{"cookies":["a","b"],"expire":{"mode":"session"}}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	serveThrough(t, `{"groups":[{"cookies":["a","b"],"expire":{"mode":"session"}}]}`, w, benchRequest(), func(w http.ResponseWriter) error {
 		app(w)
 		return nil
 	})
-	if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
-		t.Fatal(err)
-	}
 	w.serialise() // what the server does when the handler returns
 	return w.sent
+}
+
+// serveThrough provisions a handler from config and serves r through it
+// on w, the handler writing with write.
+func serveThrough(t *testing.T, config string, w *lateWriter, r *http.Request, write func(w http.ResponseWriter) error) {
+	t.Helper()
+	h, err := provisionJSON(t, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error { return write(w) })
+	if err := h.ServeHTTP(w, r, next); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestWrapperLateSerialisation(t *testing.T) {
@@ -327,16 +334,12 @@ func TestLikeFollowsTheSentLeader(t *testing.T) {
 // allocating, every one is put back too.
 func TestLikeLeaderLoggedOutAfterWriteHeader(t *testing.T) {
 	for _, followers := range []int{1, 6} {
-		h, err := provisionJSON(t, `{"groups":[{"cookies":["pref*"],"expire":{"mode":"like","like":"sid"}}]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var fields []string
 		for i := range followers {
 			fields = append(fields, fmt.Sprintf("pref%d=dark", i))
 		}
 		w := newLateWriter()
-		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		serveThrough(t, `{"groups":[{"cookies":["pref*"],"expire":{"mode":"like","like":"sid"}}]}`, w, benchRequest(), func(w http.ResponseWriter) error {
 			w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
 			for _, f := range fields {
 				w.Header().Add("Set-Cookie", f)
@@ -346,9 +349,6 @@ func TestLikeLeaderLoggedOutAfterWriteHeader(t *testing.T) {
 			_, err := io.WriteString(w, "body")
 			return err
 		})
-		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
-			t.Fatal(err)
-		}
 		want := append(append([]string{"sid=1; Max-Age=3600"}, fields...), "sid=; Max-Age=0")
 		if !equalStrings(w.sent, want) {
 			t.Errorf("%d followers: sent %q, want %q (no leader, the followers as the app sent them)", followers, w.sent, want)
@@ -382,12 +382,8 @@ func TestLikeLeaderRemovedAfterWriteHeader(t *testing.T) {
 			want: []string{"sid=1; Max-Age=3600", "pref=dark; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"},
 		},
 	} {
-		h, err := provisionJSON(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w := newLateWriter()
-		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		serveThrough(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`, w, benchRequest(), func(w http.ResponseWriter) error {
 			w.Header().Set("Date", testDate)
 			w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
 			w.Header().Add("Set-Cookie", "theme=x")
@@ -398,9 +394,6 @@ func TestLikeLeaderRemovedAfterWriteHeader(t *testing.T) {
 			_, err := io.WriteString(w, "body")
 			return err
 		})
-		if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
-			t.Fatal(err)
-		}
 		if !equalStrings(w.sent, tc.want) {
 			t.Errorf("%s: sent %q, want %q", tc.name, w.sent, tc.want)
 		}
@@ -413,14 +406,11 @@ func TestLikeLeaderRemovedAfterWriteHeader(t *testing.T) {
 // ch1 without a leader, and it goes out as the app sent it, while lk2's
 // own field still follows ldr.
 func TestLikeChainLeaderLoggedOutAfterWriteHeader(t *testing.T) {
-	h, err := provisionJSON(t, `{"groups":[
+	const config = `{"groups":[
 		{"label":"ch","cookies":["ch1"],"expire":{"mode":"like","like":"lk2"}},
-		{"label":"lk","cookies":["lk2"],"expire":{"mode":"like","like":"ldr"}}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+		{"label":"lk","cookies":["lk2"],"expire":{"mode":"like","like":"ldr"}}]}`
 	w := newLateWriter()
-	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+	serveThrough(t, config, w, benchRequest(), func(w http.ResponseWriter) error {
 		w.Header().Set("Date", testDate)
 		w.Header().Add("Set-Cookie", "ldr=1; Max-Age=60")
 		w.Header().Add("Set-Cookie", "ch1=y; Max-Age=5")
@@ -430,9 +420,6 @@ func TestLikeChainLeaderLoggedOutAfterWriteHeader(t *testing.T) {
 		_, err := io.WriteString(w, "body")
 		return err
 	})
-	if err := h.ServeHTTP(w, benchRequest(), next); err != nil {
-		t.Fatal(err)
-	}
 	want := []string{"ldr=1; Max-Age=60", "ch1=y; Max-Age=5", "lk2=x; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60", "lk2=; Max-Age=0"}
 	if !equalStrings(w.sent, want) {
 		t.Errorf("sent %q, want %q", w.sent, want)
@@ -454,14 +441,10 @@ func TestLikeLeaderLoggedOutLateHTTP3(t *testing.T) {
 		{"after the last write", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := provisionJSON(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w := newLateWriter()
 			r := benchRequest()
 			r.ProtoMajor, r.ProtoMinor, r.Proto = 3, 0, "HTTP/3.0"
-			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w := newLateWriter()
+			serveThrough(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`, w, r, func(w http.ResponseWriter) error {
 				w.Header().Set("Date", testDate)
 				w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
 				w.Header().Add("Set-Cookie", "pref=dark")
@@ -479,9 +462,6 @@ func TestLikeLeaderLoggedOutLateHTTP3(t *testing.T) {
 				}
 				return nil
 			})
-			if err := h.ServeHTTP(w, r, next); err != nil {
-				t.Fatal(err)
-			}
 			if want := []string{"sid=1; Max-Age=3600", "pref=dark", "sid=; Max-Age=0"}; !equalStrings(w.header["Set-Cookie"], want) {
 				t.Errorf("header map as the handler returns %q, want %q (no leader, the follower as the app sent it)", w.header["Set-Cookie"], want)
 			}
