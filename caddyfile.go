@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -74,8 +75,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	for d.NextBlock(0) {
 		switch sub := d.Val(); {
 		case sub == "report_only":
+			tok := d.Token()
 			if d.NextArg() {
 				return d.Errf("report_only takes no argument (its presence turns it on), got %q", d.Val())
+			}
+			if hasBlock(d) {
+				return errAt(tok, "report_only: takes no block")
 			}
 			if h.ReportOnly {
 				return d.Err("report_only: given twice")
@@ -198,12 +203,14 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 	}
 	tok := d.Token()
 	args := d.RemainingArgs()
-	// No subdirective takes a block, not even an empty one: say so at its
-	// line rather than report the "{" as an unknown subdirective. An empty
-	// block is consumed by NextBlock, which then stands on its "}".
-	last := d.Token()
-	if d.NextBlock(d.Nesting()) || closesBlock(d.Token()) && !closesBlock(last) {
+	if hasBlock(d) {
 		return errAt(tok, sub+": takes no block")
+	}
+	// An empty token is what a quoted {$VARIABLE} that is not set becomes:
+	// it must not load as "no such policy". (Patterns and expire say what
+	// is missing themselves.)
+	if sub != "cookies" && sub != "expire" && slices.Contains(args, "") {
+		return errAt(tok, sub+": an empty value (a quoted {$VARIABLE} that is not set gives one; {$VARIABLE:default} gives a default)")
 	}
 	g := &p.group
 	var err error // from the value checks, which carry no location
@@ -276,14 +283,25 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 	return nil
 }
 
+// hasBlock reports whether the line the dispenser has just read to its
+// end opens a block, and steps over it. No subdirective takes a block, not
+// even an empty one: the caller says so at the line rather than report the
+// "{" as an unknown subdirective. An empty block is consumed by NextBlock,
+// which then stands on its "}".
+func hasBlock(d *caddyfile.Dispenser) bool {
+	last := d.Token()
+	return d.NextBlock(d.Nesting()) || closesBlock(d.Token()) && !closesBlock(last)
+}
+
 // addPatterns adds cookie patterns, checking each at its line: empty
-// patterns and regular expressions that do not compile are errors.
+// patterns, regular expressions that do not compile, exact names no
+// browser could send, and placeholders are errors.
 func (p *groupParser) addPatterns(d *caddyfile.Dispenser, patterns []string) error {
 	for _, pat := range patterns {
-		switch {
-		case emptyPattern(pat):
-			return d.Errf("empty cookie pattern %q", pat)
-		case strings.HasPrefix(pat, "~"):
+		if err := checkPattern(pat); err != nil {
+			return d.Err(err.Error())
+		}
+		if strings.HasPrefix(pat, "~") {
 			if _, err := regexp.Compile(pat[1:]); err != nil {
 				return d.Errf("invalid regular expression in pattern %q: %v", pat, err)
 			}

@@ -157,9 +157,13 @@ func parseMonth(tok string) (time.Month, bool) {
 
 // parseAgreedDate parses an Expires value in one of the forms every major
 // engine reads as the same instant: "Wed, 25 Nov 2026 00:00:00 GMT"
-// (IMF-fixdate), or with dashes, "Wed, 25-Nov-2026 00:00:00 GMT" and
-// "Wed, 25-Nov-26 00:00:00 GMT" (the Netscape cookie form; a two-digit
-// year is 19xx from 70, else 20xx). The engines parse dates with three
+// (IMF-fixdate), the same with its zone written "UTC", "+0000" or "-0000"
+// (Ruby's Time#rfc2822, which Rack before 2.1 writes cookies with,
+// Python's email.utils.formatdate, PHP's date('r')), or with dashes,
+// "Wed, 25-Nov-2026 00:00:00 GMT" and "Wed, 25-Nov-26 00:00:00 GMT" (the
+// Netscape cookie form; a two-digit year is 19xx from 70, else 20xx).
+// Any other zone, or a dashed date with one, is not read: Chromium skips
+// a zone, the others apply it. The engines parse dates with three
 // different parsers (Chromium the cookie-date algorithm of RFC 6265
 // §5.1.1, Firefox NSPR's PR_ParseTimeString, libsoup its own HTTP-date
 // parser), which disagree on time zones, short years and junk; on these
@@ -168,6 +172,9 @@ func parseMonth(tok string) (time.Month, bool) {
 // others read a date in the past.
 func parseAgreedDate(s string) (int64, bool) {
 	switch {
+	case len(s) == len(imfFixdate) && s[7] == ' ' && s[25:] == " UTC",
+		len(s) == len(imfFixdate)+2 && s[7] == ' ' && (s[25:] == " +0000" || s[25:] == " -0000"):
+		return parseZeroZoneDate(s)
 	case len(s) == len(imfFixdate) && s[7] == ' ':
 		t, ok := parseIMFFixdate(s)
 		if !ok || t.Year() < 1601 {
@@ -180,6 +187,15 @@ func parseAgreedDate(s string) (int64, bool) {
 		return parseDashedDate(s, 2)
 	}
 	return 0, false
+}
+
+// parseZeroZoneDate parses "Wed, 25 Nov 2026 00:00:00 UTC", "… +0000" or
+// "… -0000" by rewriting its zone as GMT, in a buffer on the stack.
+func parseZeroZoneDate(s string) (int64, bool) {
+	var b [len(imfFixdate)]byte
+	copy(b[:25], s) // "Wed, 25 Nov 2026 00:00:00"
+	copy(b[25:], " GMT")
+	return parseAgreedDate(string(b[:]))
 }
 
 // parseDashedDate parses "Wed, 25-Nov-2026 00:00:00 GMT" (yearDigits 4)

@@ -298,13 +298,8 @@ func (g Group) validate() error {
 		return errors.New("no cookie patterns")
 	}
 	for _, p := range g.Cookies {
-		if emptyPattern(p) {
-			return fmt.Errorf("empty cookie pattern %q", p)
-		}
-		if exactPattern(p) {
-			if err := checkCookieName(p); err != nil {
-				return err
-			}
+		if err := checkPattern(p); err != nil {
+			return err
 		}
 	}
 	if g.Expire == nil && !g.hasAttributePolicy() && g.OnDelete == "" && g.OnPartial == "" && g.Slide == nil {
@@ -502,6 +497,25 @@ func checkDomain(v string) error {
 		}) >= 0 {
 			return fmt.Errorf("domain %q: not a domain name (letters, digits, '-' and '_' in labels between single dots; no port, scheme or path)", v)
 		}
+	}
+	return nil
+}
+
+// checkPattern accepts a cookie pattern: not empty, an exact name
+// checkCookieName accepts, and no Caddy placeholder in a glob (the
+// Caddyfile adapter expands {host} and its kin before the module sees
+// them, and the module does not replace them, so such a glob would match
+// no cookie the operator meant). A regular expression is compiled when
+// the matcher is built.
+func checkPattern(p string) error {
+	switch {
+	case emptyPattern(p):
+		return fmt.Errorf("empty cookie pattern %q", p)
+	case strings.HasPrefix(p, "~"):
+	case exactPattern(p):
+		return checkCookieName(p)
+	case strings.ContainsAny(p, "{}"):
+		return fmt.Errorf("pattern %q: Caddy placeholders are not replaced in cookie patterns", p)
 	}
 	return nil
 }

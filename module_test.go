@@ -71,6 +71,7 @@ func TestValidate(t *testing.T) {
 func TestProvisionErrors(t *testing.T) {
 	for i, tc := range []struct{ json, want string }{
 		{`{"groups":[{"cookies":["~("],"expire":{"mode":"session"}}]}`, "group #1: compiling pattern \"~(\": error parsing regexp: missing closing ): `(`"},
+		{`{"groups":[{"cookies":["{http.request.host}_*"],"secure":true}]}`, `group #1: pattern "{http.request.host}_*": Caddy placeholders are not replaced in cookie patterns`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like","like":"a2"}},{"label":"two","cookies":["a2"],"expire":{"mode":"like","like":"a"}}]}`, `expire like "a2": the chain of like leaders loops back to group #1`},
 	} {
 		_, err := provisionJSON(t, tc.json)

@@ -646,6 +646,25 @@ func TestRewrite(t *testing.T) {
 			},
 		},
 		{
+			// A zone of zero, written UTC, +0000 (PHP's date('r')) or
+			// -0000 (Ruby's Time#rfc2822, Python's formatdate), is GMT in
+			// every engine: a lifetime, or once past a deletion. Only in
+			// the IMF-fixdate's layout: a dashed date or a zone name in
+			// lower case is another parser's business, left alone.
+			name:  "engines: an Expires with a zone of zero is read as GMT",
+			rules: []rule{fixed(43200, "a", "b", "c", "f", "g"), capped(3600, "d", "e")},
+			in: []string{
+				"a=1; Expires=Tue, 24 Nov 2026 18:00:00 -0000; Path=/", "b=1; Expires=Tue, 24 Nov 2026 18:00:00 +0000", "c=1; Expires=Tue, 24 Nov 2026 18:00:00 UTC",
+				"d=1; expires=Tue, 24 Nov 2026 18:00:00 -0000", "e=1; Expires=Tue, 24 Nov 2026 12:00:00 +0000",
+				"f=1; Expires=Tue, 24-Nov-2026 18:00:00 -0000", "g=1; Expires=Tue, 24 Nov 2026 18:00:00 utc",
+			},
+			want: []string{
+				"a=1; Path=/; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200", "b=1; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200", "c=1; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200",
+				"d=1; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600", "e=1; Expires=Tue, 24 Nov 2026 12:00:00 +0000",
+				"f=1; Expires=Tue, 24-Nov-2026 18:00:00 -0000", "g=1; Expires=Tue, 24 Nov 2026 18:00:00 utc",
+			},
+		},
+		{
 			// libsoup cuts a Max-Age to a C int: 2^32 is 0 (a deletion),
 			// 2^32+60 is 60 s, which max 1d must not lengthen; 2^32-1 is -1,
 			// a session cookie: a fixed lifetime may replace it, max may not.
@@ -833,7 +852,7 @@ func equalStrings(a, b []string) bool {
 // and libsoup read as the same instant: an IMF-fixdate, or the Netscape
 // form with dashes and a two- or four-digit year. Written apart from the
 // module's parser, to check it.
-var agreedDateForm = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2}( (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4}|-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-([0-9]{4}|[0-9]{2})) [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$`)
+var agreedDateForm = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2}( (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} (GMT|UTC|[+-]0000)|-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-([0-9]{4}|[0-9]{2}) [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$`)
 
 // TestRewriteExpiresFormats runs the rewrite on an Expires attribute in
 // every format of the conformance file. A date in a form every engine

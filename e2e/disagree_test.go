@@ -194,6 +194,12 @@ var disagreeCases = []disagreeCase{
 	{label: "ma0-tab", show: "d=new; Max-Age=0<HTAB>; Max-Age=3600", field: fixedField("d=new; Max-Age=0\t; Max-Age=3600")},
 	{label: "ma0-comma-name", show: "d=new; Max-Age=0; a,b; Max-Age=3600", field: fixedField("d=new; Max-Age=0; a,b; Max-Age=3600")},
 	{label: "exp-zone-plus1200", show: "d=new; Expires=<now+6h, as UTC> +1200", field: zonedField("d=new; Expires=", 6*time.Hour, "+1200")},
+	// A numeric zone of zero, as Ruby's Time#rfc2822 (Rack before 2.1),
+	// Python's email.utils.formatdate and PHP's date('r') write UTC
+	// dates, and the zone name UTC.
+	{label: "exp-zone-minus0000", show: "d=new; Expires=<now+1h, as UTC> -0000", field: zonedField("d=new; Expires=", time.Hour, "-0000")},
+	{label: "exp-zone-plus0000", show: "d=new; Expires=<now+1h, as UTC> +0000", field: zonedField("d=new; Expires=", time.Hour, "+0000")},
+	{label: "exp-zone-utc", show: "d=new; Expires=<now+1h, as UTC> UTC", field: zonedField("d=new; Expires=", time.Hour, "UTC")},
 	{label: "exp-year-5", show: "d=new; Expires=Tue, 24 Nov 5 12:00:00 GMT", field: fixedField("d=new; Expires=Tue, 24 Nov 5 12:00:00 GMT")},
 	{label: "exp-year-126", show: "d=new; Expires=Tue, 24 Nov 126 12:00:00 GMT", field: fixedField("d=new; Expires=Tue, 24 Nov 126 12:00:00 GMT")},
 	{label: "ma-then-exp-garbage", show: "d=new; Max-Age=90000; Expires=garbage", field: fixedField("d=new; Max-Age=90000; Expires=garbage"), unknown: true},
