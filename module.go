@@ -650,17 +650,36 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	defer rw.release()
 	err := next.ServeHTTP(rw, r)
 	if err != nil && !rw.sent {
-		// Caddy answers the error after this handler has returned.
-		if hasErrorRoutes(r) {
+		// Caddy answers the error after this handler has returned, with
+		// the bare status and the header map as it stands unless error
+		// routes run: the final rewrite is for that status, not
+		// net/http's implicit 200.
+		first, inErrorRoute := r.Context().Value(caddyhttp.ErrorCtxKey).(error)
+		switch {
+		case inErrorRoute:
+			// An error route that failed in turn: Caddy runs no other,
+			// and writes the first error's status.
+			rw.req.status = failedErrorRouteStatus(first)
+		case hasErrorRoutes(r):
 			rw.afterError(r)
 			return err
+		default:
+			rw.req.status = errorStatus(err)
 		}
-		// With the bare status, and the header map as it stands: the
-		// final rewrite is for that status, not net/http's implicit 200.
-		rw.req.status = errorStatus(err)
 	}
 	rw.afterHandler()
 	return err
+}
+
+// failedErrorRouteStatus is the status Caddy's server writes when an
+// error route returns an error of its own: that of first, the error the
+// error routes were answering, if it is a HandlerError (Caddy asserts
+// its type, it does not unwrap it), else 500.
+func failedErrorRouteStatus(first error) int {
+	if he, ok := first.(caddyhttp.HandlerError); ok && he.StatusCode > 0 { //nolint:errorlint // as Caddy's server reads it
+		return he.StatusCode
+	}
+	return http.StatusInternalServerError
 }
 
 // hasErrorRoutes reports whether the server answering r runs error routes
