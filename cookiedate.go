@@ -176,11 +176,7 @@ func parseAgreedDate(s string) (int64, bool) {
 		len(s) == len(imfFixdate)+2 && s[7] == ' ' && (s[25:] == " +0000" || s[25:] == " -0000"):
 		return parseZeroZoneDate(s)
 	case len(s) == len(imfFixdate) && s[7] == ' ':
-		t, ok := parseIMFFixdate(s)
-		if !ok || t.Year() < 1601 {
-			return 0, false
-		}
-		return t.Unix(), true
+		return parseAgreedIMFFixdate(s)
 	case len(s) == len(imfFixdate) && s[7] == '-' && s[11] == '-':
 		return parseDashedDate(s, 4)
 	case len(s) == len(imfFixdate)-2 && s[7] == '-' && s[11] == '-':
@@ -189,13 +185,22 @@ func parseAgreedDate(s string) (int64, bool) {
 	return 0, false
 }
 
+// parseAgreedIMFFixdate parses an IMF-fixdate, its zone GMT, from 1601.
+func parseAgreedIMFFixdate(s string) (int64, bool) {
+	t, ok := parseIMFFixdate(s)
+	if !ok || t.Year() < 1601 {
+		return 0, false
+	}
+	return t.Unix(), true
+}
+
 // parseZeroZoneDate parses "Wed, 25 Nov 2026 00:00:00 UTC", "… +0000" or
 // "… -0000" by rewriting its zone as GMT, in a buffer on the stack.
 func parseZeroZoneDate(s string) (int64, bool) {
 	var b [len(imfFixdate)]byte
 	copy(b[:25], s) // "Wed, 25 Nov 2026 00:00:00"
 	copy(b[25:], " GMT")
-	return parseAgreedDate(string(b[:]))
+	return parseAgreedIMFFixdate(string(b[:]))
 }
 
 // parseDashedDate parses "Wed, 25-Nov-2026 00:00:00 GMT" (yearDigits 4)
@@ -222,7 +227,8 @@ func parseDashedDate(s string, yearDigits int) (int64, bool) {
 	} else {
 		copy(b[12:], rest)
 	}
-	return parseAgreedDate(string(b[:]))
+	// GMT only: a dashed date with another zone was not measured.
+	return parseAgreedIMFFixdate(string(b[:]))
 }
 
 // isWeekday reports whether s is a weekday's three-letter name.

@@ -737,3 +737,50 @@ https://%s {
 		cancel()
 	}
 }
+
+// TestSubrouteErrorRouteThatFails: a subroute's own error routes (JSON
+// "subroute" with "errors") set the same error in the request's context
+// as the server's, but when one of them fails the subroute hands that
+// error to the server, which then runs its own error routes (handle_errors)
+// with it. So the module in the subroute's error route must append
+// nothing, as in any failed route of a server with error routes: had it
+// appended the partial expiry of session_id, the server's error route's
+// module would read that deletion as the response's own log-out and
+// cascade it. The server's error route answers the half jar with the
+// partial expiry alone, as it does when the subroute's error route has
+// no module (the control site).
+func TestSubrouteErrorRouteThatFails(t *testing.T) {
+	down := testcaddy.FreeAddr(t) // nothing listens there
+	site, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	cn := `{"handler":"cookie_normalizer","groups":[{"label":"login","cookies":["session_id","user_id"],"on_delete":"cascade","on_partial":"expire"}]}`
+	proxy := fmt.Sprintf(`{"handler":"reverse_proxy","upstreams":[{"dial":%q}]}`, down)
+	server := func(addr, subErrorRoute string) string {
+		return fmt.Sprintf(`{
+			"listen": [%q],
+			"automatic_https": {"disable": true},
+			"routes": [{"handle": [{
+				"handler": "subroute",
+				"routes": [{"handle": [%s]}],
+				"errors": {"routes": [{"handle": [%s]}]}
+			}]}],
+			"errors": {"routes": [{"handle": [%s, {"handler": "static_response", "status_code": 503, "body": "sorry"}]}]}
+		}`, addr, proxy, subErrorRoute, cn)
+	}
+	cfg := fmt.Sprintf(`{
+		"admin": {"disabled": true, "config": {"persist": false}},
+		"logging": {"logs": {"default": {"level": "ERROR"}}},
+		"apps": {
+			"tls": {"disable_storage_clean": true},
+			"http": {"servers": {"a": %s, "b": %s}}
+		}
+	}`, server(site, cn+","+proxy), server(control, proxy))
+	testcaddy.LoadJSON(t, []byte(cfg))
+	c := &http.Client{}
+	want := dirResult{status: 503, setCookie: []string{dirDelSession}, cacheControl: []string{"private"}, body: "sorry"}
+	for _, addr := range []string{control, site} {
+		got := dirDo(t, c, "GET", "http://"+addr+"/page", dirHalfJar, nil)
+		if !sameResult(got, want) {
+			t.Errorf("%s, Cookie %q:\n got  %s\n want %s", addr, dirHalfJar, got, want)
+		}
+	}
+}

@@ -333,7 +333,10 @@ func refDate(v string) (int64, bool) {
 	if !agreedDateForm.MatchString(v) {
 		return 0, false
 	}
-	for _, layout := range []string{"Mon, 02 Jan 2006 15:04:05 GMT", "Mon, 02-Jan-2006 15:04:05 GMT", "Mon, 02-Jan-06 15:04:05 GMT"} {
+	for _, layout := range []string{
+		"Mon, 02 Jan 2006 15:04:05 GMT", "Mon, 02 Jan 2006 15:04:05 UTC", "Mon, 02 Jan 2006 15:04:05 -0000", "Mon, 02 Jan 2006 15:04:05 +0000",
+		"Mon, 02-Jan-2006 15:04:05 GMT", "Mon, 02-Jan-06 15:04:05 GMT",
+	} {
 		if t, err := time.Parse(layout, v); err == nil {
 			if t.Year() < 1601 {
 				return 0, false
@@ -578,4 +581,36 @@ func FuzzParseCookieDate(f *testing.F) {
 			t.Fatalf("parseCookieDate(%q) = %v, which does not round-trip: %v %v", s, got, again, ok)
 		}
 	})
+}
+
+// TestFuzzReferenceReadsZeroZones: FuzzRewrite's reference engines
+// (refDate, written apart from the module's reader to check it) read an
+// IMF-fixdate with the zone UTC, +0000 or -0000 as the module does, and
+// FuzzRewrite's invariants hold on such a field under expire 12h (mode 1).
+func TestFuzzReferenceReadsZeroZones(t *testing.T) {
+	for _, tc := range []struct{ name, date, field string }{
+		{"minus0000", "Tue, 24 Nov 2026 18:00:00 -0000", "a=1; Expires=Tue, 24 Nov 2026 18:00:00 -0000; Path=/"},
+		{"plus0000", "Tue, 24 Nov 2026 18:00:00 +0000", "b=1; Expires=Tue, 24 Nov 2026 18:00:00 +0000"},
+		{"utc", "Tue, 24 Nov 2026 18:00:00 UTC", "c=1; Expires=Tue, 24 Nov 2026 18:00:00 UTC"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, ok := parseAgreedDate(tc.date)
+			if !ok || !agreedDateForm.MatchString(tc.date) {
+				t.Fatalf("%q: the module and agreedDateForm no longer read it; this test assumes they do", tc.date)
+			}
+			if got, ok := refDate(tc.date); !ok || got != want {
+				t.Errorf("refDate(%q) = %d, %t; parseAgreedDate and agreedDateForm read it (%d)", tc.date, got, ok, want)
+			}
+			// FuzzRewrite's body, for mode 1 (expire 12h).
+			r := fuzzRule(1, 43200-1)
+			n := testNormalizer(t, r)
+			in := []string{"l=1; Max-Age=600", tc.field}
+			once := rewriteAll(n, in, testDate)
+			clk := n.clock()
+			base := time.Unix(n.responseTime(testDate, &clk), 0).UTC()
+			for i := range in {
+				checkRewriteInvariants(t, n, r, in[i], once[i], base)
+			}
+		})
+	}
 }

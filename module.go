@@ -656,9 +656,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// net/http's implicit 200.
 		first, inErrorRoute := r.Context().Value(caddyhttp.ErrorCtxKey).(error)
 		switch {
-		case inErrorRoute:
-			// An error route that failed in turn: Caddy runs no other,
-			// and writes the first error's status.
+		case inErrorRoute && inServerErrorRoutes(r, h):
+			// One of the server's error routes failed in turn: Caddy
+			// runs no other, and writes the first error's status. (A
+			// subroute's error routes that fail hand their error to the
+			// server, which answers it as any other.)
 			rw.req.status = failedErrorRouteStatus(first)
 		case hasErrorRoutes(r):
 			rw.afterError(r)
@@ -669,6 +671,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	rw.afterHandler()
 	return err
+}
+
+// inServerErrorRoutes reports whether h is a handler of the server's
+// error routes (handle_errors), at any depth of subroutes within them.
+// Only called when a route failed while answering an error.
+func inServerErrorRoutes(r *http.Request, h *Handler) bool {
+	srv, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	return srv != nil && srv.Errors != nil && routesHold(srv.Errors.Routes, h)
+}
+
+// routesHold reports whether h is a handler of routes or of a subroute
+// within them, at any depth.
+func routesHold(routes caddyhttp.RouteList, h *Handler) bool {
+	for _, route := range routes {
+		for _, mh := range route.Handlers {
+			switch m := mh.(type) {
+			case *Handler:
+				if m == h {
+					return true
+				}
+			case *caddyhttp.Subroute:
+				if routesHold(m.Routes, h) || m.Errors != nil && routesHold(m.Errors.Routes, h) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // failedErrorRouteStatus is the status Caddy's server writes when an

@@ -1027,3 +1027,30 @@ func TestFieldSizeBound(t *testing.T) {
 		t.Errorf("a member's field over the bound beside a log-out: %d fields out, want the %d in (counted as set, no cascade)", len(got), len(in))
 	}
 }
+
+// TestDashedDateWithUTCLeftAlone: a dashed date is read only with the
+// zone GMT. The engines were measured on the zone UTC in the IMF-fixdate
+// layout only, and parseDashedDate rewrites a dashed date into that
+// layout: it must not then take the zero-zone case. Unmeasured, such a
+// field passes unchanged (the rule of safety), as a dashed date with
+// -0000 does.
+func TestDashedDateWithUTCLeftAlone(t *testing.T) {
+	n := testNormalizer(t, fixed(43200, "f", "h"), capped(3600, "m"))
+	in := []string{
+		"f=1; Expires=Tue, 24-Nov-2026 18:00:00 UTC",
+		"h=1; Expires=Tue, 24-Nov-26 18:00:00 UTC",
+		"m=1; Expires=Tue, 24-Nov-2026 18:00:00 UTC",
+	}
+	got := rewriteAll(n, in, testDate)
+	if !equalStrings(got, in) {
+		t.Errorf("dashed dates with a UTC zone:\n want (unchanged) %q\n got              %q", in, got)
+	}
+	for _, s := range []string{"Tue, 24-Nov-2026 18:00:00 UTC", "Tue, 24-Nov-26 18:00:00 UTC"} {
+		if agreedDateForm.MatchString(s) {
+			t.Fatalf("agreedDateForm now matches %q; this test assumes it does not", s)
+		}
+		if v, ok := parseAgreedDate(s); ok {
+			t.Errorf("parseAgreedDate(%q) = %d, true; the documented forms exclude it (agreedDateForm does not match)", s, v)
+		}
+	}
+}
