@@ -56,6 +56,12 @@ type responseWriter struct {
 	hdr http.Header
 	// late is set for HTTP/3 requests (see startBody).
 	late bool
+	// rewriting is set while rewriteHeader runs: still set when it starts
+	// again, the last one was cut short by a panic (a logger's core, say)
+	// that a handler below recovered, and spokeBefore is what
+	// request.spoke was when it began (see resumeRewrite).
+	rewriting   bool
+	spokeBefore uint64
 	// joins are the fields the final rewrite leaves for rewriteHeader to
 	// build (see fieldJoins); empty between rewrites. Before jar, so that
 	// a log-in touches the cache lines next to the fields above.
@@ -78,7 +84,7 @@ var responseWriterPool = sync.Pool{
 
 func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *responseWriter {
 	rw := responseWriterPool.Get().(*responseWriter)
-	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen = w, h, false, false, nil, 0
+	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
 	rw.hdr = w.Header()
 	rw.req = request{https: r.TLS != nil, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
@@ -147,12 +153,16 @@ func (rw *responseWriter) release() {
 // whose rules have spoken for the response add nothing more (see
 // request.spoke).
 func (rw *responseWriter) rewriteHeader() {
+	if rw.rewriting {
+		rw.resumeRewrite()
+	}
 	hdr := rw.hdr
 	values := hdr["Set-Cookie"]
 	norm := rw.h.norm
 	if len(values) == 0 && norm.consistency == nil {
 		return
 	}
+	rw.rewriting, rw.spokeBefore = true, rw.req.spoke
 	// The Date is the base time of the fields' lifetimes and of slide's
 	// stamps: a response without fields and a config without slide need
 	// none looked up.
@@ -170,6 +180,25 @@ func (rw *responseWriter) rewriteHeader() {
 		hdr["Cache-Control"] = addPrivate(hdr["Cache-Control"])
 	}
 	rw.seen, rw.seenLen = out, len(out)
+	rw.rewriting = false
+}
+
+// resumeRewrite clears what a rewrite cut short by a panic left behind,
+// when a handler below recovered from it and the header map is to be
+// rewritten again: the fields it recorded to build (which would be built
+// into whatever fields the map holds now), the groups it marked as having
+// spoken (what they appended never reached the map: the map's field list
+// is replaced only once the rewrite is done), the Cache-Control directive
+// it was to add, and the followers it changed in place. The rewrite is
+// idempotent, so the fields it had rewritten in place are read again as
+// they stand. Out of line: a logger's panic is no part of a response.
+//
+//go:noinline
+func (rw *responseWriter) resumeRewrite() {
+	rw.joins = fieldJoins{}
+	rw.req.spoke, rw.req.private = rw.spokeBefore, false
+	rw.follow.undo(rw.hdr["Set-Cookie"])
+	rw.rewriting = false
 }
 
 // Header is the header map of the response: the one kept from the writer
@@ -209,13 +238,14 @@ func (rw *responseWriter) startBody() {
 		}
 		return
 	}
-	rw.bodyStarted = true
 	if rw.changedSinceRewrite() {
 		// The final rewrite runs again: its followers start from the
 		// handler's fields (see followerLog).
 		rw.follow.undo(rw.hdr["Set-Cookie"])
 		rw.rewriteHeader()
 	}
+	// Only now: a rewrite cut short by a panic is done again.
+	rw.bodyStarted = true
 }
 
 // finalize rewrites the header map unless that has been done for the final
@@ -226,8 +256,10 @@ func (rw *responseWriter) finalize() {
 		if rw.req.status == 0 {
 			rw.req.status = http.StatusOK
 		}
-		rw.sent = true
 		rw.rewriteHeader()
+		// Only now: a rewrite cut short by a panic (a logger's core) that
+		// a handler below recovers from is done again when it answers.
+		rw.sent = true
 	}
 }
 

@@ -285,13 +285,6 @@ func fieldWant(field, requestPath string) wantField {
 	return w
 }
 
-// fieldName is the name of the cookie a Set-Cookie field sets.
-func fieldName(field string) string {
-	nv, _, _ := strings.Cut(field, ";")
-	name, _, _ := strings.Cut(nv, "=")
-	return strings.TrimSpace(name)
-}
-
 // fieldAttr returns the value of the last attribute of field named name
 // (any case), and whether there is one.
 func fieldAttr(field, name string) (string, bool) {
