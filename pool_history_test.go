@@ -2,14 +2,12 @@ package cookienormalizer
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -439,30 +436,12 @@ func installHistoryPool(t *testing.T) *historyPool {
 // takes a writer the pool makes new for it.
 func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) (res historyResult) {
 	h := hh.h
-	url := "http://127.0.0.1/page"
-	if s.https {
-		url = "https://127.0.0.1/page"
-	}
-	req := httptest.NewRequest(http.MethodGet, url, nil)
-	srv := &caddyhttp.Server{}
-	if s.errorRoutes {
-		// The same module fronts the error routes: the server's error
-		// routes hold it.
-		srv.Errors = &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{h}}}}
-	}
-	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
-	ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, srv)
-	req = req.WithContext(ctx)
-	if s.http3 {
-		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/3.0", 3, 0
-	}
-	if s.cookies != nil {
-		req.Header["Cookie"] = slices.Clone(s.cookies)
-	}
-	if s.fetchSite != "" {
-		req.Header.Set("Sec-Fetch-Site", s.fetchSite)
-	}
+	// The same module fronts the error routes, if any: the server's
+	// error routes hold it.
+	req, srv := requestShape{
+		https: s.https, errorRoutes: s.errorRoutes, http3: s.http3, cookies: s.cookies, fetchSite: s.fetchSite,
+		errorRoute: caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{h}},
+	}.request()
 	w := &historyWriter{header: http.Header{}, serialise: s.serialise, failHijack: true}
 	if hh.core != nil {
 		hh.core.entries, hh.core.count, hh.core.panicAt = nil, 0, s.logPanic
@@ -1106,100 +1085,83 @@ func recoverWriteHeader(w http.ResponseWriter, status int) (p any) {
 	return nil
 }
 
-// TestHistoryRecoveredRewritePanicSendsMemoizedFieldUnrewritten: the
-// logger's core panics in the middle of the final rewrite (at its first
-// entry), and the handler behind the module recovers and answers 500.
-// Which fields the interrupted rewrite had already written depends on the
-// Handler's memo: a field the memo does not know is rewritten at once,
-// one it knows is only recorded in the writer's joins for the flush the
-// panic skipped. The 500 must be rewritten again (the response is not
-// marked as sent until a rewrite completes), so that after an earlier
-// response with the same attributes the field still goes out with the
-// group's Secure.
-func TestHistoryRecoveredRewritePanicSendsMemoizedFieldUnrewritten(t *testing.T) {
+// TestHistoryRecoveredRewritePanic: the logger's core panics in the
+// middle of the final rewrite (at its first entry), and the handler
+// behind the module recovers. Which fields the interrupted rewrite had
+// already written depends on the Handler's memo: a field the memo does
+// not know is rewritten at once, one it knows is only recorded in the
+// writer's joins for the flush the panic skipped. Whatever the handler
+// does next, what it sends must not depend on that: the same request
+// alone through a new Handler, and after an earlier response set a=0
+// with the same attributes. (Logs and counts may differ: the field the
+// interrupted rewrite wrote at once is found unchanged by the second
+// rewrite, the one it only recorded is rewritten. A logger that panics
+// has lost its lines anyway.)
+func TestHistoryRecoveredRewritePanic(t *testing.T) {
 	before := func(w http.ResponseWriter) error {
 		w.Header().Add("Set-Cookie", "a=0; Path=/")
 		_, err := io.WriteString(w, "page")
 		return err
 	}
-	after := func(w http.ResponseWriter) error {
-		w.Header().Add("Set-Cookie", "a=1; Path=/")
-		if recoverWriteHeader(w, http.StatusOK) == nil {
-			t.Fatal("the logger's core did not panic")
-		}
-		w.WriteHeader(http.StatusInternalServerError)
-		_, err := io.WriteString(w, "recovered")
-		return err
-	}
-	alone, got := serveHistoryPair(t, `{"groups":[{"cookies":["a"],"secure":true}]}`, before, after, 1)
-	if !strings.Contains(alone.events[0], `"a=1; Path=/; Secure"`) {
-		t.Fatalf("alone, the 500 went out with%s", alone)
-	}
-	if !got.same(alone) {
-		t.Errorf("after an earlier response set a=0 with the same attributes, %s", alone.diff(got))
-	}
-}
-
-// TestHistoryStaleJoinsAfterRewritePanic: as above, but the handler,
-// having recovered, replaces the Set-Cookie fields and writes a body.
-// The rewrite at the first body byte must not flush the joins the
-// interrupted rewrite recorded, whose index and cut were those of the
-// field the handler replaced: the handler's own cookie "other=123456"
-// would go out as "oth; Path=/; Secure", a nameless cookie (or, with
-// fewer fields than the stale index, the rewrite would panic). A Handler
-// whose memo does not know the field's attributes records no join, and
-// sends the handler's field as it is.
-func TestHistoryStaleJoinsAfterRewritePanic(t *testing.T) {
-	before := func(w http.ResponseWriter) error {
-		w.Header().Add("Set-Cookie", "a=0; Path=/")
-		_, err := io.WriteString(w, "page")
-		return err
-	}
-	after := func(w http.ResponseWriter) error {
-		w.Header().Add("Set-Cookie", "a=1; Path=/")
-		if recoverWriteHeader(w, http.StatusOK) == nil {
-			t.Fatal("the logger's core did not panic")
-		}
-		w.Header()["Set-Cookie"] = []string{"other=123456"}
-		_, err := io.WriteString(w, "recovered")
-		return err
-	}
-	alone, got := serveHistoryPair(t, `{"groups":[{"cookies":["a"],"secure":true}]}`, before, after, 1)
-	if want := `"other=123456"`; !strings.Contains(alone.events[len(alone.events)-1], want) {
-		t.Fatalf("alone, the response ended with%s, want %s", alone, want)
-	}
-	if !got.same(alone) {
-		t.Errorf("after an earlier response set a=0 with the same attributes, %s", alone.diff(got))
-	}
-}
-
-// TestHistoryRecoveredRewritePanicThenBody: as above, the handler
-// recovers and writes a body: the header map is rewritten again at the
-// first body byte, and the same field goes out, whatever the memo knew.
-// (Its logs and counts may differ: the field the interrupted rewrite
-// wrote at once, a memo the field's attributes are new to, is found
-// unchanged by the second rewrite, the one it only recorded is
-// rewritten. A logger that panics has lost its lines anyway.)
-func TestHistoryRecoveredRewritePanicThenBody(t *testing.T) {
-	before := func(w http.ResponseWriter) error {
-		w.Header().Add("Set-Cookie", "a=0; Path=/")
-		_, err := io.WriteString(w, "page")
-		return err
-	}
-	after := func(w http.ResponseWriter) error {
-		w.Header().Add("Set-Cookie", "a=1; Path=/")
-		if recoverWriteHeader(w, http.StatusOK) == nil {
-			t.Fatal("the logger's core did not panic")
-		}
-		_, err := io.WriteString(w, "recovered")
-		return err
-	}
-	alone, got := serveHistoryPair(t, `{"groups":[{"cookies":["a"],"secure":true}]}`, before, after, 1)
-	if want := `"a=1; Path=/; Secure"`; !strings.Contains(strings.Join(alone.events, "\n"), want) {
-		t.Fatalf("alone, the response went out with%s, want %s", alone, want)
-	}
-	if !slices.Equal(got.events, alone.events) {
-		t.Errorf("the responses differ: %s", alone.diff(got))
+	for _, tc := range []struct {
+		name string
+		// recovered is what the handler does once it has recovered.
+		recovered func(w http.ResponseWriter) error
+		// want is in what the response sends, alone.
+		want string
+	}{
+		{
+			// The 500 must be rewritten again: the response is not marked
+			// as sent until a rewrite completes.
+			name: "answers 500",
+			recovered: func(w http.ResponseWriter) error {
+				w.WriteHeader(http.StatusInternalServerError)
+				_, err := io.WriteString(w, "recovered")
+				return err
+			},
+			want: `"a=1; Path=/; Secure"`,
+		},
+		{
+			// The rewrite at the first body byte must not flush the joins
+			// the interrupted rewrite recorded, whose index and cut were
+			// those of the field the handler replaced: its own cookie
+			// would go out as "oth; Path=/; Secure", a nameless cookie
+			// (or, with fewer fields than the stale index, the rewrite
+			// would panic).
+			name: "replaces the fields and writes a body",
+			recovered: func(w http.ResponseWriter) error {
+				w.Header()["Set-Cookie"] = []string{"other=123456"}
+				_, err := io.WriteString(w, "recovered")
+				return err
+			},
+			want: `"other=123456"`,
+		},
+		{
+			// The header map is rewritten again at the first body byte.
+			name: "writes a body",
+			recovered: func(w http.ResponseWriter) error {
+				_, err := io.WriteString(w, "recovered")
+				return err
+			},
+			want: `"a=1; Path=/; Secure"`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			after := func(w http.ResponseWriter) error {
+				w.Header().Add("Set-Cookie", "a=1; Path=/")
+				if recoverWriteHeader(w, http.StatusOK) == nil {
+					t.Fatal("the logger's core did not panic")
+				}
+				return tc.recovered(w)
+			}
+			alone, got := serveHistoryPair(t, `{"groups":[{"cookies":["a"],"secure":true}]}`, before, after, 1)
+			if !strings.Contains(strings.Join(alone.events, "\n"), tc.want) {
+				t.Fatalf("alone, the response went out with%s, want %s in it", alone, tc.want)
+			}
+			if !got.same(alone) {
+				t.Errorf("after an earlier response set a=0 with the same attributes, %s", alone.diff(got))
+			}
+		})
 	}
 }
 

@@ -112,10 +112,24 @@ func (r stressResult) String() string {
 	return fmt.Sprintf("Set-Cookie %q (sent %q), Cache-Control %q, 1xx Set-Cookie %q", clip(r.setCookie), clip(r.sent), r.cacheControl, r.informational)
 }
 
-// stressRequest builds the scenario's request, in a context as Caddy's
-// server makes it: a replacer, the variables, and the server, with error
-// routes or without.
+// stressRequest builds the scenario's request (see requestShape.request).
 func stressRequest(s *stressScenario) (*http.Request, *caddyhttp.Server) {
+	return requestShape{https: s.https, errorRoutes: s.errorRoutes, http3: s.http3, cookies: s.cookies, fetchSite: s.fetchSite}.request()
+}
+
+// requestShape is what the randomized tests make a request of.
+type requestShape struct {
+	https, errorRoutes, http3 bool
+	cookies                   []string
+	fetchSite                 string
+	// errorRoute is the route the server's error routes hold when
+	// errorRoutes is set.
+	errorRoute caddyhttp.Route
+}
+
+// request builds the request, in a context as Caddy's server makes it: a
+// replacer, the variables, and the server, with error routes or without.
+func (s requestShape) request() (*http.Request, *caddyhttp.Server) {
 	url := "http://127.0.0.1/page"
 	if s.https {
 		url = "https://127.0.0.1/page"
@@ -123,7 +137,7 @@ func stressRequest(s *stressScenario) (*http.Request, *caddyhttp.Server) {
 	req := httptest.NewRequest(http.MethodGet, url, nil)
 	srv := &caddyhttp.Server{}
 	if s.errorRoutes {
-		srv.Errors = &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{}}}
+		srv.Errors = &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{s.errorRoute}}
 	}
 	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
 	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
