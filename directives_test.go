@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,27 +55,15 @@ var dirDelSession = del("session_id", "; Path=/")
 // first chunk, flush, and wait for the test to release them (by the id
 // query parameter) before writing the second.
 type dirUpstream struct {
-	srv      *httptest.Server
-	mu       sync.Mutex
-	releases map[string]chan struct{}
-}
-
-func (u *dirUpstream) release(id string) chan struct{} {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	c, ok := u.releases[id]
-	if !ok {
-		c = make(chan struct{})
-		u.releases[id] = c
-	}
-	return c
+	srv *httptest.Server
+	streamGates
 }
 
 func (u *dirUpstream) addr() string { return strings.TrimPrefix(u.srv.URL, "http://") }
 
 func newDirUpstream(t *testing.T) *dirUpstream {
 	t.Helper()
-	u := &dirUpstream{releases: map[string]chan struct{}{}}
+	u := &dirUpstream{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Set-Cookie", "session_id=abc; Path=/")

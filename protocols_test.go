@@ -131,13 +131,33 @@ func (protoApp) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Ha
 // as a trailer, declared or under the "Trailer:" key prefix.
 type protoUpstream struct {
 	srv *httptest.Server
+	streamGates
+}
 
+// streamGates holds back streaming responses until the test lets them
+// finish, by id.
+type streamGates struct {
 	mu       sync.Mutex
 	releases map[string]chan struct{}
 }
 
+// release returns the channel that lets the stream with this id finish.
+func (g *streamGates) release(id string) chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.releases == nil {
+		g.releases = map[string]chan struct{}{}
+	}
+	c, ok := g.releases[id]
+	if !ok {
+		c = make(chan struct{})
+		g.releases[id] = c
+	}
+	return c
+}
+
 func newProtoUpstream(t *testing.T) *protoUpstream {
-	u := &protoUpstream{releases: map[string]chan struct{}{}}
+	u := &protoUpstream{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/up/stream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Set-Cookie", protoCookieA)
@@ -168,18 +188,6 @@ func newProtoUpstream(t *testing.T) *protoUpstream {
 	u.srv = httptest.NewServer(mux)
 	t.Cleanup(u.srv.Close)
 	return u
-}
-
-// release returns the channel that lets the stream with this id finish.
-func (u *protoUpstream) release(id string) chan struct{} {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	c, ok := u.releases[id]
-	if !ok {
-		c = make(chan struct{})
-		u.releases[id] = c
-	}
-	return c
 }
 
 func (u *protoUpstream) addr() string { return strings.TrimPrefix(u.srv.URL, "http://") }
