@@ -79,8 +79,15 @@ func (m *tailMemo) lookup(tail string, base int64) *memoEntry {
 // store remembers that tail, at base, became out: in an empty slot or one
 // of an earlier base time if there is one, else in the next slot in turn.
 // It copies both (one allocation), so that the entry does not keep the
-// response's fields, and the cookie values in them, alive.
+// response's fields, and the cookie values in them, alive. Requests that
+// missed the same tail at once store it once: another's copy would push
+// out the group's other tails (most likely at the turn of a second, when
+// every slot is of an earlier base time). A slot is claimed with a
+// compare-and-swap, so that two stores do not take the same free slot.
 func (m *tailMemo) store(tail, out string, base int64, act action, effect memberState) {
+	if m.lookup(tail, base) != nil {
+		return
+	}
 	var b strings.Builder // a copy even when one of them is empty
 	b.Grow(len(tail) + len(out))
 	b.WriteString(tail)
@@ -88,8 +95,7 @@ func (m *tailMemo) store(tail, out string, base int64, act action, effect member
 	both := b.String()
 	e := &memoEntry{tail: both[:len(tail)], out: both[len(tail):], base: base, act: act, effect: effect}
 	for i := range m.slots {
-		if old := m.slots[i].Load(); old == nil || old.base != base {
-			m.slots[i].Store(e)
+		if old := m.slots[i].Load(); (old == nil || old.base != base) && m.slots[i].CompareAndSwap(old, e) {
 			return
 		}
 	}

@@ -166,6 +166,33 @@ func TestMemoConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// TestMemoStoresATailOnce: requests that missed the same tail at once
+// each store it (seven here, one after the other as they would finish);
+// the tail takes one slot, and the group's other tails stay.
+func TestMemoStoresATailOnce(t *testing.T) {
+	var m tailMemo
+	const base = 1795000000
+	m.store("; Path=/b", "b", base, actionRewritten, memberSet)
+	m.store("; Path=/c", "c", base, actionRewritten, memberSet)
+	for range 7 {
+		m.store("; Path=/a", "a", base, actionRewritten, memberSet)
+	}
+	for _, tail := range []string{"; Path=/a", "; Path=/b", "; Path=/c"} {
+		if m.lookup(tail, base) == nil {
+			t.Errorf("%q is no longer remembered", tail)
+		}
+	}
+	held := 0
+	for i := range m.slots {
+		if e := m.slots[i].Load(); e != nil && e.tail == "; Path=/a" {
+			held++
+		}
+	}
+	if held != 1 {
+		t.Errorf("%q holds %d slots, want 1", "; Path=/a", held)
+	}
+}
+
 // FuzzMemo checks that the memo stands in for the rewrite exactly: a
 // field rewritten after another with the same attributes comes out as on
 // a normalizer that never saw them, with the same action and the same
