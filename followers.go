@@ -73,7 +73,11 @@ func (l *followerLog) note(index int, orig, out string) {
 // by value, in order, each after the one before: the handler may have
 // removed fields since (a middleware that filters Set-Cookie), which
 // moves the followers after them, but a handler that adds or removes
-// fields keeps the others in their order. A field the handler replaced
+// fields keeps the others in their order. Each is looked for first at
+// its place or before it (where a removal moves it), nearest first, then
+// after it: an app's own field may read as a follower's output (a
+// follower of a session leader becomes a session cookie, as its sibling
+// may be), and must not be taken for it. A field the handler replaced
 // is the handler's, and stays. Out of line: it runs only when the
 // header map is rewritten again (startBody, rewriteLate).
 //
@@ -88,11 +92,20 @@ func (l *followerLog) undo(values []string) {
 	slices.SortFunc(fields, func(a, b followedField) int { return a.index - b.index })
 	from := 0
 	for _, f := range fields {
-		for j := from; j < len(values); j++ {
-			if values[j] == f.out {
-				values[j], from = f.orig, j+1
+		j := -1
+		for k := min(f.index, len(values)-1); k >= from; k-- {
+			if values[k] == f.out {
+				j = k
 				break
 			}
+		}
+		for k := max(f.index+1, from); j < 0 && k < len(values); k++ {
+			if values[k] == f.out {
+				j = k
+			}
+		}
+		if j >= 0 {
+			values[j], from = f.orig, j+1
 		}
 	}
 	l.forget()
