@@ -1,6 +1,9 @@
 package cookienormalizer
 
-import "slices"
+import (
+	"slices"
+	"unsafe"
+)
 
 // This file keeps what a final rewrite did to `expire like` followers, so
 // that a later rewrite of the same response can start them again from
@@ -69,17 +72,17 @@ func (l *followerLog) note(index int, orig, out string) {
 
 // undo puts back, in values, each follower the last final rewrite changed
 // and that is still there as that rewrite left it, and forgets them: the
-// rewrite about to run records them again. The followers are looked for
-// by value, in order, each after the one before: the handler may have
-// removed fields since (a middleware that filters Set-Cookie), which
-// moves the followers after them, but a handler that adds or removes
-// fields keeps the others in their order. Each is looked for first at
-// its place or before it (where a removal moves it), nearest first, then
-// after it: an app's own field may read as a follower's output (a
-// follower of a session leader becomes a session cookie, as its sibling
-// may be), and must not be taken for it. A field the handler replaced
-// is the handler's, and stays. Out of line: it runs only when the
-// header map is rewritten again (startBody, rewriteLate).
+// rewrite about to run records them again. A follower is found by
+// identity, not by value: the string the rewrite built and put in the
+// header map, which no field the handler wrote can be (an app's own field
+// may read the same, as a follower of a session leader becomes a session
+// cookie like its sibling, and must not be taken for it). They are looked
+// for in order, each after the one before: the handler may have removed
+// fields since (a middleware that filters Set-Cookie), which moves the
+// followers after them, but a handler that adds or removes fields keeps
+// the others in their order. A field the handler replaced is the
+// handler's, and stays. Out of line: it runs only when the header map is
+// rewritten again (startBody, rewriteLate, resumeRewrite).
 //
 //go:noinline
 func (l *followerLog) undo(values []string) {
@@ -92,23 +95,20 @@ func (l *followerLog) undo(values []string) {
 	slices.SortFunc(fields, func(a, b followedField) int { return a.index - b.index })
 	from := 0
 	for _, f := range fields {
-		j := -1
-		for k := min(f.index, len(values)-1); k >= from; k-- {
-			if values[k] == f.out {
-				j = k
+		for j := from; j < len(values); j++ {
+			if sameString(values[j], f.out) {
+				values[j], from = f.orig, j+1
 				break
 			}
 		}
-		for k := max(f.index+1, from); j < 0 && k < len(values); k++ {
-			if values[k] == f.out {
-				j = k
-			}
-		}
-		if j >= 0 {
-			values[j], from = f.orig, j+1
-		}
 	}
 	l.forget()
+}
+
+// sameString reports whether a and b are the same string: the same bytes
+// in the same memory, not only equal.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // forget drops what l recorded, and the strings it held.

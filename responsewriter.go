@@ -371,6 +371,10 @@ type savedHeader struct {
 // like` follower's rewrite depends on its leader, which the handler may
 // still change before the response is sent.
 func (rw *responseWriter) saveHeader() savedHeader {
+	if rw.rewriting {
+		// What a rewrite cut short left is not what to restore.
+		rw.resumeRewrite()
+	}
 	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
 }
 
@@ -459,6 +463,9 @@ func (rw *responseWriter) afterHandler() {
 // read it on arrival is left in the request's variables for it (see
 // arrivedJar); the outermost module returns last, so its reading stays.
 func (rw *responseWriter) afterError(r *http.Request) {
+	if rw.rewriting {
+		rw.resumeRewrite()
+	}
 	if values := rw.hdr["Set-Cookie"]; len(values) > 0 {
 		rw.rewriteFields(values, rw.hdr)
 	}

@@ -509,3 +509,54 @@ func TestStampNotRewrittenByPatterns(t *testing.T) {
 		t.Errorf("a response carrying the stamp: %q, want it unchanged", got)
 	}
 }
+
+// TestUndoDuplicateFollowersAfterRemoval: two `like` followers of one
+// cookie name, f, both given the leader's lifetime: the rewrite made
+// values[1] and values[2] read the same. The handler then drops the field
+// before them (a middleware that filters Set-Cookie), so they sit at 0
+// and 1. Each must get back its own field, in order: looked for at its
+// recorded place first, the first would find the second's field there.
+func TestUndoDuplicateFollowersAfterRemoval(t *testing.T) {
+	const out = "f=1; Path=/; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+	var l followerLog
+	l.note(1, "f=1; Path=/; Max-Age=100", out)
+	l.note(2, "f=1; Path=/; Max-Age=200", out)
+	values := []string{out, out} // "x=1" at 0 was removed
+	l.undo(values)
+	want := []string{"f=1; Path=/; Max-Age=100", "f=1; Path=/; Max-Age=200"}
+	if !slices.Equal(values, want) {
+		t.Errorf("undo after a removal before two identical followers:\n got %q\nwant %q", values, want)
+	}
+}
+
+// TestDuplicateFollowersLeaderLoggedOutAfterRemoval: the same through the
+// Handler. Where the header map goes out at the first body byte (HTTP/3,
+// encode), the handler, after WriteHeader, drops a field before the
+// followers and logs the leader out: the leader then leads nothing, so
+// the followers must go out as the handler wrote them, as when it wrote
+// those fields before WriteHeader (f with Max-Age=100, then 200).
+func TestDuplicateFollowersLeaderLoggedOutAfterRemoval(t *testing.T) {
+	const config = `{"groups":[{"cookies":["lead"],"expire":{"mode":"fixed","duration":"1h"}},{"cookies":["f"],"expire":{"mode":"like","like":"lead"}}]}`
+	fields := []string{"x=1; Path=/", "lead=1; Path=/", "f=1; Path=/; Max-Age=100", "f=1; Path=/; Max-Age=200"}
+	const logout = "lead=; Path=/; Max-Age=0"
+	want := serveWithLogPanicOn(t, histLate, false, config, "", 0, nil, func(w http.ResponseWriter) error {
+		w.Header()["Set-Cookie"] = append(slices.Clone(fields[1:]), logout)
+		w.WriteHeader(http.StatusOK)
+		_, err := io.WriteString(w, "body")
+		return err
+	})
+	got := serveWithLogPanicOn(t, histLate, false, config, "", 0, nil, func(w http.ResponseWriter) error {
+		w.Header()["Set-Cookie"] = slices.Clone(fields)
+		w.WriteHeader(http.StatusOK)
+		h := w.Header()
+		h["Set-Cookie"] = append(h["Set-Cookie"][1:], logout)
+		_, err := io.WriteString(w, "body")
+		return err
+	})
+	if !strings.Contains(want.events[0], `"f=1; Path=/; Max-Age=100" "f=1; Path=/; Max-Age=200"`) {
+		t.Fatalf("without the earlier rewrite the followers did not go out as written:%s", want)
+	}
+	if !slices.Equal(got.events, want.events) {
+		t.Errorf("fields dropped and the leader logged out after WriteHeader: %s", want.diff(got))
+	}
+}
