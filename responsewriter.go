@@ -153,9 +153,7 @@ func (rw *responseWriter) release() {
 // whose rules have spoken for the response add nothing more (see
 // request.spoke).
 func (rw *responseWriter) rewriteHeader() {
-	if rw.rewriting {
-		rw.resumeRewrite()
-	}
+	rw.settleCutRewrite()
 	hdr := rw.hdr
 	values := hdr["Set-Cookie"]
 	norm := rw.h.norm
@@ -181,6 +179,15 @@ func (rw *responseWriter) rewriteHeader() {
 	}
 	rw.seen, rw.seenLen = out, len(out)
 	rw.rewriting = false
+}
+
+// settleCutRewrite clears what the last rewrite left behind if a panic
+// cut it short (see resumeRewrite), before the header map is rewritten,
+// saved or handed to error routes again.
+func (rw *responseWriter) settleCutRewrite() {
+	if rw.rewriting {
+		rw.resumeRewrite()
+	}
 }
 
 // resumeRewrite clears what a rewrite cut short by a panic left behind,
@@ -371,10 +378,7 @@ type savedHeader struct {
 // like` follower's rewrite depends on its leader, which the handler may
 // still change before the response is sent.
 func (rw *responseWriter) saveHeader() savedHeader {
-	if rw.rewriting {
-		// What a rewrite cut short left is not what to restore.
-		rw.resumeRewrite()
-	}
+	rw.settleCutRewrite() // what a rewrite cut short left is not what to restore
 	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
 }
 
@@ -463,9 +467,7 @@ func (rw *responseWriter) afterHandler() {
 // read it on arrival is left in the request's variables for it (see
 // arrivedJar); the outermost module returns last, so its reading stays.
 func (rw *responseWriter) afterError(r *http.Request) {
-	if rw.rewriting {
-		rw.resumeRewrite()
-	}
+	rw.settleCutRewrite()
 	if values := rw.hdr["Set-Cookie"]; len(values) > 0 {
 		rw.rewriteFields(values, rw.hdr)
 	}
