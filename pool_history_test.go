@@ -434,22 +434,43 @@ func installHistoryPool(t *testing.T) *historyPool {
 
 // runHistory serves s through hh. With fresh (not nil), each ServeHTTP
 // takes a writer the pool makes new for it.
-func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) (res historyResult) {
-	h := hh.h
-	// The same module fronts the error routes, if any: the server's
-	// error routes hold it.
-	req, srv := requestShape{
-		https: s.https, errorRoutes: s.errorRoutes, http3: s.http3, cookies: s.cookies, fetchSite: s.fetchSite,
-		errorRoute: caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{h}},
-	}.request()
-	w := &historyWriter{header: http.Header{}, serialise: s.serialise, failHijack: true}
+func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) historyResult {
 	if hh.core != nil {
 		hh.core.entries, hh.core.count, hh.core.panicAt = nil, 0, s.logPanic
 	}
+	var dirty []string
+	res := serveScenario(hh.h, s, func() {
+		if fresh != nil {
+			fresh.drain()
+		}
+	}, func(rw http.ResponseWriter) {
+		if mw, ok := rw.(*responseWriter); ok {
+			dirty = append(dirty, checkFreshWriter(mw)...)
+		}
+	})
+	res.dirty = dirty
+	if hh.core != nil {
+		res.logs = hh.core.entries
+		res.logPanicked = s.logPanic > 0 && hh.core.count >= s.logPanic
+	}
+	return res
+}
+
+// serveScenario serves s through mw on a writer below that records what
+// reaches it, and, if the handler fails on a server with error routes,
+// serves the error page through mw again, as Caddy's server does (the
+// server's error routes hold mw). before runs before each ServeHTTP,
+// enter as the handler behind mw starts (nil: nothing).
+func serveScenario(mw caddyhttp.MiddlewareHandler, s *historyScenario, before func(), enter func(http.ResponseWriter)) (res historyResult) {
+	req, srv := requestShape{
+		https: s.https, errorRoutes: s.errorRoutes, http3: s.http3, cookies: s.cookies, fetchSite: s.fetchSite,
+		errorRoute: caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{mw}},
+	}.request()
+	w := &historyWriter{header: http.Header{}, serialise: s.serialise, failHijack: true}
 	handler := func(ops []historyOp, first bool) caddyhttp.Handler {
 		return caddyhttp.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) (err error) {
-			if mw, ok := rw.(*responseWriter); ok {
-				res.dirty = append(res.dirty, checkFreshWriter(mw)...)
+			if enter != nil {
+				enter(rw)
 			}
 			if first {
 				if s.date != "" {
@@ -482,10 +503,10 @@ func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) (res
 	}
 	serve := func(r *http.Request, next caddyhttp.Handler) (panicked any, err error) {
 		defer func() { panicked = recover() }()
-		if fresh != nil {
-			fresh.drain()
+		if before != nil {
+			before()
 		}
-		return nil, h.ServeHTTP(w, r, next)
+		return nil, mw.ServeHTTP(w, r, next)
 	}
 	p, err := serve(req, handler(s.ops, true))
 	if err != nil && p == nil && s.errorRoutes {
@@ -500,10 +521,6 @@ func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) (res
 	}
 	w.end(p != nil)
 	res.events = append(res.events, w.events...)
-	if hh.core != nil {
-		res.logs = hh.core.entries
-		res.logPanicked = s.logPanic > 0 && hh.core.count >= s.logPanic
-	}
 	return res
 }
 

@@ -1,19 +1,16 @@
 package cookienormalizer
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -183,77 +180,8 @@ func (plainMiddleware) ServeHTTP(w http.ResponseWriter, r *http.Request, next ca
 
 // runReportOnly serves s through mw (the module, or plainMiddleware), as
 // runHistory does, on a writer below that records what reaches it.
-func runReportOnly(mw caddyhttp.MiddlewareHandler, s *historyScenario) (res historyResult) {
-	url := "http://127.0.0.1/page"
-	if s.https {
-		url = "https://127.0.0.1/page"
-	}
-	req := httptest.NewRequest(http.MethodGet, url, nil)
-	srv := &caddyhttp.Server{}
-	if s.errorRoutes {
-		srv.Errors = &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{mw}}}}
-	}
-	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{})
-	ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, srv)
-	req = req.WithContext(ctx)
-	if s.http3 {
-		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/3.0", 3, 0
-	}
-	if s.cookies != nil {
-		req.Header["Cookie"] = slices.Clone(s.cookies)
-	}
-	if s.fetchSite != "" {
-		req.Header.Set("Sec-Fetch-Site", s.fetchSite)
-	}
-	w := &historyWriter{header: http.Header{}, serialise: s.serialise, failHijack: true}
-	handler := func(ops []historyOp, first bool) caddyhttp.Handler {
-		return caddyhttp.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) (err error) {
-			if first {
-				if s.date != "" {
-					rw.Header().Set("Date", s.date)
-				}
-				if s.cacheControl != nil {
-					rw.Header()["Cache-Control"] = slices.Clone(s.cacheControl)
-				}
-				if s.cdnControl != nil {
-					rw.Header()["Cdn-Cache-Control"] = slices.Clone(s.cdnControl)
-				}
-			}
-			if !s.recoverInner {
-				return playHistory(w, rw, r, ops)
-			}
-			recovered := func() (p any) {
-				defer func() { p = recover() }()
-				err = playHistory(w, rw, r, ops)
-				return nil
-			}()
-			if recovered == nil {
-				return err
-			}
-			rw.WriteHeader(http.StatusInternalServerError)
-			_, err = rw.Write([]byte("recovered"))
-			return err
-		})
-	}
-	serve := func(r *http.Request, next caddyhttp.Handler) (panicked any, err error) {
-		defer func() { panicked = recover() }()
-		return nil, mw.ServeHTTP(w, r, next)
-	}
-	p, err := serve(req, handler(s.ops, true))
-	if err != nil && p == nil && s.errorRoutes {
-		res.events = append(res.events, "error routes for: "+err.Error())
-		p, err = serve(srv.Errors.WithError(req, err), handler(s.errorPage, false))
-	}
-	if err != nil {
-		res.err = err.Error()
-	}
-	if p != nil {
-		res.panic = fmt.Sprint(p)
-	}
-	w.end(p != nil)
-	res.events = append(res.events, w.events...)
-	return res
+func runReportOnly(mw caddyhttp.MiddlewareHandler, s *historyScenario) historyResult {
+	return serveScenario(mw, s, nil, nil)
 }
 
 // reportOnlyRun is what one request gave through one Handler.
