@@ -171,7 +171,13 @@ const (
 	untouched memberState = iota
 	memberSet
 	memberDeleted
+	// memberDeletedSplit: a deletion some engine does not read as one
+	// (see expiry.split).
+	memberDeletedSplit
 )
+
+// deletes reports whether the member's field deletes it (in some engine).
+func (s memberState) deletes() bool { return s == memberDeleted || s == memberDeletedSplit }
 
 // memberStates is what a response does to each member, by its index in
 // the per-response state.
@@ -268,7 +274,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			switch state[cg.first+k] {
 			case memberSet:
 				anySet = true
-			case memberDeleted:
+			case memberDeleted, memberDeletedSplit:
 				anyDeleted, deleted, allSet = true, name, false
 			default:
 				allSet = false
@@ -323,7 +329,12 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 }
 
 // cascade appends a deletion for each member of cg the response leaves
-// untouched, with the attributes of deleted's last field. Out of line,
+// untouched, with the attributes of deleted's last field; and for each
+// member whose field some engines delete and others keep (a slow
+// upstream clock's Expires, Max-Age and Expires that libsoup reads the
+// other way round), a deletion of its own, with its field's attributes:
+// coming last, it deletes that member in every engine, so that none keeps
+// it alone while the cascade deletes the others. Out of line,
 // like the other rare work of applyWith, so that its temporaries stay out
 // of applyWith's frame (see applySliding).
 //
@@ -331,8 +342,12 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, reportOnly bool, obs observer) []string {
 	attrs := deletionAttrsFrom(values[lastField(values, deleted)])
 	for k, name := range cg.members {
-		if state[cg.first+k] == untouched {
+		switch state[cg.first+k] {
+		case untouched:
 			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+		case memberDeletedSplit:
+			own := deletionAttrsFrom(values[lastField(values, name)])
+			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 		}
 	}
 	return values

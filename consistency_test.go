@@ -179,11 +179,14 @@ func TestConsistency(t *testing.T) {
 			events: []string{"session_id #1 passed invalid", "user_id__insecure #1 cascaded"},
 		},
 		{
-			name:   "cascade: a deletion only libsoup reads as one (the last of Max-Age and Expires) cascades",
+			// Chromium and Firefox keep session_id for 60 s: its own
+			// deletion, appended after it, deletes it there too, so that
+			// no engine keeps it alone.
+			name:   "cascade: a deletion only libsoup reads as one (the last of Max-Age and Expires) cascades, with the member's own deletion",
 			groups: []Group{cascade},
 			in:     []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},
-			want:   []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", del("user_id__insecure", "")},
-			events: []string{"user_id__insecure #1 cascaded"},
+			want:   []string{"session_id=; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT", del("session_id", ""), del("user_id__insecure", "")},
+			events: []string{"session_id #1 cascaded", "user_id__insecure #1 cascaded"},
 		},
 		{
 			name: "cascade: a member of a like group, rewritten one pass after its leader",

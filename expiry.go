@@ -131,9 +131,15 @@ const (
 // expiry is what all readings of a field say about its lifetime.
 type expiry struct {
 	// deletion: some reading gives a lifetime ≤ 0 from the base time, or
-	// lets an Expires not after the proxy's clock decide (a browser with a
-	// correct clock deletes that cookie whatever the upstream's Date says).
+	// lets an Expires not after the proxy's clock decide (WebKitGTK, which
+	// reads an Expires on its own clock, deletes that cookie whatever the
+	// upstream's Date says).
 	deletion bool
+	// split: a deletion that some other reading keeps, as a session cookie
+	// or with a lifetime counted from the base time (Chromium and Firefox
+	// count an Expires from the Date; libsoup lets the last of Max-Age and
+	// Expires decide).
+	split bool
 	// session: every reading finds neither Max-Age nor Expires.
 	session bool
 	// anySession: some reading does.
@@ -366,7 +372,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		shortest int64 // from the later of base and now
 	}
 	var first outcome
-	all, anyLive := true, false
+	all, anyLive, anyKept := true, false, false
 	e.session = true
 	for i, r := range readings {
 		var o outcome
@@ -394,9 +400,10 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			all = false
 		}
 		if o.session {
-			e.anySession = true
+			e.anySession, anyKept = true, true
 			continue
 		}
+		anyKept = anyKept || o.lifetime > 0
 		e.session = false
 		if o.lifetime <= 0 || o.shortest <= 0 {
 			e.deletion = true
@@ -407,6 +414,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 	}
 	e.agreed = all
 	e.lifetime = first.lifetime
+	e.split = e.deletion && anyKept
 	return e
 }
 

@@ -588,10 +588,10 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	if r.hasAttrs {
 		appended, skipped = r.attrs.attrEdits(f, appended)
 	}
-	lifetimeSet, unsure, deletion := false, false, false
+	lifetimeSet, unsure, deletion, split := false, false, false, false
 	if r.expiry != expireNone || r.consistent {
 		e := readExpiry(f, base, now)
-		deletion, unsure = e.deletion, e.unsure
+		deletion, unsure, split = e.deletion, e.unsure, e.split
 		if seconds, ok := lifetimeFor(r, &e, self, l); ok && !deletion && !unsure {
 			appended = setLifetime(f, &e, seconds, base, appended)
 			lifetimeSet = true
@@ -602,7 +602,10 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		out = f.rebuild(appended, &r.attrs)
 	}
 	effect = memberSet
-	if deletion {
+	switch {
+	case split:
+		effect = memberDeletedSplit
+	case deletion:
 		effect = memberDeleted
 	}
 	switch {
@@ -656,7 +659,7 @@ func (n *normalizer) applyMemo(g int, r *rule, v, name string, self int, l *lead
 		// A report changes no field, but for a config with `like` groups
 		// the rewrite goes to the pass's copy (see shadowWrite); a field
 		// that deletes its cookie is joined at once (see fieldJoins).
-		if e.out == e.tail || n.reportOnly && n.maxDepth == 0 || !n.reportOnly && e.effect != memberDeleted && pass.joins.add(self, p, e.out) {
+		if e.out == e.tail || n.reportOnly && n.maxDepth == 0 || !n.reportOnly && !e.effect.deletes() && pass.joins.add(self, p, e.out) {
 			return v, e.act, false, e.effect
 		}
 		return v[:p] + e.out, e.act, false, e.effect

@@ -103,5 +103,16 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		jar = jarOf(t, c)
 		t.Logf("after /logout-session: %s", describe(jar))
 		wantNames(t, "after /logout-session", jar)
+
+		// A field for session_id that WebKitGTK reads as a deletion and
+		// Chromium and Firefox as an hour: the module takes it for a
+		// log-out, deletes user_id__insecure, and deletes session_id
+		// too, after the app's field, so that no engine keeps it alone.
+		load(t, c, env.consistency+"/login")
+		wantNames(t, "after the second /login", jarOf(t, c), "session_id", "user_id__insecure")
+		load(t, c, env.consistency+"/split-session")
+		jar = jarOf(t, c)
+		t.Logf("after /split-session: %s", describe(jar))
+		wantNames(t, "after /split-session", jar)
 	})
 }

@@ -68,6 +68,11 @@ const (
 // 6265bis §5.6; WebKit reads them).
 var setLongFlag = "longflag=1; Path=/; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100)
 
+// splitSessionID sets session_id for an hour in Chromium and Firefox
+// (Max-Age wins) and deletes it in WebKitGTK (libsoup lets the last of
+// Max-Age and Expires decide).
+const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
+
 // setTwice is in flagged's group too, with two Max-Age attributes: the
 // group's rewrite keeps the last, which every engine reads, and drops the
 // first.
@@ -227,6 +232,7 @@ func (a *policyApp) start(t *testing.T) string {
 		"/half-login":     {setSessionID},
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
+		"/split-session":  {splitSessionID},
 		"/mixed-login":    {setSessionID, setUserIDStrict},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
