@@ -472,16 +472,7 @@ func h2Play(w http.ResponseWriter, s *historyScenario) {
 				w.Header().Add("Set-Cookie", f)
 			}
 		case histFilter:
-			hdr := w.Header()
-			if fields := hdr["Set-Cookie"]; len(fields) > 0 {
-				out := slices.Clone(fields[1:])
-				if len(out) > 0 {
-					if name, ok := cookieName(out[0]); ok {
-						out = append(out, name+"=; Max-Age=0")
-					}
-				}
-				hdr["Set-Cookie"] = out
-			}
+			filterSetCookie(w.Header())
 		case histSetHeader:
 			w.Header().Set(o.key, o.value)
 		case histEarlyHints:

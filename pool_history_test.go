@@ -524,6 +524,20 @@ func serveScenario(mw caddyhttp.MiddlewareHandler, s *historyScenario, before fu
 	return res
 }
 
+// filterSetCookie is the histFilter step: a middleware that takes out
+// the first Set-Cookie field and logs out the cookie of the next.
+func filterSetCookie(hdr http.Header) {
+	if fields := hdr["Set-Cookie"]; len(fields) > 0 {
+		out := slices.Clone(fields[1:])
+		if len(out) > 0 {
+			if name, ok := cookieName(out[0]); ok {
+				out = append(out, name+"=; Max-Age=0")
+			}
+		}
+		hdr["Set-Cookie"] = out
+	}
+}
+
 // playHistory runs the steps of a handler on rw, the module's writer
 // over w.
 func playHistory(w *historyWriter, rw http.ResponseWriter, r *http.Request, ops []historyOp) error {
@@ -534,16 +548,7 @@ func playHistory(w *historyWriter, rw http.ResponseWriter, r *http.Request, ops 
 				rw.Header().Add("Set-Cookie", f)
 			}
 		case histFilter:
-			hdr := rw.Header()
-			if fields := hdr["Set-Cookie"]; len(fields) > 0 {
-				out := slices.Clone(fields[1:])
-				if len(out) > 0 {
-					if name, ok := cookieName(out[0]); ok {
-						out = append(out, name+"=; Max-Age=0")
-					}
-				}
-				hdr["Set-Cookie"] = out
-			}
+			filterSetCookie(rw.Header())
 		case histSetHeader:
 			rw.Header().Set(o.key, o.value)
 		case histEarlyHints:
