@@ -165,6 +165,11 @@ func (p *groupParser) parseBlock(d *caddyfile.Dispenser) error {
 	switch len(args) {
 	case 0:
 	case 1:
+		if args[0] == "" {
+			// A quoted {$VARIABLE} that is not set: loaded unlabelled, the
+			// group's logs, metrics and slide stamp would take another name.
+			return d.Err("group: an empty label (a quoted {$VARIABLE} that is not set gives one; {$VARIABLE:default} gives a default; leave the label out for none)")
+		}
 		p.group.Label = args[0]
 	default:
 		return d.Errf("group takes one label, got %d words: name the cookies on a `cookies` line inside the block", len(args))

@@ -92,7 +92,8 @@ func loadAdaptedHandler(t *testing.T, js []byte) error {
 // becomes when the variable is unset, and what a generated config writes
 // for a missing value; read as "no such policy" it would load a config
 // that silently leaves Domain, Path or SameSite as the app sent them (or
-// names the slide stamp by default though `cookie` was written). An
+// names the slide stamp by default though `cookie` was written), or a
+// group's label, which names it in logs, metrics and the stamp. An
 // unquoted `domain {$UNSET}` is a missing argument, refused likewise.
 func TestEmptyValueRefused(t *testing.T) {
 	const unset = "COOKIE_NORMALIZER_TEST_NEVER_SET"
@@ -110,6 +111,8 @@ func TestEmptyValueRefused(t *testing.T) {
 		{"cookie_normalizer a {\n\tsecure on\n\tdomain \"{$" + unset + "}\"\n}", "Caddyfile:4", "domain"},
 		{"cookie_normalizer a {\n\tsecure on\n\tpath \"{$" + unset + "}\"\n}", "Caddyfile:4", "path"},
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tdomain remove\n\tslide 10m cookie \"\"\n}", "Caddyfile:6", "slide"},
+		{"cookie_normalizer {\n\tgroup \"{$" + unset + "}\" {\n\t\tcookies a\n\t\tsecure on\n\t}\n}", "Caddyfile:3", "group"},
+		{"cookie_normalizer {\n\tgroup \"\" {\n\t\tcookies a\n\t\tsecure on\n\t}\n}", "Caddyfile:3", "group"},
 	} {
 		cfg, err := testcaddy.Adapt(hostileConfigFile(tc.directive), "Caddyfile")
 		if err == nil {
