@@ -207,10 +207,27 @@ func sameResult(got, want dirResult) bool {
 func TestErrorRouteThatFails(t *testing.T) {
 	down := testcaddy.FreeAddr(t) // nothing listens there
 	proxyFails, fileFails, logoutFails, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	invokeFails := testcaddy.FreeAddr(t)
 	root := t.TempDir() // empty: every file is missing
 	testcaddy.Start(t, testcaddy.Globals+fmt.Sprintf(`
 (cn) {
 	%[1]s
+}
+
+&(errpage) {
+	route {
+		import cn
+		reverse_proxy %[6]s
+	}
+}
+
+http://%[9]s {
+	bind 127.0.0.1
+	import cn
+	reverse_proxy %[6]s
+	handle_errors {
+		invoke errpage
+	}
 }
 
 http://%[2]s {
@@ -251,7 +268,7 @@ http://%[5]s {
 	import cn
 	reverse_proxy %[6]s
 }
-`, dirPolicy, proxyFails, fileFails, logoutFails, control, down, root, dirLogout))
+`, dirPolicy, proxyFails, fileFails, logoutFails, control, down, root, dirLogout, invokeFails))
 	c := &http.Client{}
 	for _, tc := range []struct {
 		name, site, cookie string
@@ -260,6 +277,8 @@ http://%[5]s {
 		{"control: no error routes", control, dirHalfJar,
 			dirResult{status: 502, setCookie: []string{dirDelSession}, cacheControl: []string{"private"}}},
 		{"error route's reverse_proxy fails", proxyFails, dirHalfJar,
+			dirResult{status: 502, setCookie: []string{dirDelSession}, cacheControl: []string{"private"}}},
+		{"error route's named route (invoke) fails", invokeFails, dirHalfJar,
 			dirResult{status: 502, setCookie: []string{dirDelSession}, cacheControl: []string{"private"}}},
 		{"error route's file_server finds no page", fileFails, dirHalfJar,
 			dirResult{status: 502, setCookie: []string{dirDelSession}, cacheControl: []string{"private"}}},

@@ -674,27 +674,61 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // inServerErrorRoutes reports whether h is a handler of the server's
-// error routes (handle_errors), at any depth of subroutes within them.
-// Only called when a route failed while answering an error.
+// error routes (handle_errors), at any depth of subroutes within them and
+// of the named routes they invoke. Only called when a route failed while
+// answering an error.
 func inServerErrorRoutes(r *http.Request, h *Handler) bool {
 	srv, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
-	return srv != nil && srv.Errors != nil && routesHold(srv.Errors.Routes, h)
+	if srv == nil || srv.Errors == nil {
+		return false
+	}
+	w := routeWalk{h: h, named: srv.NamedRoutes}
+	return w.hold(srv.Errors.Routes)
 }
 
-// routesHold reports whether h is a handler of routes or of a subroute
-// within them, at any depth.
-func routesHold(routes caddyhttp.RouteList, h *Handler) bool {
+// routeWalk looks for a handler in routes, through subroutes and the
+// named routes that `invoke` runs, at any depth.
+type routeWalk struct {
+	h     *Handler
+	named map[string]*caddyhttp.Route
+	// seen are the named routes already walked: they may invoke each
+	// other.
+	seen map[string]bool
+}
+
+// hold reports whether w.h is a handler of routes, of a subroute within
+// them or of a named route they invoke.
+func (w *routeWalk) hold(routes caddyhttp.RouteList) bool {
 	for _, route := range routes {
-		for _, mh := range route.Handlers {
-			switch m := mh.(type) {
-			case *Handler:
-				if m == h {
-					return true
-				}
-			case *caddyhttp.Subroute:
-				if routesHold(m.Routes, h) || m.Errors != nil && routesHold(m.Errors.Routes, h) {
-					return true
-				}
+		if w.holdRoute(route) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *routeWalk) holdRoute(route caddyhttp.Route) bool {
+	for _, mh := range route.Handlers {
+		switch m := mh.(type) {
+		case *Handler:
+			if m == w.h {
+				return true
+			}
+		case *caddyhttp.Subroute:
+			if w.hold(m.Routes) || m.Errors != nil && w.hold(m.Errors.Routes) {
+				return true
+			}
+		case *caddyhttp.Invoke:
+			named := w.named[m.Name]
+			if named == nil || w.seen[m.Name] {
+				continue
+			}
+			if w.seen == nil {
+				w.seen = map[string]bool{}
+			}
+			w.seen[m.Name] = true
+			if w.holdRoute(*named) {
+				return true
 			}
 		}
 	}
