@@ -58,43 +58,6 @@ const (
 	concMaxReports      = 3
 )
 
-// concCore is a logger core that takes every level and records each
-// entry as historyCore does, safe for concurrent use. It never panics:
-// which response a panic would hit depends on the interleaving.
-type concCore struct {
-	mu      sync.Mutex
-	entries []string
-}
-
-func (c *concCore) Enabled(zapcore.Level) bool        { return true }
-func (c *concCore) With([]zapcore.Field) zapcore.Core { return c }
-func (c *concCore) Sync() error                       { return nil }
-
-func (c *concCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	return ce.AddCore(e, c)
-}
-
-func (c *concCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	enc := zapcore.NewMapObjectEncoder()
-	for _, f := range fields {
-		f.AddTo(enc)
-	}
-	entry := fmt.Sprintf("%s %v %v %v", e.Message, enc.Fields["cookie"], enc.Fields["group"], enc.Fields["action"])
-	c.mu.Lock()
-	c.entries = append(c.entries, entry)
-	c.mu.Unlock()
-	return nil
-}
-
-// take returns the entries recorded so far and forgets them.
-func (c *concCore) take() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.entries
-	c.entries = nil
-	return out
-}
-
 // concHandler provisions a Handler for cfg with the tests' fixed clock,
 // logging into core (nil: a logger at Caddy's default level that
 // discards its output), counting into reg, as Provision does.
@@ -263,7 +226,7 @@ func concAlone(t *testing.T, w *concWorld) ([]historyResult, []string, map[strin
 		hh := &historyHandler{}
 		var core zapcore.Core
 		if w.logs[st.at] {
-			hh.core = &historyCore{}
+			hh.core = &recordingCore{}
 			core = hh.core
 		}
 		h, err := concHandler(w.cfgs[st.at], core, reg)
@@ -290,11 +253,11 @@ func concServe(t *testing.T, w *concWorld, rounds, workers int, order *rand.Rand
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	hs := make([]*historyHandler, len(w.cfgs))
-	cores := make([]*concCore, len(w.cfgs))
+	cores := make([]*recordingCore, len(w.cfgs))
 	for i, cfg := range w.cfgs {
 		var core zapcore.Core
 		if w.logs[i] {
-			cores[i] = &concCore{}
+			cores[i] = &recordingCore{}
 			core = cores[i]
 		}
 		h, err := concHandler(cfg, core, reg)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 )
 
 // The history-independence test: what a response sends (each 1xx's
@@ -279,39 +278,6 @@ func (w *historyWriter) end(panicked bool) {
 	}
 }
 
-// historyCore is a logger core that takes every level and records each
-// entry the module writes; it panics at its panicAt-th entry, as a
-// failing core would, in the middle of a rewrite.
-type historyCore struct {
-	entries []string
-	count   int
-	panicAt int
-}
-
-func (c *historyCore) Enabled(zapcore.Level) bool { return true }
-func (c *historyCore) With([]zapcore.Field) zapcore.Core {
-	return c
-}
-
-func (c *historyCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	return ce.AddCore(e, c)
-}
-
-func (c *historyCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	c.count++
-	if c.count == c.panicAt {
-		panic("the logger's core failed")
-	}
-	enc := zapcore.NewMapObjectEncoder()
-	for _, f := range fields {
-		f.AddTo(enc)
-	}
-	c.entries = append(c.entries, fmt.Sprintf("%s %v %v %v", e.Message, enc.Fields["cookie"], enc.Fields["group"], enc.Fields["action"]))
-	return nil
-}
-
-func (c *historyCore) Sync() error { return nil }
-
 // historyResult is what a response sent, and what the module logged.
 type historyResult struct {
 	events []string
@@ -368,14 +334,14 @@ func (r historyResult) diff(o historyResult) string {
 // clock, and its logger's core when it logs (nil otherwise).
 type historyHandler struct {
 	h    *Handler
-	core *historyCore
+	core *recordingCore
 }
 
 func newHistoryHandler(cfg *stressConfig, logs bool) (*historyHandler, error) {
 	h := cfg.handler()
 	hh := &historyHandler{h: h}
 	if logs {
-		hh.core = &historyCore{}
+		hh.core = &recordingCore{}
 		h.setLogger(zap.New(hh.core))
 	} else {
 		h.setLogger(benchLogger())
@@ -436,7 +402,7 @@ func installHistoryPool(t *testing.T) *historyPool {
 // takes a writer the pool makes new for it.
 func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) historyResult {
 	if hh.core != nil {
-		hh.core.entries, hh.core.count, hh.core.panicAt = nil, 0, s.logPanic
+		hh.core.reset(s.logPanic)
 	}
 	var dirty []string
 	res := serveScenario(hh.h, s, func() {
@@ -450,8 +416,8 @@ func runHistory(hh *historyHandler, s *historyScenario, fresh *historyPool) hist
 	})
 	res.dirty = dirty
 	if hh.core != nil {
-		res.logs = hh.core.entries
-		res.logPanicked = s.logPanic > 0 && hh.core.count >= s.logPanic
+		res.logs = hh.core.lines()
+		res.logPanicked = hh.core.panicked()
 	}
 	return res
 }
@@ -1071,13 +1037,13 @@ func serveHistoryPair(t *testing.T, config string, before, after func(w http.Res
 		if err != nil {
 			t.Fatal(err)
 		}
-		core := &historyCore{}
+		core := &recordingCore{}
 		h.setLogger(zap.New(core))
 		h.norm.now = func() time.Time { return testClock }
 		return &historyHandler{h: h, core: core}
 	}
 	serve := func(hh *historyHandler, write func(w http.ResponseWriter) error, panicAt int) historyResult {
-		hh.core.entries, hh.core.count, hh.core.panicAt = nil, 0, panicAt
+		hh.core.reset(panicAt)
 		w := &historyWriter{header: http.Header{}, failHijack: true}
 		next := caddyhttp.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) error {
 			rw.Header().Set("Date", testDate)
@@ -1087,7 +1053,7 @@ func serveHistoryPair(t *testing.T, config string, before, after func(w http.Res
 			t.Fatal(err)
 		}
 		w.end(false)
-		return historyResult{events: w.events, logs: hh.core.entries, logPanicked: panicAt > 0 && hh.core.count >= panicAt}
+		return historyResult{events: w.events, logs: hh.core.lines(), logPanicked: hh.core.panicked()}
 	}
 	pool.drain()
 	alone = serve(handler(), after, panicAt)

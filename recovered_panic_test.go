@@ -37,7 +37,7 @@ func serveWithLogPanicOn(t *testing.T, serialise int, failFlush bool, config, co
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := &historyCore{}
+	core := &recordingCore{}
 	h.setLogger(zap.New(core))
 	h.norm.now = func() time.Time { return testClock }
 	serve := func(write func(w http.ResponseWriter) error) *historyWriter {
@@ -59,9 +59,9 @@ func serveWithLogPanicOn(t *testing.T, serialise int, failFlush bool, config, co
 	if warm != nil {
 		serve(warm)
 	}
-	core.count, core.panicAt = 0, panicAt
+	core.reset(panicAt)
 	w := serve(write)
-	return historyResult{events: w.events, logPanicked: panicAt > 0 && core.count >= panicAt}
+	return historyResult{events: w.events, logPanicked: core.panicked()}
 }
 
 // TestRecoveredLogPanicSendsWhatNoPanicSends: whichever log line of the
@@ -311,7 +311,7 @@ func TestRecoveredLogPanicThenHandlerError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		core := &historyCore{panicAt: panicAt}
+		core := &recordingCore{panicAt: panicAt}
 		h.setLogger(zap.New(core))
 		h.norm.now = func() time.Time { return testClock }
 		w := &historyWriter{header: http.Header{}, failHijack: true}
@@ -326,7 +326,7 @@ func TestRecoveredLogPanicThenHandlerError(t *testing.T) {
 		if err != fail { //nolint:errorlint // the handler's own error, passed on
 			t.Fatalf("ServeHTTP returned %v, want the handler's error", err)
 		}
-		return w.header["Set-Cookie"], panicAt > 0 && core.count >= panicAt
+		return w.header["Set-Cookie"], core.panicked()
 	}
 	want, _ := serve(0, func(w http.ResponseWriter) { logOut(w.Header()) })
 	if !slices.Equal(want, []string{"lead=; Max-Age=0; Path=/", "f=1; Path=/"}) {

@@ -54,48 +54,11 @@ const (
 	reportOnlyMaxFailures    = 5
 )
 
-// reportOnlyCore is a logger core that takes every level and records each
-// entry.
-type reportOnlyCore struct{ entries []reportOnlyEntry }
-
-// reportOnlyEntry is a log line: its level, message and fields.
-type reportOnlyEntry struct {
-	level                 zapcore.Level
-	msg                   string
-	cookie, group, action string
-	fields                map[string]any
-}
-
-func (e reportOnlyEntry) key() string { return e.cookie + " / " + e.group + " / " + e.action }
-
-func (e reportOnlyEntry) String() string {
-	return fmt.Sprintf("%s %q %s", e.level, e.msg, e.key())
-}
-
-func (c *reportOnlyCore) Enabled(zapcore.Level) bool        { return true }
-func (c *reportOnlyCore) With([]zapcore.Field) zapcore.Core { return c }
-func (c *reportOnlyCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	return ce.AddCore(e, c)
-}
-
-func (c *reportOnlyCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	enc := zapcore.NewMapObjectEncoder()
-	for _, f := range fields {
-		f.AddTo(enc)
-	}
-	str := func(k string) string { s, _ := enc.Fields[k].(string); return s }
-	c.entries = append(c.entries, reportOnlyEntry{level: e.Level, msg: e.Message,
-		cookie: str("cookie"), group: str("group"), action: str("action"), fields: enc.Fields})
-	return nil
-}
-
-func (c *reportOnlyCore) Sync() error { return nil }
-
 // reportOnlyHandler is a provisioned Handler with the tests' clock, its
 // logger's core and the registry its counters count into.
 type reportOnlyHandler struct {
 	h    *Handler
-	core *reportOnlyCore
+	core *recordingCore
 	reg  *prometheus.Registry
 }
 
@@ -110,7 +73,7 @@ func newReportOnlyHandler(cfg *stressConfig, reportOnly bool) (*reportOnlyHandle
 // a recording logger, the tests' clock and counters of its own.
 func provisionReportOnly(h *Handler, reportOnly bool) (*reportOnlyHandler, error) {
 	h.ReportOnly = reportOnly
-	core := &reportOnlyCore{}
+	core := &recordingCore{}
 	h.setLogger(zap.New(core))
 	if err := h.provision(); err != nil {
 		return nil, err
@@ -129,7 +92,7 @@ func provisionReportOnly(h *Handler, reportOnly bool) (*reportOnlyHandler, error
 		labels[i] = h.groupLabel(i)
 	}
 	h.counters = newCounters(cv, h.Groups, labels, reportOnly)
-	core.entries = nil // start-up warnings
+	core.reset(0) // start-up warnings
 	return &reportOnlyHandler{h: h, core: core, reg: reg}, nil
 }
 
@@ -187,7 +150,7 @@ func runReportOnly(mw caddyhttp.MiddlewareHandler, s *historyScenario) historyRe
 // reportOnlyRun is what one request gave through one Handler.
 type reportOnlyRun struct {
 	res    historyResult
-	logs   []reportOnlyEntry
+	logs   []loggedEntry
 	counts map[string]int
 	ro     []string
 }
@@ -201,7 +164,7 @@ func serveReportOnly(t *testing.T, cfg *stressConfig, reportOnly bool, s *histor
 	}
 	res := runReportOnly(rh.h, s)
 	counts, ro := rh.counts(t)
-	return reportOnlyRun{res: res, logs: rh.core.entries, counts: counts, ro: ro}
+	return reportOnlyRun{res: res, logs: rh.core.recorded(), counts: counts, ro: ro}
 }
 
 // reportOnlyNames are the names a log line may give as its cookie: the
@@ -290,7 +253,7 @@ func mapsEqualInt(a, b map[string]int) bool {
 // counted a second time, as rewritten) ... Under report_only, where
 // nothing is appended, such followers are reported as they would be
 // without the re-issue." Their lines are left out of the comparison.
-func reportOnlyRenewedFollowers(cfg *stressConfig, applied []reportOnlyEntry) map[string]bool {
+func reportOnlyRenewedFollowers(cfg *stressConfig, applied []loggedEntry) map[string]bool {
 	led := map[string]bool{}
 	for _, e := range applied {
 		if e.action == actionReissued.String() || e.action == actionStampSet.String() {
@@ -349,9 +312,9 @@ func reportOnlyFollowers(cfg *stressConfig) map[string]bool {
 // (its lifetime some engine reads apart, its attributes rewritten the
 // first time), not only as `unchanged` or `deletion kept`; and on a
 // server with error routes, see follower below.
-func reportOnlyAlign(applied, reported []reportOnlyEntry, skip, followers map[string]bool, known bool) string {
-	keep := func(es []reportOnlyEntry) []reportOnlyEntry {
-		var out []reportOnlyEntry
+func reportOnlyAlign(applied, reported []loggedEntry, skip, followers map[string]bool, known bool) string {
+	keep := func(es []loggedEntry) []loggedEntry {
+		var out []loggedEntry
 		for _, e := range es {
 			if !skip[e.cookie] {
 				out = append(out, e)
@@ -429,14 +392,14 @@ func actionOf(s string) action {
 	return action(slices.Index(actionNames[:], s))
 }
 
-func at(es []reportOnlyEntry, i int) string {
+func at(es []loggedEntry, i int) string {
 	if i < len(es) {
 		return es[i].key()
 	}
 	return "(none)"
 }
 
-func keys(es []reportOnlyEntry) string {
+func keys(es []loggedEntry) string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.key()
@@ -526,7 +489,7 @@ func checkReportOnlyStress(t *testing.T, cfg *stressConfig, s *stressScenario) [
 		}
 		res := runStressScenario(rh.h, s, nil)
 		counts, ro := rh.counts(t)
-		return res, reportOnlyRun{logs: rh.core.entries, counts: counts, ro: ro}
+		return res, reportOnlyRun{logs: rh.core.recorded(), counts: counts, ro: ro}
 	}
 	_, applied := serve(false)
 	res, reported := serve(true)
@@ -708,7 +671,7 @@ func serveReportOnlyJSON(t *testing.T, js string, reportOnly bool, s *historySce
 	}
 	res := runReportOnly(rh.h, s)
 	counts, ro := rh.counts(t)
-	return reportOnlyRun{res: res, logs: rh.core.entries, counts: counts, ro: ro}
+	return reportOnlyRun{res: res, logs: rh.core.recorded(), counts: counts, ro: ro}
 }
 
 // TestLateRewriteUndoesTheRightFollower: the app sends its follower f
