@@ -23,8 +23,8 @@ import (
 // followedField is one follower a final rewrite changed: values[index]
 // was orig as the handler wrote it, and the rewrite made it out. (index
 // finds the field again within that rewrite, whose `like` passes may run
-// twice; undo finds it by its value, since the handler may have removed
-// fields before it since.)
+// twice; undo finds it by identity, as the string out itself, since the
+// handler may have removed fields before it since.)
 type followedField struct {
 	index     int
 	orig, out string

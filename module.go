@@ -2,9 +2,12 @@
 // Set-Cookie fields of responses so that related cookies share one expiry
 // policy (a session cookie, a fixed lifetime, a cap, or the same expiry as a
 // leader cookie) and the attribute policies an operator sets (Secure,
-// HttpOnly, SameSite, Partitioned, Path, Domain). It exists for legacy
-// applications that set related cookies inconsistently and cannot easily be
-// changed.
+// HttpOnly, SameSite, Partitioned, Path, Domain). A group can also be kept
+// consistent (a log-out of one member deletes the others; a request that
+// carries only part of the group gets those cookies deleted) and given a
+// sliding expiry; under report_only it changes nothing and logs and counts
+// what it would have changed. It exists for legacy applications that set
+// related cookies inconsistently and cannot easily be changed.
 package cookienormalizer
 
 import (
@@ -63,7 +66,8 @@ type Handler struct {
 // Group is a set of cookies that share an expiry policy and attribute
 // policies. A group needs cookies and at least one policy.
 type Group struct {
-	// Label names the group in logs. Optional.
+	// Label names the group in logs and metrics. Optional; without it the
+	// group is named by its first pattern.
 	Label string `json:"label,omitempty"`
 
 	// Cookies are the patterns of the cookie names in the group: an exact
@@ -102,9 +106,9 @@ type Group struct {
 
 	// OnDelete, as `cascade`: when a response deletes one of the group's
 	// cookies and neither sets nor deletes the others, deletions of the
-	// others are appended, with the deleted cookie's Path, Domain, Secure
-	// and Partitioned, so that a log-out clears the whole group. Only exact
-	// names take part.
+	// others are appended, with the deleted cookie's Path, Domain, Secure,
+	// SameSite and Partitioned, so that a log-out clears the whole group.
+	// Only exact names take part.
 	OnDelete string `json:"on_delete,omitempty"`
 
 	// OnPartial, as `expire`: when the request carries some but not all of
@@ -121,11 +125,12 @@ type Group struct {
 	// per interval while requests keep arriving, so that they track the
 	// user's activity as a server's idle timeout does. It needs a fixed
 	// `expire` duration (the lifetime each re-issue grants), exact cookie
-	// names only, and a `path` policy (the request does not say where a
-	// cookie was set). A re-issued cookie carries the group's attribute
-	// policies and nothing else (the request does not say which attributes
-	// the app set): give the group every attribute the app sets (secure,
-	// httponly, samesite, domain), or a re-issue drops it.
+	// names only, a `path` policy and a `domain` policy (`remove` for
+	// cookies set without Domain): the request does not say where a cookie
+	// was set. A re-issued cookie carries the group's attribute policies and
+	// nothing else (the request does not say which attributes the app set):
+	// give the group every attribute the app sets (secure, httponly,
+	// samesite, partitioned), or a re-issue drops it.
 	Slide *SlidePolicy `json:"slide,omitempty"`
 }
 
@@ -156,8 +161,9 @@ type ExpiryPolicy struct {
 	Mode string `json:"mode,omitempty"`
 
 	// Duration is the lifetime for modes `fixed` and `max`: whole seconds,
-	// at least one. Over 400 days is allowed but logged as a warning,
-	// since Chromium and Firefox cap cookie lifetimes at 400 days.
+	// at least one, at most 2147483647 s (libsoup cuts a longer Max-Age to
+	// 32 bits). Over 400 days is allowed but logged as a warning, since
+	// Chromium and Firefox cap cookie lifetimes at 400 days.
 	Duration caddy.Duration `json:"duration,omitempty"`
 
 	// Like is the exact name of the leader cookie, for mode `like`.
