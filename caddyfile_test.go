@@ -255,6 +255,11 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\texpire session\n\t}\n\tgroup {\n\t\tcookies u*\n\t\texpire like s\n\t}\n\tgroup {\n\t\tcookies s\n\t\texpire like up\n\t}\n}",
 			`expire like "s": the chain of like leaders loops back to group #2, at Testfile:8`,
 		},
+		{
+			// x only leads into the loop of y and z: the error is at y's line.
+			"cookie_normalizer {\n\tgroup x {\n\t\tcookies a\n\t\texpire like b\n\t}\n\tgroup y {\n\t\tcookies b\n\t\texpire like c\n\t}\n\tgroup z {\n\t\tcookies c\n\t\texpire like b\n\t}\n}",
+			`expire like "c": the chain of like leaders loops back to group "y", at Testfile:8`,
+		},
 	} {
 		var h Handler
 		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))

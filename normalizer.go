@@ -212,8 +212,10 @@ func groupName(label string, i int) string {
 }
 
 // computeDepths fills in rule.depth and maxDepth, and returns the index of
-// a group in a `like` loop, or -1. A group whose leader it matches itself is
-// not a loop: the leader keeps its own expiry and the others follow it.
+// a group in a `like` loop, or -1: the first group of the loop that the
+// search reached, not a group whose chain only leads into the loop. A
+// group whose leader it matches itself is not a loop: the leader keeps its
+// own expiry and the others follow it.
 func (n *normalizer) computeDepths() int {
 	const (
 		unvisited = iota
@@ -221,6 +223,7 @@ func (n *normalizer) computeDepths() int {
 		done
 	)
 	state := make([]int, len(n.rules))
+	loop := -1
 	var visit func(i int) bool
 	visit = func(i int) bool {
 		r := &n.rules[i]
@@ -228,6 +231,7 @@ func (n *normalizer) computeDepths() int {
 		case state[i] == done:
 			return true
 		case state[i] == visiting:
+			loop = i // the chain came back to a group it holds
 			return false
 		case r.expiry != expireLike:
 			r.depth, state[i] = 0, done
@@ -247,7 +251,7 @@ func (n *normalizer) computeDepths() int {
 	}
 	for i := range n.rules {
 		if !visit(i) {
-			return i
+			return loop
 		}
 	}
 	return -1

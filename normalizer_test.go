@@ -959,6 +959,8 @@ func TestNewNormalizerErrors(t *testing.T) {
 		{[]rule{session("a"), {label: "web", patterns: []string{""}, expiry: expireSession}}, `group "web": empty cookie pattern`},
 		{[]rule{like("b", "a"), like("a", "b")}, `expire like "b": the chain of like leaders loops back to group #1`},
 		{[]rule{like("b", "a"), like("c", "b"), {label: "last", patterns: []string{"c"}, expiry: expireLike, like: "a"}}, `expire like "b": the chain of like leaders loops back to group #1`},
+		// #1 only leads into the loop of #2 and #3: the error names #2.
+		{[]rule{like("b", "x"), like("c", "b"), like("b", "c")}, `expire like "c": the chain of like leaders loops back to group #2`},
 	} {
 		_, err := newNormalizer(tc.rules)
 		if err == nil || err.Error() != tc.want {
