@@ -405,3 +405,47 @@ func TestREADMEJSONBlock(t *testing.T) {
 		t.Errorf("README.md:%d shows %s; Caddyfile.example adapts to %s", lines[0], readme.String(), hs)
 	}
 }
+
+// TestNamedRouteAdapterKeepsFirstDirective pins the Caddy behaviour the
+// README warns of: Caddy's Caddyfile adapter (v2.11.9) keeps only the
+// first handler of a named route whose directives have no matcher, so
+// `cookie_normalizer` and `reverse_proxy` side by side in `&(name)`
+// load as the module alone, and wrapped in `route` they load together.
+// When a Caddy upgrade fails this test, the README's note is stale.
+func TestNamedRouteAdapterKeepsFirstDirective(t *testing.T) {
+	named := func(body string) []string {
+		t.Helper()
+		cfg, err := testcaddy.Adapt("&(page) {\n"+body+"\n}\nhttp://127.0.0.1:1 {\n\tinvoke page\n}\n", "Caddyfile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var root struct {
+			Apps struct {
+				HTTP struct {
+					Servers map[string]struct {
+						NamedRoutes map[string]struct {
+							Handle []json.RawMessage `json:"handle"`
+						} `json:"named_routes"`
+					} `json:"servers"`
+				} `json:"http"`
+			} `json:"apps"`
+		}
+		if err := json.Unmarshal(cfg, &root); err != nil {
+			t.Fatal(err)
+		}
+		var handlers []string
+		for _, srv := range root.Apps.HTTP.Servers {
+			for _, h := range srv.NamedRoutes["page"].Handle {
+				handlers = append(handlers, string(h))
+			}
+		}
+		return handlers
+	}
+	const cn = "cookie_normalizer session_id {\n\ton_delete cascade\n}"
+	if got := named(cn + "\nreverse_proxy 127.0.0.1:2"); len(got) != 1 || !strings.Contains(got[0], `"handler":"cookie_normalizer"`) || strings.Contains(got[0], "reverse_proxy") {
+		t.Errorf("side by side: named route handlers %v, want the module alone", got)
+	}
+	if got := named("route {\n" + cn + "\nreverse_proxy 127.0.0.1:2\n}"); len(got) != 1 || !strings.Contains(got[0], `"handler":"cookie_normalizer"`) || !strings.Contains(got[0], `"handler":"reverse_proxy"`) {
+		t.Errorf("in route: named route handlers %v, want one subroute holding both", got)
+	}
+}
