@@ -281,13 +281,29 @@ func (rw *responseWriter) WriteHeader(status int) {
 			rw.writeInformational(status)
 			return
 		}
-	} else {
-		if !rw.sent {
-			rw.req.status = status
-		}
+	} else if !rw.sent {
+		rw.req.status = status
 		rw.finalize()
+		rw.ResponseWriter.WriteHeader(status)
+		rw.keepBelow()
+		return
 	}
 	rw.ResponseWriter.WriteHeader(status)
+}
+
+// keepBelow records the Set-Cookie fields as the writers below this one
+// left them when a call that sends the header returns: what changed
+// during that call was done by a writer that wraps this one (another
+// cookie_normalizer further out, a deferred header edit), after this
+// rewrite, as on every protocol whose server sends the header map at
+// WriteHeader. Taking those fields for the handler's own would rewrite
+// them again at the next body byte (HTTP/3 sends the map only then), so
+// that this module's policies would override the outer one's, its
+// consistency rules would read what the outer one appended, and its
+// counters would count the response's fields twice.
+func (rw *responseWriter) keepBelow() {
+	values := rw.hdr["Set-Cookie"]
+	rw.seen, rw.seenLen = values, len(values)
 }
 
 // writeInformational sends an informational response with the policies
@@ -312,16 +328,27 @@ func (rw *responseWriter) writeInformational(status int) {
 // Write sends the headers (net/http's implicit 200) on the first call.
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	rw.finalize()
+	first := !rw.bodyStarted
 	rw.startBody()
-	return rw.ResponseWriter.Write(p)
+	n, err := rw.ResponseWriter.Write(p)
+	if first {
+		// The writers below send the header (their own rewrite) now.
+		rw.keepBelow()
+	}
+	return n, err
 }
 
 // ReadFrom keeps sendfile and the underlying io.ReaderFrom working; the
 // embedded wrapper's ReadFrom alone would bypass our WriteHeader.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	rw.finalize()
+	first := !rw.bodyStarted
 	rw.startBody()
-	return rw.ResponseWriterWrapper.ReadFrom(r)
+	n, err := rw.ResponseWriterWrapper.ReadFrom(r)
+	if first {
+		rw.keepBelow()
+	}
+	return n, err
 }
 
 // FlushError is what http.ResponseController.Flush calls. A flush before
@@ -333,11 +360,15 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 // handler writes next may be one that gets no re-issue.
 func (rw *responseWriter) FlushError() error {
 	if rw.sent {
+		first := !rw.bodyStarted
 		rw.startBody()
 		//nolint:bodyclose
 		err := http.NewResponseController(rw.ResponseWriter).Flush()
 		if err == nil {
 			rw.bodyStarted = true
+			if first {
+				rw.keepBelow()
+			}
 		}
 		return err
 	}
@@ -362,6 +393,7 @@ func (rw *responseWriter) flushUnsent() error {
 		return err
 	}
 	rw.sent, rw.bodyStarted = true, true
+	rw.keepBelow()
 	return nil
 }
 
@@ -430,6 +462,7 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return conn, brw, err
 	}
 	rw.sent = true
+	rw.keepBelow()
 	return conn, brw, err
 }
 
