@@ -287,7 +287,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && !anySet && cg.cascade:
+		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, base, now):
 			values = c.cascade(cg, r, values, state, deleted, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
@@ -416,14 +416,181 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 }
 
 // lastField returns the index of the last field of values for cookie
-// name (one the rewrite found deleting a member, so there is one).
+// name that browsers store (one the rewrite found deleting a member, so
+// there is one): a field Chromium and Firefox refuse (a name plus value
+// over 4096 bytes, a control byte) sets nothing for the consistency
+// rules, and its Path and Domain are not where the member was deleted.
 func lastField(values []string, name string) int {
+	var f setCookie
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); ok && got == name {
+			if len(values[i]) <= maxValueLen && f.scan(values[i], 0, 0) && f.refused {
+				continue
+			}
 			return i
 		}
 	}
 	return -1
+}
+
+// fieldScope is where a Set-Cookie field stores its cookie, as far as the
+// field says: browsers keep one cookie per name, domain (host-only or
+// not) and path (RFC 6265bis §5.7; Chromium, Firefox and libsoup alike),
+// so a field for a name at Path=/ and one at Path=/app, or a host-only
+// one and one with a Domain, are two cookies.
+type fieldScope struct {
+	// path is the Path browsers read (the last one within 1024 bytes
+	// whose value starts with '/'); "" when there is none and the
+	// cookie's path is the default-path of the request's URL.
+	path string
+	// domain is the last Domain, without a leading '.'; "" for a
+	// host-only cookie.
+	domain string
+	// sure is false when a Domain attribute is empty, which RFC 6265bis
+	// leaves undefined.
+	sure bool
+}
+
+// scopeOf reads the scope of f, scanned with attributeKinds, as the
+// group's path and domain policies leave it (under report_only the
+// fields are as the app sent them).
+func scopeOf(f *setCookie, p *attrPolicy) fieldScope {
+	s := fieldScope{sure: true}
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		if a.oversized() {
+			continue
+		}
+		switch v := f.value(a); a.kind {
+		case attrPath:
+			s.path = ""
+			if v != "" && v[0] == '/' {
+				s.path = v
+			}
+		case attrDomain:
+			s.domain = strings.TrimPrefix(v, ".")
+			s.sure = s.domain != ""
+		}
+	}
+	if p.path.set {
+		s.path = p.path.value
+	}
+	switch {
+	case p.domain.set:
+		s.domain, s.sure = strings.TrimPrefix(p.domain.value, "."), true
+	case p.domain.remove:
+		s.domain, s.sure = "", true
+	}
+	return s
+}
+
+// apart reports whether a cookie stored with scope s is for certain
+// another cookie than one stored with scope d: one host-only and the
+// other not, or the same domain and two different paths. (A Domain
+// that differs from another Domain may be one the browser refuses for
+// the request's host: not counted.)
+func (s fieldScope) apart(d fieldScope) bool {
+	switch {
+	case !s.sure || !d.sure:
+		return false
+	case s.domain == "" && d.domain != "":
+		return true
+	case s.domain == "" && d.domain == "", s.domain != "" && strings.EqualFold(s.domain, d.domain):
+		return s.path != "" && d.path != "" && s.path != d.path
+	}
+	return false
+}
+
+// movedMember reports whether the response, which deletes members of cg
+// and sets none by their last fields, sets one of those members at
+// another path or domain than where it deletes it (see setElsewhere): a
+// migration, not a log-out, so nothing cascades. (Only the cascade asks:
+// for on_partial and slide a member deleted and one set alike mean the
+// response spoke for the group, and slide's path and domain policies
+// leave every field of a member at one place.) Out of line: only a
+// response that would cascade asks.
+//
+//go:noinline
+func movedMember(cg *consistencyGroup, r *rule, values []string, state *memberStates, base int64, now *clock) bool {
+	for k, name := range cg.members {
+		if state[cg.first+k].deletes() && setElsewhere(values, name, r, base, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// setElsewhere reports whether values, whose last field for member name
+// deletes it (at one path and domain), also hold a field that sets name,
+// live in every engine, at another path or domain that no later field
+// for name deletes: a path or domain migration (delete Path=/app, set
+// Path=/, in either order). The browser then ends with that cookie, so
+// the response sets the member, as it would had the fields come the
+// other way round. Anything uncertain (a field the engines read
+// differently, an empty Domain, a name prefix or a SameSite=None or
+// Partitioned without Secure that a browser may refuse, more deletions
+// than it keeps track of) counts as no such field: the member stays
+// deleted. Out of line, so that its scan stays out of applyWith's frame
+// (see applySliding).
+//
+//go:noinline
+func setElsewhere(values []string, name string, r *rule, base int64, now *clock) bool {
+	var (
+		f       setCookie
+		deleted [4]fieldScope
+		nd      int
+	)
+	prefixed := hasPrefixFold(name, prefixHost)
+	secureOnly := hasPrefixFold(name, prefixSecure)
+	for i := len(values) - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); !ok || got != name {
+			continue
+		}
+		if !f.scan(values[i], attributeKinds|lifetimeKinds, 0) {
+			continue
+		}
+		if f.rejected {
+			if f.refused && len(values[i]) <= maxValueLen {
+				continue // sets nothing (see apply)
+			}
+			return false
+		}
+		e := readExpiry(&f, base, now)
+		s := scopeOf(&f, &r.attrs)
+		if e.deletion {
+			if !s.sure || nd == len(deleted) {
+				return false
+			}
+			deleted[nd] = s
+			nd++
+			continue
+		}
+		secure := f.has&(1<<attrSecure) != 0
+		if e.unsure || prefixed || secureOnly && !secure || !secure && f.has&(1<<attrPartitioned) != 0 || !secure && sameSiteNone(&f) {
+			continue
+		}
+		live := nd > 0
+		for _, d := range deleted[:nd] {
+			live = live && s.apart(d)
+		}
+		if live {
+			return true
+		}
+	}
+	return false
+}
+
+// sameSiteNone reports whether the last SameSite of f says None.
+func sameSiteNone(f *setCookie) bool {
+	none := false
+	attrs := f.attrs()
+	for i := range attrs {
+		if a := &attrs[i]; a.kind == attrSameSite && !a.oversized() {
+			none = strings.EqualFold(f.value(a), "none")
+		}
+	}
+	return none
 }
 
 // add appends field, a field for cookie name, unless reportOnly, and

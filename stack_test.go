@@ -49,6 +49,7 @@ var coldFunctions = map[string]string{
 	"(*rewritePass).applyLike":        "like groups only",
 	"(*rewritePass).relead":           "like groups, when the consistency rules appended fields",
 	"(*consistency).cascade":          "a log-out that cascades",
+	"movedMember":                     "a log-out that would cascade: is a member set at another path or domain",
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",
 	"targetedCacheable":               "before a partial expiry or a re-issue",

@@ -136,6 +136,10 @@ type stressModel struct {
 type stressModelField struct {
 	name   string
 	effect stressEffect
+	// value is the field as the handler added it ("" for one the rules
+	// appended), verbatim as stressField says.
+	value    string
+	verbatim bool
 }
 
 // simulateStress returns the fields the final passes of s append, in
@@ -188,7 +192,7 @@ func (m *stressModel) run(ops []stressOp) (toErrorRoutes bool) {
 		switch o.kind {
 		case stressAdd:
 			for _, f := range o.fields {
-				m.fields = append(m.fields, stressModelField{f.name, f.effect})
+				m.fields = append(m.fields, stressModelField{f.name, f.effect, f.value, f.verbatim})
 				m.handlerFields++
 			}
 		case stressWriteHeader:
@@ -275,6 +279,11 @@ func (m *stressModel) pass() {
 				state[f.name] = f.effect
 			}
 		}
+		for name, e := range state {
+			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread) {
+				state[name] = stressSets
+			}
+		}
 		anySet, anyDeleted, allSet := false, false, true
 		deleted := "" // the last deleted member, in config order
 		for _, name := range g.members {
@@ -335,7 +344,7 @@ func (m *stressModel) pass() {
 			if a.deletion {
 				effect = stressDeletes
 			}
-			m.fields = append(m.fields, stressModelField{a.name, effect})
+			m.fields = append(m.fields, stressModelField{name: a.name, effect: effect})
 			carried[a.name] = true
 		}
 	}
@@ -775,4 +784,122 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 		}
 	}
 	return want, appended, ok
+}
+
+// stressLiveElsewhere reports whether fields, whose last stored field
+// for name deletes it, also set name at a path or domain no later field
+// for name deletes: browsers keep one cookie per name, domain (host-only
+// or not) and path, so that cookie stays and the response sets the
+// member. Only plain readings count: a field the engines read apart
+// (verbatim here, other than one they refuse), an empty Domain, a name
+// prefix, SameSite=None or Partitioned without Secure, a Max-Age past 18
+// digits or an Expires beside a Date the module cannot read, or a field
+// the rules appended, keeps the member deleted.
+func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread bool) bool {
+	type scope struct {
+		path, domain string
+		sure         bool
+	}
+	read := func(v string, set bool) (sc scope, secure, none, partitioned bool) {
+		sc.sure = true
+		odd := false
+		// Odd lifetimes make a set uncertain; a deletion the generator
+		// writes is one in every engine.
+		defer func() { sc.sure = sc.sure && !(set && odd) }()
+		parts := strings.Split(v, ";")
+		for _, a := range parts[1:] {
+			k, val, _ := strings.Cut(a, "=")
+			k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
+			if len(val) > 1024 {
+				continue
+			}
+			switch k {
+			case "path":
+				sc.path = ""
+				if strings.HasPrefix(val, "/") {
+					sc.path = val
+				}
+			case "domain":
+				sc.domain = strings.ToLower(strings.TrimPrefix(val, "."))
+				sc.sure = sc.domain != ""
+			case "secure":
+				secure = true
+			case "samesite":
+				none = strings.EqualFold(val, "none")
+			case "partitioned":
+				partitioned = true
+			case "max-age":
+				// Past 18 digits the engines' integer overflows differ,
+				// and the module does not model them.
+				odd = odd || len(strings.TrimLeft(val, "+-")) > 18
+			case "expires":
+				// Chromium and Firefox count an Expires from a Date the
+				// module cannot read; a date in no form the engines are
+				// known to agree on (the generator's other dates are
+				// IMF-fixdates) is a reading the module does not know.
+				_, err := time.Parse(http.TimeFormat, val)
+				odd = odd || dateUnread || err != nil
+			}
+		}
+		if g.Path != "" {
+			sc.path = g.Path
+		}
+		switch g.Domain {
+		case "":
+		case "remove":
+			sc.domain, sc.sure = "", true
+		default:
+			sc.domain, sc.sure = strings.ToLower(strings.TrimPrefix(g.Domain, ".")), true
+		}
+		if g.Secure != nil {
+			secure = *g.Secure || stressPrefixed(name, "__Secure-")
+		}
+		if g.SameSite != "" {
+			none = g.SameSite == "none"
+		}
+		if g.Partitioned != nil {
+			partitioned = *g.Partitioned
+		}
+		return sc, secure, none, partitioned
+	}
+	apart := func(a, b scope) bool {
+		switch {
+		case !a.sure || !b.sure:
+			return false
+		case a.domain == "" && b.domain != "":
+			return true
+		case a.domain == b.domain:
+			return a.path != "" && b.path != "" && a.path != b.path
+		}
+		return false
+	}
+	var deleted []scope
+	for i := len(fields) - 1; i >= 0; i-- {
+		f := fields[i]
+		switch {
+		case f.name != name, f.effect == stressSetsNothing:
+			continue
+		case f.value == "", f.verbatim:
+			return false
+		}
+		sc, secure, none, partitioned := read(f.value, f.effect == stressSets)
+		if f.effect == stressDeletes {
+			if !sc.sure || len(deleted) == 4 {
+				return false
+			}
+			deleted = append(deleted, sc)
+			continue
+		}
+		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) {
+			continue
+		}
+		live := len(deleted) > 0
+		for _, d := range deleted {
+			live = live && apart(sc, d)
+		}
+		if live {
+			return true
+		}
+	}
+	return false
 }

@@ -684,6 +684,17 @@ func lastStressNamed(fields []string, name string) int {
 func lastStressField(fields []string, name string) int {
 	for i := len(fields) - 1; i >= 0; i-- {
 		if fieldNames(fields[i : i+1])[0] == name {
+			// A field Chromium and Firefox refuse (a control byte other
+			// than a tab, a name plus value over 4096 bytes; over 8 KiB
+			// the module does not read it) stores nothing there: the
+			// member was deleted where the field before it says.
+			pair, _, _ := strings.Cut(fields[i], ";")
+			_, value, _ := strings.Cut(pair, "=")
+			refused := strings.ContainsFunc(fields[i], func(c rune) bool { return c < 0x20 && c != '\t' || c == 0x7f }) ||
+				len(strings.TrimSpace(name))+len(strings.TrimSpace(value)) > 4096
+			if refused && len(fields[i]) <= maxValueLen {
+				continue
+			}
 			return i
 		}
 	}

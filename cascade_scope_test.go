@@ -1,0 +1,141 @@
+package cookienormalizer
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// These tests cover responses that name one member in several fields.
+// Browsers keep one cookie per name, domain (host-only or not) and path
+// (RFC 6265bis §5.7; Chromium, Firefox and WebKitGTK alike): fields for
+// one name at two paths, or one host-only and one with a Domain, are two
+// cookies, and the order of the two fields changes nothing in the jar.
+
+const scopeGroup = "cookie_normalizer {\n\tgroup login {\n\t\tcookies session_id user_id__insecure\n\t\texpire 12h\n\t\ton_delete cascade\n\t\ton_partial expire\n\t}\n}"
+
+// scopeServe sends one HTTPS request for /app/page with the given
+// Cookie header through a handler for directive, the app answering with
+// the proxy's own time as Date and the fields app, and returns the
+// response's Set-Cookie fields.
+func scopeServe(t *testing.T, directive, cookie string, app ...string) []string {
+	t.Helper()
+	h, err := hostileHandler(t, directive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	req := httptest.NewRequest(http.MethodGet, "https://"+jarSimHost+"/app/page", nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	rec := httptest.NewRecorder()
+	err = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
+		for _, f := range app {
+			w.Header().Add("Set-Cookie", f)
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Header().Values("Set-Cookie")
+}
+
+// TestCascadeSkipsPathMigrationSetFirst: an app moving session_id from
+// Path=/app to Path=/ sets it at / and then deletes the old copy at
+// /app, leaving user_id__insecure (still at /app) alone. The browser ends
+// with session_id live at /: the response sets a member, and a cascade
+// happens only when none is set. The same two fields in the other order
+// already get no cascade; in this order the module took the last field,
+// the /app deletion, for session_id's log-out and deleted
+// user_id__insecure at /app, leaving session_id without it in every
+// engine.
+func TestCascadeSkipsPathMigrationSetFirst(t *testing.T) {
+	set := "session_id=b; Max-Age=43200; Path=/"
+	del := "session_id=; Max-Age=0; Path=/app"
+	setOut := "session_id=b; Path=/; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200"
+	for _, order := range [][]string{{set, del}, {del, set}} {
+		out := scopeServe(t, scopeGroup, "session_id=a; user_id__insecure=42", order...)
+		want := []string{setOut, del}
+		if order[0] == del {
+			want = []string{del, setOut}
+		}
+		if !slices.Equal(out, want) {
+			t.Errorf("fields %q:\n got %q\nwant %q", order, out, want)
+		}
+		for _, fromDate := range []bool{true, false} {
+			jar := newJarSim()
+			jar.fromDate = fromDate
+			now := testClock.Unix()
+			jar.set("session_id=a; Max-Age=43200; Path=/app", "/app/page", now-60, now-60)
+			jar.set("user_id__insecure=42; Path=/app", "/app/page", now-60, now-60)
+			for _, f := range out {
+				jar.set(f, "/app/page", now, now)
+			}
+			if got := jar.header("/app/page", now); got != "user_id__insecure=42; session_id=b" {
+				t.Errorf("fields %q, Expires from Date %t: the jar sends %q for /app/page, want user_id__insecure=42; session_id=b (jar %s)", order, fromDate, got, jar.String(now))
+			}
+		}
+	}
+}
+
+// TestCascadeSkipsDomainMigrationSetFirst: the same migration from a
+// Domain=.example.com cookie to a host-only one. Host-only and domain
+// cookies of one name are two cookies in every engine (Chromium and
+// Firefox store the domain one as .example.com, libsoup too).
+func TestCascadeSkipsDomainMigrationSetFirst(t *testing.T) {
+	set := "session_id=b; Max-Age=43200; Path=/"
+	del := "session_id=; Max-Age=0; Path=/; Domain=.example.com"
+	out := scopeServe(t, scopeGroup, "session_id=a; user_id__insecure=42", set, del)
+	want := []string{"session_id=b; Path=/; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", del}
+	if !slices.Equal(out, want) {
+		t.Errorf("\n got %q\nwant %q", out, want)
+	}
+}
+
+// TestCascadeAfterSetThenDeleteSamePath: set and then deleted at the same
+// path and domain is one cookie, deleted: still a log-out, cascaded.
+func TestCascadeAfterSetThenDeleteSamePath(t *testing.T) {
+	for _, del := range []string{"session_id=; Max-Age=0; Path=/", "session_id=; Max-Age=0; path=/; Domain=example.com"} {
+		set := "session_id=b; Max-Age=43200; Path=/"
+		if strings.Contains(del, "Domain") {
+			set = "session_id=b; Max-Age=43200; Path=/; domain=.EXAMPLE.com"
+		}
+		out := scopeServe(t, scopeGroup, "session_id=a; user_id__insecure=42", set, del)
+		if len(out) != 3 || !strings.HasPrefix(out[2], "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/") {
+			t.Errorf("%q then %q: got %q, want user_id__insecure's deletion appended", set, del, out)
+		}
+	}
+	// A Path a browser does not read (not starting with '/') is the
+	// default-path, which the module does not know: still a deletion.
+	out := scopeServe(t, scopeGroup, "", "session_id=b; Max-Age=43200; Path=app", "session_id=; Max-Age=0; Path=/")
+	if want := "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"; len(out) != 3 || out[2] != want {
+		t.Errorf("default-path set then deletion: got %q, want %q appended", out, want)
+	}
+}
+
+// TestCascadePathFromStoredDeletion: a deletion of session_id at / is
+// followed by a session_id field that Chromium and Firefox refuse (a
+// name plus value over 4096 bytes) at Path=/other. That field sets
+// nothing for the consistency rules, so the response logs session_id out
+// at /; the cascade must delete user_id__insecure there too, not at the
+// refused field's path, where it would leave user_id__insecure at / alone
+// in every engine.
+func TestCascadePathFromStoredDeletion(t *testing.T) {
+	big := "session_id=" + strings.Repeat("x", 4100) + "; Path=/other"
+	out := scopeServe(t, scopeGroup, "session_id=a; user_id__insecure=42", "session_id=; Max-Age=0; Path=/", big)
+	want := []string{"session_id=; Max-Age=0; Path=/", big, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"}
+	if !slices.Equal(out, want) {
+		t.Errorf("\n got %.200q\nwant %.200q", out, want)
+	}
+}
