@@ -64,7 +64,15 @@ type jarSim struct {
 
 func newJarSim() *jarSim { return &jarSim{cookies: map[string]*jarSimCookie{}} }
 
-func jarSimKey(name, domain, path string) string { return name + "\x00" + domain + "\x00" + path }
+// jarSimKey identifies a cookie in the jar: browsers keep one per name,
+// domain, host-only flag and path (RFC 6265bis §5.7), so a host-only
+// cookie and one with a Domain equal to the host are two cookies.
+func jarSimKey(name, domain string, hostOnly bool, path string) string {
+	if !hostOnly {
+		domain = "." + domain
+	}
+	return name + "\x00" + domain + "\x00" + path
+}
 
 // evict drops the cookies that expired at or before now.
 func (j *jarSim) evict(now int64) {
@@ -183,7 +191,7 @@ func (j *jarSim) set(field, reqPath string, now, date int64) {
 	default:
 		c.session = true
 	}
-	k := jarSimKey(name, c.domain, path)
+	k := jarSimKey(name, c.domain, c.hostOnly, path)
 	if !c.session && c.expiry <= now {
 		delete(j.cookies, k)
 		return
