@@ -71,6 +71,25 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		wantNames(t, "after /page", jar, "session_id", "user_id__insecure")
 	})
 
+	t.Run("consistency: a domain migration is no log-out", func(t *testing.T) {
+		c := e.newClient(t)
+
+		// Both members for the parent domain.
+		load(t, c, env.wwwConsistency+"/domain-login")
+		wantScoped(t, "after /domain-login", scopedJarOf(t, c), "session_id=old ."+parentHost+"/", "user_id__insecure=42 ."+parentHost+"/")
+		// The app sets session_id host-only and then deletes the domain
+		// one: the browser ends with session_id (host-only), another
+		// cookie than the one deleted, so the response sets a member
+		// and nothing cascades (deleting user_id__insecure would leave
+		// session_id alone). The next page carries both members.
+		load(t, c, env.wwwConsistency+"/domain-migrate")
+		jar := scopedJarOf(t, c)
+		t.Logf("after /domain-migrate: %s", describeScoped(jar))
+		wantScoped(t, "after /domain-migrate", jar, "session_id=abc123 "+wwwHost+"/", "user_id__insecure=42 ."+parentHost+"/")
+		load(t, c, env.wwwConsistency+"/page")
+		wantScoped(t, "after /page", scopedJarOf(t, c), "session_id=abc123 "+wwwHost+"/", "user_id__insecure=42 ."+parentHost+"/")
+	})
+
 	t.Run("consistency: a whole log-in survives, on_delete cascade logs out both", func(t *testing.T) {
 		c := e.newClient(t)
 
@@ -115,4 +134,24 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		t.Logf("after /split-session: %s", describe(jar))
 		wantNames(t, "after /split-session", jar)
 	})
+}
+
+// wantScoped checks that jar holds exactly the cookies want lists, each
+// as "name=value scope": the domain, with a leading dot unless the cookie
+// is host-only, and the path.
+func wantScoped(t *testing.T, label string, jar []scopedCookie, want ...string) {
+	t.Helper()
+	got := make([]string, 0, len(jar))
+	for _, c := range jar {
+		scope := c.domain + c.path
+		if !c.hostOnly {
+			scope = "." + scope
+		}
+		got = append(got, c.name+"="+c.value+" "+scope)
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: jar holds %q, want %q", label, got, want)
+	}
 }

@@ -71,6 +71,13 @@ var setLongFlag = "longflag=1; Path=/; Secure=" + strings.Repeat("x", 1100) + ";
 // splitSessionID sets session_id for an hour in Chromium and Firefox
 // (Max-Age wins) and deletes it in WebKitGTK (libsoup lets the last of
 // Max-Age and Expires decide).
+// The log-in with a Domain that a migration makes host-only.
+const (
+	setSessionIDWide    = "session_id=old; Max-Age=43200; Domain=" + parentHost + "; Path=/; HttpOnly; Secure; SameSite=Lax"
+	setUserIDWide       = "user_id__insecure=42; Domain=" + parentHost + "; Path=/; Secure; SameSite=Lax"
+	deleteSessionIDWide = "session_id=; Max-Age=0; Domain=" + parentHost + "; Path=/; HttpOnly; Secure; SameSite=Lax"
+)
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setTwice is in flagged's group too, with two Max-Age attributes: the
@@ -233,6 +240,11 @@ func (a *policyApp) start(t *testing.T) string {
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
 		"/split-session":  {splitSessionID},
+		// A log-in with Domain=app.localhost, then an app that makes
+		// session_id host-only: it sets the new one and deletes the old
+		// one, in that order.
+		"/domain-login":   {setSessionIDWide, setUserIDWide},
+		"/domain-migrate": {setSessionID, deleteSessionIDWide},
 		"/mixed-login":    {setSessionID, setUserIDStrict},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
