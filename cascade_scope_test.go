@@ -1,14 +1,10 @@
 package cookienormalizer
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // These tests cover responses that name one member in several fields.
@@ -31,24 +27,7 @@ func scopeServe(t *testing.T, directive, cookie string, app ...string) []string 
 	}
 	now := testClock.Unix()
 	h.norm.now = func() time.Time { return time.Unix(now, 0) }
-	req := httptest.NewRequest(http.MethodGet, "https://"+jarSimHost+"/app/page", nil)
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	rec := httptest.NewRecorder()
-	err = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
-		for _, f := range app {
-			w.Header().Add("Set-Cookie", f)
-		}
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec.Header().Values("Set-Cookie")
+	return jarSimServePath(t, h, "/app/page", cookie, now, app...)
 }
 
 // TestCascadeSkipsPathMigrationSetFirst: an app moving session_id from

@@ -687,18 +687,8 @@ https://%s {
 	}
 }
 `, addr, dirPolicy, dirB, up.addr()), addr)
-	insecure := &tls.Config{InsecureSkipVerify: true} // a throwaway CA nobody trusts
-	h2 := &http.Transport{TLSClientConfig: insecure, DisableCompression: true, Protocols: new(http.Protocols)}
-	h2.Protocols.SetHTTP2(true)
-	h3 := &http3.Transport{TLSClientConfig: insecure, DisableCompression: true}
-	t.Cleanup(h2.CloseIdleConnections)
-	t.Cleanup(func() { h3.Close() })
 	delSecure := del("session_id", "; Path=/; Secure")
-	for _, cl := range []struct {
-		name  string
-		c     *http.Client
-		major int
-	}{{"h2", &http.Client{Transport: h2}, 2}, {"h3", &http.Client{Transport: h3}, 3}} {
+	for _, cl := range tlsClients(t)[1:] { // HTTP/2 and HTTP/3
 		for _, tc := range []struct {
 			path, cookie string
 			want         dirResult
@@ -789,4 +779,26 @@ func TestSubrouteErrorRouteThatFails(t *testing.T) {
 			t.Errorf("%s, Cookie %q:\n got  %s\n want %s", addr, dirHalfJar, got, want)
 		}
 	}
+}
+
+// tlsClient is a client of a `tls internal` test site over one protocol.
+type tlsClient struct {
+	name  string
+	c     *http.Client
+	major int
+}
+
+// tlsClients returns clients over HTTP/1.1, HTTP/2 and HTTP/3, in that
+// order, that take any certificate (the sites' CA is a throwaway nobody
+// trusts) and ask for no compression.
+func tlsClients(t *testing.T) []tlsClient {
+	insecure := &tls.Config{InsecureSkipVerify: true}
+	h1 := &http.Transport{TLSClientConfig: insecure, DisableCompression: true}
+	h2 := &http.Transport{TLSClientConfig: insecure, DisableCompression: true, Protocols: new(http.Protocols)}
+	h2.Protocols.SetHTTP2(true)
+	h3 := &http3.Transport{TLSClientConfig: insecure, DisableCompression: true}
+	t.Cleanup(h1.CloseIdleConnections)
+	t.Cleanup(h2.CloseIdleConnections)
+	t.Cleanup(func() { h3.Close() })
+	return []tlsClient{{"h1", &http.Client{Transport: h1}, 1}, {"h2", &http.Client{Transport: h2}, 2}, {"h3", &http.Client{Transport: h3}, 3}}
 }

@@ -865,12 +865,18 @@ func TestJarSimulation(t *testing.T) {
 	t.Logf("%d runs, %d requests", runs, requests)
 }
 
-// jarSimServe sends one request with the given Cookie header through h,
-// the app answering with Date date and the fields app, and returns the
-// response's Set-Cookie fields.
+// jarSimServe sends one request for /page with the given Cookie header
+// through h, the app answering with Date date and the fields app, and
+// returns the response's Set-Cookie fields.
 func jarSimServe(t *testing.T, h *Handler, cookie string, date int64, app ...string) []string {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "https://"+jarSimHost+"/page", nil)
+	return jarSimServePath(t, h, "/page", cookie, date, app...)
+}
+
+// jarSimServePath is jarSimServe for a request for path.
+func jarSimServePath(t *testing.T, h *Handler, path, cookie string, date int64, app ...string) []string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "https://"+jarSimHost+path, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}

@@ -1,13 +1,11 @@
 package cookienormalizer
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net/http"
 	"testing"
 
 	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
-	"github.com/quic-go/quic-go/http3"
 )
 
 // TestOuterDirectiveWinsOnEveryProtocol: of two cookie_normalizer
@@ -56,19 +54,8 @@ https://%s {
 	}
 }
 `, addr), addr)
-	insecure := &tls.Config{InsecureSkipVerify: true} // a throwaway CA nobody trusts
-	h1 := &http.Transport{TLSClientConfig: insecure, DisableCompression: true}
-	h2 := &http.Transport{TLSClientConfig: insecure, DisableCompression: true, Protocols: new(http.Protocols)}
-	h2.Protocols.SetHTTP2(true)
-	h3 := &http3.Transport{TLSClientConfig: insecure, DisableCompression: true}
-	t.Cleanup(h1.CloseIdleConnections)
-	t.Cleanup(h2.CloseIdleConnections)
-	t.Cleanup(func() { h3.Close() })
 	halfJar := del("session_id", "; Path=/; Secure")
-	for _, cl := range []struct {
-		name string
-		c    *http.Client
-	}{{"h1", &http.Client{Transport: h1}}, {"h2", &http.Client{Transport: h2}}, {"h3", &http.Client{Transport: h3}}} {
+	for _, cl := range tlsClients(t) {
 		for _, tc := range []struct {
 			path, cookie string
 			want         dirResult
