@@ -118,3 +118,107 @@ func TestCascadePathFromStoredDeletion(t *testing.T) {
 		t.Errorf("\n got %.200q\nwant %.200q", out, want)
 	}
 }
+
+// scopeServeURL is scopeServe with scopeGroup for a request to url (its
+// scheme and host are what the module sees), carrying both members.
+func scopeServeURL(t *testing.T, url string, app ...string) []string {
+	t.Helper()
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	return serveFieldsAt(t, h, url, "session_id=a; user_id__insecure=42", now, app...)
+}
+
+// scopeSetOut is what scopeGroup makes of session_id=b; Max-Age=43200;
+// Path=/ (expire 12h from the test's clock).
+const scopeSetOut = "session_id=b; Path=/; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200"
+
+// TestCascadeDomainEqualToIPOrSingleLabelHost: on a host that is an IP
+// address or a single label (localhost, an intranet name), Chromium and
+// Firefox store a cookie whose Domain is the host itself as a host-only
+// cookie (libsoup too, for an IP address): the field that sets
+// session_id host-only and the deletion with Domain=<host> after it are
+// one cookie, set and then deleted. A log-out: the cascade must delete
+// user_id__insecure, or every engine keeps it alone.
+func TestCascadeDomainEqualToIPOrSingleLabelHost(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "localhost", "intranet"} {
+		set := "session_id=b; Max-Age=43200; Path=/"
+		del := "session_id=; Max-Age=0; Path=/; Domain=" + host
+		out := scopeServeURL(t, "https://"+host+"/app/page", set, del)
+		want := []string{scopeSetOut, del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Domain=" + host}
+		if !slices.Equal(out, want) {
+			t.Errorf("host %s:\n got %q\nwant %q", host, out, want)
+		}
+	}
+}
+
+// TestCascadeSecureSetOverPlainHTTP: over plain http, WebKitGTK drops a
+// Secure cookie (on any host) and Chromium and Firefox drop it on any
+// host but a loopback one. The Secure field at / sets nothing there;
+// the deletion at /app logs session_id out: the cascade must follow.
+func TestCascadeSecureSetOverPlainHTTP(t *testing.T) {
+	set := "session_id=b; Max-Age=43200; Path=/; Secure"
+	del := "session_id=; Max-Age=0; Path=/app"
+	out := scopeServeURL(t, "http://example.com/app/page", set, del)
+	want := []string{"session_id=b; Path=/; Secure; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
+	if !slices.Equal(out, want) {
+		t.Errorf("\n got %q\nwant %q", out, want)
+	}
+}
+
+// TestCascadeRefusedDeletionBetween: session_id is set at /, then a
+// deletion of it at / that Chromium and Firefox refuse (a name plus
+// value over 4096 bytes) but WebKitGTK stores whole, then deleted at
+// /app. In WebKitGTK session_id is gone at both paths: a log-out there,
+// so the cascade must follow (the other engines keep session_id at /
+// either way, as they did before the migration rule).
+func TestCascadeRefusedDeletionBetween(t *testing.T) {
+	set := "session_id=b; Max-Age=43200; Path=/"
+	big := "session_id=" + strings.Repeat("x", 4096) + "; Max-Age=0; Path=/"
+	del := "session_id=; Max-Age=0; Path=/app"
+	out := scopeServeURL(t, "https://example.com/app/page", set, big, del)
+	want := []string{scopeSetOut, big, del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
+	if !slices.Equal(out, want) {
+		t.Errorf("\n got %.300q\nwant %.300q", out, want)
+	}
+}
+
+// TestCascadeUnsureFieldBetween: a field whose lifetime the module
+// cannot read the way every engine does (an Expires in a form the
+// engines' date parsers may read differently: the module leaves it
+// alone) follows the field that sets session_id at /, at the same path.
+// Some engine may delete session_id at / with it: the member may be
+// deleted, which counts as deleted.
+func TestCascadeUnsureFieldBetween(t *testing.T) {
+	set := "session_id=b; Max-Age=43200; Path=/"
+	odd := "session_id=c; Path=/; Expires=1970-01-01 00:00:00"
+	del := "session_id=; Max-Age=0; Path=/app"
+	out := scopeServeURL(t, "https://example.com/app/page", set, odd, del)
+	want := []string{scopeSetOut, odd, del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
+	if !slices.Equal(out, want) {
+		t.Errorf("\n got %q\nwant %q", out, want)
+	}
+}
+
+// TestCascadeOversizedPathOrOddDomain: WebKitGTK reads a Path over 1024
+// bytes, which Chromium and Firefox ignore: the set at / and the
+// deletion at /app both carry the same long Path after, one cookie for
+// WebKitGTK, set and deleted. And Chromium refuses a Domain with a
+// non-ASCII byte (the Kelvin sign, which strings.EqualFold takes for a
+// k): that set field stores nothing there, and the deletion logs
+// session_id out. Both are log-outs in some engine: the cascade follows.
+func TestCascadeOversizedPathOrOddDomain(t *testing.T) {
+	long := "; Path=/" + strings.Repeat("p", 1100)
+	for i, tc := range []struct{ set, del, cascaded string }{
+		{"session_id=b; Max-Age=43200; Path=/" + long, "session_id=; Max-Age=0; Path=/app" + long, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"},
+		{"session_id=b; Max-Age=43200; Path=/; Domain=\u212aexample.com", "session_id=; Max-Age=0; Path=/app; Domain=kexample.com", "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Domain=kexample.com"},
+	} {
+		out := scopeServeURL(t, "https://www.kexample.com/app/page", tc.set, tc.del)
+		if len(out) != 3 || out[1] != tc.del || out[2] != tc.cascaded {
+			t.Errorf("%d: got %.300q, want %.300q appended", i, out, tc.cascaded)
+		}
+	}
+}

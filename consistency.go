@@ -1,7 +1,9 @@
 package cookienormalizer
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -125,6 +127,10 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 type request struct {
 	cookies []string // the Cookie header fields (HTTP/2 may send several)
 	https   bool
+	// host is the request's Host as sent (with any port): whether a
+	// Domain attribute makes a host-only cookie depends on it (see
+	// fieldScope.apart).
+	host string
 
 	status int // the final status; 0 when unknown (a hijack)
 	// header is the response's header map, for its Cache-Control fields,
@@ -287,7 +293,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, base, now):
+		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now):
 			values = c.cascade(cg, r, values, state, deleted, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
@@ -456,50 +462,100 @@ type fieldScope struct {
 // fields are as the app sent them).
 func scopeOf(f *setCookie, p *attrPolicy) fieldScope {
 	s := fieldScope{sure: true}
+	// WebKitGTK reads a Path or Domain over 1024 bytes that Chromium and
+	// Firefox ignore: after the last one they read, it makes the path not
+	// known, the domain not certain. So does a Domain with a byte that is
+	// not ASCII, which Chromium refuses (and strings.EqualFold may take
+	// for an ASCII letter).
+	oddPath, oddDomain := false, false
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		if a.oversized() {
+			oddPath = oddPath || a.kind == attrPath
+			oddDomain = oddDomain || a.kind == attrDomain
 			continue
 		}
 		switch v := f.value(a); a.kind {
 		case attrPath:
-			s.path = ""
+			s.path, oddPath = "", false
 			if v != "" && v[0] == '/' {
 				s.path = v
 			}
 		case attrDomain:
-			s.domain = strings.TrimPrefix(v, ".")
-			s.sure = s.domain != ""
+			s.domain, oddDomain = strings.TrimPrefix(v, "."), false
+			s.sure = s.domain != "" && isASCII(v)
 		}
 	}
-	if p.path.set {
+	switch {
+	case p.path.set:
 		s.path = p.path.value
+	case oddPath:
+		s.path = ""
 	}
 	switch {
 	case p.domain.set:
 		s.domain, s.sure = strings.TrimPrefix(p.domain.value, "."), true
 	case p.domain.remove:
 		s.domain, s.sure = "", true
+	case oddDomain:
+		s.sure = false
 	}
 	return s
 }
 
+// isASCII reports whether v holds only ASCII bytes.
+func isASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // apart reports whether a cookie stored with scope s is for certain
-// another cookie than one stored with scope d: one host-only and the
-// other not, or the same domain and two different paths. (A Domain
-// that differs from another Domain may be one the browser refuses for
-// the request's host: not counted.)
-func (s fieldScope) apart(d fieldScope) bool {
+// another cookie than one stored with scope d, on a request to host (its
+// name, see hostName): one host-only and the other not, or the same
+// domain and two different paths. (A Domain that differs from another
+// Domain may be one the browser refuses for the request's host: not
+// counted.) On a host that is an IP address or a single label
+// (localhost, an intranet name), Chromium and Firefox store a cookie
+// whose Domain is the host itself as a host-only one (libsoup too, for
+// an IP address): not apart from a host-only cookie; nor is any Domain
+// when the host is not known.
+func (s fieldScope) apart(d fieldScope, host string) bool {
 	switch {
 	case !s.sure || !d.sure:
 		return false
 	case s.domain == "" && d.domain != "":
-		return true
+		return host != "" && !hostOnlyDomain(d.domain, host)
 	case s.domain == "" && d.domain == "", s.domain != "" && strings.EqualFold(s.domain, d.domain):
 		return s.path != "" && d.path != "" && s.path != d.path
 	}
 	return false
+}
+
+// hostOnlyDomain reports whether an engine stores a cookie with Domain
+// domain, set by a response to host, as a host-only cookie: domain is
+// host itself, and host an IP address or a name without a dot. (So is a
+// host that is itself a public suffix, in Chromium and Firefox: not a
+// site behind this module.)
+func hostOnlyDomain(domain, host string) bool {
+	if !strings.EqualFold(domain, host) {
+		return false
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil || !strings.Contains(host, ".")
+}
+
+// hostName is the name in a request's Host, without a port or the
+// brackets of an IPv6 address.
+func hostName(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
 }
 
 // movedMember reports whether the response, which deletes members of cg
@@ -512,9 +568,9 @@ func (s fieldScope) apart(d fieldScope) bool {
 // response that would cascade asks.
 //
 //go:noinline
-func movedMember(cg *consistencyGroup, r *rule, values []string, state *memberStates, base int64, now *clock) bool {
+func movedMember(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
 	for k, name := range cg.members {
-		if state[cg.first+k].deletes() && setElsewhere(values, name, r, base, now) {
+		if state[cg.first+k].deletes() && setElsewhere(values, name, r, req, base, now) {
 			return true
 		}
 	}
@@ -529,18 +585,26 @@ func movedMember(cg *consistencyGroup, r *rule, values []string, state *memberSt
 // the response sets the member, as it would had the fields come the
 // other way round. Anything uncertain (a field the engines read
 // differently, an empty Domain, a name prefix or a SameSite=None or
-// Partitioned without Secure that a browser may refuse, more deletions
-// than it keeps track of) counts as no such field: the member stays
+// Partitioned without Secure that a browser may refuse, Secure over plain
+// http, more deletions than it keeps track of) counts as no such field,
+// and a later field that some engine may read as a deletion (one whose
+// lifetime an engine reads in a way not known here, or one Chromium and
+// Firefox refuse and WebKitGTK stores) as a deletion: the member stays
 // deleted. Out of line, so that its scan stays out of applyWith's frame
 // (see applySliding).
 //
 //go:noinline
-func setElsewhere(values []string, name string, r *rule, base int64, now *clock) bool {
+func setElsewhere(values []string, name string, r *rule, req *request, base int64, now *clock) bool {
 	var (
 		f       setCookie
 		deleted [4]fieldScope
 		nd      int
+		host    string
 	)
+	https := req != nil && req.https
+	if req != nil {
+		host = hostName(req.host)
+	}
 	prefixed := hasPrefixFold(name, prefixHost)
 	secureOnly := hasPrefixFold(name, prefixSecure)
 	for i := len(values) - 1; i >= 0; i-- {
@@ -550,15 +614,19 @@ func setElsewhere(values []string, name string, r *rule, base int64, now *clock)
 		if !f.scan(values[i], attributeKinds|lifetimeKinds, 0) {
 			continue
 		}
+		e := readExpiry(&f, base, now)
 		if f.rejected {
-			if f.refused && len(values[i]) <= maxValueLen {
-				continue // sets nothing (see apply)
+			// Chromium and Firefox refuse it, but WebKitGTK stores it
+			// (see apply): one that may delete there is a deletion that
+			// may be at the place of a field set before it.
+			if f.refused && len(values[i]) <= maxValueLen && !e.deletion && !e.unsure {
+				continue // sets nothing for certain
 			}
 			return false
 		}
-		e := readExpiry(&f, base, now)
 		s := scopeOf(&f, &r.attrs)
-		if e.deletion {
+		if e.deletion || e.unsure {
+			// A field some engine may read as a deletion is one.
 			if !s.sure || nd == len(deleted) {
 				return false
 			}
@@ -567,14 +635,32 @@ func setElsewhere(values []string, name string, r *rule, base int64, now *clock)
 			continue
 		}
 		secure := f.has&(1<<attrSecure) != 0
-		if e.unsure || prefixed || secureOnly && !secure || !secure && f.has&(1<<attrPartitioned) != 0 || !secure && sameSiteNone(&f) {
+		if prefixed || secureOnly && !secure || !secure && f.has&(1<<attrPartitioned) != 0 || !secure && sameSiteNone(&f) || !https && hasSecure(&f, &r.attrs) {
 			continue
 		}
 		live := nd > 0
 		for _, d := range deleted[:nd] {
-			live = live && s.apart(d)
+			live = live && s.apart(d, host)
 		}
 		if live {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSecure reports whether f has a Secure attribute as any engine reads
+// it (WebKitGTK also one with a value over 1024 bytes), as the group's
+// secure policy leaves it (values may hold the app's fields: see
+// scopeOf): over plain http, WebKitGTK drops such a cookie on every
+// host, Chromium and Firefox on any but a loopback one.
+func hasSecure(f *setCookie, p *attrPolicy) bool {
+	if p.secure != flagKeep {
+		return p.secure == flagOn
+	}
+	attrs := f.attrs()
+	for i := range attrs {
+		if attrs[i].kind == attrSecure {
 			return true
 		}
 	}

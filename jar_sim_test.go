@@ -876,7 +876,13 @@ func jarSimServe(t *testing.T, h *Handler, cookie string, date int64, app ...str
 // jarSimServePath is jarSimServe for a request for path.
 func jarSimServePath(t *testing.T, h *Handler, path, cookie string, date int64, app ...string) []string {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "https://"+jarSimHost+path, nil)
+	return serveFieldsAt(t, h, "https://"+jarSimHost+path, cookie, date, app...)
+}
+
+// serveFieldsAt is jarSimServe for a request to url.
+func serveFieldsAt(t *testing.T, h *Handler, url, cookie string, date int64, app ...string) []string {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, url, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}

@@ -280,7 +280,7 @@ func (m *stressModel) pass() {
 			}
 		}
 		for name, e := range state {
-			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread) {
+			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread, m.s.https) {
 				state[name] = stressSets
 			}
 		}
@@ -791,36 +791,38 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 // for name deletes: browsers keep one cookie per name, domain (host-only
 // or not) and path, so that cookie stays and the response sets the
 // member. Only plain readings count: a field the engines read apart
-// (verbatim here, other than one they refuse), an empty Domain, a name
-// prefix, SameSite=None or Partitioned without Secure, a Max-Age past 18
-// digits or an Expires beside a Date the module cannot read, or a field
-// the rules appended, keeps the member deleted.
-func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread bool) bool {
+// (verbatim here, other than one they refuse that deletes nothing), an
+// empty Domain or one over 1024 bytes, a name prefix, SameSite=None or
+// Partitioned without Secure, Secure over plain http, or a field the
+// rules appended, keeps the member deleted; a set with a Max-Age past 18
+// digits or an Expires beside a Date the module cannot read may delete
+// where it stands.
+func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread, https bool) bool {
 	type scope struct {
 		path, domain string
 		sure         bool
 	}
-	read := func(v string, set bool) (sc scope, secure, none, partitioned bool) {
+	read := func(v string) (sc scope, secure, none, partitioned, odd, mayDelete bool) {
 		sc.sure = true
-		odd := false
-		// Odd lifetimes make a set uncertain; a deletion the generator
-		// writes is one in every engine.
-		defer func() { sc.sure = sc.sure && !(set && odd) }()
+		oddPath, oddDomain := false, false
 		parts := strings.Split(v, ";")
 		for _, a := range parts[1:] {
 			k, val, _ := strings.Cut(a, "=")
 			k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
 			if len(val) > 1024 {
+				// WebKitGTK reads it, the others do not.
+				oddPath = oddPath || k == "path"
+				oddDomain = oddDomain || k == "domain"
 				continue
 			}
 			switch k {
 			case "path":
-				sc.path = ""
+				sc.path, oddPath = "", false
 				if strings.HasPrefix(val, "/") {
 					sc.path = val
 				}
 			case "domain":
-				sc.domain = strings.ToLower(strings.TrimPrefix(val, "."))
+				sc.domain, oddDomain = strings.ToLower(strings.TrimPrefix(val, ".")), false
 				sc.sure = sc.domain != ""
 			case "secure":
 				secure = true
@@ -832,6 +834,7 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 				// Past 18 digits the engines' integer overflows differ,
 				// and the module does not model them.
 				odd = odd || len(strings.TrimLeft(val, "+-")) > 18
+				mayDelete = mayDelete || strings.TrimLeft(val, "0") == "" || strings.HasPrefix(val, "-")
 			case "expires":
 				// Chromium and Firefox count an Expires from a Date the
 				// module cannot read; a date in no form the engines are
@@ -840,6 +843,12 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 				_, err := time.Parse(http.TimeFormat, val)
 				odd = odd || dateUnread || err != nil
 			}
+		}
+		if oddPath {
+			sc.path = ""
+		}
+		if oddDomain {
+			sc.sure = false
 		}
 		if g.Path != "" {
 			sc.path = g.Path
@@ -860,7 +869,7 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 		if g.Partitioned != nil {
 			partitioned = *g.Partitioned
 		}
-		return sc, secure, none, partitioned
+		return sc, secure, none, partitioned, odd, mayDelete
 	}
 	apart := func(a, b scope) bool {
 		switch {
@@ -877,20 +886,27 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 	for i := len(fields) - 1; i >= 0; i-- {
 		f := fields[i]
 		switch {
-		case f.name != name, f.effect == stressSetsNothing:
+		case f.name != name:
+			continue
+		case f.effect == stressSetsNothing:
+			// Refused by Chromium and Firefox; WebKitGTK stores it, and
+			// one that deletes there may delete a cookie set before it.
+			if _, _, _, _, odd, mayDelete := read(f.value); odd || mayDelete {
+				return false
+			}
 			continue
 		case f.value == "", f.verbatim:
 			return false
 		}
-		sc, secure, none, partitioned := read(f.value, f.effect == stressSets)
-		if f.effect == stressDeletes {
+		sc, secure, none, partitioned, odd, _ := read(f.value)
+		if f.effect == stressDeletes || odd {
 			if !sc.sure || len(deleted) == 4 {
 				return false
 			}
 			deleted = append(deleted, sc)
 			continue
 		}
-		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) {
+		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https {
 			continue
 		}
 		live := len(deleted) > 0
