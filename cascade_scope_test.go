@@ -222,3 +222,35 @@ func TestCascadeOversizedPathOrOddDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestHostOnlyDomain: the request's Host without its port, and whether a
+// Domain equal to it makes a host-only cookie (an IP address or a name
+// without a dot) or a domain cookie.
+func TestHostOnlyDomain(t *testing.T) {
+	for _, tc := range []struct {
+		hostport, host string
+		hostOnly       bool
+	}{
+		{"127.0.0.1", "127.0.0.1", true},
+		{"127.0.0.1:8443", "127.0.0.1", true},
+		{"[::1]:8443", "::1", true},
+		{"[::1]", "::1", true},
+		{"::1", "::1", true},
+		{"localhost:2015", "localhost", true},
+		{"intranet", "intranet", true},
+		{"www.example.com:443", "www.example.com", false},
+		{"example.com", "example.com", false},
+		{"1.example", "1.example", false},
+	} {
+		host := hostName(tc.hostport)
+		if host != tc.host {
+			t.Errorf("hostName(%q) = %q, want %q", tc.hostport, host, tc.host)
+		}
+		if got := hostOnlyDomain(strings.ToUpper(tc.host), host); got != tc.hostOnly {
+			t.Errorf("hostOnlyDomain(%q, %q) = %v, want %v", strings.ToUpper(tc.host), host, got, tc.hostOnly)
+		}
+		if hostOnlyDomain("other."+tc.host, host) {
+			t.Errorf("hostOnlyDomain(%q, %q): a Domain other than the host", "other."+tc.host, host)
+		}
+	}
+}

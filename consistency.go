@@ -1,9 +1,7 @@
 package cookienormalizer
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strings"
 )
@@ -545,17 +543,26 @@ func hostOnlyDomain(domain, host string) bool {
 	if !strings.EqualFold(domain, host) {
 		return false
 	}
-	_, err := netip.ParseAddr(host)
-	return err == nil || !strings.Contains(host, ".")
+	// An IPv6 address has a ':', an IPv4 one only digits and dots. (No
+	// net or netip parser here: their errors keep the host, which would
+	// make the request escape to the heap.)
+	return strings.IndexByte(host, ':') >= 0 || !strings.Contains(host, ".") ||
+		strings.Trim(host, "0123456789.") == ""
 }
 
 // hostName is the name in a request's Host, without a port or the
 // brackets of an IPv6 address.
 func hostName(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
+	if strings.HasPrefix(hostport, "[") {
+		if i := strings.IndexByte(hostport, ']'); i > 0 {
+			return hostport[1:i]
+		}
+		return hostport
 	}
-	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && strings.IndexByte(hostport, ':') == i {
+		return hostport[:i] // a name or IPv4 address and a port
+	}
+	return hostport
 }
 
 // movedMember reports whether the response, which deletes members of cg
