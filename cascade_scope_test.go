@@ -254,3 +254,29 @@ func TestHostOnlyDomain(t *testing.T) {
 		}
 	}
 }
+
+// TestCascadeMovedReadsThePolicies: whether the field that sets the
+// member elsewhere is stored is read as the group's policies send it.
+// The app's field has SameSite=None without Secure, which browsers
+// refuse; the group's secure on adds Secure, so the browser stores it at
+// / and the deletion at /app is a migration: nothing cascades. (Read as
+// the app wrote it, the module cascaded, and the browser kept the new
+// session_id without user_id__insecure.)
+func TestCascadeMovedReadsThePolicies(t *testing.T) {
+	h, err := hostileHandler(t, "cookie_normalizer {\n\tgroup login {\n\t\tcookies session_id user_id__insecure\n\t\texpire 12h\n\t\tsecure on\n\t\tsamesite none\n\t\ton_delete cascade\n\t}\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	want := []string{"session_id=b; Path=/; SameSite=None; Secure; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", "session_id=; Max-Age=0; Path=/app; Secure; SameSite=None"}
+	// Twice: the second response's fields come from the memo, built
+	// after the consistency rules have read the app's.
+	for i := range 2 {
+		out := serveFieldsAt(t, h, "https://example.com/app/page", "session_id=a; user_id__insecure=42", now,
+			"session_id=b; Max-Age=43200; Path=/; SameSite=None", "session_id=; Max-Age=0; Path=/app")
+		if !slices.Equal(out, want) {
+			t.Errorf("response %d:\n got %q\nwant %q", i+1, out, want)
+		}
+	}
+}

@@ -641,8 +641,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 			nd++
 			continue
 		}
-		secure := f.has&(1<<attrSecure) != 0
-		if prefixed || secureOnly && !secure || !secure && f.has&(1<<attrPartitioned) != 0 || !secure && sameSiteNone(&f) || !https && hasSecure(&f, &r.attrs) {
+		if prefixed || !storedWithPolicies(&f, &r.attrs, secureOnly) || !https && hasSecure(&f, &r.attrs) {
 			continue
 		}
 		live := nd > 0
@@ -654,6 +653,31 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 		}
 	}
 	return false
+}
+
+// storedWithPolicies reports whether every engine stores f as the
+// group's policies send it, as far as Secure goes: browsers refuse a
+// __Secure- cookie (secureOnly), a Partitioned one and a SameSite=None
+// one without Secure, read as Chromium and Firefox read it (within 1024
+// bytes). The policies count, not the field as the app wrote it: values
+// may still hold the app's fields, which the memo's are built from after
+// the consistency rules (see scopeOf).
+func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly bool) bool {
+	secure, partitioned := f.has&(1<<attrSecure) != 0, f.has&(1<<attrPartitioned) != 0
+	if p.secure != flagKeep {
+		secure = p.secure == flagOn
+	}
+	if p.partitioned != flagKeep {
+		partitioned = p.partitioned == flagOn
+	}
+	none := sameSiteNone(f)
+	switch {
+	case p.sameSite.set:
+		none = strings.EqualFold(p.sameSite.value, "none")
+	case p.sameSite.remove:
+		none = false
+	}
+	return secure || !secureOnly && !partitioned && !none
 }
 
 // hasSecure reports whether f has a Secure attribute as any engine reads
