@@ -1,10 +1,14 @@
 package cookienormalizer
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // These tests cover responses that name one member in several fields.
@@ -278,5 +282,102 @@ func TestCascadeMovedReadsThePolicies(t *testing.T) {
 		if !slices.Equal(out, want) {
 			t.Errorf("response %d:\n got %q\nwant %q", i+1, out, want)
 		}
+	}
+}
+
+// TestCascadeMovedOnIPHostDomainDeletion: on an IP host, the deletion's
+// Domain=<host> makes a host-only cookie (Chromium, Firefox and libsoup
+// alike), but at Path=/app, while the field before it sets session_id
+// host-only at /: two paths, two cookies in every engine, whatever the
+// deletion's Domain. session_id stays live at /: a migration, and the
+// cascade must not delete user_id__insecure (it deleted it at /app,
+// leaving session_id without it).
+func TestCascadeMovedOnIPHostDomainDeletion(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "[::1]", "localhost"} {
+		del := "session_id=; Max-Age=0; Path=/app; Domain=" + strings.Trim(host, "[]")
+		out := scopeServeURL(t, "https://"+host+"/app/page", "session_id=b; Max-Age=43200; Path=/", del)
+		if want := []string{scopeSetOut, del}; !slices.Equal(out, want) {
+			t.Errorf("host %s:\n got %q\nwant %q", host, out, want)
+		}
+	}
+}
+
+// TestCascadeCrossSiteSetNotSameSiteNone: on a cross-site request (a
+// frame in another site's page), Chromium, Firefox and WebKitGTK refuse
+// a cookie set without SameSite=None (Chromium reads none as Lax). The
+// field that sets session_id at / stores nothing; the deletion at /app,
+// SameSite=None and Secure, is stored: a log-out, and the cascade must
+// follow with SameSite=None so that it is stored too. With SameSite=None
+// on the set field, it is a migration, as on a same-site request.
+func TestCascadeCrossSiteSetNotSameSiteNone(t *testing.T) {
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	del := "session_id=; Max-Age=0; Path=/app; Secure; SameSite=None"
+	for _, tc := range []struct {
+		set  string
+		want []string
+	}{
+		{"session_id=b; Max-Age=43200; Path=/; Secure", []string{
+			"session_id=b; Path=/; Secure; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", del,
+			"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure; SameSite=None",
+		}},
+		{"session_id=b; Max-Age=43200; Path=/; Secure; SameSite=Lax", []string{
+			"session_id=b; Path=/; Secure; SameSite=Lax; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", del,
+			"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure; SameSite=None",
+		}},
+		{"session_id=b; Max-Age=43200; Path=/; Secure; SameSite=None", []string{
+			"session_id=b; Path=/; Secure; SameSite=None; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200", del,
+		}},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/app/page", nil)
+		req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := httptest.NewRecorder()
+		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
+			w.Header().Add("Set-Cookie", tc.set)
+			w.Header().Add("Set-Cookie", del)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out := rec.Header().Values("Set-Cookie"); !slices.Equal(out, tc.want) {
+			t.Errorf("%q:\n got %q\nwant %q", tc.set, out, tc.want)
+		}
+	}
+}
+
+// TestCascadeCrossSiteWithoutOnPartial: the cross-site rule holds in a
+// group with on_delete alone, which reads no Cookie header: the request's
+// Sec-Fetch-Site is read on arrival for it too.
+func TestCascadeCrossSiteWithoutOnPartial(t *testing.T) {
+	h, err := hostileHandler(t, "cookie_normalizer session_id user_id__insecure {\n\ton_delete cascade\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	set := "session_id=b; Max-Age=43200; Path=/; Secure"
+	del := "session_id=; Max-Age=0; Path=/app; Secure; SameSite=None"
+	req := httptest.NewRequest(http.MethodGet, "https://example.com/app/page", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	rec := httptest.NewRecorder()
+	err = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
+		w.Header()["Set-Cookie"] = []string{set, del}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{set, del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure; SameSite=None"}
+	if got := rec.Header().Values("Set-Cookie"); !slices.Equal(got, want) {
+		t.Errorf("\n got %q\nwant %q", got, want)
 	}
 }

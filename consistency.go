@@ -520,16 +520,19 @@ func isASCII(v string) bool {
 // counted.) On a host that is an IP address or a single label
 // (localhost, an intranet name), Chromium and Firefox store a cookie
 // whose Domain is the host itself as a host-only one (libsoup too, for
-// an IP address): not apart from a host-only cookie; nor is any Domain
-// when the host is not known.
+// an IP address): not apart from a host-only cookie at the same path;
+// nor is any Domain when the host is not known. A host-only cookie and
+// one at another path are apart whatever the other's Domain: the other
+// is stored at that path, or not at all.
 func (s fieldScope) apart(d fieldScope, host string) bool {
+	paths := s.path != "" && d.path != "" && s.path != d.path
 	switch {
 	case !s.sure || !d.sure:
 		return false
 	case s.domain == "" && d.domain != "":
-		return host != "" && !hostOnlyDomain(d.domain, host)
+		return paths || host != "" && !hostOnlyDomain(d.domain, host)
 	case s.domain == "" && d.domain == "", s.domain != "" && strings.EqualFold(s.domain, d.domain):
-		return s.path != "" && d.path != "" && s.path != d.path
+		return paths
 	}
 	return false
 }
@@ -593,7 +596,8 @@ func movedMember(cg *consistencyGroup, r *rule, values []string, state *memberSt
 // other way round. Anything uncertain (a field the engines read
 // differently, an empty Domain, a name prefix or a SameSite=None or
 // Partitioned without Secure that a browser may refuse, Secure over plain
-// http, more deletions than it keeps track of) counts as no such field,
+// http, no SameSite=None on a cross-site request, more deletions than it
+// keeps track of) counts as no such field,
 // and a later field that some engine may read as a deletion (one whose
 // lifetime an engine reads in a way not known here, or one Chromium and
 // Firefox refuse and WebKitGTK stores) as a deletion: the member stays
@@ -608,7 +612,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 		nd      int
 		host    string
 	)
-	https := req != nil && req.https
+	https, crossSite := req != nil && req.https, req.crossSite()
 	if req != nil {
 		host = hostName(req.host)
 	}
@@ -641,7 +645,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 			nd++
 			continue
 		}
-		if prefixed || !storedWithPolicies(&f, &r.attrs, secureOnly) || !https && hasSecure(&f, &r.attrs) {
+		if prefixed || !storedWithPolicies(&f, &r.attrs, secureOnly, crossSite) || !https && hasSecure(&f, &r.attrs) {
 			continue
 		}
 		live := nd > 0
@@ -659,10 +663,13 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 // group's policies send it, as far as Secure goes: browsers refuse a
 // __Secure- cookie (secureOnly), a Partitioned one and a SameSite=None
 // one without Secure, read as Chromium and Firefox read it (within 1024
-// bytes). The policies count, not the field as the app wrote it: values
-// may still hold the app's fields, which the memo's are built from after
-// the consistency rules (see scopeOf).
-func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly bool) bool {
+// bytes). On a cross-site request (crossSite), every engine refuses one
+// without SameSite=None, unless the request is a top-level navigation,
+// which the module does not tell apart: only SameSite=None counts. The
+// policies count, not the field as the app wrote it: values may still
+// hold the app's fields, which the memo's are built from after the
+// consistency rules (see scopeOf).
+func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly, crossSite bool) bool {
 	secure, partitioned := f.has&(1<<attrSecure) != 0, f.has&(1<<attrPartitioned) != 0
 	if p.secure != flagKeep {
 		secure = p.secure == flagOn
@@ -676,6 +683,9 @@ func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly bool) bool {
 		none = strings.EqualFold(p.sameSite.value, "none")
 	case p.sameSite.remove:
 		none = false
+	}
+	if crossSite && !none {
+		return false
 	}
 	return secure || !secureOnly && !partitioned && !none
 }

@@ -88,18 +88,22 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.hdr = w.Header()
 	rw.req = request{https: r.TLS != nil, host: r.Host, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
-	if c := h.norm.consistency; c != nil && c.partial {
-		rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
+	if c := h.norm.consistency; c != nil {
 		// Read now, as the Cookie fields are: a later handler may edit
 		// the request's header map (request_header runs after this one).
+		// on_partial reads it, and so does on_delete (a browser refuses a
+		// cross-site cookie without SameSite=None: see storedWithPolicies).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
-		if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {
-			rw.req.errorRoute = true
-			rw.req.arrived, _ = caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)
-		}
-		if c.slides {
-			rw.req.slide = &rw.jar
+		if c.partial {
+			rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
+			if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {
+				rw.req.errorRoute = true
+				rw.req.arrived, _ = caddyhttp.GetVar(ctx, arrivedVar).(*arrivedJar)
+			}
+			if c.slides {
+				rw.req.slide = &rw.jar
+			}
 		}
 	}
 	return rw

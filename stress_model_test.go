@@ -280,7 +280,7 @@ func (m *stressModel) pass() {
 			}
 		}
 		for name, e := range state {
-			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread, m.s.https) {
+			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread, m.s.https, m.crossSite) {
 				state[name] = stressSets
 			}
 		}
@@ -793,11 +793,12 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 // member. Only plain readings count: a field the engines read apart
 // (verbatim here, other than one they refuse that deletes nothing), an
 // empty Domain or one over 1024 bytes, a name prefix, SameSite=None or
-// Partitioned without Secure, Secure over plain http, or a field the
+// Partitioned without Secure, Secure over plain http, no SameSite=None
+// on a cross-site request, or a field the
 // rules appended, keeps the member deleted; a set with a Max-Age past 18
 // digits or an Expires beside a Date the module cannot read may delete
 // where it stands.
-func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread, https bool) bool {
+func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread, https, crossSite bool) bool {
 	type scope struct {
 		path, domain string
 		sure         bool
@@ -906,7 +907,7 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 			deleted = append(deleted, sc)
 			continue
 		}
-		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https {
+		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https || crossSite && !none {
 			continue
 		}
 		live := len(deleted) > 0
