@@ -86,7 +86,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil, host: r.Host, header: rw.hdr}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr}
 	rw.late = r.ProtoMajor >= 3
 	if c := h.norm.consistency; c != nil {
 		// Read now, as the Cookie fields are: a later handler may edit
@@ -95,6 +95,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 		// cross-site cookie without SameSite=None: see storedWithPolicies).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
+		rw.req.host = r.Host // for on_delete (see fieldScope.apart)
 		if c.partial {
 			rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
 			if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {
