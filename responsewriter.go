@@ -56,6 +56,12 @@ type responseWriter struct {
 	hdr http.Header
 	// late is set for HTTP/3 requests (see startBody).
 	late bool
+	// outer is set when a writer above this one (another
+	// cookie_normalizer further out, a deferred header edit) changed the
+	// Set-Cookie list during a call that sends the header (see
+	// keepBelow): a field the handler adds later is then rewritten alone
+	// (see rewriteAdded).
+	outer bool
 	// rewriting is set while rewriteHeader runs: still set when it starts
 	// again, the last one was cut short by a panic (a logger's core, say)
 	// that a handler below recovered, and spokeBefore is what
@@ -87,7 +93,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
 	rw.hdr = w.Header()
 	rw.req = request{https: r.TLS != nil, header: rw.hdr}
-	rw.late = r.ProtoMajor >= 3
+	rw.late, rw.outer = r.ProtoMajor >= 3, false
 	if c := h.norm.consistency; c != nil {
 		// Read now, as the Cookie fields are: a later handler may edit
 		// the request's header map (request_header runs after this one).
@@ -250,7 +256,9 @@ func (rw *responseWriter) startBody() {
 		}
 		return
 	}
-	if rw.changedSinceRewrite() {
+	if rw.outer && rw.changedSinceRewrite() {
+		rw.rewriteAdded()
+	} else if rw.changedSinceRewrite() {
 		// The final rewrite runs again: its followers start from the
 		// handler's fields (see followerLog).
 		rw.follow.undo(rw.hdr["Set-Cookie"])
@@ -307,6 +315,9 @@ func (rw *responseWriter) WriteHeader(status int) {
 // consistency rules would read what the outer one appended, and its
 // counters would count the response's fields twice.
 func (rw *responseWriter) keepBelow() {
+	if rw.changedSinceRewrite() {
+		rw.outer = true
+	}
 	values := rw.hdr["Set-Cookie"]
 	rw.seen, rw.seenLen = values, len(values)
 }
@@ -538,9 +549,37 @@ func (rw *responseWriter) rewriteTrailers() {
 // the header map, in place and appending nothing (the consistency rules
 // have spoken for the response already), and remembers them as rewritten.
 func (rw *responseWriter) rewriteLate() {
+	if rw.outer {
+		rw.rewriteAdded()
+		return
+	}
 	values := rw.hdr["Set-Cookie"]
 	rw.follow.undo(values)
 	rw.h.norm.rewriteJoins(values, responseDate(rw.hdr), rw.h, nil, nil, &rw.follow)
+	rw.seen, rw.seenLen = values, len(values)
+}
+
+// rewriteAdded applies the policies, in place and appending nothing, to
+// the fields the handler added after the list rewriteHeader or keepBelow
+// last recorded, when a writer above changed that list during a call that
+// sends the header (outer): the fields before them are this rewrite's
+// and that writer's, which are not this module's to rewrite, count or
+// read again (another cookie_normalizer's appended deletions would look
+// like a log-out to this one's cascade). A handler that replaced the
+// list's fields gets all of it rewritten. The consistency rules do not run again
+// for the added fields: the outer module's do, when its own writer sees
+// them before the first body byte.
+func (rw *responseWriter) rewriteAdded() {
+	values := rw.hdr["Set-Cookie"]
+	added := values
+	// An append may have moved the list to a new array: the fields
+	// before the added ones are those recorded, equal.
+	if n := rw.seenLen; n > 0 && len(values) >= n && slices.Equal(values[:n], rw.seen[:n]) {
+		added = values[n:]
+	}
+	if len(added) > 0 {
+		rw.h.norm.rewrite(added, responseDate(rw.hdr), rw.h, nil)
+	}
 	rw.seen, rw.seenLen = values, len(values)
 }
 
