@@ -232,7 +232,12 @@ func (rw *responseWriter) Header() http.Header {
 // map are not the slice the last final rewrite left: a field was added,
 // or the slice replaced. Comparing the slice header costs nothing.
 func (rw *responseWriter) changedSinceRewrite() bool {
-	values := rw.hdr["Set-Cookie"]
+	return rw.changedFrom(rw.hdr["Set-Cookie"])
+}
+
+// changedFrom reports whether values, the Set-Cookie fields of the header
+// map, are another list than the one last recorded.
+func (rw *responseWriter) changedFrom(values []string) bool {
 	if len(values) != rw.seenLen {
 		return true
 	}
@@ -315,10 +320,10 @@ func (rw *responseWriter) WriteHeader(status int) {
 // consistency rules would read what the outer one appended, and its
 // counters would count the response's fields twice.
 func (rw *responseWriter) keepBelow() {
-	if rw.changedSinceRewrite() {
+	values := rw.hdr["Set-Cookie"]
+	if rw.changedFrom(values) {
 		rw.outer = true
 	}
-	values := rw.hdr["Set-Cookie"]
 	rw.seen, rw.seenLen = values, len(values)
 }
 
