@@ -158,6 +158,14 @@ func dirDo(t *testing.T, c *http.Client, method, url, cookie string, body io.Rea
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	res, _ := dirDoContext(ctx, t, c, method, url, cookie, body, extra...)
+	return res
+}
+
+// dirDoContext is dirDo within ctx; it also returns the response's
+// major protocol version.
+func dirDoContext(ctx context.Context, t *testing.T, c *http.Client, method, url, cookie string, body io.Reader, extra ...string) (dirResult, int) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +185,7 @@ func dirDo(t *testing.T, c *http.Client, method, url, cookie string, body io.Rea
 	if err != nil {
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
-	return dirResult{resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Values("Cache-Control"), string(b), resp.Header.Get("Content-Encoding")}
+	return dirResult{resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Values("Cache-Control"), string(b), resp.Header.Get("Content-Encoding")}, resp.ProtoMajor
 }
 
 func (r dirResult) String() string {

@@ -248,26 +248,8 @@ func nestDo(t *testing.T, c *http.Client, url, cookie string, extra ...string) n
 			return nil
 		},
 	})
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		req.Header.Set(extra[i], extra[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading body: %v", url, err)
-	}
-	return nestResult{dirResult{resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Values("Cache-Control"), string(b), resp.Header.Get("Content-Encoding")}, resp.ProtoMajor, early}
+	res, proto := dirDoContext(ctx, t, c, "GET", url, cookie, nil, extra...)
+	return nestResult{res, proto, early}
 }
 
 // nestSites is the site of TestNestedDirectivesBeside: a site-level
