@@ -60,6 +60,8 @@ type jarSim struct {
 	// and Firefox read it; else it is a time on the browser's clock, as
 	// RFC 6265bis and libsoup (WebKitGTK) read it.
 	fromDate bool
+	// host is the site's host; "" is jarSimHost.
+	host string
 }
 
 func newJarSim() *jarSim { return &jarSim{cookies: map[string]*jarSimCookie{}} }
@@ -171,10 +173,14 @@ func (j *jarSim) set(field, reqPath string, now, date int64) {
 			path = reqPath[:i]
 		}
 	}
+	host := j.host
+	if host == "" {
+		host = jarSimHost
+	}
 	c := &jarSimCookie{name: name, value: value, path: path, domain: domain}
 	if domain == "" {
-		c.domain, c.hostOnly = jarSimHost, true
-	} else if domain != jarSimHost && !strings.HasSuffix(jarSimHost, "."+domain) {
+		c.domain, c.hostOnly = host, true
+	} else if domain != host && !strings.HasSuffix(host, "."+domain) {
 		return // not for this host
 	}
 	switch {
