@@ -381,3 +381,43 @@ func TestCascadeCrossSiteWithoutOnPartial(t *testing.T) {
 		t.Errorf("\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestCascadeSlowClockMigrationLogsOutEveryEngine: an app whose clock
+// runs two hours slow moves session_id from Path=/app to Path=/ with an
+// Expires half an hour after its own Date, before the proxy's clock.
+// WebKitGTK reads that Expires on its own clock (a deletion), Chromium
+// and Firefox count it from the Date (a live cookie): no engine-proof
+// migration, so the module takes the response for session_id's log-out
+// and cascades, and then every engine must end with neither member, as
+// for the same Expires on a renewal (TestSlowAppClockRenewalDeletesTheGroup).
+// Set first, the cascade deleted user_id__insecure at /app but left
+// session_id at / in Chromium and Firefox (only the member's last field
+// gets a deletion of its own); set last, it took the set field's Path=/
+// for user_id__insecure's deletion, and left user_id__insecure at /app
+// in every engine.
+func TestCascadeSlowClockMigrationLogsOutEveryEngine(t *testing.T) {
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	date := now - 2*3600 // the app's clock
+	set := "session_id=b; Expires=" + time.Unix(date+1800, 0).UTC().Format(http.TimeFormat) + "; Path=/"
+	del := "session_id=; Max-Age=0; Path=/app"
+	for _, order := range [][]string{{set, del}, {del, set}} {
+		out := jarSimServePath(t, h, "/app/page", "session_id=a; user_id__insecure=42", date, order...)
+		for _, fromDate := range []bool{true, false} { // Chromium and Firefox; WebKitGTK
+			jar := newJarSim()
+			jar.fromDate = fromDate
+			jar.set("session_id=a; Max-Age=43200; Path=/app", "/app/page", now-60, now-60)
+			jar.set("user_id__insecure=42; Path=/app", "/app/page", now-60, now-60)
+			for _, f := range out {
+				jar.set(f, "/app/page", now, date)
+			}
+			if len(jar.named("session_id")) != 0 || len(jar.named("user_id__insecure")) != 0 {
+				t.Errorf("fields %q, Expires from Date %t:\n out %q\n the jar holds %s, want neither member", order, fromDate, out, jar.String(now))
+			}
+		}
+	}
+}

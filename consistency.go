@@ -292,7 +292,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		loggedOut, spoke := false, false
 		switch {
 		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now):
-			values = c.cascade(cg, r, values, state, deleted, reportOnly, obs)
+			values = c.cascade(cg, r, values, state, deleted, req, base, now, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
@@ -338,20 +338,46 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 // upstream clock's Expires, Max-Age and Expires that libsoup reads the
 // other way round), a deletion of its own, with its field's attributes:
 // coming last, it deletes that member in every engine, so that none keeps
-// it alone while the cascade deletes the others. Out of line,
+// it alone while the cascade deletes the others. A migration such a field
+// spoils (a member set at a new place with it and deleted at its old
+// one, in either order) gets the same: the others are deleted at the old
+// place too when the new place's field comes last, and the member at the
+// new place when its deletion comes last. Out of line,
 // like the other rare work of applyWith, so that its temporaries stay out
 // of applyWith's frame (see applySliding).
 //
 //go:noinline
-func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, reportOnly bool, obs observer) []string {
-	attrs := deletionAttrsFrom(values[lastField(values, deleted)])
+func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	n := len(values) // the response's own fields
+	last := lastField(values, deleted)
+	places, np := [2]int{last}, 1
+	if state[cg.first+slices.Index(cg.members, deleted)] == memberDeletedSplit {
+		// The member's last field is one some engines keep: a deletion
+		// of it that every engine makes at another place (an old Path,
+		// before a migration a slow app clock spoiled) is where the
+		// others may be too.
+		if i := certainDeletionElsewhere(values[:n], deleted, last, r, req, base, now); i >= 0 {
+			places[1], np = i, 2
+		}
+	}
 	for k, name := range cg.members {
 		switch state[cg.first+k] {
 		case untouched:
-			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+			for _, at := range places[:np] {
+				attrs := deletionAttrsFrom(values[at])
+				values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+			}
 		case memberDeletedSplit:
-			own := deletionAttrsFrom(values[lastField(values, name)])
+			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+		case memberDeleted:
+			// A field before the last that some engines keep, at
+			// another place than the last field's (a migration a slow
+			// app clock spoiled): its own deletion too.
+			if i := keptElsewhere(values[:n], name, lastField(values[:n], name), r, req, base, now); i >= 0 {
+				own := deletionAttrsFrom(values[i])
+				values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+			}
 		}
 	}
 	return values

@@ -296,3 +296,47 @@ func sameSiteNone(f *setCookie) bool {
 	}
 	return none
 }
+
+// certainDeletionElsewhere returns the index of the last field of values
+// for name before last that every engine reads as a deletion, at a place
+// certainly apart from last's, or -1.
+func certainDeletionElsewhere(values []string, name string, last int, r *rule, req *request, base int64, now *clock) int {
+	return fieldApart(values, name, last, r, req, base, now, func(e expiry) bool { return e.deletion && !e.split && !e.unsure })
+}
+
+// keptElsewhere returns the index of the last field of values for name
+// before last that some engines delete and others keep (a slow app
+// clock's Expires), at a place certainly apart from last's, or -1.
+func keptElsewhere(values []string, name string, last int, r *rule, req *request, base int64, now *clock) int {
+	return fieldApart(values, name, last, r, req, base, now, func(e expiry) bool { return e.split })
+}
+
+// fieldApart returns the index of the last field of values for name
+// before last that want accepts, stored by Chromium and Firefox (not
+// refused), at a place certainly apart from last's, or -1.
+func fieldApart(values []string, name string, last int, r *rule, req *request, base int64, now *clock, want func(expiry) bool) int {
+	var f setCookie
+	if last < 0 || !f.scan(values[last], attributeKinds, 0) {
+		return -1
+	}
+	at := scopeOf(&f, &r.attrs)
+	host := ""
+	if req != nil {
+		host = hostName(req.host)
+	}
+	for i := last - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); !ok || got != name {
+			continue
+		}
+		if !f.scan(values[i], attributeKinds|lifetimeKinds, 0) || f.rejected {
+			continue
+		}
+		if !want(readExpiry(&f, base, now)) {
+			continue
+		}
+		if s := scopeOf(&f, &r.attrs); s.apart(at, host) || at.apart(s, host) {
+			return i
+		}
+	}
+	return -1
+}
