@@ -89,13 +89,6 @@ const (
 	// these cookies with a Domain, add domain <d> (and path if not /) to
 	// the group, or the deletion will not match them".
 	excPartialElsewhere jarSimException = "on_partial: member kept at another place than / host-only"
-	// Not documented, a defect: a migration whose setting field is one of
-	// those knownPastExpires describes, under on_delete cascade. The
-	// module takes it for a log-out and cascades, but leaves the moved
-	// member at its new place where Chromium and Firefox keep it, or, set
-	// last, deletes the others at the new place instead of the old one
-	// (TestCascadeSlowClockMigrationLogsOutEveryEngine). The run ends
-	// there.
 	// A drift begun by one of the exceptions above (a member renewed or
 	// moved alone, a like leader moved) that time turned into a split.
 	excDriftCarried jarSimException = "drift carried on (begun by an exception above)"
