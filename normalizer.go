@@ -722,3 +722,27 @@ func setLifetime(f *setCookie, e *expiry, seconds, base int64, appended []byte) 
 	}
 	return appended
 }
+
+// readsAcross reports whether any of values is a field that rules which
+// read across the response's fields care about: a member of a
+// consistency group, or the leader of an `expire like` group. Rare work
+// (see responseWriter.rewriteAdded).
+func (n *normalizer) readsAcross(values []string) bool {
+	for _, v := range values {
+		name, ok := cookieName(v)
+		if !ok {
+			continue
+		}
+		if c := n.consistency; c != nil {
+			if _, ok := c.member.lookup(name); ok {
+				return true
+			}
+		}
+		for i := range n.rules {
+			if n.rules[i].expiry == expireLike && n.rules[i].like == name {
+				return true
+			}
+		}
+	}
+	return false
+}

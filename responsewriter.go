@@ -261,11 +261,10 @@ func (rw *responseWriter) startBody() {
 		}
 		return
 	}
-	if rw.outer && rw.changedSinceRewrite() {
-		rw.rewriteAdded()
-	} else if rw.changedSinceRewrite() {
-		// The final rewrite runs again: its followers start from the
-		// handler's fields (see followerLog).
+	if rw.changedSinceRewrite() && !(rw.outer && rw.rewriteAdded()) {
+		// The final rewrite runs again (unless only the handler's added
+		// fields need it: see rewriteAdded): its followers start from
+		// the handler's fields (see followerLog).
 		rw.follow.undo(rw.hdr["Set-Cookie"])
 		rw.rewriteHeader()
 	}
@@ -554,8 +553,7 @@ func (rw *responseWriter) rewriteTrailers() {
 // the header map, in place and appending nothing (the consistency rules
 // have spoken for the response already), and remembers them as rewritten.
 func (rw *responseWriter) rewriteLate() {
-	if rw.outer {
-		rw.rewriteAdded()
+	if rw.outer && rw.rewriteAdded() {
 		return
 	}
 	values := rw.hdr["Set-Cookie"]
@@ -571,10 +569,12 @@ func (rw *responseWriter) rewriteLate() {
 // and that writer's, which are not this module's to rewrite, count or
 // read again (another cookie_normalizer's appended deletions would look
 // like a log-out to this one's cascade). A handler that replaced the
-// list's fields gets all of it rewritten. The consistency rules do not run again
-// for the added fields: the outer module's do, when its own writer sees
-// them before the first body byte.
-func (rw *responseWriter) rewriteAdded() {
+// list's fields gets all of it rewritten. An added field that rules
+// reading across fields care about (a consistency member, a like
+// leader) gets the whole rewrite instead, as without a writer above: a
+// log-out added late must cascade. It reports false, having done
+// nothing, for those: the caller rewrites as without a writer above.
+func (rw *responseWriter) rewriteAdded() bool {
 	values := rw.hdr["Set-Cookie"]
 	added := values
 	// An append may have moved the list to a new array: the fields
@@ -582,10 +582,14 @@ func (rw *responseWriter) rewriteAdded() {
 	if n := rw.seenLen; n > 0 && len(values) >= n && slices.Equal(values[:n], rw.seen[:n]) {
 		added = values[n:]
 	}
+	if rw.h.norm.readsAcross(added) {
+		return false
+	}
 	if len(added) > 0 {
 		rw.h.norm.rewrite(added, responseDate(rw.hdr), rw.h, nil)
 	}
 	rw.seen, rw.seenLen = values, len(values)
+	return true
 }
 
 // rewriteFields applies the policies to fields in place.

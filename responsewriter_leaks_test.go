@@ -560,3 +560,92 @@ func TestDuplicateFollowersLeaderLoggedOutAfterRemoval(t *testing.T) {
 		t.Errorf("fields dropped and the leader logged out after WriteHeader: %s", want.diff(got))
 	}
 }
+
+// editAtWriteHeader is a writer above the module that edits the header
+// map when the final status is written, as a deferred `header` edit
+// does: Caddy's replace operations rebuild the field list (Del, then
+// Add), so the Set-Cookie slice is a new one even where no value
+// changes (a replacement whose pattern matches none, suffix "").
+type editAtWriteHeader struct {
+	*lateWriter
+	suffix string // appended to every Set-Cookie value
+}
+
+func (w editAtWriteHeader) WriteHeader(status int) {
+	if status >= 200 {
+		if old := w.header["Set-Cookie"]; len(old) > 0 {
+			w.header.Del("Set-Cookie")
+			for _, v := range old {
+				w.header.Add("Set-Cookie", v+w.suffix)
+			}
+		}
+	}
+	w.lateWriter.WriteHeader(status)
+}
+
+// serveEdited serves r through the handler of config below an
+// editAtWriteHeader over w, the handler writing with write, and returns
+// what w serialised once the handler returned.
+func serveEdited(t *testing.T, config, suffix string, w *lateWriter, r *http.Request, write func(w http.ResponseWriter) error) []string {
+	t.Helper()
+	h, err := provisionJSON(t, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error { return write(w) })
+	if err := h.ServeHTTP(editAtWriteHeader{w, suffix}, r, next); err != nil {
+		t.Fatal(err)
+	}
+	w.serialise()
+	return w.sent
+}
+
+// TestOuterHeaderEditLateLogOutCascadesHTTP3: a single module below a
+// deferred header edit that rewrites every Set-Cookie field (a
+// `header >Set-Cookie (.*) "$1; Secure"`) is the only cookie_normalizer
+// of the request: no module further out runs the consistency rules. A
+// log-out the handler adds between WriteHeader and the first body byte
+// goes out over HTTP/3 (quic-go sends the header map only then), and
+// must cascade as it does without the edit.
+func TestOuterHeaderEditLateLogOutCascadesHTTP3(t *testing.T) {
+	const config = `{"groups":[{"cookies":["session_id","csrf"],"on_delete":"cascade"}]}`
+	app := func(w http.ResponseWriter) error {
+		w.Header().Set("Date", testDate)
+		w.Header().Add("Set-Cookie", "theme=dark")
+		w.WriteHeader(http.StatusOK)
+		w.Header().Add("Set-Cookie", "session_id=; Max-Age=0; Path=/")
+		_, err := io.WriteString(w, "body")
+		return err
+	}
+	r := benchRequest()
+	r.ProtoMajor, r.ProtoMinor, r.Proto = 3, 0, "HTTP/3.0"
+	got := serveEdited(t, config, "; Secure", newLateWriter(), r, app)
+	want := []string{"theme=dark; Secure", "session_id=; Max-Age=0; Path=/", "csrf=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"}
+	if !equalStrings(got, want) {
+		t.Errorf("sent %q, want %q (the log-out cascaded)", got, want)
+	}
+}
+
+// TestOuterHeaderEditLateLeaderLoggedOutHTTP3 is
+// TestLikeLeaderLoggedOutLateHTTP3 below a deferred header edit that
+// rebuilds the Set-Cookie list and changes no value, the only writer
+// above: the follower must not keep the lifetime of a leader
+// the handler deleted before the header went out.
+func TestOuterHeaderEditLateLeaderLoggedOutHTTP3(t *testing.T) {
+	r := benchRequest()
+	r.ProtoMajor, r.ProtoMinor, r.Proto = 3, 0, "HTTP/3.0"
+	w := newLateWriter()
+	got := serveEdited(t, `{"groups":[{"cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`, "", w, r, func(w http.ResponseWriter) error {
+		w.Header().Set("Date", testDate)
+		w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+		w.Header().Add("Set-Cookie", "pref=dark")
+		w.WriteHeader(http.StatusOK)
+		w.Header().Add("Set-Cookie", "sid=; Max-Age=0")
+		_, err := io.WriteString(w, "body")
+		return err
+	})
+	want := []string{"sid=1; Max-Age=3600", "pref=dark", "sid=; Max-Age=0"}
+	if !equalStrings(got, want) {
+		t.Errorf("sent %q, want %q (no leader, the follower as the app sent it)", got, want)
+	}
+}
