@@ -130,6 +130,15 @@ func hostOnlyDomain(domain, host string) bool {
 		strings.Trim(host, "0123456789.") == ""
 }
 
+// hostName is the name in the request's Host (see hostName), "" without
+// a request.
+func (r *request) hostName() string {
+	if r == nil {
+		return ""
+	}
+	return hostName(r.host)
+}
+
 // hostName is the name in a request's Host, without a port or the
 // brackets of an IPv6 address.
 func hostName(hostport string) string {
@@ -187,12 +196,8 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 		f       setCookie
 		deleted [4]fieldScope
 		nd      int
-		host    string
 	)
-	https, crossSite := req != nil && req.https, req.crossSite()
-	if req != nil {
-		host = hostName(req.host)
-	}
+	https, crossSite, host := req != nil && req.https, req.crossSite(), req.hostName()
 	prefixed := hasPrefixFold(name, prefixHost)
 	secureOnly := hasPrefixFold(name, prefixSecure)
 	for i := len(values) - 1; i >= 0; i-- {
@@ -320,10 +325,7 @@ func fieldApart(values []string, name string, last int, r *rule, req *request, b
 		return -1
 	}
 	at := scopeOf(&f, &r.attrs)
-	host := ""
-	if req != nil {
-		host = hostName(req.host)
-	}
+	host := req.hostName()
 	for i := last - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); !ok || got != name {
 			continue
