@@ -453,17 +453,13 @@ func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leader
 	return p.n.applyMemo(g, r, v, name, self, &l, p)
 }
 
-// rewriteResponse rewrites the Set-Cookie fields of a final response and
-// appends the deletions the consistency rules call for; req is what the
-// request says (nil when unknown). It returns the new fields.
-func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
-	return n.rewriteResponseJoins(values, date, req, obs, nil, nil)
-}
-
-// rewriteResponseJoins is rewriteResponse, but for the fields the memo
-// answers for, which it records in joins (if not nil) for the caller to
-// build with joins.flush (see fieldJoins), and for the `like` followers
-// it changes, which it records in follow (if not nil; see followerLog).
+// rewriteResponseJoins rewrites the Set-Cookie fields of a final response
+// and appends the deletions the consistency rules call for; req is what
+// the request says (nil when unknown). It returns the new fields, but for
+// the fields the memo answers for, which it records in joins (if not nil)
+// for the caller to build with joins.flush (see fieldJoins), and for the
+// `like` followers it changes, which it records in follow (if not nil;
+// see followerLog).
 // (follow is not a field of req: the pass keeps it, and escape analysis,
 // which does not tell one field from another, would then move everything
 // req points to to the heap.)

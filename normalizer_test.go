@@ -15,6 +15,12 @@ const testDate = "Tue, 24 Nov 2026 12:00:00 GMT"
 // can tell which of the two the rewrite used.
 var testClock = time.Date(2026, 11, 24, 13, 0, 0, 0, time.UTC)
 
+// rewriteResponse is rewriteResponseJoins without the memo's joins or
+// the follower log: the fields come back built, as tests want them.
+func (n *normalizer) rewriteResponse(values []string, date string, req *request, obs observer) []string {
+	return n.rewriteResponseJoins(values, date, req, obs, nil, nil)
+}
+
 // testNormalizer compiles rules with a fixed clock.
 func testNormalizer(tb testing.TB, rules ...rule) *normalizer {
 	tb.Helper()
