@@ -24,6 +24,14 @@
 // TestPolicies/<engine>/<scenario>, and asserts where each engine stores
 // a cookie and what it sends back, besides what it stores.
 //
+// TestRandomDifferential sends random odd Set-Cookie fields (seeded:
+// DIFF_SEED) to every engine, once through reverse_proxy alone and once
+// through the module, and checks per engine and field that the module
+// never stores what the engine does not store raw, that expire max never
+// lengthens a lifetime, that the other policies give their lifetime
+// unless the module left the field unchanged, and that nothing but the
+// lifetime changes.
+//
 // A missing browser or curl skips its test with the Debian package to
 // install, except under CI=true, where it fails: CI must not go green
 // having run nothing.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -238,31 +239,41 @@ func newWebKitClient(t *testing.T) *webkitClient {
 // the jar.
 const clearMarker = "e2e_clear_marker=1; Path=/; Max-Age=600"
 
-// clear deletes every cookie of 127.0.0.1, from a page of that host, and
-// waits until the jar is empty. WebKit answers the deletion before its
-// network process has carried it out, and carries it out later even when
-// the jar is already empty, so an unmarked deletion could still be
-// pending, and then delete the next test's first cookies. The home page
-// sets clearMarker first: once it is gone, this deletion has happened,
-// and once the jar is empty, no cookie that was there is left to delete.
+// clear deletes every cookie of 127.0.0.1 that a page at "/" receives,
+// from such a page, and waits until the jar is empty. WebKit answers the
+// deletion before its network process has carried it out, and carries it
+// out later even when the jar is already empty, so an unmarked deletion
+// could still be pending, and then delete the next test's first cookies.
+// The home page sets clearMarker first: once it is gone, this deletion has
+// happened, and once the jar is empty, no cookie that was there is left to
+// delete. Cookies whatever their scope (a domain cookie too) count: a test
+// that stores cookies under a longer path deletes them itself, with
+// emptyPage, from a page under that path.
 func (c *webkitClient) clear() error {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	if err := c.get(ctx, webkit.home.URL+"/"); err != nil {
 		return err
 	}
-	jar, err := c.cookies(ctx)
+	jar, err := c.scopedCookies(ctx)
 	if err != nil {
 		return err
 	}
-	if findCookie(jar, "e2e_clear_marker") == nil {
-		return fmt.Errorf("the home page's marker cookie is not in the jar: %s", describe(jar))
+	if !slices.ContainsFunc(jar, func(c scopedCookie) bool { return c.name == "e2e_clear_marker" }) {
+		return fmt.Errorf("the home page's marker cookie is not in the jar: %s", describeScoped(jar))
 	}
+	return c.emptyPage(ctx)
+}
+
+// emptyPage deletes every cookie the current page receives (WebDriver's
+// Delete All Cookies is limited to those) and waits until it receives
+// none.
+func (c *webkitClient) emptyPage(ctx context.Context) error {
 	if err := c.wd.do(ctx, http.MethodDelete, c.wd.session+"/cookie", nil, nil); err != nil {
 		return err
 	}
 	for tries := 1; ; tries++ {
-		jar, err := c.cookies(ctx)
+		jar, err := c.scopedCookies(ctx)
 		if err != nil {
 			return err
 		}
@@ -278,7 +289,7 @@ func (c *webkitClient) clear() error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("jar still holds %s after %d reads", describe(jar), tries)
+			return fmt.Errorf("jar still holds %s after %d reads", describeScoped(jar), tries)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

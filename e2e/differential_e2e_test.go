@@ -1,0 +1,861 @@
+package e2e
+
+// TestRandomDifferential sends random, odd Set-Cookie fields to every
+// browser engine twice, once through Caddy's reverse_proxy alone (raw) and
+// once through cookie_normalizer, and compares the two jars case by case.
+// The fields come from a grammar of the forms engines read differently
+// (RFC 6265bis §5.6 and §5.7, and where Chromium, Firefox and libsoup
+// depart from it); each case is one field for a cookie of its own, so a
+// case's two jar entries can be told apart from every other case's. The
+// upstream's Date header changes from batch to batch (right, 8 hours slow
+// or fast, none): RFC 6265bis §5.6.1 reads an Expires as an absolute
+// date, but Chromium and Firefox shift it by the difference between the
+// response's Date and their own clock, and libsoup does not.
+//
+// The invariants, per engine and case:
+//
+//   - (a) No resurrection: a field the engine does not store raw is not
+//     stored through the module either. The engine read it as a deletion
+//     (a Max-Age ≤ 0 or an Expires not in the future gives an expiry in
+//     the past, RFC 6265bis §5.6.1 and §5.6.2, and the storage model of
+//     §5.7 then removes the cookie), or refused it (SameSite=None without
+//     Secure, §5.7). A log-out through the module must keep working in
+//     every engine, whatever that engine's parser makes of the field.
+//   - (b) max never lengthens: under expire max D, the module's cookie
+//     never outlives the raw one in that engine; a raw session cookie stays
+//     a session cookie and a raw persistent one stays persistent; and a
+//     field the module rewrote expires D after its arrival. A field it left
+//     unchanged may outlive D in some engine: then the engines disagree on
+//     it and the module does not guess (the two jars must agree, see c).
+//   - (c) the policy's lifetime: where the engine stores the field raw, it
+//     stores the module's field too, under expire session as a session
+//     cookie and under expire <d> expiring d after its arrival, unless the
+//     module left the field byte for byte as it was; then the two jars hold
+//     the same cookie (session or not, the same expiry give or take the
+//     time between the two requests).
+//   - (d) Only the lifetime changes: the value, the scope (domain, path,
+//     host-only) and the Secure, HttpOnly and SameSite flags are the same
+//     in both jars.
+//
+// A cookie the engine lists with an expiry within diffExpiringSoon of the
+// read counts as not stored: Firefox, reporting whole seconds, may list a
+// Max-Age=0 cookie until its second ends. The generator never sends a
+// lifetime that short (no positive Max-Age or future Expires under a
+// minute in any engine's reading), nor an Expires within minutes of the
+// max policies' limits, so that the module's decision does not depend on
+// when the field is fetched.
+//
+// The fields' paths are prefixes of the route's, or fall back on its
+// default path: WebDriver lists only the cookies the current page
+// receives in WebKit. A Path over 1024 bytes, which Chromium and Firefox
+// ignore and libsoup does not, hides the cookie from WebKit's list both
+// raw and through the module, so such cases are vacuous in WebKit.
+//
+// After the checks the test logs the cases every engine stores alike with
+// a lifetime other than their group's policy, which the module left
+// unchanged: date forms and fields it does not model, where it keeps to
+// "when unsure, leave the field alone". That list is information, not a
+// failure.
+//
+// The seed is fixed (DIFF_SEED overrides it, DIFF_CASES the number of
+// cases per engine) and printed with every failure.
+//
+//	DIFF_SEED=7 go test -run TestRandomDifferential -v ./e2e/
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// diffDefaultSeed and diffDefaultCases are what a plain run uses.
+const (
+	diffDefaultSeed  = 1
+	diffDefaultCases = 240
+)
+
+// diffBatch is how many cases one response carries. Every batch gets an
+// empty jar holding at most 2×diffBatch cookies, under the 180 per host
+// that Chromium and Firefox keep before evicting.
+const diffBatch = 48
+
+// diffExpiringSoon: see the file comment.
+const diffExpiringSoon = 5 * time.Second
+
+// diffPolicyKind is the expiry policy of a group.
+type diffPolicyKind int
+
+const (
+	diffSession diffPolicyKind = iota
+	diffFixed
+	diffMax
+)
+
+// diffGroup is one group of the module's config: its cookies are named
+// prefix_N.
+type diffGroup struct {
+	prefix string
+	kind   diffPolicyKind
+	d      time.Duration // lifetime of expire <d> and expire max <d>
+	expire string        // the policy line
+}
+
+var diffGroups = []diffGroup{
+	{prefix: "max", kind: diffMax, d: time.Hour, expire: "expire max 1h"},
+	{prefix: "cap", kind: diffMax, d: 30 * time.Second, expire: "expire max 30s"},
+	{prefix: "ses", kind: diffSession, expire: "expire session"},
+	{prefix: "fix", kind: diffFixed, d: 2 * time.Hour, expire: "expire 2h"},
+}
+
+// diffRawPrefix marks the names of the raw route's cookies, so that both
+// routes' cookies of a batch share one jar.
+const diffRawPrefix = "raw_"
+
+// diffDirectives is the module's config: one group per prefix, applied to
+// the requests of the module route (?via=mod).
+func diffDirectives() string {
+	var b strings.Builder
+	b.WriteString("\t@mod query via=mod\n\tcookie_normalizer @mod {\n")
+	for _, g := range diffGroups {
+		fmt.Fprintf(&b, "\t\tgroup %s {\n\t\t\tcookies %s_*\n\t\t\t%s\n\t\t}\n", g.prefix, g.prefix, g.expire)
+	}
+	b.WriteString("\t}\n")
+	return b.String()
+}
+
+// diffCase is one random field.
+type diffCase struct {
+	index int
+	group *diffGroup
+	name  string // prefix_index
+	// trail is whitespace between the name and '=', which RFC 6265bis
+	// §5.6 trims (whitespace before the name is the field's own, which
+	// HTTP trims on the way).
+	trail string
+	value string
+	attrs string // everything after the value, separators included
+}
+
+// field is the case's Set-Cookie field for the cookie namePrefix+name.
+func (c diffCase) field(namePrefix string) string {
+	return namePrefix + c.name + c.trail + "=" + c.value + c.attrs
+}
+
+// diffGen draws fields. now is the upstream's clock when the cases are
+// made; the Expires values are fixed then, so the raw and the module route
+// send the same bytes.
+type diffGen struct {
+	r   *rand.Rand
+	now time.Time
+}
+
+func (g *diffGen) pick(choices ...string) string { return choices[g.r.Intn(len(choices))] }
+
+func (g *diffGen) chance(percent int) bool { return g.r.Intn(100) < percent }
+
+// attrName spells an attribute name in a random case, as RFC 6265bis
+// §5.6 compares them case-insensitively.
+func (g *diffGen) attrName(name string) string {
+	switch g.r.Intn(6) {
+	case 0:
+		return strings.ToLower(name)
+	case 1:
+		return strings.ToUpper(name)
+	case 2:
+		b := []byte(name)
+		for i := range b {
+			if isLetter(b[i]) && g.chance(50) {
+				b[i] ^= 0x20 // the other case
+			}
+		}
+		return string(b)
+	}
+	return name
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// attr writes name=value with the odd spacing RFC 6265bis §5.6 trims.
+func (g *diffGen) attr(name, value string) string {
+	eq := "="
+	switch g.r.Intn(10) {
+	case 0:
+		eq = " = "
+	case 1:
+		eq = "= "
+	}
+	return g.attrName(name) + eq + value
+}
+
+// Max-Age values. Positive ones are at least a minute in every engine's
+// reading, libsoup's cut to a C int included (2^32+60 is 60 s there).
+var (
+	maxAge1024   = strings.Repeat("0", 1020) + "3600" // 1024 bytes: read
+	maxAge1100   = strings.Repeat("0", 1096) + "3600" // over 1024: ignored
+	diffPadValue = strings.Repeat("a", 1100)
+	// Whitespace, which RFC 6265bis §5.6 trims from a value before its
+	// length counts, around a short value.
+	diffPadSpaces = strings.Repeat(" ", 1100)
+)
+
+func (g *diffGen) maxAgeValue() string {
+	switch g.r.Intn(4) {
+	case 0: // plain lifetimes, on both sides of the groups' limits
+		return g.pick("60", "120", "600", "1800", "3599", "3600", "3601", "7200", "86400", "31536000", "999999999", "0003600")
+	case 1: // deletions
+		return g.pick("0", "-1", "-0", "00", "-3600", "000", "-99999999999999999999")
+	case 2: // signs, spaces, exponents, junk
+		return g.pick("+0", "+00", "+3600", "+60", "1e3", "36e2", "0x10", "abc", "", "-abc", "0abc", "3600abc",
+			" 3600", "3600 ", "36 00", "3600.5", "- 1", "+-1", "0\t")
+	}
+	// sizes: C int and int64 limits, and the 1024-byte limit of §5.6
+	return g.pick("4294967296", "4294967356", "4294967295", "2147483647", "2147483648", "10000000000",
+		"99999999999999999999", "9223372036854775807", "9223372036854775808", "000000000000003600",
+		zeros1025, maxAge1024, maxAge1100, diffPadSpaces+"0", "0"+diffPadSpaces, diffPadSpaces+"3600", "7200"+diffPadSpaces)
+}
+
+// expiresValue is an Expires value: a date in one of many forms, or junk.
+// Dates are offsets from now that stay clear of the max groups' limits
+// (30 s, 1 h) by minutes, and of now by a minute.
+func (g *diffGen) expiresValue() string {
+	if g.chance(20) {
+		return g.pick("garbage", "", "0", "-1",
+			"Thu, 01 Jan 1970 00:00:00 GMT",
+			"Thu, 01-Jan-70 00:00:01 GMT",
+			"Sat, 01-Jan-50 00:00:00 GMT",
+			"Thu, 31 Dec 2099 23:59:59 GMT",
+			"Sat, 01 Jan 1600 00:00:00 GMT",
+			"Tue, 24 Nov 5 12:00:00 GMT",
+			"Tue, 24 Nov 126 12:00:00 GMT",
+			"Nov 05abc 2099 12:00:00 07",
+			"Wed, 09-Jun-2021 10:18:14 GMT",
+			diffPadSpaces+"Thu, 01 Jan 1970 00:00:00 GMT",
+			"Thu, 31 Dec 2099 23:59:59 GMT"+diffPadSpaces)
+	}
+	offsets := []time.Duration{
+		-400 * 24 * time.Hour, -time.Hour, -10 * time.Minute, -2 * time.Minute,
+		5 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 25 * time.Hour,
+		30 * 24 * time.Hour, 500 * 24 * time.Hour,
+	}
+	t := g.now.Add(offsets[g.r.Intn(len(offsets))]).UTC()
+	switch g.r.Intn(17) {
+	case 0:
+		return t.Format("Monday, 02-Jan-2006 15:04:05 GMT")
+	case 11:
+		return t.Format("Mon, 02-Jan-2006 15:04:05 GMT") // dashed, four-digit year
+	case 12: // a wrong weekday, which RFC 6265bis §5.1.1 skips as a token
+		return t.Add(24*time.Hour).Format("Mon") + t.Format(", 02 Jan 2006 15:04:05 GMT")
+	case 13:
+		return t.Format("Mon, 02 Jan 2006 15:04:05 GMT") + g.pick(";", ",", " ")
+	case 1:
+		return t.Format("Mon, 02-Jan-06 15:04:05 GMT") // two-digit year
+	case 2:
+		return t.Format("Mon Jan _2 15:04:05 2006") // asctime
+	case 3:
+		return t.Format("02 Jan 2006 15:04:05 GMT") // no weekday
+	case 4: // the digits of UTC under another zone
+		return t.Format("Mon, 02 Jan 2006 15:04:05 ") + g.pick("+0000", "-0000", "UTC", "Z", "+1200", "-0800", "PST", "GMT+2")
+	case 5:
+		return t.Format("Mon, 02 Jan 2006 15:04:05") // no zone
+	case 6:
+		return strings.ToLower(t.Format(http.TimeFormat))
+	case 7:
+		return t.Format("Mon, 02 Jan 2006 15:04 GMT") // no seconds
+	case 8:
+		return t.Format("Mon, 02 Jan 2006 GMT") // no time
+	case 9:
+		return t.Format("Mon, 2 Jan 2006 3:4:5 GMT") // one-digit fields
+	case 10:
+		return t.Format(http.TimeFormat) + " junk"
+	}
+	return t.Format(http.TimeFormat)
+}
+
+// lifetimeAttr is a Max-Age or an Expires, now and then without a value.
+func (g *diffGen) lifetimeAttr() string {
+	if g.chance(50) {
+		if g.chance(4) {
+			return g.attrName("Max-Age")
+		}
+		return g.attr("Max-Age", g.maxAgeValue())
+	}
+	if g.chance(3) {
+		return g.attrName("Expires")
+	}
+	return g.attr("Expires", g.expiresValue())
+}
+
+// diffPaths are prefixes of the routes' path, /rd/x/set, or values that
+// fall back on its default path /rd/x (RFC 6265bis §5.6.4): WebDriver lists
+// only the cookies the current page would receive in WebKit.
+var diffPaths = []string{"/", "/rd", "/rd/", "/rd/x", "/rd/x/", "/rd/x/set", "", "rel"}
+
+// next draws case index i.
+func (g *diffGen) next(i int) diffCase {
+	grp := &diffGroups[g.r.Intn(len(diffGroups))]
+	c := diffCase{index: i, group: grp, name: grp.prefix + "_" + strconv.Itoa(i)}
+	if g.chance(10) {
+		c.trail = g.pick(" ", "  ")
+	}
+	c.value = g.pick("v"+strconv.Itoa(i), `"q;`+strconv.Itoa(i)+`"`, `"q `+strconv.Itoa(i)+`"`, "a,b"+strconv.Itoa(i), "", "x="+strconv.Itoa(i), "%20"+strconv.Itoa(i))
+
+	var parts []string
+	n := []int{0, 1, 1, 1, 2, 2, 2, 3, 3, 4}[g.r.Intn(10)]
+	for range n {
+		parts = append(parts, g.lifetimeAttr())
+	}
+	if g.chance(60) {
+		parts = append(parts, g.attr("Path", g.pick(diffPaths...)))
+		if g.chance(10) {
+			parts = append(parts, g.attr("Path", g.pick(diffPaths...)))
+		}
+	}
+	if g.chance(3) {
+		parts = append(parts, g.attr("Path", "/"+diffPadValue))
+	}
+	if g.chance(25) {
+		parts = append(parts, g.attr("Domain", g.pick("127.0.0.1", ".127.0.0.1", "")))
+	}
+	if g.chance(85) {
+		parts = append(parts, g.attrName("Secure"))
+	}
+	if g.chance(40) {
+		parts = append(parts, g.attrName("HttpOnly"))
+	}
+	if g.chance(50) {
+		parts = append(parts, g.attr("SameSite", g.pick("Lax", "Strict", "None", "lax", "bogus", "")))
+	}
+	if g.chance(10) {
+		parts = append(parts, "Priority=High")
+	}
+	if g.chance(6) {
+		parts = append(parts, g.attr("X-Pad", diffPadValue))
+	}
+	if g.chance(3) {
+		parts = append(parts, "a,b")
+	}
+	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(g.pick("; ", "; ", "; ", ";", " ; ", ";  "))
+		b.WriteString(p)
+	}
+	// HTTP trims a field value's trailing whitespace (RFC 9110 §5.5):
+	// what the upstream sends is what the client gets.
+	c.attrs = strings.TrimRight(b.String(), " \t")
+	return c
+}
+
+// diffCases draws n cases from seed.
+func diffCases(seed int64, n int, now time.Time) []diffCase {
+	g := &diffGen{r: rand.New(rand.NewSource(seed)), now: now}
+	cases := make([]diffCase, n)
+	for i := range cases {
+		cases[i] = g.next(i)
+	}
+	return cases
+}
+
+// diffEnv reads an integer environment variable, def when it is unset.
+func diffEnv(t *testing.T, key string, def int64) int64 {
+	t.Helper()
+	v, ok := os.LookupEnv(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", key, v, err)
+	}
+	return n
+}
+
+// diffDateMode is the Date header the upstream sends with a batch. Chromium
+// and Firefox count an Expires from the response's Date, libsoup from its
+// own clock, and the module from the Date when it reads one: a wrong
+// upstream clock is where their readings of one Expires part.
+type diffDateMode struct {
+	name string
+	skew time.Duration // of the upstream's clock
+	none bool          // no Date from the upstream (Caddy adds its own, after the module)
+}
+
+// diffDateModes take turns by batch, so every engine sees each case with
+// the same Date. The skews keep every Expires of the generator clear of
+// the max groups' limits and of zero, counted from the Date too.
+var diffDateModes = []diffDateMode{
+	{name: "right clock"},
+	{name: "8 h slow", skew: -8 * time.Hour},
+	{name: "right clock"},
+	{name: "8 h fast", skew: 8 * time.Hour},
+	{name: "no Date", none: true},
+}
+
+func diffDateOf(batch int) diffDateMode { return diffDateModes[batch%len(diffDateModes)] }
+
+// diffRoute is the path both routes serve; batch and via are queries.
+const diffRoute = "/rd/x/set"
+
+// startDiffApp serves the cases batch by batch: ?batch=N&via=raw sends
+// batch N's fields under raw_ names, ?via=mod under their own names.
+func startDiffApp(t *testing.T, cases []diffCase) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+diffRoute, func(w http.ResponseWriter, r *http.Request) {
+		b, err := strconv.Atoi(r.URL.Query().Get("batch"))
+		if err != nil || b < 0 || b*diffBatch >= len(cases) {
+			http.Error(w, "no such batch", http.StatusNotFound)
+			return
+		}
+		prefix := ""
+		if r.URL.Query().Get("via") == "raw" {
+			prefix = diffRawPrefix
+		}
+		h := w.Header()
+		switch dm := diffDateOf(b); {
+		case dm.none:
+			h["Date"] = nil // net/http sends no Date then
+		case dm.skew != 0:
+			h.Set("Date", time.Now().Add(dm.skew).UTC().Format(http.TimeFormat))
+		}
+		h.Set("Cache-Control", "no-store")
+		for _, c := range cases[b*diffBatch : min((b+1)*diffBatch, len(cases))] {
+			h.Add("Set-Cookie", c.field(prefix))
+		}
+		fmt.Fprintf(w, "batch %d\n", b)
+	})
+	srv := httptest.NewServer(mux) // 127.0.0.1 only
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// diffVisit is when one navigation was sent and answered.
+type diffVisit struct {
+	start, end time.Time
+}
+
+// TestRandomDifferential: see the file comment.
+func TestRandomDifferential(t *testing.T) {
+	began := time.Now()
+	seed := diffEnv(t, "DIFF_SEED", diffDefaultSeed)
+	n := int(diffEnv(t, "DIFF_CASES", diffDefaultCases))
+	cases := diffCases(seed, n, time.Now())
+	base := startTLSProxy(t, startDiffApp(t, cases), diffDirectives())
+	t.Logf("seed %d (DIFF_SEED), %d cases per engine (DIFF_CASES), %d per response", seed, n, diffBatch)
+
+	// raws[i][k] is what engine i made of case k raw, for the summary
+	// across engines; each engine writes its own slice.
+	raws := make([][]diffRaw, len(engines))
+	t.Run("engines", func(t *testing.T) {
+		for i, e := range engines {
+			raws[i] = make([]diffRaw, len(cases))
+			// Each engine is its own browser, so the engines run at the
+			// same time; the batches of one engine one after another.
+			t.Run(e.name, func(t *testing.T) {
+				t.Parallel()
+				engineBegan := time.Now()
+				t.Logf("%s: %s", e.name, e.open(t))
+				tally := map[string]int{}
+				for b := 0; b*diffBatch < len(cases); b++ {
+					batch := cases[b*diffBatch : min((b+1)*diffBatch, len(cases))]
+					// A subtest per batch: its client's jar is emptied
+					// when it ends (WebKit has one jar, handed out in
+					// turn).
+					t.Run(fmt.Sprintf("batch%d", b), func(t *testing.T) {
+						runDiffBatch(t, e, seed, base, b, batch, tally, raws[i])
+					})
+				}
+				t.Logf("%s: %d cases in %s; %s", e.name, len(cases), time.Since(engineBegan).Round(time.Millisecond), describeTally(tally))
+			})
+		}
+	})
+	logAgreedButKept(t, cases, raws)
+	t.Logf("seed %d: took %s", seed, time.Since(began).Round(time.Millisecond))
+}
+
+// diffRaw is one engine's raw reading of a case, and whether the module
+// left the field unchanged.
+type diffRaw struct {
+	ran, stored, session, unchanged bool
+	lifetime                        time.Duration // from the middle of the request
+}
+
+// logAgreedButKept logs the cases every engine that ran stores raw alike
+// (all as session cookies, or all with lifetimes within diffAgreeSpan),
+// whose lifetime differs from their group's policy, but which the module
+// left unchanged: it reads some date form or Date header more cautiously
+// than these engines do. That is the rule "when unsure, leave the field
+// alone" at work, not a failure: an engine or version not measured here
+// may read the field otherwise.
+func logAgreedButKept(t *testing.T, cases []diffCase, raws [][]diffRaw) {
+	const diffAgreeSpan = 10 * time.Second
+	var kept []string
+	for k, dc := range cases {
+		var first *diffRaw
+		agree, ran := true, 0
+		for i := range raws {
+			r := &raws[i][k]
+			if !r.ran {
+				continue
+			}
+			ran++
+			switch {
+			case !r.stored || !r.unchanged:
+				agree = false
+			case first == nil:
+				first = r
+			case r.session != first.session || !r.session && (r.lifetime-first.lifetime).Abs() > diffAgreeSpan:
+				agree = false
+			}
+		}
+		if ran < 2 || !agree || first == nil {
+			continue
+		}
+		g := dc.group
+		var off bool
+		switch g.kind {
+		case diffSession:
+			off = !first.session
+		case diffFixed:
+			off = first.session || (first.lifetime-g.d).Abs() > diffAgreeSpan
+		case diffMax:
+			off = !first.session && first.lifetime > g.d+diffAgreeSpan
+		}
+		if off {
+			life := "session"
+			if !first.session {
+				life = first.lifetime.Round(time.Minute).String()
+			}
+			kept = append(kept, fmt.Sprintf("case %d (%s, upstream Date: %s), every engine %s: %q", k, g.expire, diffDateOf(k/diffBatch).name, life, shorten(dc.field(""))))
+		}
+	}
+	t.Logf("%d case(s) that every engine stores alike with a lifetime other than the policy's, left unchanged by the module", len(kept))
+	for _, line := range kept[:min(len(kept), 12)] {
+		t.Logf("  %s", line)
+	}
+}
+
+// runDiffBatch sends one batch raw and through the module into one empty
+// jar, reads it, fetches the module's fields with a jarless client, and
+// checks every case.
+func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch []diffCase, tally map[string]int, raws []diffRaw) {
+	c, ok := e.newClient(t).(scopedJar)
+	if !ok {
+		t.Fatalf("%s's client cannot list its jar with scopes", e.name)
+	}
+	url := func(via string) string { return fmt.Sprintf("%s%s?batch=%d&via=%s", base, diffRoute, b, via) }
+	visit := func(via string) diffVisit {
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		v := diffVisit{start: time.Now()}
+		if err := c.get(ctx, url(via)); err != nil {
+			t.Fatalf("seed %d, batch %d: GET %s: %v", seed, b, url(via), err)
+		}
+		v.end = time.Now()
+		return v
+	}
+	raw, mod := visit("raw"), visit("mod")
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	jar, err := c.scopedCookies(ctx)
+	if err != nil {
+		t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
+	}
+	read := time.Now()
+	// WebKit's jar outlives the client: its cookies under /rd/x are
+	// deleted from this page, which receives them (the client's own
+	// clearing, from "/", does not).
+	if wk, ok := c.(*webkitClient); ok {
+		if err := wk.emptyPage(ctx); err != nil {
+			t.Fatalf("seed %d, batch %d: emptying WebKit's jar: %v", seed, b, err)
+		}
+	}
+
+	client := jarlessClient(t)
+	rawFields, err := fetchFields(client, url("raw"))
+	if err != nil {
+		t.Fatalf("seed %d, batch %d: %v", seed, b, err)
+	}
+	modFields, err := fetchFields(client, url("mod"))
+	if err != nil {
+		t.Fatalf("seed %d, batch %d: %v", seed, b, err)
+	}
+
+	held := map[string]*scopedCookie{}
+	for i := range jar {
+		ck := &jar[i]
+		if !ck.expires.IsZero() && ck.expires.Before(read.Add(diffExpiringSoon)) {
+			continue // expired, or expiring now: see diffExpiringSoon
+		}
+		if _, dup := held[ck.name]; dup {
+			t.Errorf("seed %d, batch %d, %s: the jar holds %s twice: %s", seed, b, e.name, ck.name, describeScoped(jar))
+		}
+		held[ck.name] = ck
+	}
+	for _, dc := range batch {
+		sent := dc.field("")
+		if got := rawFields[diffRawPrefix+dc.name]; got != dc.field(diffRawPrefix) {
+			t.Logf("seed %d, case %d: Caddy alone changed %q to %q", seed, dc.index, shorten(dc.field(diffRawPrefix)), shorten(got))
+		}
+		modField, ok := modFields[dc.name]
+		if !ok {
+			t.Errorf("seed %d, case %d: the module's response has no field for %s", seed, dc.index, dc.name)
+			continue
+		}
+		p := diffPair{
+			engine: e.name, seed: seed, dc: dc, sent: sent, modField: modField,
+			raw: held[diffRawPrefix+dc.name], mod: held[dc.name], rawVisit: raw, modVisit: mod,
+		}
+		tally[p.outcome()]++
+		raws[dc.index] = p.rawReading()
+		for _, problem := range p.check() {
+			t.Errorf("%s", p.report(problem))
+		}
+	}
+}
+
+// fetchFields returns the Set-Cookie fields of the response to url by
+// cookie name.
+func fetchFields(client *http.Client, url string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	fields := map[string]string{}
+	for _, f := range resp.Header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(f, "=")
+		name = strings.TrimSpace(name)
+		if _, dup := fields[name]; dup {
+			return nil, fmt.Errorf("GET %s: two fields for %s", url, name)
+		}
+		fields[name] = f
+	}
+	return fields, nil
+}
+
+// diffPair is one case in one engine: the field sent, the module's field,
+// and the two jar entries (nil when not stored).
+type diffPair struct {
+	engine             string
+	seed               int64
+	dc                 diffCase
+	sent, modField     string
+	raw, mod           *scopedCookie
+	rawVisit, modVisit diffVisit
+}
+
+// outcome names what the engine stored raw and what the module did, to
+// show what a run covered.
+func (p diffPair) outcome() string {
+	raw := "not stored"
+	switch {
+	case p.raw == nil:
+	case p.raw.expires.IsZero():
+		raw = "session"
+	default:
+		raw = "persistent"
+	}
+	did := "rewritten"
+	if p.modField == p.sent {
+		did = "unchanged"
+	}
+	return raw + " raw, " + did
+}
+
+// rawReading is the pair's raw reading for logAgreedButKept.
+func (p diffPair) rawReading() diffRaw {
+	r := diffRaw{ran: true, stored: p.raw != nil, unchanged: p.modField == p.sent}
+	if p.raw != nil {
+		r.session = p.raw.expires.IsZero()
+		r.lifetime = p.raw.expires.Sub(p.rawVisit.start.Add(p.rawVisit.end.Sub(p.rawVisit.start) / 2))
+	}
+	return r
+}
+
+// describeTally prints the outcomes' counts in a fixed order.
+func describeTally(tally map[string]int) string {
+	keys := make([]string, 0, len(tally))
+	for k := range tally {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %d", k, tally[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// check returns every invariant the pair breaks.
+func (p diffPair) check() []string {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	unchanged := p.modField == p.sent
+	g := p.dc.group
+	switch {
+	case p.raw == nil && p.mod != nil:
+		fail("(a) %s does not store the field raw (a deletion or a refusal), but stores the module's", p.engine)
+		return problems
+	case p.raw != nil && p.mod == nil:
+		fail("(c) %s stores the field raw, but not the module's", p.engine)
+		return problems
+	case p.raw == nil:
+		return nil
+	}
+	r, m := p.raw, p.mod
+	if m.value != r.value {
+		fail("(d) value %q raw, %q through the module", r.value, m.value)
+	}
+	if m.cookieScope != r.cookieScope || *m.attrs != *r.attrs {
+		fail("(d) scope or flags differ: %s raw, %s through the module", scopeFlags(r), scopeFlags(m))
+	}
+	// Lifetimes as bounds: the earliest arrival of the module's field
+	// against the latest of the raw one, and so on.
+	if unchanged {
+		switch {
+		case r.expires.IsZero() != m.expires.IsZero():
+			fail("(c) the module left the field unchanged, but %s reads it as %s raw and %s through the module", p.engine, lifetimeOf(r), lifetimeOf(m))
+		case !r.expires.IsZero():
+			d := m.expires.Sub(r.expires)
+			if d < -expiryTolerance || d > p.modVisit.end.Sub(p.rawVisit.start)+expiryTolerance {
+				fail("(c) the module left the field unchanged, but %s expires it %s through the module, %s raw", p.engine, m.expires.UTC().Format(time.RFC3339), r.expires.UTC().Format(time.RFC3339))
+			}
+		}
+		return problems
+	}
+	switch g.kind {
+	case diffSession:
+		if !m.expires.IsZero() {
+			fail("(c) expire session: %s holds a persistent cookie through the module", p.engine)
+		}
+	case diffFixed:
+		lo, hi := p.modVisit.start.Add(g.d-expiryTolerance), p.modVisit.end.Add(g.d+expiryTolerance)
+		if m.expires.IsZero() || m.expires.Before(lo) || m.expires.After(hi) {
+			fail("(c) %s: %s holds the module's cookie %s, want persistent for %s", g.expire, p.engine, lifetimeOf(m), g.d)
+		}
+	case diffMax:
+		switch {
+		case r.expires.IsZero():
+			fail("(b) %s: %s reads the field as a session cookie, but the module rewrote it (%s through the module)", g.expire, p.engine, lifetimeOf(m))
+		case m.expires.IsZero():
+			fail("(b) %s: %s keeps the module's cookie for the session, the raw one expires", g.expire, p.engine)
+		default:
+			// The shortest the module's can have lived against the
+			// longest the raw one can.
+			modLife := m.expires.Sub(p.modVisit.end)
+			rawLife := r.expires.Sub(p.rawVisit.start)
+			if modLife > rawLife+expiryTolerance {
+				fail("(b) %s: %s keeps the module's cookie %s, longer than the raw one's %s", g.expire, p.engine, modLife.Round(time.Second), rawLife.Round(time.Second))
+			}
+			lo, hi := p.modVisit.start.Add(g.d-expiryTolerance), p.modVisit.end.Add(g.d+expiryTolerance)
+			if m.expires.Before(lo) || m.expires.After(hi) {
+				fail("(b) %s: the module rewrote the field, but %s keeps its cookie %s, want %s", g.expire, p.engine, lifetimeOf(m), g.d)
+			}
+		}
+	}
+	return problems
+}
+
+// report prints a problem with everything needed to replay it.
+func (p diffPair) report(problem string) string {
+	return fmt.Sprintf(`seed %d (DIFF_SEED=%d), %s, case %d (%s, %s, upstream Date: %s):
+  %s
+  raw field:    %q
+  module field: %q
+  raw jar:      %s
+  module jar:   %s`,
+		p.seed, p.seed, p.engine, p.dc.index, p.dc.name, p.dc.group.expire, diffDateOf(p.dc.index/diffBatch).name, problem,
+		shorten(p.sent), shorten(p.modField), p.entry(p.raw, p.rawVisit), p.entry(p.mod, p.modVisit))
+}
+
+// shorten writes a run of more than 16 of one byte as <N×c>, so that a
+// 1100-byte attribute reads as one.
+func shorten(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] == s[i] {
+			j++
+		}
+		if j-i > 16 {
+			fmt.Fprintf(&b, "<%d×%c>", j-i, s[i])
+		} else {
+			b.WriteString(s[i:j])
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// entry prints one jar entry, its expiry relative to its request.
+func (p diffPair) entry(c *scopedCookie, v diffVisit) string {
+	if c == nil {
+		return "(not stored)"
+	}
+	return fmt.Sprintf("%s=%q (%s, %s)", c.name, c.value, scopeFlags(c), lifetimeAfter(c, v))
+}
+
+func scopeFlags(c *scopedCookie) string {
+	s := c.domain + c.path
+	if !c.hostOnly {
+		s = "." + s
+	}
+	if a := c.attrs; a != nil {
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{a.secure, "Secure"}, {a.httpOnly, "HttpOnly"}, {a.sameSite != "", "SameSite=" + a.sameSite}} {
+			if f.on {
+				s += " " + f.name
+			}
+		}
+	}
+	return s
+}
+
+func lifetimeOf(c *scopedCookie) string {
+	if c.expires.IsZero() {
+		return "session"
+	}
+	return "expiring " + c.expires.UTC().Format(time.RFC3339)
+}
+
+func lifetimeAfter(c *scopedCookie, v diffVisit) string {
+	if c.expires.IsZero() {
+		return "session"
+	}
+	return fmt.Sprintf("expires %s, %s after the request", c.expires.UTC().Format(time.RFC3339), c.expires.Sub(v.start).Round(time.Second))
+}
+
+// TestDiffCasesDeterministic: one seed draws the same fields, so a seed
+// printed by a failure replays it.
+func TestDiffCasesDeterministic(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	a, b := diffCases(7, 50, now), diffCases(7, 50, now)
+	for i := range a {
+		if a[i].field("") != b[i].field("") {
+			t.Fatalf("case %d: %q, then %q", i, a[i].field(""), b[i].field(""))
+		}
+	}
+	if slices.EqualFunc(a, diffCases(8, 50, now), func(x, y diffCase) bool { return x.field("") == y.field("") }) {
+		t.Error("seeds 7 and 8 draw the same fields")
+	}
+}
