@@ -195,13 +195,16 @@ func TestCascadeRefusedDeletionBetween(t *testing.T) {
 // engines' date parsers may read differently: the module leaves it
 // alone) follows the field that sets session_id at /, at the same path.
 // Some engine may delete session_id at / with it: the member may be
-// deleted, which counts as deleted.
+// deleted, which counts as deleted. And an engine that keeps it (one
+// that cannot read the date keeps a session cookie) would keep
+// session_id alone at /: the cascade deletes it there too (see
+// TestCascadeEarlierUnsureFieldElsewhere).
 func TestCascadeUnsureFieldBetween(t *testing.T) {
 	set := "session_id=b; Max-Age=43200; Path=/"
 	odd := "session_id=c; Path=/; Expires=1970-01-01 00:00:00"
 	del := "session_id=; Max-Age=0; Path=/app"
 	out := scopeServeURL(t, "https://example.com/app/page", set, odd, del)
-	want := []string{scopeSetOut, odd, del, "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
+	want := []string{scopeSetOut, odd, del, "session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/", "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
 	if !slices.Equal(out, want) {
 		t.Errorf("\n got %q\nwant %q", out, want)
 	}
@@ -418,6 +421,291 @@ func TestCascadeSlowClockMigrationLogsOutEveryEngine(t *testing.T) {
 			if len(jar.named("session_id")) != 0 || len(jar.named("user_id__insecure")) != 0 {
 				t.Errorf("fields %q, Expires from Date %t:\n out %q\n the jar holds %s, want neither member", order, fromDate, out, jar.String(now))
 			}
+		}
+	}
+}
+
+// scopeJarHolds applies out, the response to a request for /app/page on
+// www.example.com, to a jar holding session_id and user_id__insecure at
+// /app, reading an Expires as Chromium and Firefox do (from the Date,
+// fromDate) or as WebKitGTK does, and skipping the fields refused says
+// every engine refuses; it returns how many of the two members the jar
+// then holds (anywhere) and the jar.
+func scopeJarHolds(out []string, now, date int64, fromDate bool, refused func(string) bool) (int, *jarSim) {
+	jar := newJarSim()
+	jar.fromDate, jar.host = fromDate, "www.example.com"
+	jar.set("session_id=a; Max-Age=43200; Path=/app", "/app/page", now-60, now-60)
+	jar.set("user_id__insecure=42; Path=/app", "/app/page", now-60, now-60)
+	for _, f := range out {
+		if refused == nil || !refused(f) {
+			jar.set(f, "/app/page", now, date)
+		}
+	}
+	held := 0
+	for _, m := range []string{"session_id", "user_id__insecure"} {
+		if len(jar.named(m)) > 0 {
+			held++
+		}
+	}
+	return held, jar
+}
+
+// TestCascadeSlowClockRefusedOldPlaceDeletion: an app whose clock runs
+// two hours slow moves session_id from Path=/app to Path=/ (the set
+// field last, with an Expires WebKitGTK reads as a deletion), deleting
+// it at /app and, to be sure, at /app/ too, the second deletion in a
+// form every engine refuses on this request: Secure over plain http on
+// a host that is not a loopback one (WebKitGTK drops it on every host,
+// Chromium and Firefox on any but a loopback one), or without
+// SameSite=None on a cross-site request. The cascade took the last
+// deletion at another place for the old place: user_id__insecure got
+// deletions at / and /app/ (the second refused alike, as it copies the
+// refused field's attributes) and none at /app, and every engine kept
+// user_id__insecure at /app alone. The last deletion every engine
+// stores is where the member was deleted: the others are deleted there
+// too. A lone refused deletion is no such case: the others' deletion
+// copies its attributes and is refused with it, and the group stays
+// whole at /app (last row, unchanged).
+func TestCascadeSlowClockRefusedOldPlaceDeletion(t *testing.T) {
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	date := now - 2*3600 // the app's clock
+	slow := "; Expires=" + time.Unix(date+1800, 0).UTC().Format(http.TimeFormat)
+	const (
+		gone = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+		none = "; Secure; SameSite=None"
+	)
+	for _, tc := range []struct {
+		name, url string
+		cross     bool
+		app, want []string
+	}{
+		{"Secure over plain http", "http://www.example.com/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app", "session_id=; Max-Age=0; Path=/app/; Secure", "session_id=b" + slow + "; Path=/"},
+			[]string{"session_id" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/app/; Secure", "user_id__insecure" + gone + "; Path=/app"}},
+		{"no SameSite=None cross-site", "https://www.example.com/app/page", true,
+			[]string{"session_id=; Max-Age=0; Path=/app" + none, "session_id=; Max-Age=0; Path=/app/", "session_id=b" + slow + "; Path=/" + none},
+			[]string{"session_id" + gone + "; Path=/" + none, "user_id__insecure" + gone + "; Path=/" + none, "user_id__insecure" + gone + "; Path=/app/", "user_id__insecure" + gone + "; Path=/app" + none}},
+		{"a lone refused deletion", "http://www.example.com/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app; Secure", "session_id=b" + slow + "; Path=/"},
+			[]string{"session_id" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/app; Secure"}},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.url, nil)
+		req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
+		site := "same-origin"
+		if tc.cross {
+			site = "cross-site"
+		}
+		req.Header.Set("Sec-Fetch-Site", site)
+		rec := httptest.NewRecorder()
+		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", time.Unix(date, 0).UTC().Format(http.TimeFormat))
+			w.Header()["Set-Cookie"] = slices.Clone(tc.app)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := rec.Header().Values("Set-Cookie")
+		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
+		}
+		// Every engine refuses a Secure field over plain http on this
+		// host, and one without SameSite=None in a cross-site frame.
+		refused := func(f string) bool {
+			return !strings.HasPrefix(tc.url, "https:") && strings.Contains(f, "; Secure") ||
+				tc.cross && !strings.Contains(f, "SameSite=None")
+		}
+		for _, fromDate := range []bool{true, false} { // Chromium and Firefox; WebKitGTK
+			if held, jar := scopeJarHolds(out, now, date, fromDate, refused); held == 1 {
+				t.Errorf("%s, Expires from Date %t: the jar holds one member: %s", tc.name, fromDate, jar.String(now))
+			}
+		}
+	}
+}
+
+// TestCascadeEarlierUnsureFieldElsewhere: an app moves session_id from
+// Path=/app to Path=/, setting it at / with an Expires in a form the
+// engines' date parsers read apart, then deleting it at /app. The
+// module cannot tell that every engine keeps the new cookie, so this is
+// no certain migration, and it cascades; but an engine that keeps it
+// held session_id alone at /, user_id__insecure deleted at /app. The
+// browser suite measured both dates (docs/engines.md, exp-junk and
+// exp-zone-plus1200): the first kept by all three engines (Chromium and
+// Firefox for 400 days, WebKitGTK for the session), the second by
+// Chromium alone. The cascade now deletes session_id at / too, as for
+// a slow app clock's Expires there
+// (TestCascadeSlowClockMigrationLogsOutEveryEngine): an appended
+// deletion makes nothing live, and the field itself is left alone.
+func TestCascadeEarlierUnsureFieldElsewhere(t *testing.T) {
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	del := "session_id=; Max-Age=0; Path=/app"
+	for _, set := range []string{
+		"session_id=b; Path=/; Expires=Nov 05abc 2099 12:00:00 07",
+		"session_id=b; Path=/; Expires=" + time.Unix(now+6*3600, 0).UTC().Format("Mon, 02 Jan 2006 15:04:05") + " +1200",
+	} {
+		out := jarSimServePath(t, h, "/app/page", "session_id=a; user_id__insecure=42", now, set, del)
+		want := []string{set, del, "session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/", "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}
+		if !slices.Equal(out, want) {
+			t.Errorf("\n got %q\nwant %q", out, want)
+		}
+		// The jar simulation reads neither date: a session cookie, as
+		// WebKitGTK keeps the first.
+		if held, jar := scopeJarHolds(out, now, now, true, nil); held == 1 {
+			t.Errorf("%q: the jar holds one member: %s", set, jar.String(now))
+		}
+	}
+}
+
+// TestCascadeSlowClockSeveralMembersDeleted: the cascade takes the old
+// place from one deleted member only (the last in config order), so a
+// response that deletes two members, one or both moved with a slow app
+// clock's Expires, must still end with no member or every member in
+// each engine's jar. Every combination for three members at one place
+// (each untouched, deleted there, or moved to another Path or Domain
+// with the set field first or last), in every config order, both ways
+// of reading the Expires.
+func TestCascadeSlowClockSeveralMembersDeleted(t *testing.T) {
+	members := []string{"session_id", "user_id__insecure", "csrf"}
+	now := testClock.Unix()
+	date := now - 2*3600 // the app's clock
+	slow := "; Expires=" + time.Unix(date+1800, 0).UTC().Format(http.TimeFormat)
+	moves := [][2]string{
+		{"; Path=/app", "; Path=/"},
+		{"; Path=/", "; Path=/app"},
+		{"; Path=/", "; Path=/; Domain=example.com"},
+		{"; Path=/app; Domain=example.com", "; Path=/app"},
+	}
+	for _, order := range [][]string{{"session_id", "user_id__insecure", "csrf"}, {"session_id", "csrf", "user_id__insecure"}, {"user_id__insecure", "session_id", "csrf"}, {"user_id__insecure", "csrf", "session_id"}, {"csrf", "session_id", "user_id__insecure"}, {"csrf", "user_id__insecure", "session_id"}} {
+		h, err := hostileHandler(t, "cookie_normalizer {\n\tgroup login {\n\t\tcookies "+strings.Join(order, " ")+"\n\t\ton_delete cascade\n\t}\n}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.norm.now = func() time.Time { return time.Unix(now, 0) }
+		for _, mv := range moves {
+			from, to := mv[0], mv[1]
+			for code := range 4 * 4 * 4 {
+				var app []string
+				for i, m := range members {
+					set, del := m+"=v"+slow+to, m+"=; Max-Age=0"+from
+					switch code >> (2 * i) & 3 {
+					case 1:
+						app = append(app, del)
+					case 2:
+						app = append(app, set, del)
+					case 3:
+						app = append(app, del, set)
+					}
+				}
+				if len(app) == 0 {
+					continue
+				}
+				out := serveFieldsAt(t, h, "https://www.example.com/app/page", "session_id=1; user_id__insecure=1; csrf=1", date, app...)
+				for _, fromDate := range []bool{true, false} { // Chromium and Firefox; WebKitGTK
+					jar := newJarSim()
+					jar.fromDate, jar.host = fromDate, "www.example.com"
+					for _, m := range members {
+						jar.set(m+"=1; Max-Age=43200"+from, "/app/page", now-60, now-60)
+					}
+					for _, f := range out {
+						jar.set(f, "/app/page", now, date)
+					}
+					if split := jarMigSplit(jar, members, now); len(split) > 0 {
+						t.Errorf("order %v, fields %q, Expires from Date %t:\n out %q\n pages %v get part of the group: %s", order, app, fromDate, out, split, jar.String(now))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCascadeRefusedLastDeletion: a log-out that deletes session_id at
+// /app and then, to be sure, at /app/, the second deletion in a form
+// some engine refuses on this request: Secure over plain http (every
+// engine on a host that is not a loopback one; on 127.0.0.1 WebKitGTK
+// alone), or without SameSite=None on a cross-site request. The
+// cascade took the member's last field for the place, and its
+// attributes: user_id__insecure's deletion at /app/ was refused alike,
+// and every engine (WebKitGTK on 127.0.0.1) kept user_id__insecure at
+// /app alone. The last deletion every engine stores, at another place,
+// is where the member was deleted: the others are deleted there too,
+// besides the last field's place. A lone refused deletion adds nothing
+// (the others' deletion is refused with it, and the group stays whole).
+// Two deletions every engine stores keep the rule the README documents:
+// the others take the place of the member's last one (an app that keeps
+// or deletes a cookie at several places deletes each itself).
+func TestCascadeRefusedLastDeletion(t *testing.T) {
+	h, err := hostileHandler(t, scopeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	const (
+		gone = "user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+		none = "; Secure; SameSite=None"
+	)
+	for _, tc := range []struct {
+		name, url string
+		cross     bool
+		app, want []string
+	}{
+		{"Secure over plain http", "http://www.example.com/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app", "session_id=; Max-Age=0; Path=/app/; Secure"},
+			[]string{gone + "; Path=/app/; Secure", gone + "; Path=/app"}},
+		{"Secure over plain http, loopback", "http://127.0.0.1/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app", "session_id=; Max-Age=0; Path=/app/; Secure"},
+			[]string{gone + "; Path=/app/; Secure", gone + "; Path=/app"}},
+		{"no SameSite=None cross-site", "https://www.example.com/app/page", true,
+			[]string{"session_id=; Max-Age=0; Path=/app" + none, "session_id=; Max-Age=0; Path=/app/"},
+			[]string{gone + "; Path=/app/", gone + "; Path=/app" + none}},
+		{"stored everywhere: the last field's place alone", "https://www.example.com/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app", "session_id=; Max-Age=0; Path=/app/; Secure"},
+			[]string{gone + "; Path=/app/; Secure"}},
+		{"a lone refused deletion", "http://www.example.com/app/page", false,
+			[]string{"session_id=; Max-Age=0; Path=/app; Secure"},
+			[]string{gone + "; Path=/app; Secure"}},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.url, nil)
+		req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
+		site := "same-origin"
+		if tc.cross {
+			site = "cross-site"
+		}
+		req.Header.Set("Sec-Fetch-Site", site)
+		rec := httptest.NewRecorder()
+		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
+			w.Header()["Set-Cookie"] = slices.Clone(tc.app)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := rec.Header().Values("Set-Cookie")
+		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
+		}
+		// WebKitGTK's reading: it refuses a Secure field over plain http
+		// on every host, and, as every engine, one without
+		// SameSite=None in a cross-site frame.
+		refused := func(f string) bool {
+			return !strings.HasPrefix(tc.url, "https:") && strings.Contains(f, "; Secure") ||
+				tc.cross && !strings.Contains(f, "SameSite=None")
+		}
+		if held, jar := scopeJarHolds(out, now, now, false, refused); held == 1 && !strings.HasPrefix(tc.name, "stored everywhere") {
+			t.Errorf("%s: the jar holds one member: %s", tc.name, jar.String(now))
 		}
 	}
 }

@@ -342,7 +342,11 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 // spoils (a member set at a new place with it and deleted at its old
 // one, in either order) gets the same: the others are deleted at the old
 // place too when the new place's field comes last, and the member at the
-// new place when its deletion comes last. Out of line,
+// new place when its deletion comes last; and so does a deleted
+// member's earlier field at another place whose lifetime the module
+// cannot read every engine's way. When some engine may refuse the
+// deletion whose place the others take, they are also deleted at the
+// member's last earlier deletion every engine stores. Out of line,
 // like the other rare work of applyWith, so that its temporaries stay out
 // of applyWith's frame (see applySliding).
 //
@@ -350,14 +354,27 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	n := len(values) // the response's own fields
 	last := lastField(values, deleted)
-	places, np := [2]int{last}, 1
+	places, np := [3]int{last}, 1
+	from := last // the deletion whose place the others take
 	if state[cg.first+slices.Index(cg.members, deleted)] == memberDeletedSplit {
 		// The member's last field is one some engines keep: a deletion
 		// of it that every engine makes at another place (an old Path,
 		// before a migration a slow app clock spoiled) is where the
 		// others may be too.
+		from = -1
 		if i := certainDeletionElsewhere(values[:n], deleted, last, r, req, base, now); i >= 0 {
-			places[1], np = i, 2
+			places[1], np, from = i, 2, i
+		}
+	}
+	if from >= 0 && !storedField(values[from], deleted, r, req) {
+		// Some engine may refuse that deletion (Secure over plain http,
+		// no SameSite=None on a cross-site request), and the others'
+		// deletions, copying its attributes, alike: the last deletion
+		// before it that every engine stores, at another place, is
+		// where the member was deleted, and the others are deleted
+		// there too.
+		if j := storedDeletionElsewhere(values[:n], deleted, last, r, req, base, now); j >= 0 {
+			places[np], np = j, np+1
 		}
 	}
 	for k, name := range cg.members {
@@ -371,11 +388,15 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 		case memberDeleted:
-			// A field before the last that some engines keep, at
+			// A field before the last that some engine may keep, at
 			// another place than the last field's (a migration a slow
-			// app clock spoiled): its own deletion too.
+			// app clock spoiled, or one whose Expires the engines may
+			// read apart): its own deletion too.
 			if i := keptElsewhere(values[:n], name, lastField(values[:n], name), r, req, base, now); i >= 0 {
-				own := deletionAttrsFrom(values[i])
+				// As the policies send it: values may hold the app's
+				// field (the memo's are built later), and the deletion
+				// must not depend on which.
+				own := deletionAttrsFrom(r.withPolicies(values[i]))
 				values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 			}
 		}

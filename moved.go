@@ -197,9 +197,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 		deleted [4]fieldScope
 		nd      int
 	)
-	https, crossSite, host := req != nil && req.https, req.crossSite(), req.hostName()
-	prefixed := hasPrefixFold(name, prefixHost)
-	secureOnly := hasPrefixFold(name, prefixSecure)
+	host := req.hostName()
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); !ok || got != name {
 			continue
@@ -227,7 +225,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 			nd++
 			continue
 		}
-		if prefixed || !storedWithPolicies(&f, &r.attrs, secureOnly, crossSite) || !https && hasSecure(&f, &r.attrs) {
+		if !storedEverywhere(&f, name, r, req) {
 			continue
 		}
 		live := nd > 0
@@ -239,6 +237,25 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 		}
 	}
 	return false
+}
+
+// storedEverywhere reports whether every engine stores f, a field for
+// name, on req as the group's policies send it: not a __Host- name
+// (whose rules the module does not check), stored by storedWithPolicies,
+// and not Secure over plain http.
+func storedEverywhere(f *setCookie, name string, r *rule, req *request) bool {
+	https := req != nil && req.https
+	return !hasPrefixFold(name, prefixHost) &&
+		storedWithPolicies(f, &r.attrs, hasPrefixFold(name, prefixSecure), req.crossSite()) &&
+		(https || !hasSecure(f, &r.attrs))
+}
+
+// storedField reports whether every engine stores v, a field for name,
+// on req (see storedEverywhere); a field the module cannot scan counts as
+// stored.
+func storedField(v, name string, r *rule, req *request) bool {
+	var f setCookie
+	return !f.scan(v, attributeKinds, 0) || storedEverywhere(&f, name, r, req)
 }
 
 // storedWithPolicies reports whether every engine stores f as the
@@ -306,20 +323,35 @@ func sameSiteNone(f *setCookie) bool {
 // for name before last that every engine reads as a deletion, at a place
 // certainly apart from last's, or -1.
 func certainDeletionElsewhere(values []string, name string, last int, r *rule, req *request, base int64, now *clock) int {
-	return fieldApart(values, name, last, r, req, base, now, func(e expiry) bool { return e.deletion && !e.split && !e.unsure })
+	return fieldApart(values, name, last, r, req, base, now, func(_ *setCookie, e expiry) bool { return e.deletion && !e.split && !e.unsure })
+}
+
+// storedDeletionElsewhere is certainDeletionElsewhere for a deletion
+// every engine also stores on req (see storedEverywhere): one that some
+// engine refuses (Secure over plain http, no SameSite=None on a
+// cross-site request) deletes nothing there, and an earlier one may be
+// where the member was deleted.
+func storedDeletionElsewhere(values []string, name string, last int, r *rule, req *request, base int64, now *clock) int {
+	return fieldApart(values, name, last, r, req, base, now, func(f *setCookie, e expiry) bool {
+		return e.deletion && !e.split && !e.unsure && storedEverywhere(f, name, r, req)
+	})
 }
 
 // keptElsewhere returns the index of the last field of values for name
-// before last that some engines delete and others keep (a slow app
-// clock's Expires), at a place certainly apart from last's, or -1.
+// before last that some engine may keep, at a place certainly apart from
+// last's, or -1: one some engines delete and others keep (a slow app
+// clock's Expires), or one whose lifetime the module cannot read every
+// engine's way (an Expires in no form the engines agree on), which
+// counts as a deletion for the migration check and may be a live cookie.
 func keptElsewhere(values []string, name string, last int, r *rule, req *request, base int64, now *clock) int {
-	return fieldApart(values, name, last, r, req, base, now, func(e expiry) bool { return e.split })
+	return fieldApart(values, name, last, r, req, base, now, func(_ *setCookie, e expiry) bool { return e.split || e.unsure })
 }
 
 // fieldApart returns the index of the last field of values for name
-// before last that want accepts, stored by Chromium and Firefox (not
+// before last that want accepts (the field, scanned with attributeKinds
+// and lifetimeKinds, and its expiry), stored by Chromium and Firefox (not
 // refused), at a place certainly apart from last's, or -1.
-func fieldApart(values []string, name string, last int, r *rule, req *request, base int64, now *clock, want func(expiry) bool) int {
+func fieldApart(values []string, name string, last int, r *rule, req *request, base int64, now *clock, want func(*setCookie, expiry) bool) int {
 	var f setCookie
 	if last < 0 || !f.scan(values[last], attributeKinds, 0) {
 		return -1
@@ -333,7 +365,7 @@ func fieldApart(values []string, name string, last int, r *rule, req *request, b
 		if !f.scan(values[i], attributeKinds|lifetimeKinds, 0) || f.rejected {
 			continue
 		}
-		if !want(readExpiry(&f, base, now)) {
+		if !want(&f, readExpiry(&f, base, now)) {
 			continue
 		}
 		if s := scopeOf(&f, &r.attrs); s.apart(at, host) || at.apart(s, host) {

@@ -80,6 +80,16 @@ type stressAppend struct {
 	field       string
 	cascadeFrom string
 	deletion    bool
+	// cascaded: a cascade's deletion of a deleted member at the place
+	// of an earlier field of it (see stressKeptElsewhere): source is
+	// that field's index among the handlers' fields, and the field is
+	// worked out from it as sent.
+	cascaded bool
+	source   int
+	// atStored: such a deletion of an untouched member, at the place of
+	// the deleted member's last deletion every engine stores (see
+	// stressStoredDeletionElsewhere).
+	atStored bool
 }
 
 // stressDeletionSuffix follows the name in every deletion the rules
@@ -300,11 +310,33 @@ func (m *stressModel) pass() {
 		loggedOut := false
 		switch {
 		case anyDeleted && !anySet && g.OnDelete != "":
+			// The deleted member's last field may be a deletion some
+			// engine refuses: then the last one before it that every
+			// engine stores, at another place, is where the others are
+			// deleted too.
+			stored := stressStoredDeletionElsewhere(g, m.fields, deleted, m.s.date.unread, m.s.https, m.crossSite)
 			for _, name := range g.members {
-				if state[name] == stressSetsNothing {
+				switch state[name] {
+				case stressSetsNothing:
 					add = append(add, stressAppend{name: name, cascadeFrom: deleted, deletion: true})
+					if stored >= 0 {
+						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: stored, atStored: true})
+					}
+				case stressDeletes:
+					// A field before the member's last one whose
+					// lifetime the module does not know every engine's
+					// reading of, at another place: a cookie some
+					// engine may keep there, deleted too.
+					if at := stressKeptElsewhere(g, m.fields, name, m.s.date.unread); at >= 0 {
+						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: at})
+					}
 				}
 			}
+			// The cascade has spoken for the response even when it
+			// appended nothing (every member deleted): a later pass
+			// (fields added after a failed hijack or flush) skips the
+			// group.
+			m.spoke[g] = true
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
@@ -799,91 +831,7 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 // digits or an Expires beside a Date the module cannot read may delete
 // where it stands.
 func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread, https, crossSite bool) bool {
-	type scope struct {
-		path, domain string
-		sure         bool
-	}
-	read := func(v string) (sc scope, secure, none, partitioned, odd, mayDelete bool) {
-		sc.sure = true
-		oddPath, oddDomain := false, false
-		parts := strings.Split(v, ";")
-		for _, a := range parts[1:] {
-			k, val, _ := strings.Cut(a, "=")
-			k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
-			if len(val) > 1024 {
-				// WebKitGTK reads it, the others do not.
-				oddPath = oddPath || k == "path"
-				oddDomain = oddDomain || k == "domain"
-				continue
-			}
-			switch k {
-			case "path":
-				sc.path, oddPath = "", false
-				if strings.HasPrefix(val, "/") {
-					sc.path = val
-				}
-			case "domain":
-				sc.domain, oddDomain = strings.ToLower(strings.TrimPrefix(val, ".")), false
-				sc.sure = sc.domain != ""
-			case "secure":
-				secure = true
-			case "samesite":
-				none = strings.EqualFold(val, "none")
-			case "partitioned":
-				partitioned = true
-			case "max-age":
-				// Past 18 digits the engines' integer overflows differ,
-				// and the module does not model them.
-				odd = odd || len(strings.TrimLeft(val, "+-")) > 18
-				mayDelete = mayDelete || strings.TrimLeft(val, "0") == "" || strings.HasPrefix(val, "-")
-			case "expires":
-				// Chromium and Firefox count an Expires from a Date the
-				// module cannot read; a date in no form the engines are
-				// known to agree on (the generator's other dates are
-				// IMF-fixdates) is a reading the module does not know.
-				_, err := time.Parse(http.TimeFormat, val)
-				odd = odd || dateUnread || err != nil
-			}
-		}
-		if oddPath {
-			sc.path = ""
-		}
-		if oddDomain {
-			sc.sure = false
-		}
-		if g.Path != "" {
-			sc.path = g.Path
-		}
-		switch g.Domain {
-		case "":
-		case "remove":
-			sc.domain, sc.sure = "", true
-		default:
-			sc.domain, sc.sure = strings.ToLower(strings.TrimPrefix(g.Domain, ".")), true
-		}
-		if g.Secure != nil {
-			secure = *g.Secure || stressPrefixed(name, "__Secure-")
-		}
-		if g.SameSite != "" {
-			none = g.SameSite == "none"
-		}
-		if g.Partitioned != nil {
-			partitioned = *g.Partitioned
-		}
-		return sc, secure, none, partitioned, odd, mayDelete
-	}
-	apart := func(a, b scope) bool {
-		switch {
-		case !a.sure || !b.sure:
-			return false
-		case a.domain == "" && b.domain != "":
-			return true
-		case a.domain == b.domain:
-			return a.path != "" && b.path != "" && a.path != b.path
-		}
-		return false
-	}
-	var deleted []scope
+	var deleted []stressScope
 	for i := len(fields) - 1; i >= 0; i-- {
 		f := fields[i]
 		switch {
@@ -892,14 +840,14 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 		case f.effect == stressSetsNothing:
 			// Refused by Chromium and Firefox; WebKitGTK stores it, and
 			// one that deletes there may delete a cookie set before it.
-			if _, _, _, _, odd, mayDelete := read(f.value); odd || mayDelete {
+			if _, _, _, _, odd, mayDelete := stressRead(g, name, f.value, dateUnread); odd || mayDelete {
 				return false
 			}
 			continue
 		case f.value == "", f.verbatim:
 			return false
 		}
-		sc, secure, none, partitioned, odd, _ := read(f.value)
+		sc, secure, none, partitioned, odd, _ := stressRead(g, name, f.value, dateUnread)
 		if f.effect == stressDeletes || odd {
 			if !sc.sure || len(deleted) == 4 {
 				return false
@@ -912,11 +860,226 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 		}
 		live := len(deleted) > 0
 		for _, d := range deleted {
-			live = live && apart(sc, d)
+			live = live && stressApart(sc, d)
 		}
 		if live {
 			return true
 		}
+	}
+	return false
+}
+
+// stressKeptElsewhere returns the index among the handlers' fields of
+// the last field of fields for name before its last stored one (which
+// deletes it) that the module cannot read every engine's way (see
+// stressRead), at a place certainly apart from the last one's: a cookie
+// some engine may keep there; -1 for none. Fields the engines read apart
+// in other ways (verbatim) and fields the rules appended do not count.
+func stressKeptElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread bool) int {
+	last := -1
+	for i := len(fields) - 1; i >= 0 && last < 0; i-- {
+		if fields[i].name == name && fields[i].effect != stressSetsNothing {
+			last = i
+		}
+	}
+	if last < 0 || fields[last].value == "" {
+		return -1
+	}
+	at, _, _, _, _, _ := stressRead(g, name, fields[last].value, dateUnread)
+	for i := last - 1; i >= 0; i-- {
+		f := fields[i]
+		if f.name != name || f.effect == stressSetsNothing || f.verbatim || f.value == "" {
+			continue
+		}
+		sc, _, _, _, _, _ := stressRead(g, name, f.value, dateUnread)
+		if stressUnsure(f.value, dateUnread) && (stressApart(sc, at) || stressApart(at, sc)) {
+			return stressHandlerIndex(fields, i)
+		}
+	}
+	return -1
+}
+
+// stressStored reports whether every engine stores field v for name on
+// the request (https, crossSite), as g's policies send it: the checks of
+// stressLiveElsewhere.
+func stressStored(g *stressGroup, name, v string, dateUnread, https, crossSite bool) bool {
+	_, secure, none, partitioned, _, _ := stressRead(g, name, v, dateUnread)
+	return !(stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https || crossSite && !none)
+}
+
+// stressStoredDeletionElsewhere returns, when the last stored field of
+// fields for name is one some engine may refuse (see stressStored), the
+// index among the handlers' fields of the last deletion of name before
+// it that every engine reads as one and stores, at a place certainly
+// apart from the last field's; -1 otherwise.
+func stressStoredDeletionElsewhere(g *stressGroup, fields []stressModelField, name string, dateUnread, https, crossSite bool) int {
+	last := -1
+	for i := len(fields) - 1; i >= 0 && last < 0; i-- {
+		if fields[i].name == name && fields[i].effect != stressSetsNothing {
+			last = i
+		}
+	}
+	if last < 0 || fields[last].value == "" || fields[last].verbatim || stressStored(g, name, fields[last].value, dateUnread, https, crossSite) {
+		return -1
+	}
+	at, _, _, _, _, _ := stressRead(g, name, fields[last].value, dateUnread)
+	for i := last - 1; i >= 0; i-- {
+		f := fields[i]
+		if f.name != name || f.effect != stressDeletes || f.verbatim || f.value == "" || stressUnsure(f.value, dateUnread) || !stressStored(g, name, f.value, dateUnread, https, crossSite) {
+			continue
+		}
+		if sc, _, _, _, _, _ := stressRead(g, name, f.value, dateUnread); stressApart(sc, at) || stressApart(at, sc) {
+			return stressHandlerIndex(fields, i)
+		}
+	}
+	return -1
+}
+
+// stressHandlerIndex is the index among the handlers' fields of
+// fields[i].
+func stressHandlerIndex(fields []stressModelField, i int) int {
+	n := 0
+	for _, e := range fields[:i] {
+		if e.value != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// stressUnsure reports whether the module cannot read field v's
+// lifetime every engine's way: a Max-Age past 18 digits; or an Expires
+// that decides in some engine (Chromium and Firefox: no Max-Age they
+// read; libsoup: none after it) and is in no form the engines agree on
+// (the generator's other dates are IMF-fixdates), or that Chromium and
+// Firefox count from a Date the module cannot read.
+func stressUnsure(v string, dateUnread bool) bool {
+	var (
+		chromiumMaxAge, firefoxMaxAge bool // a Max-Age each reads
+		expiresLast                   bool // libsoup: an Expires after every Max-Age
+		odd, dated                    bool // an Expires in another form; one at all
+	)
+	for _, a := range strings.Split(v, ";")[1:] {
+		k, val, _ := strings.Cut(a, "=")
+		k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
+		if len(val) > 1024 {
+			continue
+		}
+		switch k {
+		case "max-age":
+			digits := strings.TrimLeft(val, "+-")
+			if len(digits) > 18 {
+				return true
+			}
+			number := digits != "" && strings.Trim(digits, "0123456789") == "" && len(val)-len(digits) <= 1
+			chromiumMaxAge = chromiumMaxAge || number
+			firefoxMaxAge = firefoxMaxAge || number && val[0] != '+' || strings.HasPrefix(val, "-")
+			expiresLast = false
+		case "expires":
+			_, err := time.Parse(http.TimeFormat, val)
+			odd = odd || err != nil
+			dated = true
+			expiresLast = true
+		}
+	}
+	switch {
+	case !dated:
+		return false
+	case expiresLast && odd:
+		return true
+	}
+	return (!chromiumMaxAge || !firefoxMaxAge) && (odd || dateUnread)
+}
+
+// stressScope is where a field stores its cookie, as far as it says.
+type stressScope struct {
+	path, domain string
+	sure         bool
+}
+
+// stressRead reads field v for name as stressLiveElsewhere needs it:
+// its scope after g's policies, its Secure, SameSite=None and
+// Partitioned, whether its lifetime is one the module does not know
+// every engine's reading of (odd), and whether it may delete.
+func stressRead(g *stressGroup, name, v string, dateUnread bool) (sc stressScope, secure, none, partitioned, odd, mayDelete bool) {
+	sc.sure = true
+	oddPath, oddDomain := false, false
+	parts := strings.Split(v, ";")
+	for _, a := range parts[1:] {
+		k, val, _ := strings.Cut(a, "=")
+		k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
+		if len(val) > 1024 {
+			// WebKitGTK reads it, the others do not.
+			oddPath = oddPath || k == "path"
+			oddDomain = oddDomain || k == "domain"
+			continue
+		}
+		switch k {
+		case "path":
+			sc.path, oddPath = "", false
+			if strings.HasPrefix(val, "/") {
+				sc.path = val
+			}
+		case "domain":
+			sc.domain, oddDomain = strings.ToLower(strings.TrimPrefix(val, ".")), false
+			sc.sure = sc.domain != ""
+		case "secure":
+			secure = true
+		case "samesite":
+			none = strings.EqualFold(val, "none")
+		case "partitioned":
+			partitioned = true
+		case "max-age":
+			// Past 18 digits the engines' integer overflows differ,
+			// and the module does not model them.
+			odd = odd || len(strings.TrimLeft(val, "+-")) > 18
+			mayDelete = mayDelete || strings.TrimLeft(val, "0") == "" || strings.HasPrefix(val, "-")
+		case "expires":
+			// Chromium and Firefox count an Expires from a Date the
+			// module cannot read; a date in no form the engines are
+			// known to agree on (the generator's other dates are
+			// IMF-fixdates) is a reading the module does not know.
+			_, err := time.Parse(http.TimeFormat, val)
+			odd = odd || dateUnread || err != nil
+		}
+	}
+	if oddPath {
+		sc.path = ""
+	}
+	if oddDomain {
+		sc.sure = false
+	}
+	if g.Path != "" {
+		sc.path = g.Path
+	}
+	switch g.Domain {
+	case "":
+	case "remove":
+		sc.domain, sc.sure = "", true
+	default:
+		sc.domain, sc.sure = strings.ToLower(strings.TrimPrefix(g.Domain, ".")), true
+	}
+	if g.Secure != nil {
+		secure = *g.Secure || stressPrefixed(name, "__Secure-")
+	}
+	if g.SameSite != "" {
+		none = g.SameSite == "none"
+	}
+	if g.Partitioned != nil {
+		partitioned = *g.Partitioned
+	}
+	return sc, secure, none, partitioned, odd, mayDelete
+}
+
+// stressApart reports whether scopes a and b are certainly two cookies.
+func stressApart(a, b stressScope) bool {
+	switch {
+	case !a.sure || !b.sure:
+		return false
+	case a.domain == "" && b.domain != "":
+		return true
+	case a.domain == b.domain:
+		return a.path != "" && b.path != "" && a.path != b.path
 	}
 	return false
 }

@@ -565,8 +565,11 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 		}
 		w, g := want[k], got[k]
 		field := w.field
+		if w.cascaded {
+			field = stressCascadeDeletion(w.group, w.name, res.setCookie[res.handlerAt[w.source]])
+		}
 		if w.cascadeFrom != "" {
-			source := lastStressField(res.setCookie[:g.index], w.cascadeFrom)
+			source := lastStressField(res.setCookie[:g.index], isHandlers, w.cascadeFrom)
 			if source < 0 {
 				problems = append(problems, fmt.Sprintf("no field of %s before the cascade's %s", w.cascadeFrom, w.name))
 				continue
@@ -681,9 +684,11 @@ func lastStressNamed(fields []string, name string) int {
 
 // lastStressField returns the index of the last of fields named name, or
 // -1.
-func lastStressField(fields []string, name string) int {
+func lastStressField(fields []string, isHandlers []bool, name string) int {
 	for i := len(fields) - 1; i >= 0; i-- {
-		if fieldNames(fields[i : i+1])[0] == name {
+		// The rules' own fields (a deleted member's own deletion) are
+		// not the app's.
+		if isHandlers[i] && fieldNames(fields[i : i+1])[0] == name {
 			// A field Chromium and Firefox refuse (a control byte other
 			// than a tab, a name plus value over 4096 bytes; over 8 KiB
 			// the module does not read it) stores nothing there: the
@@ -706,6 +711,10 @@ func (a stressAppend) kind() string {
 	switch {
 	case a.cascadeFrom != "":
 		return "cascade"
+	case a.atStored:
+		return "cascade at an earlier stored deletion"
+	case a.cascaded:
+		return "cascade of a deleted member's earlier field"
 	case a.name == a.group.stamp && a.deletion:
 		return "stamp deletion"
 	case a.name == a.group.stamp:
@@ -720,6 +729,9 @@ func (a stressAppend) kind() string {
 func (a stressAppend) describe() string {
 	if a.cascadeFrom != "" {
 		return fmt.Sprintf("the cascade's deletion of %s (from %s)", a.name, a.cascadeFrom)
+	}
+	if a.cascaded {
+		return fmt.Sprintf("the cascade's deletion of %s (from its handler field %d)", a.name, a.source)
 	}
 	return strconv.Quote(a.field)
 }
