@@ -65,6 +65,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
@@ -97,27 +98,91 @@ const (
 	diffSession diffPolicyKind = iota
 	diffFixed
 	diffMax
+	diffKeep // no expiry policy: the lifetime is the field's own
+	diffLike // expire like <leader>
 )
 
+// diffAttrs are a group's attribute policies, and the flags and path they
+// give a cookie the module rewrites.
+type diffAttrs struct {
+	lines            []string // the policy lines
+	secure, httpOnly bool     // turned on
+	sameSite         string   // set, as the drivers report it ("Lax")
+	path             string   // set
+}
+
 // diffGroup is one group of the module's config: its cookies are named
-// prefix_N.
+// prefix_N, some behind a __Host- or __Secure- name prefix.
 type diffGroup struct {
 	prefix string
 	kind   diffPolicyKind
 	d      time.Duration // lifetime of expire <d> and expire max <d>
-	expire string        // the policy line
+	expire string        // the expiry policy line, if any
+	attrs  *diffAttrs    // the attribute policies, if any
+	leader string        // the leader of expire like
 }
 
-var diffGroups = []diffGroup{
+// policy describes the group's config in one line, for reports.
+func (g *diffGroup) policy() string {
+	var lines []string
+	if g.expire != "" {
+		lines = append(lines, g.expire)
+	}
+	if g.attrs != nil {
+		lines = append(lines, g.attrs.lines...)
+	}
+	return strings.Join(lines, ", ")
+}
+
+// diffLockDown is the attribute policy of the att_ and atk_ groups.
+var diffLockDown = &diffAttrs{
+	lines:  []string{"secure on", "httponly on", "samesite lax"},
+	secure: true, httpOnly: true, sameSite: "Lax",
+}
+
+// diffLeaders is the number of expire like groups (fl0_ follows ldr0, and
+// so on): like takes one exact leader name, so each batch sends every
+// leader once, drawn like any case, and its followers are the cases of
+// its group.
+const diffLeaders = 6
+
+// diffGroups: the expiry groups, the attribute groups (whose cases also
+// get a __Host- or __Secure- name now and then), then the like groups.
+var diffGroups = append([]diffGroup{
 	{prefix: "max", kind: diffMax, d: time.Hour, expire: "expire max 1h"},
 	{prefix: "cap", kind: diffMax, d: 30 * time.Second, expire: "expire max 30s"},
 	{prefix: "ses", kind: diffSession, expire: "expire session"},
 	{prefix: "fix", kind: diffFixed, d: 2 * time.Hour, expire: "expire 2h"},
+	{prefix: "att", kind: diffFixed, d: 2 * time.Hour, expire: "expire 2h", attrs: diffLockDown},
+	{prefix: "atk", kind: diffKeep, attrs: diffLockDown},
+	// A prefix of the route's path, so the page receives the cookie.
+	{prefix: "pth", kind: diffKeep, attrs: &diffAttrs{lines: []string{"path /rd"}, path: "/rd"}},
+}, diffLikeGroups()...)
+
+// diffPlainGroups is the number of groups before the like groups.
+const diffPlainGroups = 7
+
+func diffLikeGroups() []diffGroup {
+	gs := make([]diffGroup, diffLeaders)
+	for k := range gs {
+		leader := "ldr" + strconv.Itoa(k)
+		gs[k] = diffGroup{prefix: "fl" + strconv.Itoa(k), kind: diffLike, leader: leader, expire: "expire like " + leader}
+	}
+	return gs
 }
 
+// diffNamePrefixes are the name prefixes of RFC 6265bis §4.1.3 the
+// attribute groups' cases draw, in the spellings their patterns list:
+// Chromium compares them without regard to case, and so does the module.
+var diffNamePrefixes = []string{"__Host-", "__Secure-", "__host-", "__SECURE-"}
+
 // diffRawPrefix marks the names of the raw route's cookies, so that both
-// routes' cookies of a batch share one jar.
+// routes' cookies of a batch share one jar. It goes after a __Host- or
+// __Secure- prefix, which the name keeps.
 const diffRawPrefix = "raw_"
+
+// diffPriorValue is the value of the prior cookies: see runDiffBatch.
+const diffPriorValue = "old"
 
 // diffDirectives is the module's config: one group per prefix, applied to
 // the requests of the module route (?via=mod).
@@ -125,7 +190,22 @@ func diffDirectives() string {
 	var b strings.Builder
 	b.WriteString("\t@mod query via=mod\n\tcookie_normalizer @mod {\n")
 	for _, g := range diffGroups {
-		fmt.Fprintf(&b, "\t\tgroup %s {\n\t\t\tcookies %s_*\n\t\t\t%s\n\t\t}\n", g.prefix, g.prefix, g.expire)
+		patterns := g.prefix + "_*"
+		if g.attrs != nil {
+			for _, np := range diffNamePrefixes {
+				patterns += " " + np + g.prefix + "_*"
+			}
+		}
+		fmt.Fprintf(&b, "\t\tgroup %s {\n\t\t\tcookies %s\n", g.prefix, patterns)
+		if g.expire != "" {
+			fmt.Fprintf(&b, "\t\t\t%s\n", g.expire)
+		}
+		if g.attrs != nil {
+			for _, l := range g.attrs.lines {
+				fmt.Fprintf(&b, "\t\t\t%s\n", l)
+			}
+		}
+		b.WriteString("\t\t}\n")
 	}
 	b.WriteString("\t}\n")
 	return b.String()
@@ -134,20 +214,46 @@ func diffDirectives() string {
 // diffCase is one random field.
 type diffCase struct {
 	index int
-	group *diffGroup
-	name  string // prefix_index
+	group *diffGroup // nil for a leader
+	// namePrefix is a __Host- or __Secure- prefix, or "".
+	namePrefix string
+	name       string // prefix_index (ldrK for a leader)
 	// trail is whitespace between the name and '=', which RFC 6265bis
 	// §5.6 trims (whitespace before the name is the field's own, which
 	// HTTP trims on the way).
 	trail string
 	value string
 	attrs string // everything after the value, separators included
+	// priorAttrs are attrs without their Max-Age and Expires: the prior
+	// cookie of an attribute group's case (see runDiffBatch) has the
+	// case's scope and flags.
+	priorAttrs string
+	longPath   bool // a Path over 1024 bytes
 }
 
-// field is the case's Set-Cookie field for the cookie namePrefix+name.
-func (c diffCase) field(namePrefix string) string {
-	return namePrefix + c.name + c.trail + "=" + c.value + c.attrs
+// cookie is the case's cookie name, marked with the raw route's marker
+// after its name prefix when raw is set.
+func (c diffCase) cookie(raw bool) string {
+	if raw {
+		return c.namePrefix + diffRawPrefix + c.name
+	}
+	return c.namePrefix + c.name
 }
+
+// field is the case's Set-Cookie field, raw or for the module route.
+func (c diffCase) field(raw bool) string {
+	return c.cookie(raw) + c.trail + "=" + c.value + c.attrs
+}
+
+// prior is the field that sets the case's cookie before the case: the
+// case's scope and flags, a lifetime of an hour.
+func (c diffCase) prior(raw bool) string {
+	return c.cookie(raw) + c.trail + "=" + diffPriorValue + c.priorAttrs + "; Max-Age=3600"
+}
+
+// hasPrior reports whether the case's cookie is set before the case: in
+// the attribute groups, whose deletions must delete what the module set.
+func (c diffCase) hasPrior() bool { return c.group != nil && c.group.attrs != nil }
 
 // diffGen draws fields. now is the upstream's clock when the cases are
 // made; the Expires values are fixed then, so the raw and the module route
@@ -298,70 +404,123 @@ func (g *diffGen) lifetimeAttr() string {
 // only the cookies the current page would receive in WebKit.
 var diffPaths = []string{"/", "/rd", "/rd/", "/rd/x", "/rd/x/", "/rd/x/set", "", "rel"}
 
-// next draws case index i.
-func (g *diffGen) next(i int) diffCase {
-	grp := &diffGroups[g.r.Intn(len(diffGroups))]
-	c := diffCase{index: i, group: grp, name: grp.prefix + "_" + strconv.Itoa(i)}
+// drawGroup draws a case's group: the like groups share two slots of
+// nine, so each leader leads a few followers per batch.
+func (g *diffGen) drawGroup() *diffGroup {
+	if slot := g.r.Intn(diffPlainGroups + 2); slot < diffPlainGroups {
+		return &diffGroups[slot]
+	}
+	return &diffGroups[diffPlainGroups+g.r.Intn(diffLeaders)]
+}
+
+// next draws case index i of group grp; a nil grp draws leader i, which
+// never gets a Path over 1024 bytes (WebKit's list would not show it).
+func (g *diffGen) next(i int, grp *diffGroup) diffCase {
+	c := diffCase{index: i, group: grp}
+	if grp == nil {
+		c.name = "ldr" + strconv.Itoa(i)
+	} else {
+		c.name = grp.prefix + "_" + strconv.Itoa(i)
+		if grp.attrs != nil && g.chance(30) {
+			c.namePrefix = g.pick(diffNamePrefixes...)
+		}
+	}
 	if g.chance(10) {
 		c.trail = g.pick(" ", "  ")
 	}
 	c.value = g.pick("v"+strconv.Itoa(i), `"q;`+strconv.Itoa(i)+`"`, `"q `+strconv.Itoa(i)+`"`, "a,b"+strconv.Itoa(i), "", "x="+strconv.Itoa(i), "%20"+strconv.Itoa(i))
 
-	var parts []string
+	type part struct {
+		text     string
+		lifetime bool
+	}
+	var parts []part
 	n := []int{0, 1, 1, 1, 2, 2, 2, 3, 3, 4}[g.r.Intn(10)]
 	for range n {
-		parts = append(parts, g.lifetimeAttr())
+		parts = append(parts, part{g.lifetimeAttr(), true})
 	}
+	add := func(text string) { parts = append(parts, part{text: text}) }
 	if g.chance(60) {
-		parts = append(parts, g.attr("Path", g.pick(diffPaths...)))
+		// A __Host- name wants Path=/ (RFC 6265bis §4.1.3.2): draw it
+		// often enough that such cookies are stored at all.
+		if c.namePrefix != "" && g.chance(50) {
+			add(g.attr("Path", "/"))
+		} else {
+			add(g.attr("Path", g.pick(diffPaths...)))
+		}
 		if g.chance(10) {
-			parts = append(parts, g.attr("Path", g.pick(diffPaths...)))
+			add(g.attr("Path", g.pick(diffPaths...)))
 		}
 	}
-	if g.chance(3) {
-		parts = append(parts, g.attr("Path", "/"+diffPadValue))
+	if grp != nil && g.chance(3) {
+		add(g.attr("Path", "/"+diffPadValue))
+		c.longPath = true
 	}
 	if g.chance(25) {
-		parts = append(parts, g.attr("Domain", g.pick("127.0.0.1", ".127.0.0.1", "")))
+		add(g.attr("Domain", g.pick("127.0.0.1", ".127.0.0.1", "")))
 	}
 	if g.chance(85) {
-		parts = append(parts, g.attrName("Secure"))
+		add(g.attrName("Secure"))
+		// CHIPS: Partitioned needs Secure.
+		if g.chance(8) {
+			add(g.attrName("Partitioned"))
+		}
 	}
 	if g.chance(40) {
-		parts = append(parts, g.attrName("HttpOnly"))
+		add(g.attrName("HttpOnly"))
 	}
 	if g.chance(50) {
-		parts = append(parts, g.attr("SameSite", g.pick("Lax", "Strict", "None", "lax", "bogus", "")))
+		add(g.attr("SameSite", g.pick("Lax", "Strict", "None", "lax", "bogus", "")))
 	}
 	if g.chance(10) {
-		parts = append(parts, "Priority=High")
+		add("Priority=High")
 	}
 	if g.chance(6) {
-		parts = append(parts, g.attr("X-Pad", diffPadValue))
+		add(g.attr("X-Pad", diffPadValue))
 	}
 	if g.chance(3) {
-		parts = append(parts, "a,b")
+		add("a,b")
 	}
 	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
-	var b strings.Builder
+	var b, prior strings.Builder
 	for _, p := range parts {
-		b.WriteString(g.pick("; ", "; ", "; ", ";", " ; ", ";  "))
-		b.WriteString(p)
+		sep := g.pick("; ", "; ", "; ", ";", " ; ", ";  ")
+		b.WriteString(sep)
+		b.WriteString(p.text)
+		if !p.lifetime {
+			prior.WriteString(sep)
+			prior.WriteString(p.text)
+		}
 	}
 	// HTTP trims a field value's trailing whitespace (RFC 9110 §5.5):
 	// what the upstream sends is what the client gets.
 	c.attrs = strings.TrimRight(b.String(), " \t")
+	c.priorAttrs = strings.TrimRight(prior.String(), " \t")
 	return c
 }
 
-// diffCases draws n cases from seed.
-func diffCases(seed int64, n int, now time.Time) []diffCase {
+// diffPlan is a run's cases, and each batch's leaders (leaders[b][k] is
+// ldrK of batch b).
+type diffPlan struct {
+	cases   []diffCase
+	leaders [][]diffCase
+}
+
+// diffCases draws n cases from seed, then the leaders of every batch.
+func diffCases(seed int64, n int, now time.Time) diffPlan {
 	g := &diffGen{r: rand.New(rand.NewSource(seed)), now: now}
-	cases := make([]diffCase, n)
-	for i := range cases {
-		cases[i] = g.next(i)
+	plan := diffPlan{cases: make([]diffCase, n)}
+	for i := range plan.cases {
+		plan.cases[i] = g.next(i, g.drawGroup())
 	}
-	return cases
+	for b := 0; b*diffBatch < n; b++ {
+		leaders := make([]diffCase, diffLeaders)
+		for k := range leaders {
+			leaders[k] = g.next(k, nil)
+		}
+		plan.leaders = append(plan.leaders, leaders)
+	}
+	return plan
 }
 
 // diffEnv reads an integer environment variable, def when it is unset.
@@ -405,9 +564,12 @@ func diffDateOf(batch int) diffDateMode { return diffDateModes[batch%len(diffDat
 const diffRoute = "/rd/x/set"
 
 // startDiffApp serves the cases batch by batch: ?batch=N&via=raw sends
-// batch N's fields under raw_ names, ?via=mod under their own names.
-func startDiffApp(t *testing.T, cases []diffCase) string {
+// batch N's leaders and cases under raw_ names, ?via=mod under their own
+// names; with &phase=pre, the prior cookies of its attribute groups'
+// cases instead.
+func startDiffApp(t *testing.T, plan diffPlan) string {
 	t.Helper()
+	cases := plan.cases
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+diffRoute, func(w http.ResponseWriter, r *http.Request) {
 		b, err := strconv.Atoi(r.URL.Query().Get("batch"))
@@ -415,10 +577,7 @@ func startDiffApp(t *testing.T, cases []diffCase) string {
 			http.Error(w, "no such batch", http.StatusNotFound)
 			return
 		}
-		prefix := ""
-		if r.URL.Query().Get("via") == "raw" {
-			prefix = diffRawPrefix
-		}
+		raw := r.URL.Query().Get("via") == "raw"
 		h := w.Header()
 		switch dm := diffDateOf(b); {
 		case dm.none:
@@ -427,8 +586,20 @@ func startDiffApp(t *testing.T, cases []diffCase) string {
 			h.Set("Date", time.Now().Add(dm.skew).UTC().Format(http.TimeFormat))
 		}
 		h.Set("Cache-Control", "no-store")
-		for _, c := range cases[b*diffBatch : min((b+1)*diffBatch, len(cases))] {
-			h.Add("Set-Cookie", c.field(prefix))
+		batch := cases[b*diffBatch : min((b+1)*diffBatch, len(cases))]
+		if r.URL.Query().Get("phase") == "pre" {
+			for _, c := range batch {
+				if c.hasPrior() {
+					h.Add("Set-Cookie", c.prior(raw))
+				}
+			}
+		} else {
+			for _, c := range plan.leaders[b] {
+				h.Add("Set-Cookie", c.field(raw))
+			}
+			for _, c := range batch {
+				h.Add("Set-Cookie", c.field(raw))
+			}
 		}
 		fmt.Fprintf(w, "batch %d\n", b)
 	})
@@ -447,8 +618,9 @@ func TestRandomDifferential(t *testing.T) {
 	began := time.Now()
 	seed := diffEnv(t, "DIFF_SEED", diffDefaultSeed)
 	n := int(diffEnv(t, "DIFF_CASES", diffDefaultCases))
-	cases := diffCases(seed, n, time.Now())
-	base := startTLSProxy(t, startDiffApp(t, cases), diffDirectives())
+	plan := diffCases(seed, n, time.Now())
+	cases := plan.cases
+	base := startTLSProxy(t, startDiffApp(t, plan), diffDirectives())
 	t.Logf("seed %d (DIFF_SEED), %d cases per engine (DIFF_CASES), %d per response", seed, n, diffBatch)
 
 	// raws[i][k] is what engine i made of case k raw, for the summary
@@ -470,7 +642,7 @@ func TestRandomDifferential(t *testing.T) {
 					// when it ends (WebKit has one jar, handed out in
 					// turn).
 					t.Run(fmt.Sprintf("batch%d", b), func(t *testing.T) {
-						runDiffBatch(t, e, seed, base, b, batch, tally, raws[i])
+						runDiffBatch(t, e, seed, base, b, batch, plan.leaders[b], tally, raws[i])
 					})
 				}
 				t.Logf("%s: %d cases in %s; %s", e.name, len(cases), time.Since(engineBegan).Round(time.Millisecond), describeTally(tally))
@@ -522,6 +694,8 @@ func logAgreedButKept(t *testing.T, cases []diffCase, raws [][]diffRaw) {
 		g := dc.group
 		var off bool
 		switch g.kind {
+		case diffKeep, diffLike:
+			continue
 		case diffSession:
 			off = !first.session
 		case diffFixed:
@@ -534,7 +708,7 @@ func logAgreedButKept(t *testing.T, cases []diffCase, raws [][]diffRaw) {
 			if !first.session {
 				life = first.lifetime.Round(time.Minute).String()
 			}
-			kept = append(kept, fmt.Sprintf("case %d (%s, upstream Date: %s), every engine %s: %q", k, g.expire, diffDateOf(k/diffBatch).name, life, shorten(dc.field(""))))
+			kept = append(kept, fmt.Sprintf("case %d (%s, upstream Date: %s), every engine %s: %q", k, g.policy(), diffDateOf(k/diffBatch).name, life, shorten(dc.field(false))))
 		}
 	}
 	t.Logf("%d case(s) that every engine stores alike with a lifetime other than the policy's, left unchanged by the module", len(kept))
@@ -546,73 +720,116 @@ func logAgreedButKept(t *testing.T, cases []diffCase, raws [][]diffRaw) {
 // runDiffBatch sends one batch raw and through the module into one empty
 // jar, reads it, fetches the module's fields with a jarless client, and
 // checks every case.
-func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch []diffCase, tally map[string]int, raws []diffRaw) {
+//
+// When the batch has cases of attribute groups, it first sends their
+// prior cookies (the case's name, scope and flags, the value "old", an
+// hour's lifetime) raw and through the module, and reads the jar: then a
+// case the engine reads as a deletion raw is seen deleting the cookie raw
+// and must delete the module's cookie through the module, wherever the
+// module's policies put it (the module's prior went through the same
+// policies). A case not stored raw whose prior was not stored either was
+// refused (for its attributes), not read as a deletion.
+func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch, leaders []diffCase, tally map[string]int, raws []diffRaw) {
 	c, ok := e.newClient(t).(scopedJar)
 	if !ok {
 		t.Fatalf("%s's client cannot list its jar with scopes", e.name)
 	}
-	url := func(via string) string { return fmt.Sprintf("%s%s?batch=%d&via=%s", base, diffRoute, b, via) }
-	visit := func(via string) diffVisit {
+	url := func(via, phase string) string {
+		return fmt.Sprintf("%s%s?batch=%d&via=%s%s", base, diffRoute, b, via, phase)
+	}
+	visit := func(via, phase string) diffVisit {
 		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 		defer cancel()
 		v := diffVisit{start: time.Now()}
-		if err := c.get(ctx, url(via)); err != nil {
-			t.Fatalf("seed %d, batch %d: GET %s: %v", seed, b, url(via), err)
+		if err := c.get(ctx, url(via, phase)); err != nil {
+			t.Fatalf("seed %d, batch %d: GET %s: %v", seed, b, url(via, phase), err)
 		}
 		v.end = time.Now()
 		return v
 	}
-	raw, mod := visit("raw"), visit("mod")
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	jar, err := c.scopedCookies(ctx)
-	if err != nil {
-		t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
+	readJar := func() map[string]*scopedCookie {
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		jar, err := c.scopedCookies(ctx)
+		if err != nil {
+			t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
+		}
+		read := time.Now()
+		held := map[string]*scopedCookie{}
+		for i := range jar {
+			ck := &jar[i]
+			if !ck.expires.IsZero() && ck.expires.Before(read.Add(diffExpiringSoon)) {
+				continue // expired, or expiring now: see diffExpiringSoon
+			}
+			if _, dup := held[ck.name]; dup {
+				t.Errorf("seed %d, batch %d, %s: the jar holds %s twice: %s", seed, b, e.name, ck.name, describeScoped(jar))
+			}
+			held[ck.name] = ck
+		}
+		return held
 	}
-	read := time.Now()
+	var preHeld map[string]*scopedCookie
+	if slices.ContainsFunc(batch, diffCase.hasPrior) {
+		visit("raw", "&phase=pre")
+		visit("mod", "&phase=pre")
+		preHeld = readJar()
+	}
+	raw, mod := visit("raw", ""), visit("mod", "")
+	held := readJar()
 	// WebKit's jar outlives the client: its cookies under /rd/x are
 	// deleted from this page, which receives them (the client's own
 	// clearing, from "/", does not).
 	if wk, ok := c.(*webkitClient); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
 		if err := wk.emptyPage(ctx); err != nil {
 			t.Fatalf("seed %d, batch %d: emptying WebKit's jar: %v", seed, b, err)
 		}
 	}
 
 	client := jarlessClient(t)
-	rawFields, err := fetchFields(client, url("raw"))
-	if err != nil {
-		t.Fatalf("seed %d, batch %d: %v", seed, b, err)
+	fields := func(via, phase string) map[string]string {
+		f, err := fetchFields(client, url(via, phase))
+		if err != nil {
+			t.Fatalf("seed %d, batch %d: %v", seed, b, err)
+		}
+		return f
 	}
-	modFields, err := fetchFields(client, url("mod"))
-	if err != nil {
-		t.Fatalf("seed %d, batch %d: %v", seed, b, err)
+	rawFields, modFields := fields("raw", ""), fields("mod", "")
+	var modPriors map[string]string
+	if preHeld != nil {
+		modPriors = fields("mod", "&phase=pre")
+	}
+	// Leaders are in no group: the module leaves them alone.
+	for _, l := range leaders {
+		if got := modFields[l.cookie(false)]; got != l.field(false) {
+			t.Errorf("seed %d, batch %d: the module changed leader %q to %q", seed, b, shorten(l.field(false)), shorten(got))
+		}
 	}
 
-	held := map[string]*scopedCookie{}
-	for i := range jar {
-		ck := &jar[i]
-		if !ck.expires.IsZero() && ck.expires.Before(read.Add(diffExpiringSoon)) {
-			continue // expired, or expiring now: see diffExpiringSoon
-		}
-		if _, dup := held[ck.name]; dup {
-			t.Errorf("seed %d, batch %d, %s: the jar holds %s twice: %s", seed, b, e.name, ck.name, describeScoped(jar))
-		}
-		held[ck.name] = ck
-	}
 	for _, dc := range batch {
-		sent := dc.field("")
-		if got := rawFields[diffRawPrefix+dc.name]; got != dc.field(diffRawPrefix) {
-			t.Logf("seed %d, case %d: Caddy alone changed %q to %q", seed, dc.index, shorten(dc.field(diffRawPrefix)), shorten(got))
+		sent := dc.field(false)
+		if got := rawFields[dc.cookie(true)]; got != dc.field(true) {
+			t.Logf("seed %d, case %d: Caddy alone changed %q to %q", seed, dc.index, shorten(dc.field(true)), shorten(got))
 		}
-		modField, ok := modFields[dc.name]
+		modField, ok := modFields[dc.cookie(false)]
 		if !ok {
-			t.Errorf("seed %d, case %d: the module's response has no field for %s", seed, dc.index, dc.name)
+			t.Errorf("seed %d, case %d: the module's response has no field for %s", seed, dc.index, dc.cookie(false))
 			continue
 		}
 		p := diffPair{
 			engine: e.name, seed: seed, dc: dc, sent: sent, modField: modField,
-			raw: held[diffRawPrefix+dc.name], mod: held[dc.name], rawVisit: raw, modVisit: mod,
+			raw: held[dc.cookie(true)], mod: held[dc.cookie(false)], rawVisit: raw, modVisit: mod,
+		}
+		if dc.hasPrior() {
+			p.priors = true
+			p.rawPrior, p.modPrior = preHeld[dc.cookie(true)], preHeld[dc.cookie(false)]
+			p.modPriorField = modPriors[dc.cookie(false)]
+		}
+		if g := dc.group; g.kind == diffLike {
+			k, _ := strconv.Atoi(strings.TrimPrefix(g.leader, "ldr"))
+			p.leader = &leaders[k]
+			p.leaderRaw, p.leaderMod = held[p.leader.cookie(true)], held[p.leader.cookie(false)]
 		}
 		tally[p.outcome()]++
 		raws[dc.index] = p.rawReading()
@@ -652,7 +869,9 @@ func fetchFields(client *http.Client, url string) (map[string]string, error) {
 }
 
 // diffPair is one case in one engine: the field sent, the module's field,
-// and the two jar entries (nil when not stored).
+// and the two jar entries (nil when not stored); for an attribute group's
+// case, the prior cookies' entries before the case; for a follower, its
+// leader's entries.
 type diffPair struct {
 	engine             string
 	seed               int64
@@ -660,6 +879,28 @@ type diffPair struct {
 	sent, modField     string
 	raw, mod           *scopedCookie
 	rawVisit, modVisit diffVisit
+
+	priors             bool
+	rawPrior, modPrior *scopedCookie
+	modPriorField      string
+
+	leader               *diffCase
+	leaderRaw, leaderMod *scopedCookie
+}
+
+// lifetimeKept reports whether the module left the field's lifetime as
+// sent: it left the field alone, or has no expiry policy, or (an
+// attribute group with expire <d>) rewrote its flags but not its
+// lifetime, which ends the module's field with the policy's Max-Age.
+func (p diffPair) lifetimeKept() bool {
+	g := p.dc.group
+	switch {
+	case p.modField == p.sent || g.kind == diffKeep:
+		return true
+	case g.attrs != nil && g.kind == diffFixed:
+		return !strings.HasSuffix(p.modField, "; Max-Age="+strconv.Itoa(int(g.d/time.Second)))
+	}
+	return false
 }
 
 // outcome names what the engine stored raw and what the module did, to
@@ -667,7 +908,15 @@ type diffPair struct {
 func (p diffPair) outcome() string {
 	raw := "not stored"
 	switch {
+	case p.priors && p.raw == nil && p.rawPrior != nil:
+		raw = "deleted"
+	case p.priors && p.raw == nil && p.mod != nil:
+		raw = "refused (stored through the module)"
+	case p.priors && p.raw == nil:
+		raw = "refused"
 	case p.raw == nil:
+	case p.priors && p.raw.value == diffPriorValue:
+		raw = "prior kept"
 	case p.raw.expires.IsZero():
 		raw = "session"
 	default:
@@ -677,12 +926,25 @@ func (p diffPair) outcome() string {
 	if p.modField == p.sent {
 		did = "unchanged"
 	}
-	return raw + " raw, " + did
+	family := ""
+	switch {
+	case p.priors:
+		family = "attributes: "
+		if p.dc.namePrefix != "" {
+			family = "attributes, prefixed: "
+		}
+	case p.leader != nil:
+		family = "like, leader stored: "
+		if p.leaderMod == nil {
+			family = "like, leader not stored: "
+		}
+	}
+	return family + raw + " raw, " + did
 }
 
 // rawReading is the pair's raw reading for logAgreedButKept.
 func (p diffPair) rawReading() diffRaw {
-	r := diffRaw{ran: true, stored: p.raw != nil, unchanged: p.modField == p.sent}
+	r := diffRaw{ran: true, stored: p.raw != nil, unchanged: p.lifetimeKept()}
 	if p.raw != nil {
 		r.session = p.raw.expires.IsZero()
 		r.lifetime = p.raw.expires.Sub(p.rawVisit.start.Add(p.rawVisit.end.Sub(p.rawVisit.start) / 2))
@@ -708,17 +970,24 @@ func describeTally(tally map[string]int) string {
 func (p diffPair) check() []string {
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if p.priors {
+		p.checkAttrs(fail)
+		return problems
+	}
 	unchanged := p.modField == p.sent
 	g := p.dc.group
 	switch {
 	case p.raw == nil && p.mod != nil:
 		fail("(a) %s does not store the field raw (a deletion or a refusal), but stores the module's", p.engine)
 		return problems
-	case p.raw != nil && p.mod == nil:
-		fail("(c) %s stores the field raw, but not the module's", p.engine)
-		return problems
 	case p.raw == nil:
 		return nil
+	case g.kind == diffLike && !unchanged:
+		p.checkFollower(fail)
+		return problems
+	case p.mod == nil:
+		fail("(c) %s stores the field raw, but not the module's", p.engine)
+		return problems
 	}
 	r, m := p.raw, p.mod
 	if m.value != r.value {
@@ -727,20 +996,33 @@ func (p diffPair) check() []string {
 	if m.cookieScope != r.cookieScope || *m.attrs != *r.attrs {
 		fail("(d) scope or flags differ: %s raw, %s through the module", scopeFlags(r), scopeFlags(m))
 	}
-	// Lifetimes as bounds: the earliest arrival of the module's field
-	// against the latest of the raw one, and so on.
 	if unchanged {
-		switch {
-		case r.expires.IsZero() != m.expires.IsZero():
-			fail("(c) the module left the field unchanged, but %s reads it as %s raw and %s through the module", p.engine, lifetimeOf(r), lifetimeOf(m))
-		case !r.expires.IsZero():
-			d := m.expires.Sub(r.expires)
-			if d < -expiryTolerance || d > p.modVisit.end.Sub(p.rawVisit.start)+expiryTolerance {
-				fail("(c) the module left the field unchanged, but %s expires it %s through the module, %s raw", p.engine, m.expires.UTC().Format(time.RFC3339), r.expires.UTC().Format(time.RFC3339))
-			}
-		}
+		p.checkSameLifetime(fail)
 		return problems
 	}
+	p.checkPolicyLifetime(fail)
+	return problems
+}
+
+// checkSameLifetime: the module's cookie lives as long as the raw one,
+// give or take the time between the two requests.
+func (p diffPair) checkSameLifetime(fail func(string, ...any)) {
+	r, m := p.raw, p.mod
+	switch {
+	case r.expires.IsZero() != m.expires.IsZero():
+		fail("(c) the module left the field's lifetime unchanged, but %s reads it as %s raw and %s through the module", p.engine, lifetimeOf(r), lifetimeOf(m))
+	case !r.expires.IsZero():
+		d := m.expires.Sub(r.expires)
+		if d < -expiryTolerance || d > p.modVisit.end.Sub(p.rawVisit.start)+expiryTolerance {
+			fail("(c) the module left the field's lifetime unchanged, but %s expires it %s through the module, %s raw", p.engine, m.expires.UTC().Format(time.RFC3339), r.expires.UTC().Format(time.RFC3339))
+		}
+	}
+}
+
+// checkPolicyLifetime: the module rewrote the field's lifetime, which is
+// now its group's policy's.
+func (p diffPair) checkPolicyLifetime(fail func(string, ...any)) {
+	r, m, g := p.raw, p.mod, p.dc.group
 	switch g.kind {
 	case diffSession:
 		if !m.expires.IsZero() {
@@ -771,19 +1053,173 @@ func (p diffPair) check() []string {
 			}
 		}
 	}
-	return problems
+}
+
+// diffMaxAgeCap is the longest Max-Age the module writes for a follower:
+// libsoup cuts a longer one to 32 bits.
+const diffMaxAgeCap = math.MaxInt32 * time.Second
+
+// checkFollower checks a follower the module rewrote, which the engine
+// stores raw: through the module the engine stores it exactly when it
+// stores the leader through the module (the leader's lifetime was
+// written into it), as a session cookie if the leader is one, else
+// expiring with the leader; its value, scope and flags are as sent.
+func (p diffPair) checkFollower(fail func(string, ...any)) {
+	r, m, l := p.raw, p.mod, p.leaderMod
+	switch {
+	case l == nil && m != nil:
+		fail("(f) the module rewrote the follower, and %s stores it through the module, but not its leader %s", p.engine, p.leader.cookie(false))
+		return
+	case l != nil && m == nil:
+		fail("(f) %s stores the leader %s through the module, but not the follower the module rewrote (it stores it raw)", p.engine, p.leader.cookie(false))
+		return
+	case l == nil:
+		return
+	}
+	if m.value != r.value {
+		fail("(d) value %q raw, %q through the module", r.value, m.value)
+	}
+	if m.cookieScope != r.cookieScope || *m.attrs != *r.attrs {
+		fail("(d) scope or flags differ: %s raw, %s through the module", scopeFlags(r), scopeFlags(m))
+	}
+	switch {
+	case l.expires.IsZero() != m.expires.IsZero():
+		fail("(f) %s holds the leader %s through the module, the follower %s", p.engine, lifetimeOf(l), lifetimeOf(m))
+	case !l.expires.IsZero():
+		// Both came in the one response; the follower's Max-Age is
+		// counted from the Date header's whole second.
+		d := m.expires.Sub(l.expires)
+		capped := d < 0 && m.expires.After(p.modVisit.start.Add(diffMaxAgeCap-expiryTolerance))
+		if d.Abs() > expiryTolerance+time.Second && !capped {
+			fail("(f) %s holds the leader %s through the module, the follower %s", p.engine, lifetimeOf(l), lifetimeOf(m))
+		}
+	}
+}
+
+// checkAttrs checks a case of an attribute group against its prior
+// cookies (see runDiffBatch):
+//
+//   - deleted raw (the raw prior was stored, the case left nothing): the
+//     module's prior was stored and nothing is left of it;
+//   - refused raw (neither raw cookie stored): the module's cookie may be
+//     stored only where the group's secure on gave it the Secure its
+//     refusal was for (SameSite=None, or a __Secure- or __Host- name);
+//   - stored raw: stored through the module with the same value, the
+//     policy's flags and path where the module rewrote the field (a
+//     __Host- name keeps its path: the module skips an edit that breaks
+//     its prefix), the same ones where it left the field alone, and the
+//     lifetime of the raw cookie unless its expiry policy set one.
+//
+// And every __Host- or __Secure- cookie stored through the module keeps
+// its prefix's rules (RFC 6265bis §4.1.3).
+func (p diffPair) checkAttrs(fail func(string, ...any)) {
+	r, m, g := p.raw, p.mod, p.dc.group
+	if p.dc.longPath && p.engine == "WebKit" {
+		// libsoup stores the raw cookie under its long Path, which the
+		// page does not receive, so WebDriver does not list it; a path
+		// policy moves the module's where it is listed.
+		return
+	}
+	if m != nil && diffBreaksPrefix(p.dc.cookie(false), m) && (r == nil || !diffBreaksPrefix(p.dc.cookie(true), r)) {
+		fail("(p) %s stores the module's cookie as %s, which its name prefix forbids (RFC 6265bis §4.1.3: Secure, and for __Host- no Domain and Path=/), and the raw one as %s", p.engine, scopeFlags(m), describeOrNone(r))
+	}
+	switch {
+	case r == nil && p.rawPrior != nil:
+		if m != nil {
+			fail("(a) %s deletes the cookie raw (it held the raw prior), but through the module still holds %s=%q", p.engine, m.name, m.value)
+		} else if p.modPrior == nil {
+			fail("(a) %s stores the prior raw but not the module's prior, so the module's deletion is not seen deleting anything", p.engine)
+		}
+		return
+	case r == nil:
+		if m != nil && !(g.attrs.secure && p.modPrior != nil && m.attrs.secure) {
+			fail("(a) %s refuses the field raw (and its prior), but stores %s=%q through the module", p.engine, m.name, m.value)
+		}
+		return
+	case r.value == diffPriorValue:
+		if m == nil || m.value != diffPriorValue {
+			fail("(c) %s keeps the prior raw (the field did not replace it), but not through the module", p.engine)
+		}
+		return
+	case m == nil:
+		fail("(c) %s stores the field raw, but not the module's", p.engine)
+		return
+	}
+	if m.value != r.value {
+		fail("(d) value %q raw, %q through the module", r.value, m.value)
+	}
+	want := *r
+	wantAttrs := *r.attrs
+	want.attrs = &wantAttrs
+	if p.modField != p.sent {
+		a := g.attrs
+		if a.path != "" && !strings.HasPrefix(strings.ToLower(p.dc.namePrefix), "__host-") {
+			want.path = a.path
+		}
+		wantAttrs.secure = wantAttrs.secure || a.secure
+		wantAttrs.httpOnly = wantAttrs.httpOnly || a.httpOnly
+		if a.sameSite != "" {
+			// WebKitWebDriver says None for no SameSite, so the raw
+			// cookie's may be unknown; the policy's is known.
+			wantAttrs.sameSite, wantAttrs.sameSiteKnown = a.sameSite, true
+		}
+	}
+	if m.cookieScope != want.cookieScope || *m.attrs != wantAttrs {
+		fail("(e) scope or flags: %s raw, %s through the module, want %s", scopeFlags(r), scopeFlags(m), scopeFlags(&want))
+	}
+	if p.lifetimeKept() {
+		p.checkSameLifetime(fail)
+	} else {
+		p.checkPolicyLifetime(fail)
+	}
+}
+
+// diffBreaksPrefix reports whether a stored cookie breaks the rules of
+// its name's prefix (RFC 6265bis §4.1.3, compared without regard to
+// case): Chromium and Firefox refuse such a cookie, WebKitGTK (libsoup)
+// stores it.
+func diffBreaksPrefix(name string, c *scopedCookie) bool {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasPrefix(lower, "__host-"):
+		return !c.attrs.secure || !c.hostOnly || c.path != "/"
+	case strings.HasPrefix(lower, "__secure-"):
+		return !c.attrs.secure
+	}
+	return false
+}
+
+func describeOrNone(c *scopedCookie) string {
+	if c == nil {
+		return "(not stored)"
+	}
+	return scopeFlags(c)
 }
 
 // report prints a problem with everything needed to replay it.
 func (p diffPair) report(problem string) string {
-	return fmt.Sprintf(`seed %d (DIFF_SEED=%d), %s, case %d (%s, %s, upstream Date: %s):
+	s := fmt.Sprintf(`seed %d (DIFF_SEED=%d), %s, case %d (%s, %s, upstream Date: %s):
   %s
   raw field:    %q
   module field: %q
   raw jar:      %s
   module jar:   %s`,
-		p.seed, p.seed, p.engine, p.dc.index, p.dc.name, p.dc.group.expire, diffDateOf(p.dc.index/diffBatch).name, problem,
+		p.seed, p.seed, p.engine, p.dc.index, p.dc.cookie(false), p.dc.group.policy(), diffDateOf(p.dc.index/diffBatch).name, problem,
 		shorten(p.sent), shorten(p.modField), p.entry(p.raw, p.rawVisit), p.entry(p.mod, p.modVisit))
+	if p.priors {
+		s += fmt.Sprintf(`
+  prior field:  %q
+  module prior: %q
+  raw jar before:    %s
+  module jar before: %s`, shorten(p.dc.prior(false)), shorten(p.modPriorField), p.entry(p.rawPrior, p.rawVisit), p.entry(p.modPrior, p.modVisit))
+	}
+	if p.leader != nil {
+		s += fmt.Sprintf(`
+  leader field: %q
+  leader, raw jar:    %s
+  leader, module jar: %s`, shorten(p.leader.field(false)), p.entry(p.leaderRaw, p.rawVisit), p.entry(p.leaderMod, p.modVisit))
+	}
+	return s
 }
 
 // shorten writes a run of more than 16 of one byte as <N×c>, so that a
@@ -849,13 +1285,26 @@ func lifetimeAfter(c *scopedCookie, v diffVisit) string {
 // printed by a failure replays it.
 func TestDiffCasesDeterministic(t *testing.T) {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	a, b := diffCases(7, 50, now), diffCases(7, 50, now)
+	fieldsOf := func(seed int64) []string {
+		plan := diffCases(seed, 100, now)
+		var fs []string
+		for _, c := range plan.cases {
+			fs = append(fs, c.field(false), c.prior(false))
+		}
+		for _, ls := range plan.leaders {
+			for _, l := range ls {
+				fs = append(fs, l.field(false))
+			}
+		}
+		return fs
+	}
+	a, b := fieldsOf(7), fieldsOf(7)
 	for i := range a {
-		if a[i].field("") != b[i].field("") {
-			t.Fatalf("case %d: %q, then %q", i, a[i].field(""), b[i].field(""))
+		if a[i] != b[i] {
+			t.Fatalf("field %d: %q, then %q", i, a[i], b[i])
 		}
 	}
-	if slices.EqualFunc(a, diffCases(8, 50, now), func(x, y diffCase) bool { return x.field("") == y.field("") }) {
+	if slices.Equal(a, fieldsOf(8)) {
 		t.Error("seeds 7 and 8 draw the same fields")
 	}
 }
