@@ -494,24 +494,11 @@ func TestCascadeSlowClockRefusedOldPlaceDeletion(t *testing.T) {
 			[]string{"session_id=; Max-Age=0; Path=/app; Secure", "session_id=b" + slow + "; Path=/"},
 			[]string{"session_id" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/app; Secure"}},
 	} {
-		req := httptest.NewRequest(http.MethodGet, tc.url, nil)
-		req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
 		site := "same-origin"
 		if tc.cross {
 			site = "cross-site"
 		}
-		req.Header.Set("Sec-Fetch-Site", site)
-		rec := httptest.NewRecorder()
-		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-			w.Header().Set("Date", time.Unix(date, 0).UTC().Format(http.TimeFormat))
-			w.Header()["Set-Cookie"] = slices.Clone(tc.app)
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := rec.Header().Values("Set-Cookie")
+		out := serveFieldsFrom(t, h, tc.url, site, "session_id=a; user_id__insecure=42", date, tc.app...)
 		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
 		}
@@ -676,24 +663,11 @@ func TestCascadeRefusedLastDeletion(t *testing.T) {
 			[]string{"session_id=; Max-Age=0; Path=/app; Secure"},
 			[]string{gone + "; Path=/app; Secure"}},
 	} {
-		req := httptest.NewRequest(http.MethodGet, tc.url, nil)
-		req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
 		site := "same-origin"
 		if tc.cross {
 			site = "cross-site"
 		}
-		req.Header.Set("Sec-Fetch-Site", site)
-		rec := httptest.NewRecorder()
-		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-			w.Header().Set("Date", time.Unix(now, 0).UTC().Format(http.TimeFormat))
-			w.Header()["Set-Cookie"] = slices.Clone(tc.app)
-			w.WriteHeader(http.StatusOK)
-			return nil
-		}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := rec.Header().Values("Set-Cookie")
+		out := serveFieldsFrom(t, h, tc.url, site, "session_id=a; user_id__insecure=42", now, tc.app...)
 		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
 		}

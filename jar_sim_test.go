@@ -888,11 +888,18 @@ func jarSimServePath(t *testing.T, h *Handler, path, cookie string, date int64, 
 // serveFieldsAt is jarSimServe for a request to url.
 func serveFieldsAt(t *testing.T, h *Handler, url, cookie string, date int64, app ...string) []string {
 	t.Helper()
+	return serveFieldsFrom(t, h, url, "same-origin", cookie, date, app...)
+}
+
+// serveFieldsFrom is serveFieldsAt for a request whose Sec-Fetch-Site
+// is site.
+func serveFieldsFrom(t *testing.T, h *Handler, url, site, cookie string, date int64, app ...string) []string {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, url, nil)
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
 	}
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Sec-Fetch-Site", site)
 	rec := httptest.NewRecorder()
 	err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
 		w.Header().Set("Date", time.Unix(date, 0).UTC().Format(http.TimeFormat))
