@@ -108,14 +108,34 @@ func LoadJSON(tb testing.TB, cfg []byte) {
 	})
 }
 
+// handedOut holds the addresses FreeAddr returned: a port it found free
+// and closed again may be found free again by the next call, and two
+// sites of one config on one address make the config ambiguous (a CI
+// run met it).
+var handedOut struct {
+	sync.Mutex
+	addrs map[string]bool
+}
+
 // FreeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago.
+// ago, and that no earlier call of this process returned.
 func FreeAddr(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.addrs == nil {
+		handedOut.addrs = map[string]bool{}
 	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		if !handedOut.addrs[addr] {
+			handedOut.addrs[addr] = true
+			return addr
+		}
+	}
 }
