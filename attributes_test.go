@@ -1,6 +1,7 @@
 package cookienormalizer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -334,5 +335,88 @@ func TestPrefixSkipIsObserved(t *testing.T) {
 	want := []string{"__Host-sid #1 unchanged", "__Host-sid #1 prefix edit skipped", "b #1 rewritten"}
 	if !equalStrings(obs, want) {
 		t.Errorf("observed %q, want %q", obs, want)
+	}
+}
+
+// TestPathPolicyReachesTabbedDeletion: a deletion every engine reads as
+// one, but with a HTAB in it (libsoup stops reading there, so the module
+// passes the field unchanged), must still reach the cookie where the
+// group's path or domain policy put it. Measured in Chromium 156, Firefox
+// 153 and WebKitGTK 2.50: after "a=old; Path=/rd" (the module's rewrite
+// of "a=old; Path=/rd/x"), "a=v; Max-Age=0<HTAB>; Path=/rd/x" alone
+// deletes nothing at /rd, and the log-out fails; a clean deletion at the
+// policy's place is appended after it.
+func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
+	const del = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+	path := attrRule(Group{Cookies: []string{"a"}, Path: "/rd"})
+	domain := attrRule(Group{Cookies: []string{"a"}, Domain: "example.com", SameSite: "lax"})
+	for i, tc := range []struct {
+		rule rule
+		in   []string
+		want []string // the appended fields
+	}{
+		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		{path, []string{"a=v; Path=/rd/x; Max-Age=0\t; Secure; SameSite=None"}, []string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}},
+		// A ',' in an attribute's name: libsoup stops there too.
+		{path, []string{"a=v; Max-Age=0; Path=/rd/x; x,y=1"}, []string{"a=" + del + "; Path=/rd"}},
+		{domain, []string{"a=v; Max-Age=0\t; Domain=app.example.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}},
+		// libsoup reads Max-Age=0 up to the tab, Chromium and Firefox
+		// prefer Max-Age to the later Expires: a deletion everywhere,
+		// though libsoup's reading of the whole field would keep it.
+		{path, []string{"a=v; Max-Age=0\t; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		// The field the randomized browser differential found (seed 3).
+		{path, []string{"a=\"q;704\";  max-age = 0\t ; saMesItE=None; Path=/rd/x ; Max-Age=0\t; Expires=Sat, 27 Nov 2026 13:20:26 GMT; SECURE"},
+			[]string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}},
+		// libsoup reads Max-Age=60 up to the tab, the others the later
+		// Max-Age=0: not a deletion in every engine.
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil},
+		// libsoup lets the past Expires decide, Chromium and Firefox the
+		// Max-Age: not a deletion in every engine either.
+		{path, []string{"a=v; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd/x"}, nil},
+		// The other way round: Chromium and Firefox delete, libsoup lets
+		// the future Expires it reads before the tab decide.
+		{path, []string{"a=v; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, nil},
+		// libsoup stops before the Max-Age=0 the others read.
+		{path, []string{"a=v\tw; Max-Age=0; Path=/rd/x"}, nil},
+		// Not a deletion at all.
+		{path, []string{"a=v; Max-Age=60\t; Path=/rd/x"}, nil},
+		// The last field for the name decides: here the app's own.
+		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x", "a=w; Max-Age=60; Path=/rd/x"}, nil},
+		// The same, the other way round: the tabbed deletion is last.
+		{path, []string{"a=w; Max-Age=60; Path=/rd/x", "a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		// No path or domain policy: nothing to reach.
+		{attrRule(Group{Cookies: []string{"a"}, HTTPOnly: on()}), []string{"a=v; Max-Age=0\t; Path=/rd/x"}, nil},
+	} {
+		n := testNormalizer(t, tc.rule)
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, nil)
+		if len(got) < len(tc.in) {
+			t.Errorf("%d: %q: gave %q", i, tc.in, got)
+			continue
+		}
+		for k, v := range tc.in {
+			if strings.ContainsAny(v, "\t,") && got[k] != v {
+				t.Errorf("%d: the app's field %q became %q, want it unchanged", i, v, got[k])
+			}
+		}
+		if added := got[len(tc.in):]; !slices.Equal(added, tc.want) {
+			t.Errorf("%d: %q: appended %q, want %q", i, tc.in, added, tc.want)
+		}
+		// Idempotent: a second rewrite (another cookie_normalizer
+		// around this one) appends nothing more.
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, nil, nil); !slices.Equal(again, got) {
+			t.Errorf("%d: %q: a second rewrite gave %q, want %q", i, tc.in, again, got)
+		}
+		// report_only appends nothing, and counts what it would have.
+		if tc.want != nil {
+			n.reportOnly = true
+			var obs recordingObserver
+			ro := n.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, &obs)
+			if !slices.Equal(ro, tc.in) {
+				t.Errorf("%d: report_only gave %q, want %q", i, ro, tc.in)
+			}
+			if want := "a #1 deletion placed"; !slices.Contains(obs, want) {
+				t.Errorf("%d: report_only observed %q, want %q among them", i, obs, want)
+			}
+		}
 	}
 }

@@ -149,6 +149,11 @@ type request struct {
 	// otherwise read as the response's own (a partial expiry's deletion
 	// as a log-out to cascade).
 	spoke uint64
+	// placedFrom is, under report_only, how many of the response's fields
+	// placeDeletions has read: a later final pass over the same response
+	// reads only those after them, as applied the deletion it appended
+	// makes the field no longer the last for its name.
+	placedFrom int
 
 	// crossSiteFetch is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).

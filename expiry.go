@@ -162,6 +162,9 @@ type expiry struct {
 	// file). Then the policies leave the field's lifetime alone, and it
 	// leads no `like` group (agreed is false).
 	unsure bool
+	// kept marks the readings (1<<byRFC, …) that keep the cookie: a
+	// session cookie or a lifetime past the base time and the clock.
+	kept uint8
 }
 
 // clock is the proxy's clock for one response, read once and only when an
@@ -219,6 +222,9 @@ func readExpiry(f *setCookie, base int64, now *clock) expiry {
 		if a.kind == attrMaxAge {
 			if n, ok := plainMaxAge(f.value(a)); ok {
 				e := expiry{agreed: true, lifetime: n, shortest: n, deletion: n <= 0}
+				if n > 0 {
+					e.kept = everyReading
+				}
 				for j := range attrs {
 					if k := attrs[j].kind; k == attrMaxAge || k == attrExpires {
 						e.lifetimeAttrs++
@@ -229,7 +235,7 @@ func readExpiry(f *setCookie, base int64, now *clock) expiry {
 		}
 		return readEveryWay(f, base, now)
 	}
-	return expiry{session: true, anySession: true, agreed: true}
+	return expiry{session: true, anySession: true, agreed: true, kept: everyReading}
 }
 
 // The readings readEveryWay combines.
@@ -239,6 +245,9 @@ const (
 	byFirefox
 	byLibsoup
 	numReadings
+
+	// everyReading marks them all (see expiry.kept).
+	everyReading = 1<<numReadings - 1
 )
 
 // readEveryWay is readExpiry for a field the shortcut does not settle: it
@@ -345,7 +354,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		}
 	}
 	if e.lifetimeAttrs == 0 {
-		e.session, e.anySession, e.agreed = true, true, true
+		e.session, e.anySession, e.agreed, e.kept = true, true, true, everyReading
 		return e
 	}
 
@@ -401,12 +410,15 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		}
 		if o.session {
 			e.anySession, anyKept = true, true
+			e.kept |= 1 << i
 			continue
 		}
 		anyKept = anyKept || o.lifetime > 0
 		e.session = false
 		if o.lifetime <= 0 || o.shortest <= 0 {
 			e.deletion = true
+		} else {
+			e.kept |= 1 << i
 		}
 		if !anyLive || o.shortest < e.shortest {
 			e.shortest, anyLive = o.shortest, true

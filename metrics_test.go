@@ -43,14 +43,15 @@ func provisionJSONWith(ctx caddy.Context, js string) (*Handler, error) {
 
 // TestMetricsSeriesPerGroup: each group exports, from the load on, a
 // series for each action it can take, and none for a consistency rule it
-// does not have.
+// does not have, nor "deletion placed" without a path or domain policy.
 func TestMetricsSeriesPerGroup(t *testing.T) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
 	if _, err := provisionJSONWith(ctx, `{"groups":[
 		{"label":"plain","cookies":["a"],"expire":{"mode":"session"}},
 		{"label":"consistent","cookies":["b","c"],"on_delete":"cascade","on_partial":"expire"},
-		{"label":"sliding","cookies":["d"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`); err != nil {
+		{"label":"sliding","cookies":["d"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}},
+		{"label":"placed","cookies":["e"],"path":"/app"}]}`); err != nil {
 		t.Fatal(err)
 	}
 	families, err := ctx.GetMetricsRegistry().Gather()
@@ -74,7 +75,8 @@ func TestMetricsSeriesPerGroup(t *testing.T) {
 	for group, want := range map[string][]string{
 		"plain":      rewrite,
 		"consistent": append([]string{"cascaded", "partial expired"}, rewrite...),
-		"sliding":    append(slices.Clone(rewrite), "reissued", "stamp deleted", "stamp set"),
+		"sliding":    append(slices.Clone(rewrite), "deletion placed", "reissued", "stamp deleted", "stamp set"),
+		"placed":     append(slices.Clone(rewrite), "deletion placed"),
 	} {
 		got := series[group]
 		slices.Sort(got)

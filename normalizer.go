@@ -39,6 +39,7 @@ const (
 	actionReissued                     // a field added: the cookie re-issued with a fresh lifetime (slide)
 	actionStampSet                     // the slide stamp set (a log-in or a re-issue)
 	actionStampDeleted                 // the slide stamp deleted (a log-out)
+	actionDeletionPlaced               // a deletion added at a path or domain policy's place, after one the module cannot rewrite
 	numActions
 )
 
@@ -53,6 +54,7 @@ var actionNames = [...]string{
 	actionReissued:       "reissued",
 	actionStampSet:       "stamp set",
 	actionStampDeleted:   "stamp deleted",
+	actionDeletionPlaced: "deletion placed",
 }
 
 // changes reports whether the action changes the response (what report_only
@@ -82,6 +84,7 @@ type rule struct {
 	// rewrite records what the response does to its members.
 	consistent bool
 	hasAttrs   bool     // attrs sets any policy (filled in by newNormalizer)
+	placed     bool     // attrs sets a path or domain policy (likewise)
 	kinds      kindMask // the attribute kinds the rule reads (likewise)
 	noted      kindMask // the kinds it needs to know are present, no more
 	cascade    bool     // on_delete cascade
@@ -137,6 +140,7 @@ func newNormalizer(rules []rule) (*normalizer, error) {
 	for i := range rules {
 		r := &rules[i]
 		r.hasAttrs = r.attrs.any()
+		r.placed = r.attrs.path.set || r.attrs.path.remove || r.attrs.domain.set || r.attrs.domain.remove
 		r.consistent = r.cascade || r.partial || r.slide > 0
 		// Attribute policies read the lifetime attributes too: a field
 		// they rewrite loses its duplicate Max-Age and Expires attributes
@@ -340,6 +344,9 @@ type rewritePass struct {
 	// changesOnly is set for a pass over fields the passes before have
 	// told obs about: it is told only of what this pass changes.
 	changesOnly bool
+	// placing is set when a field passed unchanged under a group with a
+	// path or domain policy (see placeDeletions).
+	placing bool
 }
 
 // isStamp reports whether name is a slide group's stamp: the module's own
@@ -415,6 +422,9 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		} else {
 			out, act, skipped, effect = n.applyMemo(g, r, v, name, i, nil, p)
 		}
+		if act == actionPassedInvalid && n.rules[g].placed {
+			p.placing = true
+		}
 		if !n.reportOnly {
 			if depth > 0 && out != v && p.follow != nil {
 				p.follow.note(i, v, out)
@@ -470,7 +480,7 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 		if len(values) > 0 {
 			p.runAll(nil)
 		}
-		return values
+		return p.placeAfter(values, nil, req)
 	}
 	var state memberStates
 	if len(values) > 0 {
@@ -484,7 +494,7 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
 		p.base, p.haveBase = n.responseTime(date, &p.now), true
 	}
-	return p.releadAfter(len(values), n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs))
+	return p.releadAfter(len(values), n.consistency.apply(n, p.placeAfter(values, &state, req), req, &state, p.base, &p.now, n.reportOnly, obs))
 }
 
 // releadAfter returns out: the response's had fields, then what the

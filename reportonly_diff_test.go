@@ -306,7 +306,8 @@ func reportOnlyFollowers(cfg *stressConfig) map[string]bool {
 //     reportOnlyRenewedFollowers).
 //
 // With known (see reportOnlyKnown), also documented: the applied run
-// counts again a field the consistency rules appended, when the header
+// counts again a field the consistency rules appended (or a deletion
+// placed at a path or domain policy's place), when the header
 // map is rewritten once more (report_only appends none, so has none to
 // count); a field counted again may count, applied, as `passed invalid`
 // (its lifetime some engine reads apart, its attributes rewritten the
@@ -332,7 +333,7 @@ func reportOnlyAlign(applied, reported []loggedEntry, skip, followers map[string
 			seen[i], added[i] = s[e.cookie], ad[e.cookie]
 			s[e.cookie] = true
 			switch e.action {
-			case actionCascaded.String(), actionPartialExpired.String(), actionReissued.String():
+			case actionCascaded.String(), actionPartialExpired.String(), actionReissued.String(), actionDeletionPlaced.String():
 				ad[e.cookie] = true
 			}
 		}

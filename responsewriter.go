@@ -66,8 +66,9 @@ type responseWriter struct {
 	// again, the last one was cut short by a panic (a logger's core, say)
 	// that a handler below recovered, and spokeBefore is what
 	// request.spoke was when it began (see resumeRewrite).
-	rewriting   bool
-	spokeBefore uint64
+	rewriting    bool
+	spokeBefore  uint64
+	placedBefore int
 	// joins are the fields the final rewrite leaves for rewriteHeader to
 	// build (see fieldJoins); empty between rewrites. Before jar, so that
 	// a log-in touches the cache lines next to the fields above.
@@ -171,7 +172,7 @@ func (rw *responseWriter) rewriteHeader() {
 	if len(values) == 0 && norm.consistency == nil {
 		return
 	}
-	rw.rewriting, rw.spokeBefore = true, rw.req.spoke
+	rw.rewriting, rw.spokeBefore, rw.placedBefore = true, rw.req.spoke, rw.req.placedFrom
 	// The Date is the base time of the fields' lifetimes and of slide's
 	// stamps: a response without fields and a config without slide need
 	// none looked up.
@@ -214,7 +215,7 @@ func (rw *responseWriter) settleCutRewrite() {
 //go:noinline
 func (rw *responseWriter) resumeRewrite() {
 	rw.joins = fieldJoins{}
-	rw.req.spoke, rw.req.private = rw.spokeBefore, false
+	rw.req.spoke, rw.req.placedFrom, rw.req.private = rw.spokeBefore, rw.placedBefore, false
 	rw.follow.undo(rw.hdr["Set-Cookie"])
 	rw.rewriting = false
 }
@@ -423,6 +424,7 @@ type savedHeader struct {
 	fields, cacheControl []string
 	status               int
 	spoke                uint64
+	placedFrom           int
 }
 
 // saveHeader returns what the final rewrite is about to change. The
@@ -431,14 +433,14 @@ type savedHeader struct {
 // still change before the response is sent.
 func (rw *responseWriter) saveHeader() savedHeader {
 	rw.settleCutRewrite() // what a rewrite cut short left is not what to restore
-	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke}
+	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke, placedFrom: rw.req.placedFrom}
 }
 
 // restoreHeader takes back a final rewrite whose header was not sent:
 // the fields and the Cache-Control directive it added, and that the
 // groups spoke.
 func (rw *responseWriter) restoreHeader(s savedHeader) {
-	rw.req.status, rw.req.spoke = s.status, s.spoke
+	rw.req.status, rw.req.spoke, rw.req.placedFrom = s.status, s.spoke, s.placedFrom
 	restoreField(rw.hdr, "Set-Cookie", s.fields)
 	restoreField(rw.hdr, "Cache-Control", s.cacheControl)
 	rw.seen, rw.seenLen = nil, 0

@@ -59,6 +59,7 @@ var coldFunctions = map[string]string{
 	"(*consistency).slideFields":      "slide groups only",
 	"(*responseWriter).rewriteFields": "1xx responses and trailers",
 	"(*responseWriter).rewriteLate":   "a cookie added after WriteHeader",
+	"(*rewritePass).placeDeletions":   "a field passed unchanged under a path or domain policy",
 }
 
 // frameOverhead is what a call adds to a function's locals: the return

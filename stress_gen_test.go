@@ -397,6 +397,10 @@ var stressOdd = []struct {
 	// A tab: libsoup reads the field up to it, the others read on; a set
 	// in every engine.
 	{func(n string) string { return n + "=v; Path=/\t; Max-Age=60" }, stressSets, true},
+	// A deletion up to the tab and after it: a deletion in every engine,
+	// passed byte for byte (under a path or domain policy, a deletion at
+	// the policies' place follows it).
+	{func(n string) string { return n + "=; Max-Age=0; Path=/\t" }, stressDeletes, true},
 	{func(n string) string { return n + "=v; Max-Age=+5" }, stressSets, false},
 	{func(n string) string { return n + "=v; Max-Age=0; Max-Age=5" }, stressSets, false},
 	{func(n string) string { return n + "=v; Max-Age=abc" }, stressSets, false},

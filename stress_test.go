@@ -554,6 +554,10 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 		}
 		got = append(got, appended{at, i})
 	}
+	// A cascade takes its place from the deleted member's last field: the
+	// app's, or a deletion the module placed after it (see
+	// stressModel.placeDeletions).
+	isSource := slices.Clone(isHandlers)
 	for k := 0; k < max(len(got), len(want)); k++ {
 		switch {
 		case k >= len(want):
@@ -569,7 +573,7 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 			field = stressCascadeDeletion(w.group, w.name, res.setCookie[res.handlerAt[w.source]])
 		}
 		if w.cascadeFrom != "" {
-			source := lastStressField(res.setCookie[:g.index], isHandlers, w.cascadeFrom)
+			source := lastStressField(res.setCookie[:g.index], isSource, w.cascadeFrom)
 			if source < 0 {
 				problems = append(problems, fmt.Sprintf("no field of %s before the cascade's %s", w.cascadeFrom, w.name))
 				continue
@@ -578,6 +582,9 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 		}
 		if v := res.setCookie[g.index]; g.at != w.at || v != field {
 			problems = append(problems, fmt.Sprintf("appended %q after %d handler fields; the model appends %q after %d", clip([]string{v}), g.at, field, w.at))
+		}
+		if w.placed {
+			isSource[g.index] = true
 		}
 	}
 	wantCC := s.cacheControl.fields
@@ -711,6 +718,8 @@ func (a stressAppend) kind() string {
 	switch {
 	case a.cascadeFrom != "":
 		return "cascade"
+	case a.placed:
+		return "deletion at a policy's place"
 	case a.atStored:
 		return "cascade at an earlier stored deletion"
 	case a.cascaded:

@@ -818,7 +818,7 @@ func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch,
 			continue
 		}
 		p := diffPair{
-			engine: e.name, seed: seed, dc: dc, sent: sent, modField: modField,
+			engine: e.name, seed: seed, dc: dc, sent: sent, modField: modField, modPlaced: modFields[placedKey(dc.cookie(false))],
 			raw: held[dc.cookie(true)], mod: held[dc.cookie(false)], rawVisit: raw, modVisit: mod,
 		}
 		if dc.hasPrior() {
@@ -860,13 +860,26 @@ func fetchFields(client *http.Client, url string) (map[string]string, error) {
 	for _, f := range resp.Header.Values("Set-Cookie") {
 		name, _, _ := strings.Cut(f, "=")
 		name = strings.TrimSpace(name)
-		if _, dup := fields[name]; dup {
-			return nil, fmt.Errorf("GET %s: two fields for %s", url, name)
+		if first, dup := fields[name]; dup {
+			// The one field the module adds for a case: a deletion at a
+			// path or domain policy's place after a deletion it passes
+			// unchanged (a tab in it), kept under the name's own key.
+			if _, again := fields[placedKey(name)]; again || !strings.HasPrefix(f, name+diffDeletion) {
+				return nil, fmt.Errorf("GET %s: two fields for %s: %q and %q", url, name, shorten(first), shorten(f))
+			}
+			name = placedKey(name)
 		}
 		fields[name] = f
 	}
 	return fields, nil
 }
+
+// diffDeletion follows the name in the deletion the module places (see
+// fetchFields).
+const diffDeletion = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+
+// placedKey is the key fetchFields keeps a placed deletion of name under.
+func placedKey(name string) string { return name + " placed" }
 
 // diffPair is one case in one engine: the field sent, the module's field,
 // and the two jar entries (nil when not stored); for an attribute group's
@@ -877,6 +890,7 @@ type diffPair struct {
 	seed               int64
 	dc                 diffCase
 	sent, modField     string
+	modPlaced          string // the deletion the module placed after modField, if any
 	raw, mod           *scopedCookie
 	rawVisit, modVisit diffVisit
 
@@ -1206,6 +1220,10 @@ func (p diffPair) report(problem string) string {
   module jar:   %s`,
 		p.seed, p.seed, p.engine, p.dc.index, p.dc.cookie(false), p.dc.group.policy(), diffDateOf(p.dc.index/diffBatch).name, problem,
 		shorten(p.sent), shorten(p.modField), p.entry(p.raw, p.rawVisit), p.entry(p.mod, p.modVisit))
+	if p.modPlaced != "" {
+		s += fmt.Sprintf(`
+  and placed:   %q`, p.modPlaced)
+	}
 	if p.priors {
 		s += fmt.Sprintf(`
   prior field:  %q

@@ -1,0 +1,93 @@
+package cookienormalizer
+
+// A deletion the module cannot rewrite, under a path or domain policy.
+//
+// A `path` or `domain` policy moves a group's cookies, and rewrites the
+// app's deletions to the same place, since a deletion removes only the
+// cookie of its own name, Domain and Path (RFC 6265bis §5.7). A field the
+// scan rejects without browsers refusing it (a HTAB, or a ',' in an
+// attribute's name, where libsoup stops reading and Chromium and Firefox
+// read on) passes unchanged: rewritten, it would read differently in
+// WebKitGTK. Such a deletion would then remove nothing where the policy
+// put the cookie, and the log-out, which works without the module, would
+// fail in every engine. So when every engine reads it as a deletion, a
+// clean deletion at the policies' place is appended after it: an added
+// deletion makes nothing live, and the app's field is left as it was.
+
+// placeAfter returns values, the response's fields after the passes,
+// with the deletions placeDeletions appends when a pass passed a field
+// unchanged under a path or domain policy. Out of line, so that the
+// rewrite's frame, on the deepest stack of a request, holds no more.
+//
+//go:noinline
+func (p *rewritePass) placeAfter(values []string, state *memberStates, req *request) []string {
+	if !p.placing {
+		return values
+	}
+	return p.placeDeletions(values, state, req)
+}
+
+// placeDeletions appends to values, for each field the pass passed
+// unchanged under a group with a path or domain policy that every engine
+// reads as a deletion and that is the last field for its name, the
+// deletion of that name at the place the group's policies give it, with
+// the field's Secure, SameSite and Partitioned after the policies (as a
+// cascade's deletions are built). The member's state is then a deletion.
+// A report_only handler counts it and appends nothing, and on a later
+// final pass over the same response reads only the fields added since
+// (see request.placedFrom). Out of line, like the other rare work: only
+// a response with such a field runs it.
+//
+//go:noinline
+func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *request) []string {
+	n, had, from := p.n, len(values), 0
+	if n.reportOnly && req != nil {
+		from, req.placedFrom = min(req.placedFrom, had), had
+	}
+	for i := from; i < had; i++ {
+		v := values[i]
+		name, ok := cookieName(v)
+		if !ok || len(name) > maxNameValueLen {
+			continue
+		}
+		g, member := n.matcher.matchMember(name)
+		if g < 0 || !n.rules[g].placed || member < 0 && n.isStamp(name) {
+			continue
+		}
+		if lastField(values[:had], name) != i || !deletedEverywhereUnread(v, p.base, &p.now) {
+			continue
+		}
+		r := &n.rules[g]
+		if !n.reportOnly {
+			values = append(values, r.withPolicies(deletionAttrsFrom(v).field(name)))
+		}
+		if state != nil && member >= 0 {
+			state[member] = memberDeleted
+		}
+		if p.obs != nil {
+			p.obs.observe(name, g, actionDeletionPlaced)
+		}
+	}
+	return values
+}
+
+// deletedEverywhereUnread reports whether v is a field the scan rejects
+// but browsers do not refuse, which every engine reads as a deletion:
+// Chromium and Firefox (and RFC 6265bis) read all of it, libsoup only up
+// to where it stops. So the readings of the whole field but libsoup's,
+// and libsoup's of the part it reads, must all delete, and be known.
+func deletedEverywhereUnread(v string, base int64, now *clock) bool {
+	var f setCookie
+	if !f.scan(v, lifetimeKinds, 0) || !f.rejected || f.refused {
+		return false
+	}
+	if e := readExpiry(&f, base, now); !e.deletion || e.unsure || e.kept&^(1<<byLibsoup) != 0 {
+		return false
+	}
+	var cut setCookie
+	if !cut.scan(v[:f.stop], lifetimeKinds, 0) || cut.rejected {
+		return false
+	}
+	e := readExpiry(&cut, base, now)
+	return e.deletion && !e.unsure && e.kept&(1<<byLibsoup) == 0
+}
