@@ -480,7 +480,10 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 		if len(values) > 0 {
 			p.runAll(nil)
 		}
-		return p.placeAfter(values, nil, req)
+		if p.placing {
+			values = p.placeDeletions(values, nil, req)
+		}
+		return values
 	}
 	var state memberStates
 	if len(values) > 0 {
@@ -494,7 +497,10 @@ func (n *normalizer) rewriteResponseJoins(values []string, date string, req *req
 	if !p.haveBase && (len(values) > 0 || n.consistency.slides) {
 		p.base, p.haveBase = n.responseTime(date, &p.now), true
 	}
-	return p.releadAfter(len(values), n.consistency.apply(n, p.placeAfter(values, &state, req), req, &state, p.base, &p.now, n.reportOnly, obs))
+	if p.placing {
+		values = p.placeDeletions(values, &state, req)
+	}
+	return p.releadAfter(len(values), n.consistency.apply(n, values, req, &state, p.base, &p.now, n.reportOnly, obs))
 }
 
 // releadAfter returns out: the response's had fields, then what the

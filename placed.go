@@ -14,19 +14,6 @@ package cookienormalizer
 // clean deletion at the policies' place is appended after it: an added
 // deletion makes nothing live, and the app's field is left as it was.
 
-// placeAfter returns values, the response's fields after the passes,
-// with the deletions placeDeletions appends when a pass passed a field
-// unchanged under a path or domain policy. Out of line, so that the
-// rewrite's frame, on the deepest stack of a request, holds no more.
-//
-//go:noinline
-func (p *rewritePass) placeAfter(values []string, state *memberStates, req *request) []string {
-	if !p.placing {
-		return values
-	}
-	return p.placeDeletions(values, state, req)
-}
-
 // placeDeletions appends to values, for each field the pass passed
 // unchanged under a group with a path or domain policy that every engine
 // reads as a deletion and that is the last field for its name, the

@@ -422,9 +422,10 @@ func (rw *responseWriter) flushUnsent() error {
 // sends the header and can fail having sent nothing (a flush, a hijack).
 type savedHeader struct {
 	fields, cacheControl []string
-	status               int
 	spoke                uint64
-	placedFrom           int
+	// status and placedFrom fit one word: this is in the frame of
+	// flushUnsent, under a request's deepest stack.
+	status, placedFrom int32
 }
 
 // saveHeader returns what the final rewrite is about to change. The
@@ -433,14 +434,14 @@ type savedHeader struct {
 // still change before the response is sent.
 func (rw *responseWriter) saveHeader() savedHeader {
 	rw.settleCutRewrite() // what a rewrite cut short left is not what to restore
-	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: rw.req.status, spoke: rw.req.spoke, placedFrom: rw.req.placedFrom}
+	return savedHeader{fields: slices.Clone(rw.hdr["Set-Cookie"]), cacheControl: rw.hdr["Cache-Control"], status: int32(rw.req.status), spoke: rw.req.spoke, placedFrom: int32(rw.req.placedFrom)}
 }
 
 // restoreHeader takes back a final rewrite whose header was not sent:
 // the fields and the Cache-Control directive it added, and that the
 // groups spoke.
 func (rw *responseWriter) restoreHeader(s savedHeader) {
-	rw.req.status, rw.req.spoke, rw.req.placedFrom = s.status, s.spoke, s.placedFrom
+	rw.req.status, rw.req.spoke, rw.req.placedFrom = int(s.status), s.spoke, int(s.placedFrom)
 	restoreField(rw.hdr, "Set-Cookie", s.fields)
 	restoreField(rw.hdr, "Cache-Control", s.cacheControl)
 	rw.seen, rw.seenLen = nil, 0
