@@ -384,6 +384,20 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x", "a=w; Max-Age=60; Path=/rd/x"}, nil},
 		// The same, the other way round: the tabbed deletion is last.
 		{path, []string{"a=w; Max-Age=60; Path=/rd/x", "a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		// A Path or Domain the deletion would copy (the policies set no
+		// other) with a tab inside its value: Chromium and Firefox read it
+		// whole, libsoup up to the tab, and the copy leaves it out, so a
+		// deletion would go to the request's default-path, an earlier
+		// Path or no Domain: a place the app's field names in no engine,
+		// where it could delete a cookie the app keeps. Nothing placed.
+		{domain, []string{"a=; Max-Age=0; Path=/o\tld"}, nil},
+		{domain, []string{"a=; Max-Age=0; Path=/old; Path=/n\tew"}, nil},
+		{path, []string{"a=; Max-Age=0; Path=/rd/x; Domain=exa\tmple.com"}, nil},
+		// A tab the trim takes off, or in a Path the policy replaces:
+		// the place is known.
+		{domain, []string{"a=; Max-Age=0; Path=/old\t"}, []string{"a=" + del + "; Path=/old; Domain=example.com; SameSite=Lax"}},
+		{path, []string{"a=; Max-Age=0; Path=/o\tld"}, []string{"a=" + del + "; Path=/rd"}},
+		{domain, []string{"a=; Max-Age=0; Domain=app.exa\tmple.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}},
 		// No path or domain policy: nothing to reach.
 		{attrRule(Group{Cookies: []string{"a"}, HTTPOnly: on()}), []string{"a=v; Max-Age=0\t; Path=/rd/x"}, nil},
 	} {

@@ -41,10 +41,10 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		if g < 0 || !n.rules[g].placed || member < 0 && n.isStamp(name) {
 			continue
 		}
-		if lastField(values[:had], name) != i || !deletedEverywhereUnread(v, p.base, &p.now) {
+		r := &n.rules[g]
+		if lastField(values[:had], name) != i || !deletedEverywhereUnread(v, p.base, &p.now) || !placeKnown(v, &r.attrs) {
 			continue
 		}
-		r := &n.rules[g]
 		if !n.reportOnly {
 			values = append(values, r.withPolicies(deletionAttrsFrom(v).field(name)))
 		}
@@ -77,4 +77,31 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 	}
 	e := readExpiry(&cut, base, now)
 	return e.deletion && !e.unsure && e.kept&(1<<byLibsoup) == 0
+}
+
+// placeKnown reports whether the Path and Domain the placed deletion
+// copies from v (those the policies do not set) are where the engines
+// read them. A value with a control byte (a tab) in it, which Chromium
+// and Firefox read whole and libsoup up to the byte, is left out of the
+// copy (see deletionAttrsFrom): the deletion would then go to the
+// request's default-path, an earlier Path or no Domain, a place the
+// app's field names in no engine, and could delete a cookie the app
+// keeps there. When unsure, nothing is placed. (A value over 1024 bytes,
+// which Chromium and Firefox ignore, is left out as they leave it.)
+func placeKnown(v string, p *attrPolicy) bool {
+	var f setCookie
+	f.scan(v, attributeKinds, 0)
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		switch {
+		case a.oversized():
+		case a.kind == attrPath && !p.path.set && !p.path.remove,
+			a.kind == attrDomain && !p.domain.set && !p.domain.remove:
+			if hasControl(f.value(a)) {
+				return false
+			}
+		}
+	}
+	return true
 }
