@@ -398,6 +398,17 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		{domain, []string{"a=; Max-Age=0; Path=/old\t"}, []string{"a=" + del + "; Path=/old; Domain=example.com; SameSite=Lax"}},
 		{path, []string{"a=; Max-Age=0; Path=/o\tld"}, []string{"a=" + del + "; Path=/rd"}},
 		{domain, []string{"a=; Max-Age=0; Domain=app.exa\tmple.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}},
+		// An Expires after the tab that libsoup would not know how to
+		// read, were it to read on: it does not, and Chromium and Firefox
+		// let the Max-Age decide. A deletion in every engine.
+		{path, []string{"a=v; Max-Age=0\t; Expires=garbage; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		{path, []string{"a=v; Max-Age=0\t; Expires=Wednesday, 25-Nov-26 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		// But a Max-Age after the tab that Chromium reads, and how is
+		// not known: nothing placed.
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=99999999999999999999; Path=/rd/x"}, nil},
+		// Nor an Expires before it that libsoup reads, and how is not
+		// known, though the others delete.
+		{path, []string{"a=v; Max-Age=0; Expires=garbage\t; Path=/rd/x"}, nil},
 		// No path or domain policy: nothing to reach.
 		{attrRule(Group{Cookies: []string{"a"}, HTTPOnly: on()}), []string{"a=v; Max-Age=0\t; Path=/rd/x"}, nil},
 	} {
@@ -431,6 +442,33 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 			if want := "a #1 deletion placed"; !slices.Contains(obs, want) {
 				t.Errorf("%d: report_only observed %q, want %q among them", i, obs, want)
 			}
+		}
+	}
+}
+
+// TestPlacedUnderUnreadDate: under a Date the module cannot read,
+// Chromium's and Firefox's reading of an Expires is not known; but of the
+// part before the tab only libsoup's reading counts (the others read the
+// whole field), and libsoup reads an Expires on its own clock.
+func TestPlacedUnderUnreadDate(t *testing.T) {
+	const del = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+	n := testNormalizer(t, attrRule(Group{Cookies: []string{"a"}, Path: "/rd"}))
+	for i, tc := range []struct {
+		in   string
+		want []string // the appended fields
+	}{
+		// Chromium and Firefox: the Max-Age after the tab; libsoup: the
+		// past Expires before it.
+		{"a=v; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Max-Age=0; Path=/rd/x", []string{"a=" + del + "; Path=/rd"}},
+		// Chromium and Firefox: only the Expires, on the Date: not known.
+		{"a=v; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd/x", nil},
+	} {
+		got := n.rewriteResponse([]string{tc.in}, "not a date", nil, nil)
+		if got[0] != tc.in {
+			t.Errorf("%d: the app's field %q became %q, want it unchanged", i, tc.in, got[0])
+		}
+		if added := got[1:]; !slices.Equal(added, tc.want) {
+			t.Errorf("%d: %q: appended %q, want %q", i, tc.in, added, tc.want)
 		}
 	}
 }

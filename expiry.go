@@ -165,6 +165,10 @@ type expiry struct {
 	// kept marks the readings (1<<byRFC, …) that keep the cookie: a
 	// session cookie or a lifetime past the base time and the clock.
 	kept uint8
+	// unknown marks the readings not known, those that make unsure: a
+	// caller that discards a reading (see deletedEverywhereUnread) is
+	// not unsure for its sake.
+	unknown uint8
 }
 
 // clock is the proxy's clock for one response, read once and only when an
@@ -388,6 +392,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		switch r.kind {
 		case readUnknown:
 			e.unsure = true
+			e.unknown |= 1 << i
 			e.session = false
 			all = false
 			continue

@@ -68,7 +68,13 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 	if !f.scan(v, lifetimeKinds, 0) || !f.rejected || f.refused {
 		return false
 	}
-	if e := readExpiry(&f, base, now); !e.deletion || e.unsure || e.kept&^(1<<byLibsoup) != 0 {
+	// libsoup's reading of the whole field, which it does not read, is
+	// discarded: neither that it keeps the cookie nor that it is not
+	// known (an Expires after the stop) counts; and of the part libsoup
+	// reads, only its reading does (Chromium's of an Expires there may be
+	// unknown, under a Date the module cannot read).
+	const soup = 1 << byLibsoup
+	if e := readExpiry(&f, base, now); !e.deletion || (e.kept|e.unknown)&^soup != 0 {
 		return false
 	}
 	var cut setCookie
@@ -76,7 +82,7 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 		return false
 	}
 	e := readExpiry(&cut, base, now)
-	return e.deletion && !e.unsure && e.kept&(1<<byLibsoup) == 0
+	return e.deletion && (e.kept|e.unknown)&soup == 0
 }
 
 // placeKnown reports whether the Path and Domain the placed deletion
