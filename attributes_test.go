@@ -393,6 +393,9 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		{domain, []string{"a=; Max-Age=0; Path=/o\tld"}, nil},
 		{domain, []string{"a=; Max-Age=0; Path=/old; Path=/n\tew"}, nil},
 		{path, []string{"a=; Max-Age=0; Path=/rd/x; Domain=exa\tmple.com"}, nil},
+		// So does a Path over 1024 bytes, which Chromium and Firefox
+		// ignore and libsoup reads.
+		{domain, []string{"a=v; Max-Age=0\t; Path=/" + strings.Repeat("p", 1100)}, nil},
 		// A tab the trim takes off, or in a Path the policy replaces:
 		// the place is known.
 		{domain, []string{"a=; Max-Age=0; Path=/old\t"}, []string{"a=" + del + "; Path=/old; Domain=example.com; SameSite=Lax"}},

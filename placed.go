@@ -92,8 +92,8 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 // copy (see deletionAttrsFrom): the deletion would then go to the
 // request's default-path, an earlier Path or no Domain, a place the
 // app's field names in no engine, and could delete a cookie the app
-// keeps there. When unsure, nothing is placed. (A value over 1024 bytes,
-// which Chromium and Firefox ignore, is left out as they leave it.)
+// keeps there. So does a value over 1024 bytes, which Chromium and
+// Firefox ignore and libsoup reads. When unsure, nothing is placed.
 func placeKnown(v string, p *attrPolicy) bool {
 	var f setCookie
 	f.scan(v, attributeKinds, 0)
@@ -101,10 +101,9 @@ func placeKnown(v string, p *attrPolicy) bool {
 	for i := range attrs {
 		a := &attrs[i]
 		switch {
-		case a.oversized():
 		case a.kind == attrPath && !p.path.set && !p.path.remove,
 			a.kind == attrDomain && !p.domain.set && !p.domain.remove:
-			if hasControl(f.value(a)) {
+			if a.oversized() || hasControl(f.value(a)) {
 				return false
 			}
 		}
