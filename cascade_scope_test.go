@@ -450,6 +450,26 @@ func scopeJarHolds(out []string, now, date int64, fromDate bool, refused func(st
 	return held, jar
 }
 
+// fetchSite is the Sec-Fetch-Site of a request, cross-site or from the
+// site itself.
+func fetchSite(cross bool) string {
+	if cross {
+		return "cross-site"
+	}
+	return "same-origin"
+}
+
+// refusedOn returns which fields of a response to url a browser refuses:
+// a Secure one over plain http (WebKitGTK on every host, Chromium and
+// Firefox but on loopback), and on a cross-site request (cross) one
+// without SameSite=None, in a frame.
+func refusedOn(url string, cross bool) func(string) bool {
+	return func(f string) bool {
+		return !strings.HasPrefix(url, "https:") && strings.Contains(f, "; Secure") ||
+			cross && !strings.Contains(f, "SameSite=None")
+	}
+}
+
 // TestCascadeSlowClockRefusedOldPlaceDeletion: an app whose clock runs
 // two hours slow moves session_id from Path=/app to Path=/ (the set
 // field last, with an Expires WebKitGTK reads as a deletion), deleting
@@ -494,20 +514,12 @@ func TestCascadeSlowClockRefusedOldPlaceDeletion(t *testing.T) {
 			[]string{"session_id=; Max-Age=0; Path=/app; Secure", "session_id=b" + slow + "; Path=/"},
 			[]string{"session_id" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/", "user_id__insecure" + gone + "; Path=/app; Secure"}},
 	} {
-		site := "same-origin"
-		if tc.cross {
-			site = "cross-site"
-		}
-		out := serveFieldsFrom(t, h, tc.url, site, "session_id=a; user_id__insecure=42", date, tc.app...)
+		out := serveFieldsFrom(t, h, tc.url, fetchSite(tc.cross), "session_id=a; user_id__insecure=42", date, tc.app...)
 		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
 		}
-		// Every engine refuses a Secure field over plain http on this
-		// host, and one without SameSite=None in a cross-site frame.
-		refused := func(f string) bool {
-			return !strings.HasPrefix(tc.url, "https:") && strings.Contains(f, "; Secure") ||
-				tc.cross && !strings.Contains(f, "SameSite=None")
-		}
+		// Every engine refuses them on this host (see refusedOn).
+		refused := refusedOn(tc.url, tc.cross)
 		for _, fromDate := range []bool{true, false} { // Chromium and Firefox; WebKitGTK
 			if held, jar := scopeJarHolds(out, now, date, fromDate, refused); held == 1 {
 				t.Errorf("%s, Expires from Date %t: the jar holds one member: %s", tc.name, fromDate, jar.String(now))
@@ -663,21 +675,13 @@ func TestCascadeRefusedLastDeletion(t *testing.T) {
 			[]string{"session_id=; Max-Age=0; Path=/app; Secure"},
 			[]string{gone + "; Path=/app; Secure"}},
 	} {
-		site := "same-origin"
-		if tc.cross {
-			site = "cross-site"
-		}
-		out := serveFieldsFrom(t, h, tc.url, site, "session_id=a; user_id__insecure=42", now, tc.app...)
+		out := serveFieldsFrom(t, h, tc.url, fetchSite(tc.cross), "session_id=a; user_id__insecure=42", now, tc.app...)
 		if want := append(slices.Clone(tc.app), tc.want...); !slices.Equal(out, want) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, out, want)
 		}
-		// WebKitGTK's reading: it refuses a Secure field over plain http
-		// on every host, and, as every engine, one without
-		// SameSite=None in a cross-site frame.
-		refused := func(f string) bool {
-			return !strings.HasPrefix(tc.url, "https:") && strings.Contains(f, "; Secure") ||
-				tc.cross && !strings.Contains(f, "SameSite=None")
-		}
+		// WebKitGTK's reading, on every host, loopback too (see
+		// refusedOn).
+		refused := refusedOn(tc.url, tc.cross)
 		if held, jar := scopeJarHolds(out, now, now, false, refused); held == 1 && !strings.HasPrefix(tc.name, "stored everywhere") {
 			t.Errorf("%s: the jar holds one member: %s", tc.name, jar.String(now))
 		}
