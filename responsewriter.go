@@ -64,8 +64,9 @@ type responseWriter struct {
 	outer bool
 	// rewriting is set while rewriteHeader runs: still set when it starts
 	// again, the last one was cut short by a panic (a logger's core, say)
-	// that a handler below recovered, and spokeBefore is what
-	// request.spoke was when it began (see resumeRewrite).
+	// that a handler below recovered, and spokeBefore and placedBefore
+	// are what request.spoke and request.placedFrom were when it began
+	// (see resumeRewrite).
 	rewriting    bool
 	spokeBefore  uint64
 	placedBefore int
