@@ -501,6 +501,32 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"user_id__insecure=42; Path=/; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200", "session_id=abc; Max-Age=43200"},
 		},
 		{
+			// Chromium and Firefox refuse SameSite=None, Partitioned or a
+			// __Secure- name without Secure: no leader in the browser.
+			name:  "like: a leader browsers refuse for SameSite=None without Secure leads nothing",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; Max-Age=600; SameSite=None", "u=1; Max-Age=60"},
+			want:  []string{"session_id=abc; Max-Age=600; SameSite=None", "u=1; Max-Age=60"},
+		},
+		{
+			name:  "like: nor does a Partitioned leader without Secure",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; Max-Age=600; Partitioned", "u=1"},
+			want:  []string{"session_id=abc; Max-Age=600; Partitioned", "u=1"},
+		},
+		{
+			name:  "like: nor a __Secure- leader without Secure",
+			rules: []rule{like("__Secure-sid", "u")},
+			in:    []string{"__Secure-sid=abc; Max-Age=600", "u=1"},
+			want:  []string{"__Secure-sid=abc; Max-Age=600", "u=1"},
+		},
+		{
+			name:  "like: with Secure, the same leader leads",
+			rules: []rule{like("session_id", "u")},
+			in:    []string{"session_id=abc; Max-Age=600; SameSite=None; Secure; Partitioned", "u=1"},
+			want:  []string{"session_id=abc; Max-Age=600; SameSite=None; Secure; Partitioned", "u=1; Expires=Tue, 24 Nov 2026 12:10:00 GMT; Max-Age=600"},
+		},
+		{
 			name:  "like: a session leader makes a session follower",
 			rules: []rule{like("session_id", "user_id__insecure")},
 			in:    []string{"session_id=abc; Path=/", "user_id__insecure=42; Max-Age=600; Path=/"},

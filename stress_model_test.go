@@ -855,7 +855,13 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 		if leader == "" {
 			continue
 		}
-		switch l := stressReadLife(leader, date); l.kind {
+		l := stressReadLife(leader, date)
+		if (l.kind == stressLifeSession || l.kind == stressLifeSeconds) && stressLeaderRefused(leader) {
+			// Chromium and Firefox keep no such leader: it leads nothing,
+			// and the follower stays as it stands.
+			continue
+		}
+		switch l.kind {
 		case stressLifeUnknown:
 			return nil, false, false
 		case stressLifeSession:
@@ -867,6 +873,30 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 		}
 	}
 	return want, appended, ok
+}
+
+// stressLeaderRefused reports whether Chromium and Firefox refuse a
+// leader's field, as sent, for its attributes: SameSite=None (its last
+// SameSite), Partitioned or a __Secure- name, without Secure.
+func stressLeaderRefused(field string) bool {
+	name, _ := stressCookieName(field)
+	secure, none, partitioned := false, false, false
+	for _, a := range strings.Split(field, ";")[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
+		if len(v) > 1024 {
+			continue
+		}
+		switch strings.ToLower(k) {
+		case "secure":
+			secure = true
+		case "partitioned":
+			partitioned = true
+		case "samesite":
+			none = strings.EqualFold(v, "none")
+		}
+	}
+	return !secure && (none || partitioned || stressPrefixed(name, "__Secure-"))
 }
 
 // stressLiveElsewhere reports whether fields, whose last stored field
