@@ -342,10 +342,12 @@ func scopedJarOf(t *testing.T, c cookieClient) []scopedCookie {
 	}
 	// Firefox reports expiries in whole seconds and may list a cookie a
 	// deletion (Max-Age=0) stored expiring at its arrival until that
-	// second ends (a CI run met it after a cascade's deletion): one that
-	// has expired when the read began is not in the jar.
+	// second ends (CI runs met it after a cascade's deletion, listed
+	// "in 0s" on either side of the read): one that expires within a
+	// second of the read is not in the jar. No scenario read this way
+	// sets a lifetime that short.
 	return slices.DeleteFunc(jar, func(c scopedCookie) bool {
-		return !c.expires.IsZero() && !c.expires.After(read)
+		return !c.expires.IsZero() && !c.expires.After(read.Add(time.Second))
 	})
 }
 
