@@ -42,7 +42,9 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 			continue
 		}
 		r := &n.rules[g]
-		if lastField(values[:had], name) != i || !deletedEverywhereUnread(v, p.base, &p.now) || !placeKnown(v, &r.attrs) {
+		var f setCookie
+		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) ||
+			!deletedEverywhereUnread(&f, p.base, &p.now) || !placeKnown(&f, &r.attrs) {
 			continue
 		}
 		if !n.reportOnly {
@@ -58,14 +60,14 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 	return values
 }
 
-// deletedEverywhereUnread reports whether v is a field the scan rejects
-// but browsers do not refuse, which every engine reads as a deletion:
+// deletedEverywhereUnread reports whether f (scanned with lifetimeKinds)
+// is a field the scan rejects but browsers do not refuse, which every
+// engine reads as a deletion:
 // Chromium and Firefox (and RFC 6265bis) read all of it, libsoup only up
 // to where it stops. So the readings of the whole field but libsoup's,
 // and libsoup's of the part it reads, must all delete, and be known.
-func deletedEverywhereUnread(v string, base int64, now *clock) bool {
-	var f setCookie
-	if !f.scan(v, lifetimeKinds, 0) || !f.rejected || f.refused {
+func deletedEverywhereUnread(f *setCookie, base int64, now *clock) bool {
+	if !f.rejected || f.refused {
 		return false
 	}
 	// libsoup's reading of the whole field, which it does not read, is
@@ -74,11 +76,11 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 	// reads, only its reading does (Chromium's of an Expires there may be
 	// unknown, under a Date the module cannot read).
 	const soup = 1 << byLibsoup
-	if e := readExpiry(&f, base, now); !e.deletion || (e.kept|e.unknown)&^soup != 0 {
+	if e := readExpiry(f, base, now); !e.deletion || (e.kept|e.unknown)&^soup != 0 {
 		return false
 	}
 	var cut setCookie
-	if !cut.scan(v[:f.stop], lifetimeKinds, 0) || cut.rejected {
+	if !cut.scan(f.v[:f.stop], lifetimeKinds, 0) || cut.rejected {
 		return false
 	}
 	e := readExpiry(&cut, base, now)
@@ -86,7 +88,8 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 }
 
 // placeKnown reports whether the Path and Domain the placed deletion
-// copies from v (those the policies do not set) are where the engines
+// copies from f (scanned with attributeKinds; those the policies do not
+// set) are where the engines
 // read them. A value with a control byte (a tab) in it, which Chromium
 // and Firefox read whole and libsoup up to the byte, is left out of the
 // copy (see deletionAttrsFrom): the deletion would then go to the
@@ -94,9 +97,7 @@ func deletedEverywhereUnread(v string, base int64, now *clock) bool {
 // app's field names in no engine, and could delete a cookie the app
 // keeps there. So does a value over 1024 bytes, which Chromium and
 // Firefox ignore and libsoup reads. When unsure, nothing is placed.
-func placeKnown(v string, p *attrPolicy) bool {
-	var f setCookie
-	f.scan(v, attributeKinds, 0)
+func placeKnown(f *setCookie, p *attrPolicy) bool {
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
