@@ -338,85 +338,127 @@ func TestPrefixSkipIsObserved(t *testing.T) {
 	}
 }
 
-// TestPathPolicyReachesTabbedDeletion: a deletion every engine reads as
+// TestPathPolicyReachesTabbedDeletion: a deletion some engine reads as
 // one, but with a HTAB in it (libsoup stops reading there, so the module
 // passes the field unchanged), must still reach the cookie where the
 // group's path or domain policy put it. Measured in Chromium 156, Firefox
 // 153 and WebKitGTK 2.50: after "a=old; Path=/rd" (the module's rewrite
 // of "a=old; Path=/rd/x"), "a=v; Max-Age=0<HTAB>; Path=/rd/x" alone
 // deletes nothing at /rd, and the log-out fails; a clean deletion at the
-// policy's place is appended after it.
+// policy's place is appended after it. Where an engine reads the field as
+// a set, the deletion must be at another place than that engine stores
+// it, or it would delete the cookie the app just set.
 func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 	const del = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
 	path := attrRule(Group{Cookies: []string{"a"}, Path: "/rd"})
 	domain := attrRule(Group{Cookies: []string{"a"}, Domain: "example.com", SameSite: "lax"})
 	for i, tc := range []struct {
-		rule rule
-		in   []string
-		want []string // the appended fields
+		rule   rule
+		in     []string
+		want   []string // the appended fields
+		target string   // the request's target, "" for no request
 	}{
-		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
-		{path, []string{"a=v; Path=/rd/x; Max-Age=0\t; Secure; SameSite=None"}, []string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}},
+		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
+		{path, []string{"a=v; Path=/rd/x; Max-Age=0\t; Secure; SameSite=None"}, []string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}, ""},
 		// A ',' in an attribute's name: libsoup stops there too.
-		{path, []string{"a=v; Max-Age=0; Path=/rd/x; x,y=1"}, []string{"a=" + del + "; Path=/rd"}},
-		{domain, []string{"a=v; Max-Age=0\t; Domain=app.example.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}},
+		{path, []string{"a=v; Max-Age=0; Path=/rd/x; x,y=1"}, []string{"a=" + del + "; Path=/rd"}, ""},
+		{domain, []string{"a=v; Max-Age=0\t; Domain=app.example.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}, ""},
 		// libsoup reads Max-Age=0 up to the tab, Chromium and Firefox
 		// prefer Max-Age to the later Expires: a deletion everywhere,
 		// though libsoup's reading of the whole field would keep it.
-		{path, []string{"a=v; Max-Age=0\t; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		{path, []string{"a=v; Max-Age=0\t; Expires=Wed, 25 Nov 2026 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
 		// The field the randomized browser differential found (seed 3).
 		{path, []string{"a=\"q;704\";  max-age = 0\t ; saMesItE=None; Path=/rd/x ; Max-Age=0\t; Expires=Sat, 27 Nov 2026 13:20:26 GMT; SECURE"},
-			[]string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}},
+			[]string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}, ""},
 		// libsoup reads Max-Age=60 up to the tab, the others the later
-		// Max-Age=0: not a deletion in every engine.
-		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil},
+		// Max-Age=0: Chromium and Firefox delete, libsoup sets a=v at
+		// the default-path of the request (it does not read the Path
+		// after the tab). A deletion at /rd is apart from /app, where
+		// libsoup stores it, but not from /rd; and with no request the
+		// place is not known.
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, "/app/logout?next=/rd/x"},
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, "/rd/logout"},
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, ""},
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, "http://example.com/app/logout"},
 		// libsoup lets the past Expires decide, Chromium and Firefox the
-		// Max-Age: not a deletion in every engine either.
-		{path, []string{"a=v; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd/x"}, nil},
+		// Max-Age, and store a=v at /rd/x, apart from /rd.
+		{path, []string{"a=v; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
+		// ... but at /rd itself it would delete what they store.
+		{path, []string{"a=v; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd"}, nil, ""},
+		// The field the randomized browser differential found (seed 7):
+		// libsoup deletes up to the tab, the others read Max-Age=3600.
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=3600; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
 		// The other way round: Chromium and Firefox delete, libsoup lets
-		// the future Expires it reads before the tab decide.
-		{path, []string{"a=v; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, nil},
+		// the future Expires it reads before the tab decide, at the
+		// request's default-path.
+		{path, []string{"a=v; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, "/"},
+		{path, []string{"a=v; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, nil, "/rd/"},
+		// libsoup reads a Path before the tab: its own place decides.
+		{path, []string{"a=v; Path=/rd; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, nil, "/"},
+		{path, []string{"a=v; Path=/app; Max-Age=0; Expires=Wed, 25 Nov 2026 12:00:00 GMT\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, "/rd/"},
+		// Chromium and Firefox ignore a Path over 1024 bytes and read the
+		// one before it, the placed deletion's own.
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=3600; Path=/rd; Path=/" + strings.Repeat("p", 1100)}, nil, ""},
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=3600; Path=/rd/x; Path=/" + strings.Repeat("p", 1100)}, []string{"a=" + del + "; Path=/rd"}, ""},
+		// A Path the engines read their own ways (not starting with '/')
+		// where an engine sets: not known.
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=3600; Path=rd"}, nil, "/"},
+		// Under a domain policy: the deletion has a Domain, and a field
+		// an engine stores host-only is apart from it at the same path;
+		// one with a Domain of its own (an empty one too) is not known
+		// to be.
+		{domain, []string{"a=v; Max-Age=0\t; Max-Age=3600"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}, "/login"},
+		{domain, []string{"a=v; Max-Age=0\t; Max-Age=3600"}, nil, ""},
+		{domain, []string{"a=v; Max-Age=0\t; Max-Age=3600; Domain=app.example.com"}, nil, "/login"},
+		{domain, []string{"a=v; Max-Age=0\t; Max-Age=3600; Domain="}, nil, "/login"},
+		{domain, []string{"a=v; Max-Age=0\t; Max-Age=3600; Path=/a"}, []string{"a=" + del + "; Path=/a; Domain=example.com; SameSite=Lax"}, ""},
 		// libsoup stops before the Max-Age=0 the others read.
-		{path, []string{"a=v\tw; Max-Age=0; Path=/rd/x"}, nil},
+		{path, []string{"a=v\tw; Max-Age=0; Path=/rd/x"}, nil, ""},
 		// Not a deletion at all.
-		{path, []string{"a=v; Max-Age=60\t; Path=/rd/x"}, nil},
+		{path, []string{"a=v; Max-Age=60\t; Path=/rd/x"}, nil, ""},
 		// The last field for the name decides: here the app's own.
-		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x", "a=w; Max-Age=60; Path=/rd/x"}, nil},
+		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x", "a=w; Max-Age=60; Path=/rd/x"}, nil, ""},
 		// The same, the other way round: the tabbed deletion is last.
-		{path, []string{"a=w; Max-Age=60; Path=/rd/x", "a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		{path, []string{"a=w; Max-Age=60; Path=/rd/x", "a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
 		// A Path or Domain the deletion would copy (the policies set no
 		// other) with a tab inside its value: Chromium and Firefox read it
 		// whole, libsoup up to the tab, and the copy leaves it out, so a
 		// deletion would go to the request's default-path, an earlier
 		// Path or no Domain: a place the app's field names in no engine,
 		// where it could delete a cookie the app keeps. Nothing placed.
-		{domain, []string{"a=; Max-Age=0; Path=/o\tld"}, nil},
-		{domain, []string{"a=; Max-Age=0; Path=/old; Path=/n\tew"}, nil},
-		{path, []string{"a=; Max-Age=0; Path=/rd/x; Domain=exa\tmple.com"}, nil},
+		{domain, []string{"a=; Max-Age=0; Path=/o\tld"}, nil, ""},
+		{domain, []string{"a=; Max-Age=0; Path=/old; Path=/n\tew"}, nil, ""},
+		{path, []string{"a=; Max-Age=0; Path=/rd/x; Domain=exa\tmple.com"}, nil, ""},
 		// So does a Path over 1024 bytes, which Chromium and Firefox
 		// ignore and libsoup reads.
-		{domain, []string{"a=v; Max-Age=0\t; Path=/" + strings.Repeat("p", 1100)}, nil},
+		{domain, []string{"a=v; Max-Age=0\t; Path=/" + strings.Repeat("p", 1100)}, nil, ""},
 		// A tab the trim takes off, or in a Path the policy replaces:
 		// the place is known.
-		{domain, []string{"a=; Max-Age=0; Path=/old\t"}, []string{"a=" + del + "; Path=/old; Domain=example.com; SameSite=Lax"}},
-		{path, []string{"a=; Max-Age=0; Path=/o\tld"}, []string{"a=" + del + "; Path=/rd"}},
-		{domain, []string{"a=; Max-Age=0; Domain=app.exa\tmple.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}},
+		{domain, []string{"a=; Max-Age=0; Path=/old\t"}, []string{"a=" + del + "; Path=/old; Domain=example.com; SameSite=Lax"}, ""},
+		{path, []string{"a=; Max-Age=0; Path=/o\tld"}, []string{"a=" + del + "; Path=/rd"}, ""},
+		{domain, []string{"a=; Max-Age=0; Domain=app.exa\tmple.com"}, []string{"a=" + del + "; Domain=example.com; SameSite=Lax"}, ""},
 		// An Expires after the tab that libsoup would not know how to
 		// read, were it to read on: it does not, and Chromium and Firefox
 		// let the Max-Age decide. A deletion in every engine.
-		{path, []string{"a=v; Max-Age=0\t; Expires=garbage; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
-		{path, []string{"a=v; Max-Age=0\t; Expires=Wednesday, 25-Nov-26 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}},
+		{path, []string{"a=v; Max-Age=0\t; Expires=garbage; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
+		{path, []string{"a=v; Max-Age=0\t; Expires=Wednesday, 25-Nov-26 12:00:00 GMT; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
 		// But a Max-Age after the tab that Chromium reads, and how is
 		// not known: nothing placed.
-		{path, []string{"a=v; Max-Age=0\t; Max-Age=99999999999999999999; Path=/rd/x"}, nil},
+		{path, []string{"a=v; Max-Age=0\t; Max-Age=99999999999999999999; Path=/rd/x"}, nil, ""},
 		// Nor an Expires before it that libsoup reads, and how is not
 		// known, though the others delete.
-		{path, []string{"a=v; Max-Age=0; Expires=garbage\t; Path=/rd/x"}, nil},
+		{path, []string{"a=v; Max-Age=0; Expires=garbage\t; Path=/rd/x"}, nil, ""},
 		// No path or domain policy: nothing to reach.
-		{attrRule(Group{Cookies: []string{"a"}, HTTPOnly: on()}), []string{"a=v; Max-Age=0\t; Path=/rd/x"}, nil},
+		{attrRule(Group{Cookies: []string{"a"}, HTTPOnly: on()}), []string{"a=v; Max-Age=0\t; Path=/rd/x"}, nil, ""},
 	} {
 		n := testNormalizer(t, tc.rule)
-		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, nil)
+		newReq := func() *request {
+			if tc.target == "" {
+				return nil
+			}
+			return &request{target: tc.target}
+		}
+		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, newReq(), nil)
 		if len(got) < len(tc.in) {
 			t.Errorf("%d: %q: gave %q", i, tc.in, got)
 			continue
@@ -431,14 +473,14 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		}
 		// Idempotent: a second rewrite (another cookie_normalizer
 		// around this one) appends nothing more.
-		if again := n.rewriteResponse(append([]string(nil), got...), testDate, nil, nil); !slices.Equal(again, got) {
+		if again := n.rewriteResponse(append([]string(nil), got...), testDate, newReq(), nil); !slices.Equal(again, got) {
 			t.Errorf("%d: %q: a second rewrite gave %q, want %q", i, tc.in, again, got)
 		}
 		// report_only appends nothing, and counts what it would have.
 		if tc.want != nil {
 			n.reportOnly = true
 			var obs recordingObserver
-			ro := n.rewriteResponse(append([]string(nil), tc.in...), testDate, nil, &obs)
+			ro := n.rewriteResponse(append([]string(nil), tc.in...), testDate, newReq(), &obs)
 			if !slices.Equal(ro, tc.in) {
 				t.Errorf("%d: report_only gave %q, want %q", i, ro, tc.in)
 			}

@@ -129,6 +129,10 @@ type request struct {
 	// Domain attribute makes a host-only cookie depends on it (see
 	// fieldScope.apart).
 	host string
+	// target is the request's target as the client sent it (its
+	// RequestURI, before any rewrite): a field without a Path puts its
+	// cookie at the default-path of it (see readPlace).
+	target string
 
 	status int // the final status; 0 when unknown (a hijack)
 	// header is the response's header map, for its Cache-Control fields,

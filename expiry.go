@@ -166,7 +166,7 @@ type expiry struct {
 	// session cookie or a lifetime past the base time and the clock.
 	kept uint8
 	// unknown marks the readings not known, those that make unsure: a
-	// caller that discards a reading (see deletedEverywhereUnread) is
+	// caller that discards a reading (see unreadDeletion) is
 	// not unsure for its sake.
 	unknown uint8
 }

@@ -1,5 +1,7 @@
 package cookienormalizer
 
+import "strings"
+
 // A deletion the module cannot rewrite, under a path or domain policy.
 //
 // A `path` or `domain` policy moves a group's cookies, and rewrites the
@@ -10,20 +12,31 @@ package cookienormalizer
 // read on) passes unchanged: rewritten, it would read differently in
 // WebKitGTK. Such a deletion would then remove nothing where the policy
 // put the cookie, and the log-out, which works without the module, would
-// fail in every engine. So when every engine reads it as a deletion, a
-// clean deletion at the policies' place is appended after it: an added
-// deletion makes nothing live, and the app's field is left as it was.
+// fail. So when some engine reads it as a deletion, a clean deletion at
+// the policies' place is appended after it: an added deletion makes
+// nothing live, and the app's field is left as it was.
+//
+// When the engines read it apart (libsoup a Max-Age=0 before the tab,
+// the others a Max-Age=3600 after it), an engine that reads it as a set
+// stores it where that engine reads its Path: the placed deletion, coming
+// after it, must not be at that same place, or it would delete the cookie
+// the app just set there. It is placed only when, for every engine that
+// keeps the field, the place is known and apart from the deletion's. Then
+// each engine ends as without the module: the moved cookie is gone, and
+// the field has done at the app's place what it does in that engine.
 
 // placeDeletions appends to values, for each field the pass passed
-// unchanged under a group with a path or domain policy that every engine
+// unchanged under a group with a path or domain policy that some engine
 // reads as a deletion and that is the last field for its name, the
 // deletion of that name at the place the group's policies give it, with
 // the field's Secure, SameSite and Partitioned after the policies (as a
-// cascade's deletions are built). The member's state is then a deletion.
-// A report_only handler counts it and appends nothing, and on a later
-// final pass over the same response reads only the fields added since
-// (see request.placedFrom). Out of line, like the other rare work: only
-// a response with such a field runs it.
+// cascade's deletions are built). When every engine reads a deletion, the
+// member's state is then a deletion; when some engine keeps the field, it
+// stays what the field is (see apply). A report_only handler counts it
+// and appends nothing, and on a later final pass over the same response
+// reads only the fields added since (see request.placedFrom). Out of
+// line, like the other rare work: only a response with such a field runs
+// it.
 //
 //go:noinline
 func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *request) []string {
@@ -43,14 +56,21 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 		r := &n.rules[g]
 		var f setCookie
-		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) ||
-			!deletedEverywhereUnread(&f, p.base, &p.now) || !placeKnown(&f, &r.attrs) {
+		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) || !placeKnown(&f, &r.attrs) {
+			continue
+		}
+		keeps, ok := unreadDeletion(&f, p.base, &p.now)
+		if !ok {
+			continue
+		}
+		field := r.withPolicies(deletionAttrsFrom(v).field(name))
+		if keeps != 0 && !placedApart(&f, field, keeps, req) {
 			continue
 		}
 		if !n.reportOnly {
-			values = append(values, r.withPolicies(deletionAttrsFrom(v).field(name)))
+			values = append(values, field)
 		}
-		if state != nil && member >= 0 {
+		if state != nil && member >= 0 && keeps == 0 {
 			state[member] = memberDeleted
 		}
 		if p.obs != nil {
@@ -60,31 +80,137 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 	return values
 }
 
-// deletedEverywhereUnread reports whether f (scanned with lifetimeKinds)
-// is a field the scan rejects but browsers do not refuse, which every
-// engine reads as a deletion:
-// Chromium and Firefox (and RFC 6265bis) read all of it, libsoup only up
-// to where it stops. So the readings of the whole field but libsoup's,
-// and libsoup's of the part it reads, must all delete, and be known.
-func deletedEverywhereUnread(f *setCookie, base int64, now *clock) bool {
+// The readings of a field (see readExpiry) that are engines'.
+const (
+	wholeEngines uint8 = 1<<byChromium | 1<<byFirefox
+	soupEngine   uint8 = 1 << byLibsoup
+)
+
+// unreadDeletion reports, for f (scanned with lifetimeKinds) a field the
+// scan rejects but browsers do not refuse, whether some engine reads it as
+// a deletion, every reading being known; and keeps, the readings that
+// keep it. Chromium and Firefox (and RFC 6265bis) read all of it, libsoup
+// only up to where it stops: libsoup's reading of the whole field, which
+// it does not read, is discarded (neither that it keeps the cookie nor
+// that it is not known counts), and of the part libsoup reads, only its
+// reading counts (Chromium's of an Expires there may be unknown, under a
+// Date the module cannot read).
+func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool) {
 	if !f.rejected || f.refused {
-		return false
+		return 0, false
 	}
-	// libsoup's reading of the whole field, which it does not read, is
-	// discarded: neither that it keeps the cookie nor that it is not
-	// known (an Expires after the stop) counts; and of the part libsoup
-	// reads, only its reading does (Chromium's of an Expires there may be
-	// unknown, under a Date the module cannot read).
-	const soup = 1 << byLibsoup
-	if e := readExpiry(f, base, now); !e.deletion || (e.kept|e.unknown)&^soup != 0 {
-		return false
+	e := readExpiry(f, base, now)
+	if e.unknown&^soupEngine != 0 {
+		return 0, false
 	}
 	var cut setCookie
 	if !cut.scan(f.v[:f.stop], lifetimeKinds, 0) || cut.rejected {
+		return 0, false
+	}
+	c := readExpiry(&cut, base, now)
+	if c.unknown&soupEngine != 0 {
+		return 0, false
+	}
+	keeps = e.kept&^soupEngine | c.kept&soupEngine
+	return keeps, (wholeEngines|soupEngine)&^keeps != 0
+}
+
+// placedApart reports whether the deletion placed, field, is at another
+// place than the one where each reading in keeps stores f, the app's
+// field (scanned with attributeKinds): a deletion removes only the cookie
+// of its own name, Domain and Path (RFC 6265bis §5.7), so then it cannot
+// delete the cookie f sets. Chromium and Firefox read the whole field,
+// libsoup the part before its stop. When a place is not known, they are
+// not apart.
+func placedApart(f *setCookie, field string, keeps uint8, req *request) bool {
+	var d, cut setCookie
+	d.scan(field, attributeKinds, 0)
+	at, ok := readPlace(&d, false, req)
+	if !ok {
 		return false
 	}
-	e := readExpiry(&cut, base, now)
-	return e.deletion && (e.kept|e.unknown)&soup == 0
+	if keeps&^soupEngine != 0 {
+		if p, ok := readPlace(f, true, req); !ok || !at.apart(p) {
+			return false
+		}
+	}
+	if keeps&soupEngine != 0 {
+		if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+			return false
+		}
+		if p, ok := readPlace(&cut, false, req); !ok || !at.apart(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// place is where a field puts its cookie, as far as placedApart needs.
+type place struct {
+	path string
+	// domain: 0 when no Domain attribute is read (a host-only cookie),
+	// 1 when each one read has a value (a Domain cookie, if the engine
+	// stores it at all), -1 otherwise (an empty Domain, which engines
+	// read their own ways).
+	domain int8
+}
+
+// apart reports whether a cookie at p is surely another than one at q:
+// another Path, or a Domain on one and none on the other (a host-only
+// cookie is not the Domain cookie of the same host).
+func (p place) apart(q place) bool {
+	return p.path != q.path || p.domain >= 0 && q.domain >= 0 && p.domain != q.domain
+}
+
+// readPlace reads where f puts its cookie: the last Path attribute, or,
+// with none, the default-path of the request's target (RFC 6265bis
+// §5.1.4); and whether it has a Domain. Attributes over 1024 bytes are
+// ignored when ignoreLong, as Chromium and Firefox do. A Path that does
+// not start with '/', which the engines read their own ways, or a target
+// not known, is not known.
+func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
+	var p place
+	path, hasPath := "", false
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		if ignoreLong && a.oversized() {
+			continue
+		}
+		switch a.kind {
+		case attrDomain:
+			if v := strings.TrimLeft(f.value(a), "."); v == "" {
+				p.domain = -1
+			} else if p.domain == 0 {
+				p.domain = 1
+			}
+		case attrPath:
+			path, hasPath = f.value(a), true
+		}
+	}
+	switch {
+	case hasPath && (path == "" || path[0] != '/'):
+		return p, false
+	case !hasPath && (req == nil || !strings.HasPrefix(req.target, "/")):
+		return p, false
+	case !hasPath:
+		path = defaultPath(req.target)
+	}
+	p.path = path
+	return p, true
+}
+
+// defaultPath is the default-path of RFC 6265bis §5.1.4 for a request
+// target in origin form (it starts with '/'): its path up to, not
+// including, the last '/', or "/" when that is the first.
+func defaultPath(target string) string {
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		target = target[:i]
+	}
+	if i := strings.LastIndexByte(target, '/'); i > 0 {
+		return target[:i]
+	}
+	return "/"
 }
 
 // placeKnown reports whether the Path and Domain the placed deletion
