@@ -1,9 +1,14 @@
 package cookienormalizer
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // attrRule builds a rule from a group's JSON-side fields, as Provision does.
@@ -356,7 +361,7 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		rule   rule
 		in     []string
 		want   []string // the appended fields
-		target string   // the request's target, "" for no request
+		target string   // the request's target, "" for no request (see requestFor)
 	}{
 		{path, []string{"a=v; Max-Age=0\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
 		{path, []string{"a=v; Path=/rd/x; Max-Age=0\t; Secure; SameSite=None"}, []string{"a=" + del + "; Path=/rd; Secure; SameSite=None"}, ""},
@@ -379,7 +384,8 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, "/app/logout?next=/rd/x"},
 		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, "/rd/logout"},
 		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, ""},
-		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, "http://example.com/app/logout"},
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, "http://example.com/app/logout"},
+		{path, []string{"a=v; Max-Age=60\t; Max-Age=0; Path=/rd/x"}, nil, "*"},
 		// libsoup lets the past Expires decide, Chromium and Firefox the
 		// Max-Age, and store a=v at /rd/x, apart from /rd.
 		{path, []string{"a=v; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT\t; Path=/rd/x"}, []string{"a=" + del + "; Path=/rd"}, ""},
@@ -456,7 +462,7 @@ func TestPathPolicyReachesTabbedDeletion(t *testing.T) {
 			if tc.target == "" {
 				return nil
 			}
-			return &request{target: tc.target}
+			return &request{from: requestFor(tc.target)}
 		}
 		got := n.rewriteResponse(append([]string(nil), tc.in...), testDate, newReq(), nil)
 		if len(got) < len(tc.in) {
@@ -514,6 +520,46 @@ func TestPlacedUnderUnreadDate(t *testing.T) {
 		}
 		if added := got[1:]; !slices.Equal(added, tc.want) {
 			t.Errorf("%d: %q: appended %q, want %q", i, tc.in, added, tc.want)
+		}
+	}
+}
+
+// requestFor is a request with target as its RequestURI (an absolute
+// one's URL has the path; "*" has none).
+func requestFor(target string) *http.Request {
+	if target == "*" {
+		r := httptest.NewRequest(http.MethodOptions, "/", nil)
+		r.RequestURI, r.URL.Path = "*", "*"
+		return r
+	}
+	return httptest.NewRequest(http.MethodGet, target, nil)
+}
+
+// TestRequestTarget: a field without a Path is stored at the default path
+// of the target the browser sent, which Caddy's rewrite handler changes
+// in RequestURI and URL; the server keeps the request as it arrived in
+// the context.
+func TestRequestTarget(t *testing.T) {
+	rewritten := httptest.NewRequest(http.MethodGet, "/rd/page", nil)
+	arrived := *httptest.NewRequest(http.MethodGet, "/app/page?x=/rd/y", nil)
+	rewritten = rewritten.WithContext(context.WithValue(rewritten.Context(), caddyhttp.OriginalRequestCtxKey, arrived))
+	for _, tc := range []struct {
+		from       *http.Request
+		want, path string
+	}{
+		{rewritten, "/app/page?x=/rd/y", "/app"},
+		{requestFor("/a/b/c"), "/a/b/c", "/a/b"},
+		{requestFor("/a"), "/a", "/"},
+		{requestFor("/"), "/", "/"},
+		{requestFor("https://example.com/a%2Fb/c?d"), "/a%2Fb/c", "/a%2Fb"},
+		{requestFor("*"), "", ""},
+		{nil, "", ""},
+	} {
+		r := &request{from: tc.from}
+		if got := r.target(); got != tc.want {
+			t.Errorf("%v: target %q, want %q", tc.from, got, tc.want)
+		} else if got != "" && defaultPath(got) != tc.path {
+			t.Errorf("%q: default path %q, want %q", got, defaultPath(got), tc.path)
 		}
 	}
 }

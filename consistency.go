@@ -129,10 +129,9 @@ type request struct {
 	// Domain attribute makes a host-only cookie depends on it (see
 	// fieldScope.apart).
 	host string
-	// target is the request's target as the client sent it (its
-	// RequestURI, before any rewrite): a field without a Path puts its
-	// cookie at the default-path of it (see readPlace).
-	target string
+	// from is the request, for its target (see target), read only when
+	// a placed deletion needs it.
+	from *http.Request
 
 	status int // the final status; 0 when unknown (a hijack)
 	// header is the response's header map, for its Cache-Control fields,
@@ -187,10 +186,14 @@ const (
 	// memberDeletedSplit: a deletion some engine does not read as one
 	// (see expiry.split).
 	memberDeletedSplit
+	// memberPlacedSplit: a field passed unchanged that some engine reads
+	// as a deletion and another keeps, with a deletion placed after it
+	// at the policies' place (see placeDeletions).
+	memberPlacedSplit
 )
 
 // deletes reports whether the member's field deletes it (in some engine).
-func (s memberState) deletes() bool { return s == memberDeleted || s == memberDeletedSplit }
+func (s memberState) deletes() bool { return s >= memberDeleted }
 
 // memberStates is what a response does to each member, by its index in
 // the per-response state.
@@ -287,7 +290,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			switch state[cg.first+k] {
 			case memberSet:
 				anySet = true
-			case memberDeleted, memberDeletedSplit:
+			case memberDeleted, memberDeletedSplit, memberPlacedSplit:
 				anyDeleted, deleted, allSet = true, name, false
 			default:
 				allSet = false
@@ -396,6 +399,14 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 		case memberDeletedSplit:
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+		case memberPlacedSplit:
+			// The placed deletion deleted it at the policies' place; the
+			// engines that keep the app's field hold it at the app's.
+			for _, d := range keptPlaceDeletions(values[:n], name, req, base, now) {
+				if d != "" {
+					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+				}
+			}
 		case memberDeleted:
 			// A field before the last that some engine may keep, at
 			// another place than the last field's (a migration a slow

@@ -1,6 +1,11 @@
 package cookienormalizer
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
 
 // A deletion the module cannot rewrite, under a path or domain policy.
 //
@@ -30,9 +35,10 @@ import "strings"
 // reads as a deletion and that is the last field for its name, the
 // deletion of that name at the place the group's policies give it, with
 // the field's Secure, SameSite and Partitioned after the policies (as a
-// cascade's deletions are built). When every engine reads a deletion, the
-// member's state is then a deletion; when some engine keeps the field, it
-// stays what the field is (see apply). A report_only handler counts it
+// cascade's deletions are built). The member's state is then a deletion,
+// or a placed split one when some engine keeps the field (a cascade then
+// deletes it where those engines store it too: see keptPlaceDeletions).
+// A report_only handler counts it
 // and appends nothing, and on a later final pass over the same response
 // reads only the fields added since (see request.placedFrom). Out of
 // line, like the other rare work: only a response with such a field runs
@@ -70,8 +76,11 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		if !n.reportOnly {
 			values = append(values, field)
 		}
-		if state != nil && member >= 0 && keeps == 0 {
+		if state != nil && member >= 0 {
 			state[member] = memberDeleted
+			if keeps != 0 {
+				state[member] = memberPlacedSplit
+			}
 		}
 		if p.obs != nil {
 			p.obs.observe(name, g, actionDeletionPlaced)
@@ -130,7 +139,7 @@ func placedApart(f *setCookie, field string, keeps uint8, req *request) bool {
 		return false
 	}
 	if keeps&^soupEngine != 0 {
-		if p, ok := readPlace(f, true, req); !ok || !at.apart(p) {
+		if p, ok := readPlace(f, true, req); !ok || !at.apart(&p) {
 			return false
 		}
 	}
@@ -138,66 +147,151 @@ func placedApart(f *setCookie, field string, keeps uint8, req *request) bool {
 		if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
 			return false
 		}
-		if p, ok := readPlace(&cut, false, req); !ok || !at.apart(p) {
+		if p, ok := readPlace(&cut, false, req); !ok || !at.apart(&p) {
 			return false
 		}
 	}
 	return true
 }
 
-// place is where a field puts its cookie, as far as placedApart needs.
+// place is where a field puts its cookie as one engine reads it, and the
+// attributes a deletion of it copies.
 type place struct {
-	path string
-	// domain: 0 when no Domain attribute is read (a host-only cookie),
-	// 1 when each one read has a value (a Domain cookie, if the engine
-	// stores it at all), -1 otherwise (an empty Domain, which engines
-	// read their own ways).
-	domain int8
+	path, domain, sameSite string
+	// domainKind: 0 when no Domain attribute is read (a host-only
+	// cookie), 1 when each one read has a value (a Domain cookie, if the
+	// engine stores it at all), -1 otherwise (an empty Domain, which
+	// engines read their own ways).
+	domainKind          int8
+	secure, partitioned bool
+	// long: some attribute read is over 1024 bytes (libsoup reads it,
+	// Chromium and Firefox would not read it in a deletion).
+	long bool
 }
 
 // apart reports whether a cookie at p is surely another than one at q:
 // another Path, or a Domain on one and none on the other (a host-only
 // cookie is not the Domain cookie of the same host).
-func (p place) apart(q place) bool {
-	return p.path != q.path || p.domain >= 0 && q.domain >= 0 && p.domain != q.domain
+func (p *place) apart(q *place) bool {
+	return p.path != q.path || p.domainKind >= 0 && q.domainKind >= 0 && p.domainKind != q.domainKind
+}
+
+// deletion is the deletion of name at p, with its Secure, SameSite and
+// Partitioned; false when no deletion can be written that every engine
+// reads at p (a control byte, a value over 1024 bytes, an empty Domain).
+func (p *place) deletion(name string) (string, bool) {
+	if p.long || p.domainKind < 0 || hasControl(p.path) || hasControl(p.domain) || hasControl(p.sameSite) {
+		return "", false
+	}
+	d := deletionAttrs{path: p.path, domain: p.domain, sameSite: p.sameSite, secure: p.secure, partitioned: p.partitioned}
+	return d.field(name), true
 }
 
 // readPlace reads where f puts its cookie: the last Path attribute, or,
 // with none, the default-path of the request's target (RFC 6265bis
-// §5.1.4); and whether it has a Domain. Attributes over 1024 bytes are
-// ignored when ignoreLong, as Chromium and Firefox do. A Path that does
-// not start with '/', which the engines read their own ways, or a target
-// not known, is not known.
+// §5.1.4); the last Domain, and the other attributes a deletion copies.
+// Attributes over 1024 bytes are ignored when ignoreLong, as Chromium and
+// Firefox do. A Path that does not start with '/', which the engines read
+// their own ways, or a target not known, is not known.
 func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 	var p place
-	path, hasPath := "", false
+	hasPath := false
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
-		if ignoreLong && a.oversized() {
-			continue
+		if a.oversized() {
+			if ignoreLong {
+				continue
+			}
+			p.long = true
 		}
-		switch a.kind {
+		switch v := f.value(a); a.kind {
 		case attrDomain:
-			if v := strings.TrimLeft(f.value(a), "."); v == "" {
-				p.domain = -1
-			} else if p.domain == 0 {
-				p.domain = 1
+			p.domain = v
+			if strings.TrimLeft(v, ".") == "" {
+				p.domainKind = -1
+			} else if p.domainKind == 0 {
+				p.domainKind = 1
 			}
 		case attrPath:
-			path, hasPath = f.value(a), true
+			p.path, hasPath = v, true
+		case attrSameSite:
+			p.sameSite = v
+		case attrSecure:
+			p.secure = true
+		case attrPartitioned:
+			p.partitioned = true
 		}
 	}
 	switch {
-	case hasPath && (path == "" || path[0] != '/'):
-		return p, false
-	case !hasPath && (req == nil || !strings.HasPrefix(req.target, "/")):
+	case hasPath && (p.path == "" || p.path[0] != '/'):
 		return p, false
 	case !hasPath:
-		path = defaultPath(req.target)
+		t := req.target()
+		if t == "" {
+			return p, false
+		}
+		p.path = defaultPath(t)
 	}
-	p.path = path
 	return p, true
+}
+
+// keptPlaceDeletions returns, for a member whose last field in values
+// (the response's own) is one the module placed a deletion after while
+// some engine keeps it (see placeDeletions), the deletions of it at the
+// places where those engines store it: Chromium and Firefox where they
+// read the whole field, libsoup where it reads the part before its stop;
+// "" for none (one place for both, or one no deletion can be written
+// for). Applied, the placed deletion is the last field for name and the
+// app's is before it; under report_only the app's is the last.
+func keptPlaceDeletions(values []string, name string, req *request, base int64, now *clock) (out [2]string) {
+	var f, cut setCookie
+	i := lastField(values, name)
+	if i >= 0 && f.scan(values[i], 0, 0) && !f.rejected {
+		i = lastField(values[:i], name)
+	}
+	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) {
+		return out
+	}
+	keeps, ok := unreadDeletion(&f, base, now)
+	if !ok {
+		return out
+	}
+	if keeps&^soupEngine != 0 {
+		if p, ok := readPlace(&f, true, req); ok {
+			out[0], _ = p.deletion(name)
+		}
+	}
+	if keeps&soupEngine != 0 && cut.scan(f.v[:f.stop], attributeKinds, 0) {
+		if p, ok := readPlace(&cut, false, req); ok {
+			if d, ok := p.deletion(name); ok && d != out[0] {
+				out[1] = d
+			}
+		}
+	}
+	return out
+}
+
+// target returns the request's target as the client sent it, in origin
+// form (its path and query), "" when not known: the original request's
+// (Caddy's rewrite changes RequestURI; the server keeps the request as it
+// arrived in the context), or its URL's path for a target in absolute
+// form. A field without a Path puts its cookie at the default-path of it.
+func (r *request) target() string {
+	if r == nil || r.from == nil {
+		return ""
+	}
+	o := r.from
+	if orig, ok := o.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok {
+		o = &orig
+	}
+	switch {
+	case strings.HasPrefix(o.RequestURI, "/"):
+		return o.RequestURI
+	case o.URL != nil && strings.HasPrefix(o.URL.Path, "/"):
+		return o.URL.EscapedPath()
+	}
+	return ""
 }
 
 // defaultPath is the default-path of RFC 6265bis §5.1.4 for a request

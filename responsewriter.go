@@ -94,7 +94,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil, header: rw.hdr, target: r.RequestURI}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr, from: r}
 	rw.late, rw.outer = r.ProtoMajor >= 3, false
 	if c := h.norm.consistency; c != nil {
 		// Read now, as the Cookie fields are: a later handler may edit

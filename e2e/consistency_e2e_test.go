@@ -164,3 +164,36 @@ func wantScoped(t *testing.T, label string, jar []scopedCookie, want ...string) 
 		t.Errorf("%s: jar holds %q, want %q", label, got, want)
 	}
 }
+
+// placedScenarios checks placedDirectives in engine e: the group is logged
+// in at the app's Path=/app, which the module moves to /; then the app
+// logs session_id out with a field the engines read apart (a tab, where
+// WebKitGTK stops reading), which the module passes unchanged. An engine
+// that reads a deletion deletes nothing at /app, so the module places a
+// deletion at / after the field; and, the field being a log-out in some
+// engine, on_delete cascade deletes user_id__insecure at / and session_id
+// where the engines that read the field as a cookie store it. No engine
+// keeps a member. (Without the module, each engine does what it reads:
+// the run logs that.)
+func placedScenarios(t *testing.T, env *policyEnv, e engine) {
+	for _, logout := range []string{"/app/logout-webkit", "/app/logout-others"} {
+		t.Run("placed deletion: "+logout+" logs the whole group out", func(t *testing.T) {
+			c := e.newClient(t)
+			load(t, c, env.raw+"/app/login")
+			load(t, c, env.raw+logout)
+			load(t, c, env.raw+"/app/page") // WebKit's driver lists the cookies the page receives
+			t.Logf("without the module, after /app/login and %s: %s", logout, describeScoped(scopedJarOf(t, c)))
+			load(t, c, env.raw+"/app/logout-all")
+			load(t, c, env.raw+"/app/page")
+			wantScoped(t, "after /app/logout-all without the module", scopedJarOf(t, c))
+
+			load(t, c, env.placed+"/app/login")
+			wantScoped(t, "after /app/login", scopedJarOf(t, c), "session_id=abc123 127.0.0.1/", "user_id__insecure=42 127.0.0.1/")
+			load(t, c, env.placed+logout)
+			load(t, c, env.placed+"/app/page")
+			jar := scopedJarOf(t, c)
+			t.Logf("through the module, after %s: %s", logout, describeScoped(jar))
+			wantScoped(t, "after "+logout, jar)
+		})
+	}
+}

@@ -31,6 +31,7 @@ func TestPolicies(t *testing.T) {
 			t.Logf("%s: %s", e.name, e.open(t))
 			attributeScenarios(t, env, e)
 			consistencyScenarios(t, env, e)
+			placedScenarios(t, env, e)
 			slideScenarios(t, env, e)
 		})
 	}
@@ -78,6 +79,22 @@ const (
 	deleteSessionIDWide = "session_id=; Max-Age=0; Domain=" + parentHost + "; Path=/; HttpOnly; Secure; SameSite=Lax"
 )
 
+// The log-in at Path=/app, and two log-outs of session_id alone with a
+// tab in them, where libsoup stops reading: tabbedLogoutWebKit is
+// Max-Age=0 up to the tab (WebKitGTK deletes) and Max-Age=3600 after it
+// (Chromium and Firefox store it at /app); tabbedLogoutOthers is
+// Max-Age=60 up to the tab (WebKitGTK stores it at the default path of
+// /app/logout-others, /app: it does not read the Path after the tab) and
+// Max-Age=0 after it (Chromium and Firefox delete it at /app).
+const (
+	setSessionIDApp    = "session_id=abc123; Max-Age=43200; Path=/app; Secure; SameSite=Lax"
+	setUserIDApp       = "user_id__insecure=42; Path=/app; Secure; SameSite=Lax"
+	tabbedLogoutWebKit = "session_id=; Max-Age=0\t; Max-Age=3600; Path=/app; Secure; SameSite=Lax"
+	tabbedLogoutOthers = "session_id=x; Secure; SameSite=Lax; Max-Age=60\t; Max-Age=0; Path=/app"
+	deleteSessionIDApp = "session_id=; Max-Age=0; Path=/app; Secure; SameSite=Lax"
+	deleteUserIDApp    = "user_id__insecure=; Max-Age=0; Path=/app; Secure; SameSite=Lax"
+)
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setTwice is in flagged's group too, with two Max-Age attributes: the
@@ -110,6 +127,16 @@ const (
 			on_partial expire
 		}
 	}`
+	// placedDirectives moves the group from the app's Path=/app to /,
+	// so that a log-out the module passes unchanged needs a deletion
+	// placed at / (see placedScenarios).
+	placedDirectives = `	cookie_normalizer {
+		group login {
+			cookies session_id user_id__insecure
+			path /
+			on_delete cascade
+		}
+	}`
 	slideDirectives = `	cookie_normalizer {
 		group login {
 			cookies session_id user_id__insecure
@@ -127,9 +154,9 @@ const (
 type policyEnv struct {
 	app *policyApp
 	// Base URLs on 127.0.0.1: raw is reverse_proxy alone (the legacy app
-	// as it is); attrs, consistency and slide go through the module with
-	// the config of that name.
-	raw, attrs, consistency, slide string
+	// as it is); attrs, consistency, placed and slide go through the
+	// module with the config of that name.
+	raw, attrs, consistency, placed, slide string
 	// wwwConsistency is the consistency site under wwwHost, a site
 	// other than raw's 127.0.0.1: a page of raw linking there is a
 	// cross-site navigation.
@@ -147,7 +174,7 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 	app := &policyApp{seen: map[string][]string{}}
 	upstream := app.start(t)
 	addrs := map[string]string{}
-	for _, k := range []string{"raw", "attrs", "consistency", "slide"} {
+	for _, k := range []string{"raw", "attrs", "consistency", "placed", "slide"} {
 		addrs[k] = testcaddy.FreeAddr(t)
 	}
 	_, attrsPort, _ := strings.Cut(addrs["attrs"], ":")
@@ -158,9 +185,10 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 	sites := site("https://"+addrs["raw"], "") +
 		site(fmt.Sprintf("https://%s, https://%s:%s, https://%s:%s", addrs["attrs"], wwwHost, attrsPort, apiHost, attrsPort), attributeDirectives) +
 		site(fmt.Sprintf("https://%s, https://%s:%s", addrs["consistency"], wwwHost, consistencyPort), consistencyDirectives) +
+		site("https://"+addrs["placed"], placedDirectives) +
 		site("https://"+addrs["slide"], slideDirectives)
 	testcaddy.StartTLS(t, sites, addrs["raw"])
-	for _, k := range []string{"attrs", "consistency", "slide"} {
+	for _, k := range []string{"attrs", "consistency", "placed", "slide"} {
 		testcaddy.WaitTLS(t, addrs[k])
 	}
 	for _, host := range []string{wwwHost, apiHost} {
@@ -172,6 +200,7 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 		raw:         "https://" + addrs["raw"],
 		attrs:       "https://" + addrs["attrs"],
 		consistency: "https://" + addrs["consistency"],
+		placed:      "https://" + addrs["placed"],
 		slide:       "https://" + addrs["slide"],
 		attrsPort:   attrsPort,
 
@@ -240,6 +269,12 @@ func (a *policyApp) start(t *testing.T) string {
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
 		"/split-session":  {splitSessionID},
+		// A log-in at the app's Path=/app, and log-outs the engines read
+		// apart, which the module passes unchanged (see placedScenarios).
+		"/app/login":         {setSessionIDApp, setUserIDApp},
+		"/app/logout-webkit": {tabbedLogoutWebKit},
+		"/app/logout-others": {tabbedLogoutOthers},
+		"/app/logout-all":    {deleteSessionIDApp, deleteUserIDApp},
 		// A log-in with Domain=app.localhost, then an app that makes
 		// session_id host-only: it sets the new one and deletes the old
 		// one, in that order.

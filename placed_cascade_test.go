@@ -1,0 +1,149 @@
+package cookienormalizer
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A log-out the engines read apart, passed unchanged under a path policy
+// in a group with on_delete cascade. The field goes to the app's place,
+// and the module places a deletion at the policy's place after it (see
+// placeDeletions); the engines that read the field as a deletion then
+// hold no member of it. The cascade deletes the others at the policy's
+// place, and the member at the place where the engines that keep the
+// field store it, as each reads it: coming last, that deletion deletes it
+// in every engine, so that none keeps it alone while the others are
+// gone, as the cascade does for a member whose rewritten field the
+// engines read apart.
+
+const placedCascadeGroup = "cookie_normalizer {\n\tgroup login {\n\t\tcookies session_id user_id__insecure\n\t\tpath /\n\t\ton_delete cascade\n\t}\n}"
+
+// placedCascadeDeletion is the deletion of name the module writes, with
+// attrs after it.
+func placedCascadeDeletion(name, attrs string) string {
+	return name + "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0" + attrs
+}
+
+func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		directive string
+		app       []string
+		want      []string // appended after the app's fields
+	}{{
+		// WebKitGTK reads Max-Age=0 and stops at the tab; Chromium and
+		// Firefox read on to Max-Age=3600 and store session_id at /app.
+		name:      "libsoup deletes",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/app"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		// Chromium and Firefox read the later Max-Age=0; WebKitGTK reads
+		// Max-Age=60 and no Path (it comes after the tab), so it stores
+		// session_id at the default path of /app/page, /app. Its SameSite
+		// and Secure, read by every engine, go with the deletion.
+		name:      "Chromium and Firefox delete",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=v; Secure; SameSite=Lax; Max-Age=60\t; Max-Age=0; Path=/x"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/; Secure; SameSite=Lax"),
+			placedCascadeDeletion("session_id", "; Path=/app; Secure; SameSite=Lax"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/; Secure; SameSite=Lax"),
+		},
+	}, {
+		// A Domain only Chromium and Firefox read (after the tab): theirs
+		// is the place with it.
+		name:      "a Domain after the tab",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=; Path=/app; Max-Age=0\t; Max-Age=3600; Domain=example.com"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/; Domain=example.com"),
+			placedCascadeDeletion("session_id", "; Path=/app; Domain=example.com"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/; Domain=example.com"),
+		},
+	}, {
+		// WebKitGTK stores it under a Path over 1024 bytes, which
+		// Chromium and Firefox would ignore in a deletion (and delete at
+		// the default path instead): no deletion is written for it.
+		name:      "a long Path libsoup reads",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=v; Path=/" + strings.Repeat("p", 1100) + "; Max-Age=60\t; Max-Age=0"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		// The response sets the other member: no log-out of the group,
+		// so no cascade; the deletion is placed all the same.
+		name:      "the other member set",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/app", "user_id__insecure=42; Path=/"},
+		want:      []string{placedCascadeDeletion("session_id", "; Path=/")},
+	}, {
+		// Without on_delete, the placed deletion alone.
+		name:      "no cascade",
+		directive: "cookie_normalizer {\n\tgroup login {\n\t\tcookies session_id user_id__insecure\n\t\tpath /\n\t}\n}",
+		app:       []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/app"},
+		want:      []string{placedCascadeDeletion("session_id", "; Path=/")},
+	}, {
+		// A deletion in every engine: the member is deleted everywhere,
+		// and only the others get deletions.
+		name:      "every engine deletes",
+		directive: placedCascadeGroup,
+		app:       []string{"session_id=; Max-Age=0\t; Path=/app"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := scopeServe(t, tc.directive, "session_id=a; user_id__insecure=42", tc.app...)
+			if len(out) < len(tc.app) {
+				t.Fatalf("got %q", out)
+			}
+			for i, v := range tc.app {
+				if out[i] != v && v == tc.app[0] {
+					t.Errorf("the app's field %q became %q, want it unchanged", v, out[i])
+				}
+			}
+			if got := out[len(tc.app):]; !slices.Equal(got, tc.want) {
+				t.Errorf("appended\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestReportOnlyPlacedSplit: report_only counts what the applied handler
+// does for a placed split deletion and its cascade (where the app's
+// field, with no placed deletion after it, is the last for its name).
+func TestReportOnlyPlacedSplit(t *testing.T) {
+	g := Group{Cookies: []string{"session_id", "user_id__insecure"}, Path: "/", OnDelete: "cascade"}
+	for _, in := range [][]string{
+		{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/app"},
+		{"session_id=x; Max-Age=60\t; Max-Age=0; Path=/app"},
+		{"session_id=; Max-Age=0\t; Path=/app"},
+	} {
+		var events [2]recordingObserver
+		var out [2][]string
+		for k, reportOnly := range []bool{false, true} {
+			n := testNormalizer(t, g.rule())
+			n.reportOnly = reportOnly
+			req := perResponse(&request{from: requestFor("/app/logout")})
+			out[k] = n.rewriteResponse(append([]string(nil), in...), testDate, req, &events[k])
+		}
+		if !slices.Equal(out[1], in) {
+			t.Errorf("%q: report_only gave %q", in, out[1])
+		}
+		if !slices.Equal(events[0], events[1]) {
+			t.Errorf("%q: applied, %q observed for %q; report_only observed %q", in, out[0], events[0], events[1])
+		}
+		if len(out[0]) < 3 {
+			t.Errorf("%q: applied gave %q, want a placed deletion and a cascade", in, out[0])
+		}
+	}
+}
