@@ -92,6 +92,28 @@ func (p *attrPolicy) prefixBreaks(name string) (breaks []string) {
 	return breaks
 }
 
+// hostPrefixRefused reports whether f, a field for name scanned with
+// attributeKinds, has a __Host- name and, as sent, a Domain or a last
+// Path other than "/": Chromium refuses such a cookie whatever else it
+// says (RFC 6265bis §4.1.3.2; it checks the attributes, not the default
+// path). Its Secure is checked with the __Secure- rule.
+func hostPrefixRefused(f *setCookie, name string) bool {
+	if !hasPrefixFold(name, prefixHost) {
+		return false
+	}
+	path := ""
+	attrs := f.attrs()
+	for i := range attrs {
+		switch a := &attrs[i]; {
+		case a.kind == attrDomain:
+			return true
+		case a.kind == attrPath && !a.oversized():
+			path = f.value(a)
+		}
+	}
+	return path != "/"
+}
+
 // attrEdits marks the edits of p on f (attr.drop, attr.repl) and appends
 // what it adds to tail. skipped reports an edit left out because it would
 // break the cookie's name prefix. f must have been scanned for the kinds

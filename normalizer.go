@@ -543,9 +543,10 @@ type leader struct {
 // looked it up already, else from the last value named exactly name: that
 // is the state the browser ends in. If that last value is a deletion, is
 // rejected by browsers (also for its attributes: SameSite=None,
-// Partitioned or a __Secure- name without Secure, which Chromium and
-// Firefox refuse), or is read differently by different engines, there is
-// no leader (followers are left alone).
+// Partitioned or a __Secure- or __Host- name without Secure, a __Host-
+// name without Path=/ or with a Domain, which Chromium and Firefox
+// refuse), or is read differently by different engines, there is no
+// leader (followers are left alone).
 func findLeader(leaders []leader, g int, name string, values []string, base int64, now *clock) (leader, []leader) {
 	for _, l := range leaders {
 		if l.group == g {
@@ -558,7 +559,8 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 			continue
 		}
 		var f setCookie
-		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, &attrPolicy{}, hasPrefixFold(name, prefixSecure), false) {
+		prefixed := hasPrefixFold(name, prefixSecure) || hasPrefixFold(name, prefixHost)
+		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, &attrPolicy{}, prefixed, false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}

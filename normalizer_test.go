@@ -521,6 +521,38 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"__Secure-sid=abc; Max-Age=600", "u=1"},
 		},
 		{
+			// A __Host- name also needs Path=/ and no Domain (RFC 6265bis
+			// §4.1.3.2; Chromium checks the attributes as sent).
+			name:  "like: nor a __Host- leader without Secure",
+			rules: []rule{like("__Host-sid", "u")},
+			in:    []string{"__Host-sid=abc; Max-Age=600; Path=/", "u=1"},
+			want:  []string{"__Host-sid=abc; Max-Age=600; Path=/", "u=1"},
+		},
+		{
+			name:  "like: nor a __Host- leader with another Path",
+			rules: []rule{like("__Host-sid", "u")},
+			in:    []string{"__Host-sid=abc; Max-Age=600; Secure; Path=/app", "u=1"},
+			want:  []string{"__Host-sid=abc; Max-Age=600; Secure; Path=/app", "u=1"},
+		},
+		{
+			name:  "like: nor a __Host- leader without a Path",
+			rules: []rule{like("__host-sid", "u")},
+			in:    []string{"__host-sid=abc; Max-Age=600; Secure", "u=1"},
+			want:  []string{"__host-sid=abc; Max-Age=600; Secure", "u=1"},
+		},
+		{
+			name:  "like: nor a __Host- leader with a Domain",
+			rules: []rule{like("__Host-sid", "u")},
+			in:    []string{"__Host-sid=abc; Max-Age=600; Secure; Path=/; Domain=example.com", "u=1"},
+			want:  []string{"__Host-sid=abc; Max-Age=600; Secure; Path=/; Domain=example.com", "u=1"},
+		},
+		{
+			name:  "like: a __Host- leader by the prefix's rules leads",
+			rules: []rule{like("__Host-sid", "u")},
+			in:    []string{"__Host-sid=abc; Max-Age=600; Path=/app; Secure; Path=/", "u=1"},
+			want:  []string{"__Host-sid=abc; Max-Age=600; Path=/app; Secure; Path=/", "u=1; Expires=Tue, 24 Nov 2026 12:10:00 GMT; Max-Age=600"},
+		},
+		{
 			name:  "like: with Secure, the same leader leads",
 			rules: []rule{like("session_id", "u")},
 			in:    []string{"session_id=abc; Max-Age=600; SameSite=None; Secure; Partitioned", "u=1"},

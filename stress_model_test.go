@@ -877,13 +877,17 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 
 // stressLeaderRefused reports whether Chromium and Firefox refuse a
 // leader's field, as sent, for its attributes: SameSite=None (its last
-// SameSite), Partitioned or a __Secure- name, without Secure.
+// SameSite), Partitioned or a __Secure- or __Host- name, without Secure;
+// a __Host- name with a Domain or a last Path other than "/".
 func stressLeaderRefused(field string) bool {
 	name, _ := stressCookieName(field)
-	secure, none, partitioned := false, false, false
+	secure, none, partitioned, domain, path := false, false, false, false, ""
 	for _, a := range strings.Split(field, ";")[1:] {
 		k, v, _ := strings.Cut(a, "=")
 		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
+		if strings.EqualFold(k, "domain") {
+			domain = true
+		}
 		if len(v) > 1024 {
 			continue
 		}
@@ -894,9 +898,13 @@ func stressLeaderRefused(field string) bool {
 			partitioned = true
 		case "samesite":
 			none = strings.EqualFold(v, "none")
+		case "path":
+			path = v
 		}
 	}
-	return !secure && (none || partitioned || stressPrefixed(name, "__Secure-"))
+	host := stressPrefixed(name, "__Host-")
+	return !secure && (none || partitioned || host || stressPrefixed(name, "__Secure-")) ||
+		host && (domain || path != "/")
 }
 
 // stressLiveElsewhere reports whether fields, whose last stored field
