@@ -186,10 +186,11 @@ const (
 	// memberDeletedSplit: a deletion some engine does not read as one
 	// (see expiry.split).
 	memberDeletedSplit
-	// memberPlacedSplit: a field passed unchanged that some engine reads
-	// as a deletion and another keeps, with a deletion placed after it
-	// at the policies' place (see placeDeletions).
-	memberPlacedSplit
+	// memberUnreadSplit: a field passed unchanged (the scan rejects it)
+	// that some engine reads as a deletion and another keeps (see
+	// rejectedEffect), and, under a path or domain policy, the deletion
+	// placed after it (see placeDeletions).
+	memberUnreadSplit
 )
 
 // deletes reports whether the member's field deletes it (in some engine).
@@ -290,7 +291,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			switch state[cg.first+k] {
 			case memberSet:
 				anySet = true
-			case memberDeleted, memberDeletedSplit, memberPlacedSplit:
+			case memberDeleted, memberDeletedSplit, memberUnreadSplit:
 				anyDeleted, deleted, allSet = true, name, false
 			default:
 				allSet = false
@@ -303,7 +304,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now):
+		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, values, state, req, base, now):
 			values = c.cascade(cg, r, values, state, deleted, req, base, now, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
@@ -399,10 +400,12 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 		case memberDeletedSplit:
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
-		case memberPlacedSplit:
-			// The placed deletion deleted it at the policies' place; the
-			// engines that keep the app's field hold it at the app's.
-			for _, d := range keptPlaceDeletions(values[:n], name, req, base, now) {
+		case memberUnreadSplit:
+			// The engines that keep the app's field hold it where they
+			// read its place (a placed deletion deleted it at the
+			// policies').
+			kept, _ := keptPlaceDeletions(values[:n], name, req, base, now)
+			for _, d := range kept {
 				if d != "" {
 					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 				}

@@ -598,8 +598,8 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		switch {
 		case f.refused && len(v) <= maxValueLen:
 			effect = untouched
-		case r.consistent && rejectedDeletion(f, base, now):
-			effect = memberDeleted
+		case r.consistent && !f.refused:
+			effect = rejectedEffect(f, base, now)
 		}
 		return v, actionPassedInvalid, false, effect
 	}
@@ -640,14 +640,26 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	return v, actionUnchanged, skipped, effect
 }
 
-// rejectedDeletion reports whether f, a field scan rejected, is read as a
-// deletion by every engine all the same: browsers store it (it is not
-// refused), and where libsoup stops reading comes after its last Max-Age
-// or Expires, so every engine reads the same lifetime attributes. Then
-// the readings decide.
-func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
-	if f.refused {
-		return false
+// rejectedEffect is what f, a field the scan rejected that browsers do
+// not refuse, does to a consistency member: where every engine's reading
+// is known (see unreadDeletion), a deletion when every engine reads one,
+// a split one when some engine reads one and another keeps the cookie
+// (a cascade then deletes it where the keepers store it: see
+// keptPlaceDeletions), else a set. Where some reading is not known, a
+// deletion only when libsoup stops after its last Max-Age or Expires and
+// the readings delete, else a set. Out of line: its scratch space stays
+// out of apply's frame, on the deepest stack of a request.
+//
+//go:noinline
+func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
+	if keeps, known := unreadReadings(f, base, now); known {
+		switch {
+		case (wholeEngines|soupEngine)&^keeps == 0:
+			return memberSet
+		case keeps != 0:
+			return memberUnreadSplit
+		}
+		return memberDeleted
 	}
 	lastLifetime := -1
 	for _, a := range f.attrs() {
@@ -655,7 +667,10 @@ func rejectedDeletion(f *setCookie, base int64, now *clock) bool {
 			lastLifetime = int(a.end)
 		}
 	}
-	return lastLifetime >= 0 && f.stop >= lastLifetime && readExpiry(f, base, now).deletion
+	if lastLifetime >= 0 && f.stop >= lastLifetime && readExpiry(f, base, now).deletion {
+		return memberDeleted
+	}
+	return memberSet
 }
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field

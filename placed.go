@@ -79,7 +79,7 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		if state != nil && member >= 0 {
 			state[member] = memberDeleted
 			if keeps != 0 {
-				state[member] = memberPlacedSplit
+				state[member] = memberUnreadSplit
 			}
 		}
 		if p.obs != nil {
@@ -98,13 +98,21 @@ const (
 // unreadDeletion reports, for f (scanned with lifetimeKinds) a field the
 // scan rejects but browsers do not refuse, whether some engine reads it as
 // a deletion, every reading being known; and keeps, the readings that
-// keep it. Chromium and Firefox (and RFC 6265bis) read all of it, libsoup
-// only up to where it stops: libsoup's reading of the whole field, which
-// it does not read, is discarded (neither that it keeps the cookie nor
-// that it is not known counts), and of the part libsoup reads, only its
-// reading counts (Chromium's of an Expires there may be unknown, under a
-// Date the module cannot read).
+// keep it (see unreadReadings).
 func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool) {
+	keeps, known := unreadReadings(f, base, now)
+	return keeps, known && (wholeEngines|soupEngine)&^keeps != 0
+}
+
+// unreadReadings returns, for f (scanned with lifetimeKinds) a field the
+// scan rejects but browsers do not refuse, the readings that keep it, and
+// whether every reading is known. Chromium and Firefox (and RFC 6265bis)
+// read all of it, libsoup only up to where it stops: libsoup's reading of
+// the whole field, which it does not read, is discarded (neither that it
+// keeps the cookie nor that it is not known counts), and of the part
+// libsoup reads, only its reading counts (Chromium's of an Expires there
+// may be unknown, under a Date the module cannot read).
+func unreadReadings(f *setCookie, base int64, now *clock) (keeps uint8, known bool) {
 	if !f.rejected || f.refused {
 		return 0, false
 	}
@@ -120,8 +128,7 @@ func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool)
 	if c.unknown&soupEngine != 0 {
 		return 0, false
 	}
-	keeps = e.kept&^soupEngine | c.kept&soupEngine
-	return keeps, (wholeEngines|soupEngine)&^keeps != 0
+	return e.kept&^soupEngine | c.kept&soupEngine, true
 }
 
 // placedApart reports whether the deletion placed, field, is at another
@@ -237,39 +244,67 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 }
 
 // keptPlaceDeletions returns, for a member whose last field in values
-// (the response's own) is one the module placed a deletion after while
-// some engine keeps it (see placeDeletions), the deletions of it at the
-// places where those engines store it: Chromium and Firefox where they
-// read the whole field, libsoup where it reads the part before its stop;
-// "" for none (one place for both, or one no deletion can be written
-// for). Applied, the placed deletion is the last field for name and the
-// app's is before it; under report_only the app's is the last.
-func keptPlaceDeletions(values []string, name string, req *request, base int64, now *clock) (out [2]string) {
+// (the response's own) is one the module passes unchanged while some
+// engine reads it as a deletion and another keeps it (see
+// rejectedEffect), the deletions of it at the places where the keepers
+// store it: Chromium and Firefox where they read the whole field,
+// libsoup where it reads the part before its stop; "" for none (one
+// place for both). ok is false when one of them cannot be written (a
+// place not known, a control byte, an attribute over 1024 bytes, an
+// empty Domain): then some keeper would hold the member whatever the
+// cascade appends. Under a path or domain policy the placed deletion,
+// when applied, is the last field for name and the app's is before it.
+func keptPlaceDeletions(values []string, name string, req *request, base int64, now *clock) (out [2]string, ok bool) {
 	var f, cut setCookie
 	i := lastField(values, name)
 	if i >= 0 && f.scan(values[i], 0, 0) && !f.rejected {
 		i = lastField(values[:i], name)
 	}
 	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) {
-		return out
+		return out, false
 	}
-	keeps, ok := unreadDeletion(&f, base, now)
-	if !ok {
-		return out
+	keeps, known := unreadReadings(&f, base, now)
+	if !known {
+		return out, false
 	}
 	if keeps&^soupEngine != 0 {
-		if p, ok := readPlace(&f, true, req); ok {
-			out[0], _ = p.deletion(name)
+		p, known := readPlace(&f, true, req)
+		if out[0], ok = p.deletion(name); !known || !ok {
+			return out, false
 		}
 	}
-	if keeps&soupEngine != 0 && cut.scan(f.v[:f.stop], attributeKinds, 0) {
-		if p, ok := readPlace(&cut, false, req); ok {
-			if d, ok := p.deletion(name); ok && d != out[0] {
-				out[1] = d
+	if keeps&soupEngine != 0 {
+		if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+			return out, false
+		}
+		p, known := readPlace(&cut, false, req)
+		d, ok := p.deletion(name)
+		if !known || !ok {
+			return out, false
+		}
+		if d != out[0] {
+			out[1] = d
+		}
+	}
+	return out, true
+}
+
+// splitUnreached reports whether a member of cg that the response
+// deletes in some engine and not in another, in a field the module
+// passes unchanged, is kept where no deletion can reach it (see
+// keptPlaceDeletions): then a cascade would leave it alone in the
+// keepers, and it does not happen. Out of line, like movedMember.
+//
+//go:noinline
+func splitUnreached(cg *consistencyGroup, values []string, state *memberStates, req *request, base int64, now *clock) bool {
+	for k, name := range cg.members {
+		if state[cg.first+k] == memberUnreadSplit {
+			if _, ok := keptPlaceDeletions(values, name, req, base, now); !ok {
+				return true
 			}
 		}
 	}
-	return out
+	return false
 }
 
 // target returns the request's target as the client sent it, in origin

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// A log-out the engines read apart, passed unchanged under a path policy
-// in a group with on_delete cascade. The field goes to the app's place,
+// A log-out the engines read apart, passed unchanged (with a path policy
+// or without) in a group with on_delete cascade. The field goes to the app's place,
 // and the module places a deletion at the policy's place after it (see
 // placeDeletions); the engines that read the field as a deletion then
 // hold no member of it. The cascade deletes the others at the policy's
@@ -69,10 +69,37 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 	}, {
 		// WebKitGTK stores it under a Path over 1024 bytes, which
 		// Chromium and Firefox would ignore in a deletion (and delete at
-		// the default path instead): no deletion is written for it.
+		// the default path instead): no deletion can reach it there, so
+		// nothing cascades (WebKitGTK would keep session_id alone).
 		name:      "a long Path libsoup reads",
 		directive: placedCascadeGroup,
 		app:       []string{"session_id=v; Path=/" + strings.Repeat("p", 1100) + "; Max-Age=60\t; Max-Age=0"},
+		want:      []string{placedCascadeDeletion("session_id", "; Path=/")},
+	}, {
+		// Without a path policy nothing is placed, and the same holds:
+		// WebKitGTK reads a session cookie up to the tab, at the default
+		// path of /app/page; Chromium and Firefox read the Max-Age=0.
+		name:      "no path policy, libsoup keeps",
+		directive: scopeGroup,
+		app:       []string{"session_id=; Foo\tBar; Max-Age=0"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", ""),
+		},
+	}, {
+		// libsoup lets the last of Max-Age and Expires decide, Chromium
+		// and Firefox the Max-Age; the Path after the tab is theirs.
+		name:      "no path policy, libsoup keeps for the Expires",
+		directive: scopeGroup,
+		app:       []string{"session_id=; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00:00 GMT\t; Path=/"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		name:      "no path policy, libsoup deletes",
+		directive: scopeGroup,
+		app:       []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/"},
 		want: []string{
 			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),

@@ -50,6 +50,7 @@ var coldFunctions = map[string]string{
 	"(*rewritePass).relead":           "like groups, when the consistency rules appended fields",
 	"(*consistency).cascade":          "a log-out that cascades",
 	"movedMember":                     "a log-out that would cascade: is a member set at another path or domain",
+	"splitUnreached":                  "a log-out that would cascade: is a member some engine keeps, in a field passed unchanged, out of reach",
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",
 	"targetedCacheable":               "before a partial expiry or a re-issue",

@@ -375,28 +375,33 @@ func scopedJarOf(t *testing.T, c cookieClient) []scopedCookie {
 	if err != nil {
 		t.Fatalf("reading the jar: %v", err)
 	}
-	// Firefox reports expiries in whole seconds and may list a cookie a
-	// deletion (Max-Age=0) stored expiring at its arrival until that
-	// second ends (CI runs met it after a cascade's deletion, listed
-	// "in 0s" on either side of the read): one that expires within a
-	// second of the read is not in the jar. No scenario read this way
-	// sets a lifetime that short.
-	return slices.DeleteFunc(jar, func(c scopedCookie) bool {
-		return !c.expires.IsZero() && !c.expires.After(read.Add(time.Second))
-	})
+	return slices.DeleteFunc(jar, func(c scopedCookie) bool { return expiringAt(c.storedCookie, read) })
+}
+
+// expiringAt reports whether c, listed by a jar read at read, is one the
+// jar does not hold: Firefox reports expiries in whole seconds and may
+// list a cookie a deletion (Max-Age=0) stored expiring at its arrival
+// until that second ends (CI runs met it after a cascade's deletion,
+// listed "in 0s" on either side of the read), so one that expires within
+// a second of the read is not in the jar. No scenario sets a lifetime
+// that short.
+func expiringAt(c storedCookie, read time.Time) bool {
+	return !c.expires.IsZero() && !c.expires.After(read.Add(time.Second))
 }
 
 // jarOf returns c's cookies, each of which must be a host-only cookie of
-// 127.0.0.1 with Path=/.
+// 127.0.0.1 with Path=/, but those expiring within a second of the read
+// (see expiringAt).
 func jarOf(t *testing.T, c cookieClient) []storedCookie {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
+	read := time.Now()
 	jar, err := c.cookies(ctx)
 	if err != nil {
 		t.Fatalf("reading the jar: %v", err)
 	}
-	return jar
+	return slices.DeleteFunc(jar, func(c storedCookie) bool { return expiringAt(c, read) })
 }
 
 // cookieNames returns the names in jar, sorted.
