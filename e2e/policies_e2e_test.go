@@ -95,6 +95,19 @@ const (
 	deleteUserIDApp    = "user_id__insecure=; Max-Age=0; Path=/app; Secure; SameSite=Lax"
 )
 
+// splitTabSessionID and splitTabSessionIDWebKit have a tab where libsoup
+// stops reading, so the module passes them unchanged: the first is a
+// deletion in Chromium and Firefox (Max-Age wins) and a cookie until
+// 2031 in WebKitGTK (libsoup lets the last of Max-Age and Expires
+// decide); the second a deletion in WebKitGTK (Max-Age=0 up to the tab)
+// and an hour in Chromium and Firefox (the later Max-Age=3600). Both put
+// session_id at / in every engine (WebKitGTK, which does not read the
+// second's Path, at the default path of /split-tab-session-webkit).
+const (
+	splitTabSessionID       = "session_id=x; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00:00 GMT\t; Path=/; HttpOnly; Secure; SameSite=Lax"
+	splitTabSessionIDWebKit = "session_id=x; HttpOnly; Secure; SameSite=Lax; Max-Age=0\t; Max-Age=3600; Path=/"
+)
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setTwice is in flagged's group too, with two Max-Age attributes: the
@@ -137,6 +150,15 @@ const (
 			on_delete cascade
 		}
 	}`
+	// cascadeDirectives has on_delete cascade alone: without on_partial,
+	// a page the browser loads beside the one a scenario loads (a
+	// favicon) cannot heal a half log-in the cascade left.
+	cascadeDirectives = `	cookie_normalizer {
+		group login {
+			cookies session_id user_id__insecure
+			on_delete cascade
+		}
+	}`
 	slideDirectives = `	cookie_normalizer {
 		group login {
 			cookies session_id user_id__insecure
@@ -154,9 +176,9 @@ const (
 type policyEnv struct {
 	app *policyApp
 	// Base URLs on 127.0.0.1: raw is reverse_proxy alone (the legacy app
-	// as it is); attrs, consistency, placed and slide go through the
-	// module with the config of that name.
-	raw, attrs, consistency, placed, slide string
+	// as it is); attrs, consistency, cascade, placed and slide go
+	// through the module with the config of that name.
+	raw, attrs, consistency, cascade, placed, slide string
 	// wwwConsistency is the consistency site under wwwHost, a site
 	// other than raw's 127.0.0.1: a page of raw linking there is a
 	// cross-site navigation.
@@ -174,7 +196,7 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 	app := &policyApp{seen: map[string][]string{}}
 	upstream := app.start(t)
 	addrs := map[string]string{}
-	for _, k := range []string{"raw", "attrs", "consistency", "placed", "slide"} {
+	for _, k := range []string{"raw", "attrs", "consistency", "cascade", "placed", "slide"} {
 		addrs[k] = testcaddy.FreeAddr(t)
 	}
 	_, attrsPort, _ := strings.Cut(addrs["attrs"], ":")
@@ -185,10 +207,11 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 	sites := site("https://"+addrs["raw"], "") +
 		site(fmt.Sprintf("https://%s, https://%s:%s, https://%s:%s", addrs["attrs"], wwwHost, attrsPort, apiHost, attrsPort), attributeDirectives) +
 		site(fmt.Sprintf("https://%s, https://%s:%s", addrs["consistency"], wwwHost, consistencyPort), consistencyDirectives) +
+		site("https://"+addrs["cascade"], cascadeDirectives) +
 		site("https://"+addrs["placed"], placedDirectives) +
 		site("https://"+addrs["slide"], slideDirectives)
 	testcaddy.StartTLS(t, sites, addrs["raw"])
-	for _, k := range []string{"attrs", "consistency", "placed", "slide"} {
+	for _, k := range []string{"attrs", "consistency", "cascade", "placed", "slide"} {
 		testcaddy.WaitTLS(t, addrs[k])
 	}
 	for _, host := range []string{wwwHost, apiHost} {
@@ -200,6 +223,7 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 		raw:         "https://" + addrs["raw"],
 		attrs:       "https://" + addrs["attrs"],
 		consistency: "https://" + addrs["consistency"],
+		cascade:     "https://" + addrs["cascade"],
 		placed:      "https://" + addrs["placed"],
 		slide:       "https://" + addrs["slide"],
 		attrsPort:   attrsPort,
@@ -269,6 +293,9 @@ func (a *policyApp) start(t *testing.T) string {
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
 		"/split-session":  {splitSessionID},
+		// The same apart readings in fields the module passes unchanged.
+		"/split-tab-session":        {splitTabSessionID},
+		"/split-tab-session-webkit": {splitTabSessionIDWebKit},
 		// A log-in at the app's Path=/app, and log-outs the engines read
 		// apart, which the module passes unchanged (see placedScenarios).
 		"/app/login":         {setSessionIDApp, setUserIDApp},
