@@ -687,3 +687,28 @@ func TestCascadeRefusedLastDeletion(t *testing.T) {
 		}
 	}
 }
+
+// TestCascadeUnknownReadingDeletion: a log-out whose last Expires is in a
+// form Chromium and WebKitGTK may not read (no time of day; an asctime
+// date; a Max-Age they may read apart) is a deletion by RFC 6265bis,
+// which falls back on an earlier Expires in the past, and Firefox; but
+// Chromium reads no date there and keeps a session cookie (measured by
+// the randomized cascade differential in the browsers: the cascade
+// deleted user_id__insecure and Chromium kept session_id alone). The
+// cascade now deletes session_id too, after the app's field.
+func TestCascadeUnknownReadingDeletion(t *testing.T) {
+	const group = "cookie_normalizer {\n\tgroup login {\n\t\tcookies session_id user_id__insecure\n\t\ton_delete cascade\n\t}\n}"
+	for _, field := range []string{
+		"session_id=x; Expires=Wed, 09-Jun-2021 10:18:14 GMT; Path=/; SameSite=Lax; Expires=Fri, 27 Nov 2026 GMT",
+		"session_id=x; Expires=Tue, 24 Nov 2026 11:00:00 GMT; Path=/; SameSite=Lax; Expires=Tue, 24 Nov 2026 13:00 GMT",
+	} {
+		out := scopeServe(t, group, "session_id=a; user_id__insecure=42", field)
+		want := []string{field,
+			"session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax",
+			"user_id__insecure=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax",
+		}
+		if !slices.Equal(out, want) {
+			t.Errorf("%q:\n got %q\nwant %q", field, out, want)
+		}
+	}
+}

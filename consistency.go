@@ -187,9 +187,10 @@ const (
 	// (see expiry.split).
 	memberDeletedSplit
 	// memberUnreadSplit: a field passed unchanged (the scan rejects it)
-	// that some engine reads as a deletion and another keeps (see
-	// rejectedEffect), and, under a path or domain policy, the deletion
-	// placed after it (see placeDeletions).
+	// that some engine reads as a deletion, every reading being known
+	// (see rejectedEffect); under a path or domain policy, with the
+	// deletion placed after it when another engine keeps it (see
+	// placeDeletions).
 	memberUnreadSplit
 )
 
@@ -304,7 +305,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, values, state, req, base, now):
+		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, r, values, state, req, base, now):
 			values = c.cascade(cg, r, values, state, deleted, req, base, now, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
@@ -401,10 +402,9 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 		case memberUnreadSplit:
-			// The engines that keep the app's field hold it where they
-			// read its place (a placed deletion deleted it at the
-			// policies').
-			kept, _ := keptPlaceDeletions(values[:n], name, req, base, now)
+			// The engines read the app's field apart: where they read
+			// its place, and whether they keep it.
+			kept, _ := keptPlaceDeletions(values[:n], name, r, req, base, now)
 			for _, d := range kept {
 				if d != "" {
 					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)

@@ -163,7 +163,10 @@ type expiry struct {
 	// leads no `like` group (agreed is false).
 	unsure bool
 	// kept marks the readings (1<<byRFC, …) that keep the cookie: a
-	// session cookie or a lifetime past the base time and the clock.
+	// session cookie or a lifetime past the reading's own start (the
+	// base time; libsoup's clock). A field Chromium and Firefox keep
+	// under a slow upstream Date is kept by them though it is a
+	// deletion on the proxy's clock.
 	kept uint8
 	// unknown marks the readings not known, those that make unsure: a
 	// caller that discards a reading (see unreadDeletion) is
@@ -422,7 +425,8 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		e.session = false
 		if o.lifetime <= 0 || o.shortest <= 0 {
 			e.deletion = true
-		} else {
+		}
+		if o.lifetime > 0 {
 			e.kept |= 1 << i
 		}
 		if !anyLive || o.shortest < e.shortest {

@@ -623,7 +623,14 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	}
 	effect = memberSet
 	switch {
-	case split:
+	case split, deletion && unsure && !now.dateUnread:
+		// Some engine keeps it, or may: an engine whose reading is not
+		// known (an Expires in a form it may not read, where RFC 6265bis
+		// falls back on an earlier one in the past) may keep a session
+		// cookie. A cascade deletes it in every engine. (Under a Date
+		// the module cannot read, every Expires reading of Chromium and
+		// Firefox is not known, but they count it from their own clock
+		// then, as the deletion was read on the proxy's.)
 		effect = memberDeletedSplit
 	case deletion:
 		effect = memberDeleted
@@ -641,25 +648,23 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 }
 
 // rejectedEffect is what f, a field the scan rejected that browsers do
-// not refuse, does to a consistency member: where every engine's reading
-// is known (see unreadDeletion), a deletion when every engine reads one,
-// a split one when some engine reads one and another keeps the cookie
-// (a cascade then deletes it where the keepers store it: see
-// keptPlaceDeletions), else a set. Where some reading is not known, a
-// deletion only when libsoup stops after its last Max-Age or Expires and
-// the readings delete, else a set. Out of line: its scratch space stays
-// out of apply's frame, on the deepest stack of a request.
+// not refuse, does to a consistency member. Where every engine's reading
+// is known (see unreadReadings): when some engine reads a deletion, an
+// unread one (a cascade then deletes the member where the engines read
+// the field's place apart, and where those that keep it store it: see
+// keptPlaceDeletions); else a set. Where some reading is not known: when
+// libsoup stops after its last Max-Age or Expires and some reading
+// deletes, a split deletion (a cascade deletes the member at the field's
+// place too), else a set. Out of line: its scratch space stays out of
+// apply's frame, on the deepest stack of a request.
 //
 //go:noinline
 func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 	if keeps, known := unreadReadings(f, base, now); known {
-		switch {
-		case (wholeEngines|soupEngine)&^keeps == 0:
+		if (wholeEngines|soupEngine)&^keeps == 0 {
 			return memberSet
-		case keeps != 0:
-			return memberUnreadSplit
 		}
-		return memberDeleted
+		return memberUnreadSplit
 	}
 	lastLifetime := -1
 	for _, a := range f.attrs() {
@@ -668,7 +673,7 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 		}
 	}
 	if lastLifetime >= 0 && f.stop >= lastLifetime && readExpiry(f, base, now).deletion {
-		return memberDeleted
+		return memberDeletedSplit
 	}
 	return memberSet
 }

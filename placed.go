@@ -244,47 +244,60 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 }
 
 // keptPlaceDeletions returns, for a member whose last field in values
-// (the response's own) is one the module passes unchanged while some
-// engine reads it as a deletion and another keeps it (see
-// rejectedEffect), the deletions of it at the places where the keepers
-// store it: Chromium and Firefox where they read the whole field,
-// libsoup where it reads the part before its stop; "" for none (one
-// place for both). ok is false when one of them cannot be written (a
-// place not known, a control byte, an attribute over 1024 bytes, an
-// empty Domain): then some keeper would hold the member whatever the
-// cascade appends. Under a path or domain policy the placed deletion,
-// when applied, is the last field for name and the app's is before it.
-func keptPlaceDeletions(values []string, name string, req *request, base int64, now *clock) (out [2]string, ok bool) {
+// (the response's own) is one the module passes unchanged that some
+// engine reads as a deletion (see rejectedEffect), the deletions a
+// cascade appends for it, "" for none:
+//
+//   - at the field's place as the policies give it, where the cascade
+//     deletes the others (the member's cookie is there too), when the
+//     engines read the field's place apart (libsoup the part before its
+//     stop): an engine that reads it elsewhere keeps the member there.
+//     Not when a deletion was placed after the field: it is there.
+//   - where the engines that keep the field store it: Chromium and
+//     Firefox where they read the whole field, libsoup where it reads
+//     the part before its stop.
+//
+// ok is false when one of the latter cannot be written (a place not
+// known, a control byte, an attribute over 1024 bytes, an empty Domain):
+// then some keeper would hold the member whatever the cascade appends.
+func keptPlaceDeletions(values []string, name string, r *rule, req *request, base int64, now *clock) (out [3]string, ok bool) {
 	var f, cut setCookie
 	i := lastField(values, name)
+	placed := false
 	if i >= 0 && f.scan(values[i], 0, 0) && !f.rejected {
-		i = lastField(values[:i], name)
+		i, placed = lastField(values[:i], name), true
 	}
-	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) {
+	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) || !cut.scan(f.v[:f.stop], attributeKinds, 0) {
 		return out, false
 	}
 	keeps, known := unreadReadings(&f, base, now)
 	if !known {
 		return out, false
 	}
+	whole, wholeKnown := readPlace(&f, true, req)
+	soup, soupKnown := readPlace(&cut, false, req)
+	if !placed && (!wholeKnown || !soupKnown || whole.path != soup.path || whole.domain != soup.domain) {
+		out[0] = r.withPolicies(deletionAttrsFrom(values[i]).field(name))
+	}
 	if keeps&^soupEngine != 0 {
-		p, known := readPlace(&f, true, req)
-		if out[0], ok = p.deletion(name); !known || !ok {
+		if out[1], ok = whole.deletion(name); !wholeKnown || !ok {
 			return out, false
 		}
 	}
 	if keeps&soupEngine != 0 {
-		if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+		d, ok := soup.deletion(name)
+		if !soupKnown || !ok {
 			return out, false
 		}
-		p, known := readPlace(&cut, false, req)
-		d, ok := p.deletion(name)
-		if !known || !ok {
-			return out, false
+		if d != out[1] {
+			out[2] = d
 		}
-		if d != out[0] {
-			out[1] = d
-		}
+	}
+	if out[1] == out[0] {
+		out[1] = ""
+	}
+	if out[2] == out[0] {
+		out[2] = ""
 	}
 	return out, true
 }
@@ -296,10 +309,10 @@ func keptPlaceDeletions(values []string, name string, req *request, base int64, 
 // keepers, and it does not happen. Out of line, like movedMember.
 //
 //go:noinline
-func splitUnreached(cg *consistencyGroup, values []string, state *memberStates, req *request, base int64, now *clock) bool {
+func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
 	for k, name := range cg.members {
 		if state[cg.first+k] == memberUnreadSplit {
-			if _, ok := keptPlaceDeletions(values, name, req, base, now); !ok {
+			if _, ok := keptPlaceDeletions(values, name, r, req, base, now); !ok {
 				return true
 			}
 		}

@@ -1,9 +1,11 @@
 package cookienormalizer
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A log-out the engines read apart, passed unchanged (with a path policy
@@ -88,14 +90,35 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 		},
 	}, {
 		// libsoup lets the last of Max-Age and Expires decide, Chromium
-		// and Firefox the Max-Age; the Path after the tab is theirs.
+		// and Firefox the Max-Age; the Path after the tab is theirs. The
+		// engines read the place apart: the member at /, where the
+		// others are deleted, is deleted there too (WebKitGTK stores the
+		// field at /app and keeps the cookie at / otherwise).
 		name:      "no path policy, libsoup keeps for the Expires",
 		directive: scopeGroup,
 		app:       []string{"session_id=; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00:00 GMT\t; Path=/"},
 		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
 		},
+	}, {
+		// Every engine deletes, but libsoup at /app (the Path comes
+		// after the tab): the member's cookie at /, where the others are
+		// deleted, would stay in WebKitGTK.
+		name:      "no path policy, every engine deletes, at two places",
+		directive: scopeGroup,
+		app:       []string{"session_id=; Max-Age=0\t; Path=/"},
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		// ... at one place: nothing more for the member.
+		name:      "no path policy, every engine deletes, at one place",
+		directive: scopeGroup,
+		app:       []string{"session_id=; Path=/; Max-Age=0\t"},
+		want:      []string{placedCascadeDeletion("user_id__insecure", "; Path=/")},
 	}, {
 		name:      "no path policy, libsoup deletes",
 		directive: scopeGroup,
@@ -172,5 +195,61 @@ func TestReportOnlyPlacedSplit(t *testing.T) {
 		if len(out[0]) < 3 {
 			t.Errorf("%q: applied gave %q, want a placed deletion and a cascade", in, out[0])
 		}
+	}
+}
+
+// TestCascadeUnreadFieldReadings: what each engine makes of a log-out the
+// module passes unchanged (a ',' in an attribute's name, where libsoup
+// stops reading), as the randomized cascade differential found it in the
+// browsers, under `path /` and on_delete cascade, the log-in moved to /.
+func TestCascadeUnreadFieldReadings(t *testing.T) {
+	h, err := hostileHandler(t, placedCascadeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := testClock.Unix()
+	h.norm.now = func() time.Time { return time.Unix(now, 0) }
+	imf := func(d time.Duration) string { return time.Unix(now, 0).Add(d).UTC().Format(http.TimeFormat) }
+	for _, tc := range []struct {
+		name  string
+		date  int64 // the upstream's Date
+		field string
+		want  []string // appended
+	}{{
+		// An Expires a minute ago, under a Date 8 h slow: Chromium and
+		// Firefox count it from the Date and keep the cookie (at /app)
+		// for almost 8 h; libsoup, on its own clock, deletes. A split:
+		// the deletion placed at /, and the cascade's at /app.
+		name:  "slow Date",
+		date:  now - 8*3600,
+		field: "session_id=x; Expires=" + imf(-time.Minute) + "; Path=/app; a,b",
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		// An Expires without a zone, which the module does not know
+		// every engine's reading of, in the past: nothing is placed
+		// (the readings are not known), but a cascade deletes the member
+		// where the policy moved it too, as for a field the engines read
+		// apart.
+		name:  "zoneless Expires",
+		date:  now,
+		field: "session_id=x; Path=/app; Expires=Tue, 24 Nov 2026 11:00:00; a,b",
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := jarSimServePath(t, h, "/app/page", "session_id=a; user_id__insecure=42", tc.date, tc.field)
+			if len(out) == 0 || out[0] != tc.field {
+				t.Fatalf("got %q, want the app's field first, unchanged", out)
+			}
+			if got := out[1:]; !slices.Equal(got, tc.want) {
+				t.Errorf("appended\n%q\nwant\n%q", got, tc.want)
+			}
+		})
 	}
 }
