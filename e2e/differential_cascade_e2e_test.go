@@ -27,6 +27,9 @@ import (
 // not cascade, an engine that reads the field as a log-out holds the
 // other member alone: the run logs how often, as information.
 //
+// In WebKit, cases with a Domain naming the IP host are not checked (see
+// runCascadeBatch).
+//
 // CASCADE_SEED and CASCADE_CASES override the seed and the number of
 // cases (cascadeSlots per response).
 func TestRandomCascadeDifferential(t *testing.T) {
@@ -201,9 +204,14 @@ func runCascadeBatch(t *testing.T, e engine, seed int64, base string, b int, bat
 	}
 
 	for _, dc := range batch {
-		if dc.longPath && e.name == "WebKit" {
+		if e.name == "WebKit" && (dc.longPath || cascadeIPDomain(dc)) {
 			// WebDriver does not list a cookie under a Path the page is
-			// not under (see TestRandomDifferential).
+			// not under (see TestRandomDifferential). And WebKitGTK
+			// stores a Domain=127.0.0.1 cookie as a Domain cookie, where
+			// Chromium and Firefox store it host-only (an IP address has
+			// no subdomains), so a deletion with that Domain misses the
+			// host-only log-in there: the module's deletions copy the
+			// field's Domain, as it reads it on an IP host.
 			continue
 		}
 		member, other := dc.name, cascadeOtherName(dc)
@@ -229,9 +237,22 @@ func runCascadeBatch(t *testing.T, e engine, seed int64, base string, b int, bat
 			tally.notCascaded++
 			if heldOther && !heldMember && len(before[member]) > 0 {
 				tally.halfWithout++
+				t.Logf("%s, case %d (group cs%d%s, upstream Date: %s): no cascade, and %s is left alone: %q", e.name, dc.index, dc.index%cascadeSlots, cascadePolicy(dc), diffDateOf(b).name, other, dc.field(false))
 			}
 		}
 	}
+}
+
+// cascadeIPDomain reports whether c's field has a Domain attribute
+// naming the test's IP host.
+func cascadeIPDomain(c diffCase) bool {
+	for _, a := range strings.Split(c.attrs, ";") {
+		k, v, _ := strings.Cut(a, "=")
+		if strings.EqualFold(strings.Trim(k, " \t"), "domain") && strings.TrimLeft(strings.Trim(v, " \t"), ".") == "127.0.0.1" {
+			return true
+		}
+	}
+	return false
 }
 
 // cascadePolicy describes a case's group's policies beyond on_delete.
