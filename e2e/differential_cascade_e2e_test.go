@@ -262,29 +262,3 @@ func cascadePolicy(dc diffCase) string {
 	}
 	return ""
 }
-
-// fetchAllFields returns the Set-Cookie fields of the response to url,
-// by cookie name, in order.
-func fetchAllFields(client *http.Client, url string) (map[string][]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	fields := map[string][]string{}
-	for _, f := range resp.Header.Values("Set-Cookie") {
-		name, _, _ := strings.Cut(f, "=")
-		name = strings.TrimSpace(name)
-		fields[name] = append(fields[name], f)
-	}
-	return fields, nil
-}

@@ -840,8 +840,30 @@ func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch,
 }
 
 // fetchFields returns the Set-Cookie fields of the response to url by
-// cookie name.
+// cookie name: one per name, but for the one field the module adds for a
+// case, a deletion at a path or domain policy's place after a deletion
+// it passes unchanged (a tab in it), kept under placedKey(name).
 func fetchFields(client *http.Client, url string) (map[string]string, error) {
+	all, err := fetchAllFields(client, url)
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]string, len(all))
+	for name, fs := range all {
+		fields[name] = fs[0]
+		switch {
+		case len(fs) == 2 && strings.HasPrefix(fs[1], name+diffDeletion):
+			fields[placedKey(name)] = fs[1]
+		case len(fs) > 1:
+			return nil, fmt.Errorf("GET %s: %d fields for %s: %q and %q", url, len(fs), name, shorten(fs[0]), shorten(fs[1]))
+		}
+	}
+	return fields, nil
+}
+
+// fetchAllFields returns the Set-Cookie fields of the response to url,
+// by cookie name, in order.
+func fetchAllFields(client *http.Client, url string) (map[string][]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -856,20 +878,11 @@ func fetchFields(client *http.Client, url string) (map[string]string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	fields := map[string]string{}
+	fields := map[string][]string{}
 	for _, f := range resp.Header.Values("Set-Cookie") {
 		name, _, _ := strings.Cut(f, "=")
 		name = strings.TrimSpace(name)
-		if first, dup := fields[name]; dup {
-			// The one field the module adds for a case: a deletion at a
-			// path or domain policy's place after a deletion it passes
-			// unchanged (a tab in it), kept under the name's own key.
-			if _, again := fields[placedKey(name)]; again || !strings.HasPrefix(f, name+diffDeletion) {
-				return nil, fmt.Errorf("GET %s: two fields for %s: %q and %q", url, name, shorten(first), shorten(f))
-			}
-			name = placedKey(name)
-		}
-		fields[name] = f
+		fields[name] = append(fields[name], f)
 	}
 	return fields, nil
 }
