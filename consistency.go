@@ -194,7 +194,8 @@ const (
 	memberUnreadSplit
 )
 
-// deletes reports whether the member's field deletes it (in some engine).
+// deletes reports whether the member's field deletes it (in some engine):
+// the states from memberDeleted on.
 func (s memberState) deletes() bool { return s >= memberDeleted }
 
 // memberStates is what a response does to each member, by its index in

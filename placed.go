@@ -62,15 +62,11 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 		r := &n.rules[g]
 		var f setCookie
-		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) || !placeKnown(&f, &r.attrs) {
+		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) {
 			continue
 		}
-		keeps, ok := unreadDeletion(&f, p.base, &p.now)
+		field, keeps, ok := placement(&f, v, name, r, req, p.base, &p.now)
 		if !ok {
-			continue
-		}
-		field := r.withPolicies(deletionAttrsFrom(v).field(name))
-		if keeps != 0 && !placedApart(&f, field, keeps, req) {
 			continue
 		}
 		if !n.reportOnly {
@@ -87,6 +83,23 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 	}
 	return values
+}
+
+// placement returns the deletion placeDeletions appends after v, the
+// field for name (scanned into f with lifetimeKinds|attributeKinds) under
+// r, when it appends one (ok), and the readings that keep v.
+func placement(f *setCookie, v, name string, r *rule, req *request, base int64, now *clock) (field string, keeps uint8, ok bool) {
+	if !r.placed || !placeKnown(f, &r.attrs) {
+		return "", 0, false
+	}
+	if keeps, ok = unreadDeletion(f, base, now); !ok {
+		return "", keeps, false
+	}
+	field = r.withPolicies(deletionAttrsFrom(v).field(name))
+	if keeps != 0 && !placedApart(f, field, keeps, req) {
+		return "", keeps, false
+	}
+	return field, keeps, true
 }
 
 // The readings of a field (see readExpiry) that are engines'.
@@ -252,7 +265,9 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 //     deletes the others (the member's cookie is there too), when the
 //     engines read the field's place apart (libsoup the part before its
 //     stop): an engine that reads it elsewhere keeps the member there.
-//     Not when a deletion was placed after the field: it is there.
+//     Not when a deletion is placed after the field (see placement;
+//     under report_only none was appended, but it is counted): it is
+//     there.
 //   - where the engines that keep the field store it: Chromium and
 //     Firefox where they read the whole field, libsoup where it reads
 //     the part before its stop.
@@ -273,6 +288,9 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 	keeps, known := unreadReadings(&f, base, now)
 	if !known {
 		return out, false
+	}
+	if !placed {
+		_, _, placed = placement(&f, values[i], name, r, req, base, now)
 	}
 	whole, wholeKnown := readPlace(&f, true, req)
 	soup, soupKnown := readPlace(&cut, false, req)

@@ -177,6 +177,11 @@ func TestReportOnlyPlacedSplit(t *testing.T) {
 		{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/app"},
 		{"session_id=x; Max-Age=60\t; Max-Age=0; Path=/app"},
 		{"session_id=; Max-Age=0\t; Path=/app"},
+		// The engines read the place apart (/x, and libsoup the default
+		// path /app): applied, the placed deletion is where the cascade
+		// would delete the member for that; under report_only it was
+		// not appended, and is not counted twice.
+		{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/x"},
 	} {
 		var events [2]recordingObserver
 		var out [2][]string
