@@ -455,6 +455,18 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 //
 //go:noinline
 func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leaders *[]leader) (string, action, bool, memberState) {
+	if p.changesOnly {
+		// Run again over what the consistency rules appended (see
+		// relead): a deletion takes no lifetime, and the first pass gave
+		// the app's their attributes; the cascade's deletions where the
+		// engines that keep a field the module passes unchanged store it
+		// are at a place the policies do not give, and must stay there
+		// (see keptPlaceDeletions).
+		var f setCookie
+		if f.scan(v, lifetimeKinds, 0) && !f.rejected && readExpiry(&f, p.base, &p.now).deletion {
+			return v, actionUnchanged, false, untouched
+		}
+	}
 	// Leaders sit in groups of lower depth (or in this very group, where
 	// they are skipped), so no value this pass rewrites can change which
 	// one leads.
@@ -761,7 +773,9 @@ func setLifetime(f *setCookie, e *expiry, seconds, base int64, appended []byte) 
 
 // readsAcross reports whether any of values is a field that rules which
 // read across the response's fields care about: a member of a
-// consistency group, or the leader of an `expire like` group. Rare work
+// consistency group, the leader of an `expire like` group, or a field of
+// a group with a path or domain policy that the module passes unchanged,
+// after which it may place a deletion (see placeDeletions). Rare work
 // (see responseWriter.rewriteAdded).
 func (n *normalizer) readsAcross(values []string) bool {
 	for _, v := range values {
@@ -771,6 +785,12 @@ func (n *normalizer) readsAcross(values []string) bool {
 		}
 		if c := n.consistency; c != nil {
 			if _, ok := c.member.lookup(name); ok {
+				return true
+			}
+		}
+		if g, _ := n.matcher.matchMember(name); g >= 0 && n.rules[g].placed {
+			var f setCookie
+			if f.scan(v, 0, 0) && f.rejected {
 				return true
 			}
 		}

@@ -62,14 +62,21 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 		r := &n.rules[g]
 		var f setCookie
-		if lastField(values[:had], name) != i || !f.scan(v, lifetimeKinds|attributeKinds, 0) {
+		last := lastField(values[:had], name)
+		// again: a later pass over the same response (a field added
+		// before the first body byte), where the deletion an earlier
+		// pass placed after this field is the last for its name. The
+		// member's state is then what the earlier pass made it; nothing
+		// is appended or counted again.
+		again := last > i && lastField(values[:last], name) == i
+		if last != i && !again || !f.scan(v, lifetimeKinds|attributeKinds, 0) {
 			continue
 		}
 		field, keeps, ok := placement(&f, v, name, r, req, p.base, &p.now)
-		if !ok {
+		if !ok || again && values[last] != field {
 			continue
 		}
-		if !n.reportOnly {
+		if !n.reportOnly && !again {
 			values = append(values, field)
 		}
 		if state != nil && member >= 0 {
@@ -78,7 +85,7 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 				state[member] = memberUnreadSplit
 			}
 		}
-		if p.obs != nil {
+		if p.obs != nil && !again {
 			p.obs.observe(name, g, actionDeletionPlaced)
 		}
 	}
@@ -180,8 +187,9 @@ type place struct {
 	path, domain, sameSite string
 	// domainKind: 0 when no Domain attribute is read (a host-only
 	// cookie), 1 when each one read has a value (a Domain cookie, if the
-	// engine stores it at all), -1 otherwise (an empty Domain, which
-	// engines read their own ways).
+	// engine stores it at all), -1 otherwise (an empty Domain, or one
+	// naming the request's host where that is an IP address or one
+	// label, which engines read their own ways).
 	domainKind          int8
 	secure, partitioned bool
 	// long: some attribute read is over 1024 bytes (libsoup reads it,
@@ -241,6 +249,14 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 			p.secure = true
 		case attrPartitioned:
 			p.partitioned = true
+		}
+	}
+	if d := strings.TrimLeft(p.domain, "."); p.domainKind == 1 && hostOnlyDomain(d, d) {
+		// A Domain naming an IP address or a one-label host: Chromium
+		// and Firefox store it host-only when it is the request's host,
+		// WebKitGTK as a Domain cookie (see fieldScope.apart).
+		if h := req.placeHost(); h == "" || strings.EqualFold(d, h) {
+			p.domainKind = -1
 		}
 	}
 	switch {
@@ -356,6 +372,19 @@ func (r *request) target() string {
 		return o.RequestURI
 	case o.URL != nil && strings.HasPrefix(o.URL.Path, "/"):
 		return o.URL.EscapedPath()
+	}
+	return ""
+}
+
+// placeHost is the request's host name, "" when not known.
+func (r *request) placeHost() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.host != "":
+		return hostName(r.host)
+	case r.from != nil:
+		return hostName(r.from.Host)
 	}
 	return ""
 }
