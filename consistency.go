@@ -157,6 +157,16 @@ type request struct {
 	// reads only those after them, as applied the deletion it appended
 	// makes the field no longer the last for its name.
 	placedFrom int
+	// keeperAt holds the positions, in the fields the rewrite returns, of
+	// the first keepers of the cascade's deletions of members where the
+	// engines that keep a field the module passes unchanged store it (see
+	// keptPlaceDeletions): at a place the policies do not give, so a
+	// later pass over the same response leaves them as they are (the
+	// writer records the strings: see followerLog.keepers). Positions,
+	// not the strings: a string stored here would make a request on the
+	// stack escape to the heap with all it points to.
+	keeperAt [4]int32
+	keepers  uint8
 
 	// crossSiteFetch is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).
@@ -406,9 +416,13 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			// The engines read the app's field apart: where they read
 			// its place, and whether they keep it.
 			kept, _ := keptPlaceDeletions(values[:n], name, r, req, base, now)
-			for _, d := range kept {
+			for k, d := range kept {
 				if d != "" {
 					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+					if k > 0 && !reportOnly && req != nil && int(req.keepers) < len(req.keeperAt) {
+						req.keeperAt[req.keepers] = int32(len(values) - 1)
+						req.keepers++
+					}
 				}
 			}
 		case memberDeleted:

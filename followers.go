@@ -40,6 +40,22 @@ type followerLog struct {
 	n    int // recorded in at
 	at   [4]followedField
 	more []followedField // beyond at (allocates; rare)
+	// keepers are the fields the passes over the response leave as they
+	// are (see request.keeperAt), kept here because every pass of a
+	// final rewrite reads this log (a pointer to the request in the pass
+	// would make a request on the stack escape to the heap). forget
+	// leaves them: the writer drops them on release.
+	keepers []string
+}
+
+// keeper reports whether v is one of l.keepers, the very string.
+func (l *followerLog) keeper(v string) bool {
+	for _, k := range l.keepers {
+		if sameString(k, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // note records that the rewrite made values[index], orig, into out. A

@@ -404,7 +404,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 			continue
 		}
 		g, member := n.matcher.matchMember(name)
-		if g < 0 || n.rules[g].depth != depth || member < 0 && n.isStamp(name) {
+		if g < 0 || n.rules[g].depth != depth || member < 0 && n.isStamp(name) || p.follow != nil && len(p.follow.keepers) > 0 && p.follow.keeper(v) {
 			continue
 		}
 		if !p.haveBase {

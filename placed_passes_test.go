@@ -462,3 +462,59 @@ func TestPlacedLaterPassNoCascadeUnreached(t *testing.T) {
 		}
 	}
 }
+
+// TestPlacedLaterPassKeepsKeeperDeletion: the cascade's deletion of a
+// member where the engines that keep its field store it (written at a
+// place the policies do not give) stays there on a later pass over the
+// same response: a field added before the first body byte, or over
+// HTTP/3 one added after it. Moved to the policy's place, Chromium and
+// Firefox kept session_id at /app alone while the cascade deleted
+// user_id__insecure.
+func TestPlacedLaterPassKeepsKeeperDeletion(t *testing.T) {
+	split := "session_id=; Max-Age=0\t; Max-Age=3600; Path=/app"
+	keeper := placedCascadeDeletion("session_id", "; Path=/app")
+	one, _ := placedServe(t, false, []string{split, "theme=dark"}, nil)
+	if !slices.Contains(one, keeper) {
+		t.Fatalf("one pass: %q, want %q among them", one, keeper)
+	}
+	two, _ := placedServe(t, false, []string{split}, []string{"theme=dark"})
+	if !slices.Contains(two, keeper) {
+		t.Errorf("a field added before the first body byte: %q, want %q among them (one pass: %q)", two, keeper, one)
+	}
+	late := placedServeHTTP3(t, []string{split}, []string{"theme=dark"})
+	if !slices.Contains(late, keeper) {
+		t.Errorf("HTTP/3, a field added after the first body byte: %q, want %q among them", late, keeper)
+	}
+}
+
+// placedServeHTTP3 is placedServe over HTTP/3, the fields late added
+// after the first body byte (quic-go writes the header map later).
+func placedServeHTTP3(t *testing.T, early, late []string) []string {
+	t.Helper()
+	h, err := provisionJSON(t, fmt.Sprintf(placedConfig, "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.norm.now = func() time.Time { return testClock }
+	req := httptest.NewRequest(http.MethodGet, "https://example.com/app/page", nil)
+	req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
+	req.ProtoMajor = 3
+	rec := httptest.NewRecorder()
+	err = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
+		for _, f := range early {
+			w.Header().Add("Set-Cookie", f)
+		}
+		if _, err := io.WriteString(w, "page"); err != nil {
+			return err
+		}
+		for _, f := range late {
+			w.Header().Add("Set-Cookie", f)
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.Header()["Set-Cookie"]
+}

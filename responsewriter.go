@@ -155,6 +155,7 @@ func (rw *responseWriter) release() {
 		// would be built from them.
 		rw.joins = fieldJoins{}
 	}
+	rw.follow.keepers = nil
 	rw.ResponseWriter, rw.h, rw.req, rw.seen, rw.hdr = nil, nil, request{}, nil, nil
 	responseWriterPool.Put(rw)
 }
@@ -182,6 +183,9 @@ func (rw *responseWriter) rewriteHeader() {
 		date = responseDate(hdr)
 	}
 	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins, &rw.follow)
+	if rw.req.keepers > 0 {
+		rw.keepKeepers(out)
+	}
 	rw.joins.flush(out)
 	if len(out) != len(values) {
 		hdr["Set-Cookie"] = out
@@ -599,6 +603,22 @@ func (rw *responseWriter) rewriteAdded() bool {
 // rewriteFields applies the policies to fields in place.
 func (rw *responseWriter) rewriteFields(values []string, hdr http.Header) {
 	rw.h.norm.rewrite(values, responseDate(hdr), rw.h, nil)
+}
+
+// keepKeepers records the fields at the positions request.keeperAt
+// holds, from out, the fields a rewrite returned, in the follower log,
+// which the later passes over the response read (see
+// followerLog.keepers). Out of line: only a cascade after a field the
+// engines read apart records any.
+//
+//go:noinline
+func (rw *responseWriter) keepKeepers(out []string) {
+	for _, at := range rw.req.keeperAt[:rw.req.keepers] {
+		if int(at) < len(out) {
+			rw.follow.keepers = append(rw.follow.keepers, out[at])
+		}
+	}
+	rw.req.keepers = 0
 }
 
 // responseDate is the response's Date header, "" without one.
