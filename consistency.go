@@ -379,6 +379,20 @@ func (r *request) partialAsArrived(c *consistency, cg *consistencyGroup) bool {
 func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, state *memberStates, deleted string, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	n := len(values) // the response's own fields
 	last := lastField(values, deleted)
+	// fieldAt is values[i], but for the deleted member's last field
+	// under report_only: applied, a deletion placed after it (see
+	// placement) is the last field, and the others take its place and
+	// attributes; none was appended here, so it stands in for it.
+	lastV := values[last]
+	if reportOnly {
+		lastV = placedAfter(lastV, deleted, r, req, base, now)
+	}
+	fieldAt := func(i int) string {
+		if i == last {
+			return lastV
+		}
+		return values[i]
+	}
 	places, np := [3]int{last}, 1
 	from := last // the deletion whose place the others take
 	if state[cg.first+slices.Index(cg.members, deleted)] == memberDeletedSplit {
@@ -391,7 +405,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			places[1], np, from = i, 2, i
 		}
 	}
-	if from >= 0 && !storedField(values[from], deleted, r, req) {
+	if from >= 0 && !storedField(fieldAt(from), deleted, r, req) {
 		// Some engine may refuse that deletion (Secure over plain http,
 		// no SameSite=None on a cross-site request), and the others'
 		// deletions, copying its attributes, alike: the last deletion
@@ -406,7 +420,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 		switch state[cg.first+k] {
 		case untouched:
 			for _, at := range places[:np] {
-				attrs := deletionAttrsFrom(values[at])
+				attrs := deletionAttrsFrom(fieldAt(at))
 				values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
 			}
 		case memberDeletedSplit:

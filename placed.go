@@ -109,6 +109,19 @@ func placement(f *setCookie, v, name string, r *rule, req *request, base int64, 
 	return field, keeps, true
 }
 
+// placedAfter returns the deletion placeDeletions places after v, the
+// field for name under r, when it places one, else v.
+func placedAfter(v, name string, r *rule, req *request, base int64, now *clock) string {
+	var f setCookie
+	if !f.scan(v, lifetimeKinds|attributeKinds, 0) || !f.rejected {
+		return v
+	}
+	if field, _, ok := placement(&f, v, name, r, req, base, now); ok {
+		return field
+	}
+	return v
+}
+
 // The readings of a field (see readExpiry) that are engines'.
 const (
 	wholeEngines uint8 = 1<<byChromium | 1<<byFirefox

@@ -258,3 +258,30 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 		})
 	}
 }
+
+// TestReportOnlyPlacedPrefixedMember: report_only counts the cascade the
+// applied handler makes after a placed deletion: a __Secure- member's
+// log-out passed unchanged without Secure (which browsers refuse as the
+// app wrote it), under a domain policy, after an earlier deletion at
+// another Path. Applied, the placed deletion (with the Secure the prefix
+// needs) is the member's last field and the others take its place alone;
+// report_only read the app's field, refused, and counted the earlier
+// deletion's place too.
+func TestReportOnlyPlacedPrefixedMember(t *testing.T) {
+	g := Group{Cookies: []string{"__Secure-sess", "uid"}, Domain: "example.com", OnDelete: "cascade"}
+	for _, in := range [][]string{
+		{"__Secure-sess=; Max-Age=0; Secure; Path=/old", "__Secure-sess=; Max-Age=0\t; Path=/app"},
+	} {
+		var events [2]recordingObserver
+		var out [2][]string
+		for k, reportOnly := range []bool{false, true} {
+			n := testNormalizer(t, g.rule())
+			n.reportOnly = reportOnly
+			req := perResponse(&request{from: requestFor("/app/logout"), https: true})
+			out[k] = n.rewriteResponse(append([]string(nil), in...), testDate, req, &events[k])
+		}
+		if !slices.Equal(events[0], events[1]) {
+			t.Errorf("%q: applied, %q observed %q; report_only observed %q", in, out[0], events[0], events[1])
+		}
+	}
+}
