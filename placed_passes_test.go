@@ -318,28 +318,6 @@ func TestPlacedWithoutRequest(t *testing.T) {
 	}
 }
 
-// TestServeHTTPAllocsPlacedConfig: a config whose group has path and
-// domain policies (placed deletions possible) and cascade: a response
-// whose cookies match nothing allocates nothing.
-func TestServeHTTPAllocsPlacedConfig(t *testing.T) {
-	h := benchHandler(t, "cookie_normalizer session_id user_id__insecure {\n\texpire 12h\n\tpath /\n\tdomain remove\n\ton_delete cascade\n\ton_partial expire\n}")
-	for i, tc := range []struct {
-		name, cookie string
-		values       []string
-	}{
-		{"no Set-Cookie", benchCookieHeader, nil},
-		{"unmatched", benchCookieHeader, benchUnmatchedValues(3)},
-		{"unmatched, empty jar", "theme=dark", benchUnmatchedValues(3)},
-	} {
-		req := benchRequest()
-		req.Header.Set("Cookie", tc.cookie)
-		rec := &benchRecorder{header: make(http.Header)}
-		if got := serveAllocs(t, h, req, newBenchUpstream(tc.values), rec, nil); got != 0 {
-			t.Errorf("%d (%s): ServeHTTP allocates %v times per run, want 0", i, tc.name, got)
-		}
-	}
-}
-
 // TestPlacedAfterFailedFlushOrHijack: a flush or hijack that fails
 // before the status takes back its rewrite; the final rewrite then
 // places the deletion (and cascades) once, as without the failed call,
