@@ -23,7 +23,7 @@ import (
 // hijacks, no request, and the allocation rule. (A review found the
 // second pass and nesting cases.)
 
-const placedConfig = `{"groups":[{"cookies":["session_id","user_id__insecure"],"path":"/","on_delete":"cascade"%s}]%s}`
+const placedConfig = `{"groups":[{"cookies":["session_id","user_id__insecure"],"path":"/","on_delete":"cascade"}]}`
 
 // placedServe serves one HTTPS request for /app/page carrying both
 // members through a handler for the placed cascade group: the app adds
@@ -32,21 +32,7 @@ const placedConfig = `{"groups":[{"cookies":["session_id","user_id__insecure"],"
 // fields and the non-"unchanged" log lines (cookie action).
 func placedServe(t *testing.T, reportOnly bool, early, late []string) ([]string, []string) {
 	t.Helper()
-	extra := ""
-	if reportOnly {
-		extra = `,"report_only":true`
-	}
-	h, err := provisionJSON(t, fmt.Sprintf(placedConfig, "", extra))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.norm.now = func() time.Time { return testClock }
-	core, logs := zapobserver.New(zapcore.DebugLevel)
-	h.setLogger(zap.New(core))
-	req := httptest.NewRequest(http.MethodGet, "https://example.com/app/page", nil)
-	req.Header.Set("Cookie", "session_id=a; user_id__insecure=42")
-	rec := httptest.NewRecorder()
-	err = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+	return placedServeWith(t, placedConfig, reportOnly, func(w http.ResponseWriter, _ *http.Request) error {
 		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
 		for _, f := range early {
 			w.Header().Add("Set-Cookie", f)
@@ -59,17 +45,7 @@ func placedServe(t *testing.T, reportOnly bool, early, late []string) ([]string,
 		}
 		_, err := io.WriteString(w, "page")
 		return err
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var acts []string
-	for _, e := range logs.All() {
-		if a := e.ContextMap()["action"]; a != "unchanged" {
-			acts = append(acts, fmt.Sprintf("%v %v", e.ContextMap()["cookie"], a))
-		}
-	}
-	return rec.Header()["Set-Cookie"], acts
+	})
 }
 
 // placedMemberFields drops the fields of names other than the members.
@@ -469,7 +445,7 @@ func TestPlacedLaterPassKeepsKeeperDeletion(t *testing.T) {
 // after the first body byte (quic-go writes the header map later).
 func placedServeHTTP3(t *testing.T, early, late []string) []string {
 	t.Helper()
-	h, err := provisionJSON(t, fmt.Sprintf(placedConfig, "", ""))
+	h, err := provisionJSON(t, placedConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

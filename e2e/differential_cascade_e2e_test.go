@@ -172,13 +172,7 @@ func runCascadeBatch(t *testing.T, e engine, seed int64, base string, b int, bat
 	// names lists the jar by cookie name, but for cookies expiring now
 	// (see diffExpiringSoon).
 	readJar := func() (map[string][]scopedCookie, []scopedCookie) {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		defer cancel()
-		jar, err := c.scopedCookies(ctx)
-		if err != nil {
-			t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
-		}
-		read := time.Now()
+		jar, read := diffReadJar(t, c, seed, b)
 		names := map[string][]scopedCookie{}
 		for _, ck := range jar {
 			if ck.expires.IsZero() || !ck.expires.Before(read.Add(diffExpiringSoon)) {
@@ -191,13 +185,7 @@ func runCascadeBatch(t *testing.T, e engine, seed int64, base string, b int, bat
 	before, _ := readJar()
 	visit("")
 	after, jar := readJar()
-	if wk, ok := c.(*webkitClient); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		defer cancel()
-		if err := wk.emptyPage(ctx); err != nil {
-			t.Fatalf("seed %d, batch %d: emptying WebKit's jar: %v", seed, b, err)
-		}
-	}
+	diffEmptyWebKit(t, c, seed, b)
 	fields, err := fetchAllFields(jarlessClient(t), url(""))
 	if err != nil {
 		t.Fatalf("seed %d, batch %d: %v", seed, b, err)

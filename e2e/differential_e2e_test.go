@@ -748,13 +748,7 @@ func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch,
 		return v
 	}
 	readJar := func() map[string]*scopedCookie {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		defer cancel()
-		jar, err := c.scopedCookies(ctx)
-		if err != nil {
-			t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
-		}
-		read := time.Now()
+		jar, read := diffReadJar(t, c, seed, b)
 		held := map[string]*scopedCookie{}
 		for i := range jar {
 			ck := &jar[i]
@@ -779,13 +773,7 @@ func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch,
 	// WebKit's jar outlives the client: its cookies under /rd/x are
 	// deleted from this page, which receives them (the client's own
 	// clearing, from "/", does not).
-	if wk, ok := c.(*webkitClient); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-		defer cancel()
-		if err := wk.emptyPage(ctx); err != nil {
-			t.Fatalf("seed %d, batch %d: emptying WebKit's jar: %v", seed, b, err)
-		}
-	}
+	diffEmptyWebKit(t, c, seed, b)
 
 	client := jarlessClient(t)
 	fields := func(via, phase string) map[string]string {
@@ -835,6 +823,32 @@ func runDiffBatch(t *testing.T, e engine, seed int64, base string, b int, batch,
 		raws[dc.index] = p.rawReading()
 		for _, problem := range p.check() {
 			t.Errorf("%s", p.report(problem))
+		}
+	}
+}
+
+// diffReadJar lists c's jar for batch b, and when the list was read.
+func diffReadJar(t *testing.T, c scopedJar, seed int64, b int) ([]scopedCookie, time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	jar, err := c.scopedCookies(ctx)
+	if err != nil {
+		t.Fatalf("seed %d, batch %d: reading the jar: %v", seed, b, err)
+	}
+	return jar, time.Now()
+}
+
+// diffEmptyWebKit deletes, when c is WebKit's client, the cookies of the
+// batch's page: WebKit's jar outlives the client, and the client's own
+// clearing, from "/", does not reach those under /rd/x.
+func diffEmptyWebKit(t *testing.T, c scopedJar, seed int64, b int) {
+	t.Helper()
+	if wk, ok := c.(*webkitClient); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		if err := wk.emptyPage(ctx); err != nil {
+			t.Fatalf("seed %d, batch %d: emptying WebKit's jar: %v", seed, b, err)
 		}
 	}
 }
