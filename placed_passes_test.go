@@ -472,3 +472,25 @@ func placedServeHTTP3(t *testing.T, early, late []string) []string {
 	}
 	return rec.Header()["Set-Cookie"]
 }
+
+// TestPlacedReportOnlyReplacedList: the handler replaces its Set-Cookie
+// list between WriteHeader and the first body byte with a new split
+// log-out (at another Path). Applied, the second pass places a deletion
+// after it and counts it; report_only counts it too (it took the new
+// list's first field for one it had read: its count of fields read is a
+// position in the list it read, which the handler replaced).
+func TestPlacedReportOnlyReplacedList(t *testing.T) {
+	const config = `{"groups":[{"cookies":["session_id","user_id__insecure"],"path":"/"}]}`
+	app := func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Add("Set-Cookie", "session_id=; Max-Age=0\t; Max-Age=3600; Path=/app")
+		w.WriteHeader(http.StatusOK)
+		w.Header()["Set-Cookie"] = []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/other"}
+		_, err := io.WriteString(w, "page")
+		return err
+	}
+	out, applied := placedServeWith(t, config, false, app)
+	_, reported := placedServeWith(t, config, true, app)
+	if !slices.Equal(applied, reported) {
+		t.Errorf("applied sent %q and logged %q\nreport_only logged %q", out, applied, reported)
+	}
+}

@@ -174,6 +174,9 @@ func (rw *responseWriter) rewriteHeader() {
 	if len(values) == 0 && norm.consistency == nil {
 		return
 	}
+	if norm.reportOnly && rw.req.placedFrom > 0 {
+		rw.placedFromReplaced(values)
+	}
 	rw.rewriting, rw.spokeBefore, rw.placedBefore = true, rw.req.spoke, rw.req.placedFrom
 	// The Date is the base time of the fields' lifetimes and of slide's
 	// stamps: a response without fields and a config without slide need
@@ -603,6 +606,20 @@ func (rw *responseWriter) rewriteAdded() bool {
 // rewriteFields applies the policies to fields in place.
 func (rw *responseWriter) rewriteFields(values []string, hdr http.Header) {
 	rw.h.norm.rewrite(values, responseDate(hdr), rw.h, nil)
+}
+
+// placedFromReplaced reads, under report_only, the fields the last
+// rewrite did not see as all the response's fields when the handler
+// replaced the list since (values does not begin with it): placedFrom
+// counts positions in that list, which no longer hold the fields read
+// (see placeDeletions). Out of line: only a report_only rewrite after
+// one that read a field runs it.
+//
+//go:noinline
+func (rw *responseWriter) placedFromReplaced(values []string) {
+	if n := rw.seenLen; len(values) < n || !slices.Equal(values[:n], rw.seen[:n]) {
+		rw.req.placedFrom = 0
+	}
 }
 
 // keepKeepers records the fields at the positions request.keeperAt
