@@ -127,7 +127,7 @@ type request struct {
 	https   bool
 	// host is the request's Host as sent (with any port): whether a
 	// Domain attribute makes a host-only cookie depends on it (see
-	// fieldScope.apart).
+	// fieldScope.apart, readPlace).
 	host string
 	// from is the request, for its target (see target), read only when
 	// a placed deletion needs it.

@@ -268,7 +268,7 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 		// A Domain naming an IP address or a one-label host: Chromium
 		// and Firefox store it host-only when it is the request's host,
 		// WebKitGTK as a Domain cookie (see fieldScope.apart).
-		if h := req.placeHost(); h == "" || strings.EqualFold(d, h) {
+		if h := req.hostName(); h == "" || strings.EqualFold(d, h) {
 			p.domainKind = -1
 		}
 	}
@@ -385,19 +385,6 @@ func (r *request) target() string {
 		return o.RequestURI
 	case o.URL != nil && strings.HasPrefix(o.URL.Path, "/"):
 		return o.URL.EscapedPath()
-	}
-	return ""
-}
-
-// placeHost is the request's host name, "" when not known.
-func (r *request) placeHost() string {
-	switch {
-	case r == nil:
-		return ""
-	case r.host != "":
-		return hostName(r.host)
-	case r.from != nil:
-		return hostName(r.from.Host)
 	}
 	return ""
 }

@@ -94,7 +94,7 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
 	rw.hdr = w.Header()
-	rw.req = request{https: r.TLS != nil, header: rw.hdr, from: r}
+	rw.req = request{https: r.TLS != nil, header: rw.hdr, from: r, host: r.Host}
 	rw.late, rw.outer = r.ProtoMajor >= 3, false
 	if c := h.norm.consistency; c != nil {
 		// Read now, as the Cookie fields are: a later handler may edit
@@ -103,7 +103,6 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 		// cross-site cookie without SameSite=None: see storedWithPolicies).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
-		rw.req.host = r.Host // for on_delete (see fieldScope.apart)
 		if c.partial {
 			rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
 			if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {
