@@ -426,18 +426,21 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 		case memberDeletedSplit:
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+			// A field passed unchanged: where each engine that may keep
+			// it stores it too.
+			unread, _ := unreadSplitDeletions(values[:n], name, r, req)
+			for _, d := range unread {
+				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
+			}
 		case memberUnreadSplit:
 			// The engines read the app's field apart: where they read
 			// its place, and whether they keep it.
 			kept, _ := keptPlaceDeletions(values[:n], name, r, req, base, now)
-			for k, d := range kept {
-				if d != "" {
-					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
-					if k > 0 && !reportOnly && req != nil && int(req.keepers) < len(req.keeperAt) {
-						req.keeperAt[req.keepers] = int32(len(values) - 1)
-						req.keepers++
-					}
-				}
+			if kept[0] != "" {
+				values = c.add(values, kept[0], name, cg.rule, actionCascaded, reportOnly, obs)
+			}
+			for _, d := range kept[1:] {
+				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
 			}
 		case memberDeleted:
 			// A field before the last that some engine may keep, at
@@ -548,6 +551,23 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 	}
 	if obs != nil {
 		obs.observe(name, group, act)
+	}
+	return values
+}
+
+// addKeeper is add for a cascade's deletion d ("" for none) of a member
+// where an engine that keeps a field the module passes unchanged stores
+// it: at a place the policies do not give, so the request records its
+// position, and a later pass over the same response leaves it there (see
+// request.keeperAt).
+func (c *consistency) addKeeper(values []string, d, name string, group int, req *request, reportOnly bool, obs observer) []string {
+	if d == "" {
+		return values
+	}
+	values = c.add(values, d, name, group, actionCascaded, reportOnly, obs)
+	if !reportOnly && req != nil && int(req.keepers) < len(req.keeperAt) {
+		req.keeperAt[req.keepers] = int32(len(values) - 1)
+		req.keepers++
 	}
 	return values
 }

@@ -349,17 +349,67 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 	return out, true
 }
 
+// unreadSplitDeletions returns, for a member whose last field in values
+// (the response's own) some engine may read as a deletion and another may
+// not, where some engine's reading is not known (see rejectedEffect), the
+// deletions a cascade appends for it beside its own at the policies'
+// place (see cascade), "" for none: when the module passes that field
+// unchanged, an engine that keeps it stores it where it reads its place,
+// not where the policies would have moved it. Any engine may keep it, so
+// both readings of its place get one: Chromium's and Firefox's of the
+// whole field, and libsoup's of the part before its stop. ok is false
+// when one of them cannot be written (a place not known, a control byte,
+// an attribute over 1024 bytes, an empty Domain): then an engine might
+// hold the member whatever the cascade appends.
+func unreadSplitDeletions(values []string, name string, r *rule, req *request) (out [2]string, ok bool) {
+	var f, cut setCookie
+	i := lastField(values, name)
+	if i < 0 || !f.scan(values[i], attributeKinds, 0) {
+		return out, false
+	}
+	if !f.rejected {
+		return out, true
+	}
+	if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+		return out, false
+	}
+	whole, wholeKnown := readPlace(&f, true, req)
+	soup, soupKnown := readPlace(&cut, false, req)
+	if !wholeKnown || !soupKnown {
+		return out, false
+	}
+	var wholeOK, soupOK bool
+	out[0], wholeOK = whole.deletion(name)
+	out[1], soupOK = soup.deletion(name)
+	if !wholeOK || !soupOK {
+		return [2]string{}, false
+	}
+	own := r.withPolicies(deletionAttrsFrom(values[i]).field(name))
+	if out[0] == own {
+		out[0] = ""
+	}
+	if out[1] == own || out[1] == out[0] {
+		out[1] = ""
+	}
+	return out, true
+}
+
 // splitUnreached reports whether a member of cg that the response
-// deletes in some engine and not in another, in a field the module
-// passes unchanged, is kept where no deletion can reach it (see
-// keptPlaceDeletions): then a cascade would leave it alone in the
-// keepers, and it does not happen. Out of line, like movedMember.
+// deletes in some engine and not (or maybe not) in another, in a field
+// the module passes unchanged, may be kept where no deletion can reach it
+// (see keptPlaceDeletions and unreadSplitDeletions): then a cascade could
+// leave it alone in the keepers, and it does not happen. Out of line, like movedMember.
 //
 //go:noinline
 func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
 	for k, name := range cg.members {
-		if state[cg.first+k] == memberUnreadSplit {
+		switch state[cg.first+k] {
+		case memberUnreadSplit:
 			if _, ok := keptPlaceDeletions(values, name, r, req, base, now); !ok {
+				return true
+			}
+		case memberDeletedSplit:
+			if _, ok := unreadSplitDeletions(values, name, r, req); !ok {
 				return true
 			}
 		}

@@ -237,13 +237,53 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 		// An Expires without a zone, which the module does not know
 		// every engine's reading of, in the past: nothing is placed
 		// (the readings are not known), but a cascade deletes the member
-		// where the policy moved it too, as for a field the engines read
-		// apart.
+		// where the policy moved it, and where an engine that may keep
+		// the field stores it (its Path, in every engine).
 		name:  "zoneless Expires",
 		date:  now,
 		field: "session_id=x; Path=/app; Expires=Tue, 24 Nov 2026 11:00:00; a,b",
 		want: []string{
 			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+		},
+	}, {
+		// The last Expires has a three-digit year: Chromium and libsoup
+		// delete, Firefox keeps a session cookie; RFC 6265bis ignores it
+		// and falls back on the earlier one, in the past. Passed
+		// unchanged, the field puts Firefox's cookie at the default path
+		// of the request (/app) with the Secure it reads; libsoup, which
+		// stops at the ',', reads no Secure. Found by the randomized
+		// cascade differential in Firefox.
+		name:  "three-digit year after an Expires in the past, no Path",
+		date:  now,
+		field: "session_id  =x;Expires=" + time.Unix(now-600, 0).UTC().Format("Mon, 02-Jan-2006 15:04:05 GMT") + "; EXPIRES=Tue, 24 Nov 126 12:00:00 GMT;a,b; Secure",
+		want: []string{
+			placedCascadeDeletion("session_id", "; Secure; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app; Secure"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
+			placedCascadeDeletion("user_id__insecure", "; Secure; Path=/"),
+		},
+	}, {
+		// The same with an empty Path, which the engines read their own
+		// ways: where Firefox keeps the cookie is not known, and nothing
+		// cascades (the others stay, as without the module).
+		name:  "three-digit year after an Expires in the past, empty Path",
+		date:  now,
+		field: "session_id  =x;Expires=" + time.Unix(now-600, 0).UTC().Format("Mon, 02-Jan-2006 15:04:05 GMT") + "; EXPIRES=Tue, 24 Nov 126 12:00:00 GMT;a,b; Secure;Path=",
+	}, {
+		// An asctime Expires ten minutes ago under a Date 8 h slow:
+		// Chromium and Firefox count it from the Date and keep the
+		// cookie at its last Path (/app/x) for almost 8 h; libsoup,
+		// stopping at the ',', reads the first Path (/app/x/). Found by
+		// the randomized cascade differential in Chromium and Firefox.
+		name:  "asctime Expires under a slow Date, two Paths",
+		date:  now - 8*3600,
+		field: "session_id=a,b;  Path=/app/x/; Expires=" + time.Unix(now-600, 0).UTC().Format(time.ANSIC) + " ; a,b;  Path=/app/x",
+		want: []string{
+			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app/x"),
+			placedCascadeDeletion("session_id", "; Path=/app/x/"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
 		},
 	}} {
