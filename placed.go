@@ -50,6 +50,7 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 	if n.reportOnly && req != nil {
 		from, req.placedFrom = min(req.placedFrom, had), had
 	}
+	var stored lastStored
 	for i := from; i < had; i++ {
 		v := values[i]
 		name, ok := cookieName(v)
@@ -62,14 +63,17 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 		r := &n.rules[g]
 		var f setCookie
-		last := lastField(values[:had], name)
+		if !f.scan(v, lifetimeKinds|attributeKinds, 0) || !f.rejected || f.refused {
+			continue // not a field passed unchanged that browsers store
+		}
+		last, before := stored.lastTwo(values[:had], name)
 		// again: a later pass over the same response (a field added
 		// before the first body byte), where the deletion an earlier
 		// pass placed after this field is the last for its name. The
 		// member's state is then what the earlier pass made it; nothing
 		// is appended or counted again.
-		again := last > i && lastField(values[:last], name) == i
-		if last != i && !again || !f.scan(v, lifetimeKinds|attributeKinds, 0) {
+		again := last > i && before == i
+		if last != i && !again {
 			continue
 		}
 		field, keeps, ok := placement(&f, v, name, r, req, p.base, &p.now)
@@ -90,6 +94,58 @@ func (p *rewritePass) placeDeletions(values []string, state *memberStates, req *
 		}
 	}
 	return values
+}
+
+// lastStored answers, for placeDeletions, which fields of a response are
+// the last two for their names that browsers store (see lastField). The
+// first few questions are answered by lastField itself, each a walk back
+// over the fields; after that, one walk over them all builds an index,
+// so that a response with thousands of fields the module passes unchanged
+// costs time linear in its fields, not their square.
+type lastStored struct {
+	asked int
+	index map[string][2]int
+}
+
+// lastStoredWalks is how many questions lastStored answers by walking
+// before it builds its index: a response with a field or two passed
+// unchanged allocates nothing.
+const lastStoredWalks = 8
+
+// lastTwo returns the indexes in values of the last field for name that
+// browsers store, and of the one before it; -1 for none.
+func (s *lastStored) lastTwo(values []string, name string) (last, before int) {
+	if s.index == nil && s.asked < lastStoredWalks {
+		s.asked++
+		last, before = lastField(values, name), -1
+		if last > 0 {
+			before = lastField(values[:last], name)
+		}
+		return last, before
+	}
+	if s.index == nil {
+		s.index = make(map[string][2]int)
+		var f setCookie
+		for i := len(values) - 1; i >= 0; i-- {
+			got, ok := cookieName(values[i])
+			if !ok {
+				continue
+			}
+			e, seen := s.index[got]
+			if seen && e[1] >= 0 || len(values[i]) <= maxValueLen && f.scan(values[i], 0, 0) && f.refused {
+				continue
+			}
+			if !seen {
+				s.index[got] = [2]int{i, -1}
+			} else {
+				s.index[got] = [2]int{e[0], i}
+			}
+		}
+	}
+	if e, ok := s.index[name]; ok {
+		return e[0], e[1]
+	}
+	return -1, -1
 }
 
 // placement returns the deletion placeDeletions appends after v, the
