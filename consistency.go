@@ -416,20 +416,40 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			places[np], np = j, np+1
 		}
 	}
+	// The split members' deletions where an engine that keeps their
+	// field stores it (see keeperDeletions): the others are deleted there
+	// too. A deletion removes only the cookie of its own Path, Domain and
+	// Partitioned (CHIPS), so one at the member's place alone, copying
+	// attributes a keeper did not read (a Partitioned after libsoup's
+	// stop), may miss an engine's cookie that the keeper's deletion of
+	// the member removes.
+	var extra [6]string
+	ne := 0
+	for k, name := range cg.members {
+		for _, d := range keeperDeletions(state[cg.first+k], values[:n], name, r, req, base, now) {
+			if d != "" && ne < len(extra) {
+				extra[ne], ne = d, ne+1
+			}
+		}
+	}
 	for k, name := range cg.members {
 		switch state[cg.first+k] {
 		case untouched:
-			for _, at := range places[:np] {
+			var mine [3]string
+			for i, at := range places[:np] {
 				attrs := deletionAttrsFrom(fieldAt(at))
-				values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+				mine[i] = r.withPolicies(attrs.field(name))
+				values = c.add(values, mine[i], name, cg.rule, actionCascaded, reportOnly, obs)
+			}
+			for _, e := range extra[:ne] {
+				if d := deletionAttrsFrom(e).field(name); !slices.Contains(mine[:np], d) {
+					values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
+				}
 			}
 		case memberDeletedSplit:
 			own := deletionAttrsFrom(values[lastField(values[:n], name)])
 			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
-			// A field passed unchanged: where each engine that may keep
-			// it stores it too.
-			unread, _ := unreadSplitDeletions(values[:n], name, r, req)
-			for _, d := range unread {
+			for _, d := range keeperDeletions(memberDeletedSplit, values[:n], name, r, req, base, now) {
 				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
 			}
 		case memberUnreadSplit:
@@ -553,6 +573,24 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 		obs.observe(name, group, act)
 	}
 	return values
+}
+
+// keeperDeletions returns the deletions a cascade appends for a member in
+// state s where an engine that keeps its last field in values (one the
+// module passes unchanged) stores it, "" for none: for a split whose
+// readings are all known, where the keepers store it (see
+// keptPlaceDeletions); for one with a reading not known, where each
+// engine reads its place (see unreadSplitDeletions).
+func keeperDeletions(s memberState, values []string, name string, r *rule, req *request, base int64, now *clock) [2]string {
+	switch s {
+	case memberUnreadSplit:
+		kept, _ := keptPlaceDeletions(values, name, r, req, base, now)
+		return [2]string{kept[1], kept[2]}
+	case memberDeletedSplit:
+		unread, _ := unreadSplitDeletions(values, name, r, req)
+		return unread
+	}
+	return [2]string{}
 }
 
 // addKeeper is add for a cascade's deletion d ("" for none) of a member

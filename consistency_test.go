@@ -166,11 +166,15 @@ func TestConsistency(t *testing.T) {
 			events: []string{"session_id #1 passed invalid"},
 		},
 		{
+			// Firefox and libsoup (which stops at the tab) delete;
+			// Chromium refuses a field with a tab inside an attribute's
+			// value and keeps the member, which gets a deletion of its
+			// own where the others are deleted.
 			name:   "cascade: a tab after the Max-Age=0 still cascades, without the attribute that holds it",
 			groups: []Group{cascade},
 			in:     []string{"session_id=; Max-Age=0; Path=/; SameSite=La\tx"},
-			want:   []string{"session_id=; Max-Age=0; Path=/; SameSite=La\tx", del("user_id__insecure", "; Path=/")},
-			events: []string{"session_id #1 passed invalid", "user_id__insecure #1 cascaded"},
+			want:   []string{"session_id=; Max-Age=0; Path=/; SameSite=La\tx", del("session_id", "; Path=/"), del("user_id__insecure", "; Path=/")},
+			events: []string{"session_id #1 passed invalid", "session_id #1 cascaded", "user_id__insecure #1 cascaded"},
 		},
 		{
 			// Passed unchanged (libsoup stops at the ',', after Max-Age=0),

@@ -598,9 +598,10 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 	if f.rejected {
 		// Passed unchanged; but a log-out every engine reads as one is
 		// still a deletion for the consistency rules (on_delete cascade).
-		// Chromium and Firefox refuse a field with a control byte, or
-		// with a name plus value over 4096 bytes, and keep the cookie
-		// they had; WebKitGTK stores it, cut short at the control byte
+		// Chromium and Firefox refuse a field with a control byte other
+		// than HTAB (Chromium one inside a name or value too: see
+		// rejectedEffect), or with a name plus value over 4096 bytes, and
+		// keep the cookie they had; WebKitGTK stores it, cut short at the control byte
 		// or whole. Either way a field the consistency rules append
 		// after it decides in every engine, so it counts as setting
 		// nothing. A field over maxValueLen, which every engine stores,
@@ -663,8 +664,9 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 // not refuse, does to a consistency member. Where every engine's reading
 // is known (see unreadReadings): when some engine reads a deletion, an
 // unread one (a cascade then deletes the member where the engines read
-// the field's place apart, and where those that keep it store it: see
-// keptPlaceDeletions); else a set. Where some reading is not known: when
+// the field's place apart, where those that keep it store it, and, when
+// Chromium refuses it and keeps the member, where the others are
+// deleted: see keptPlaceDeletions); else a set. Where some reading is not known: when
 // libsoup stops after its last Max-Age or Expires and some reading
 // deletes, a split deletion (a cascade deletes the member at the field's
 // place too), else a set. Out of line: its scratch space stays out of
@@ -672,8 +674,8 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 //
 //go:noinline
 func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
-	if keeps, known := unreadReadings(f, base, now); known {
-		if (wholeEngines|soupEngine)&^keeps == 0 {
+	if keeps, refuses, known := unreadReadings(f, base, now); known {
+		if (wholeEngines|soupEngine)&^(keeps|refuses) == 0 {
 			return memberSet
 		}
 		return memberUnreadSplit

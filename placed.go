@@ -14,8 +14,9 @@ import (
 // cookie of its own name, Domain and Path (RFC 6265bis §5.7). A field the
 // scan rejects without browsers refusing it (a HTAB, or a ',' in an
 // attribute's name, where libsoup stops reading and Chromium and Firefox
-// read on) passes unchanged: rewritten, it would read differently in
-// WebKitGTK. Such a deletion would then remove nothing where the policy
+// read on; Chromium refuses a HTAB inside a name or a value, and keeps
+// the cookie it had) passes unchanged: rewritten, it would read
+// differently in WebKitGTK. Such a deletion would then remove nothing where the policy
 // put the cookie, and the log-out, which works without the module, would
 // fail. So when some engine reads it as a deletion, a clean deletion at
 // the policies' place is appended after it: an added deletion makes
@@ -189,35 +190,40 @@ const (
 // a deletion, every reading being known; and keeps, the readings that
 // keep it (see unreadReadings).
 func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool) {
-	keeps, known := unreadReadings(f, base, now)
-	return keeps, known && (wholeEngines|soupEngine)&^keeps != 0
+	keeps, refuses, known := unreadReadings(f, base, now)
+	return keeps, known && (wholeEngines|soupEngine)&^(keeps|refuses) != 0
 }
 
 // unreadReadings returns, for f (scanned with lifetimeKinds) a field the
-// scan rejects but browsers do not refuse, the readings that keep it, and
-// whether every reading is known. Chromium and Firefox (and RFC 6265bis)
-// read all of it, libsoup only up to where it stops: libsoup's reading of
-// the whole field, which it does not read, is discarded (neither that it
-// keeps the cookie nor that it is not known counts), and of the part
-// libsoup reads, only its reading counts (Chromium's of an Expires there
-// may be unknown, under a Date the module cannot read).
-func unreadReadings(f *setCookie, base int64, now *clock) (keeps uint8, known bool) {
+// scan rejects but browsers do not refuse, the readings that keep it,
+// those that refuse it (Chromium, for a HTAB inside: see tabInside; it
+// keeps the cookie it had, wherever that is), and whether every reading
+// is known. Chromium and Firefox (and RFC 6265bis) read all of it,
+// libsoup only up to where it stops: libsoup's reading of the whole
+// field, which it does not read, is discarded (neither that it keeps the
+// cookie nor that it is not known counts), and of the part libsoup reads,
+// only its reading counts (Chromium's of an Expires there may be unknown,
+// under a Date the module cannot read).
+func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8, known bool) {
 	if !f.rejected || f.refused {
-		return 0, false
+		return 0, 0, false
+	}
+	if f.tabInside {
+		refuses = 1 << byChromium
 	}
 	e := readExpiry(f, base, now)
-	if e.unknown&^soupEngine != 0 {
-		return 0, false
+	if e.unknown&^soupEngine&^refuses != 0 {
+		return 0, 0, false
 	}
 	var cut setCookie
 	if !cut.scan(f.v[:f.stop], lifetimeKinds, 0) || cut.rejected {
-		return 0, false
+		return 0, 0, false
 	}
 	c := readExpiry(&cut, base, now)
 	if c.unknown&soupEngine != 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	return e.kept&^soupEngine | c.kept&soupEngine, true
+	return (e.kept&^soupEngine | c.kept&soupEngine) &^ refuses, refuses, true
 }
 
 // placedApart reports whether the deletion placed, field, is at another
@@ -349,8 +355,9 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 //   - at the field's place as the policies give it, where the cascade
 //     deletes the others (the member's cookie is there too), when the
 //     engines read the field's place apart (libsoup the part before its
-//     stop): an engine that reads it elsewhere keeps the member there.
-//     Not when a deletion is placed after the field (see placement;
+//     stop): an engine that reads it elsewhere keeps the member there;
+//     or when Chromium refuses the field (a HTAB inside) and keeps the
+//     member it had. Not when a deletion is placed after the field (see placement;
 //     under report_only none was appended, but it is counted): it is
 //     there.
 //   - where the engines that keep the field store it: Chromium and
@@ -370,7 +377,7 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) || !cut.scan(f.v[:f.stop], attributeKinds, 0) {
 		return out, false
 	}
-	keeps, known := unreadReadings(&f, base, now)
+	keeps, refuses, known := unreadReadings(&f, base, now)
 	if !known {
 		return out, false
 	}
@@ -379,7 +386,7 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 	}
 	whole, wholeKnown := readPlace(&f, true, req)
 	soup, soupKnown := readPlace(&cut, false, req)
-	if !placed && (!wholeKnown || !soupKnown || whole.path != soup.path || whole.domain != soup.domain) {
+	if !placed && (refuses != 0 || !wholeKnown || !soupKnown || whole.path != soup.path || whole.domain != soup.domain) {
 		out[0] = r.withPolicies(deletionAttrsFrom(values[i]).field(name))
 	}
 	if keeps&^soupEngine != 0 {

@@ -43,6 +43,7 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// Chromium and Firefox read the later Max-Age=0; WebKitGTK reads
@@ -56,6 +57,7 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/; Secure; SameSite=Lax"),
 			placedCascadeDeletion("session_id", "; Path=/app; Secure; SameSite=Lax"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/; Secure; SameSite=Lax"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app; Secure; SameSite=Lax"),
 		},
 	}, {
 		// A Domain only Chromium and Firefox read (after the tab): theirs
@@ -67,6 +69,7 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/; Domain=example.com"),
 			placedCascadeDeletion("session_id", "; Path=/app; Domain=example.com"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/; Domain=example.com"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app; Domain=example.com"),
 		},
 	}, {
 		// WebKitGTK stores it under a Path over 1024 bytes, which
@@ -80,13 +83,17 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 	}, {
 		// Without a path policy nothing is placed, and the same holds:
 		// WebKitGTK reads a session cookie up to the tab, at the default
-		// path of /app/page; Chromium and Firefox read the Max-Age=0.
+		// path of /app/page; Firefox reads the Max-Age=0; Chromium
+		// refuses the field (a tab inside an attribute's name) and keeps
+		// the member, which is deleted where the others are.
 		name:      "no path policy, libsoup keeps",
 		directive: scopeGroup,
 		app:       []string{"session_id=; Foo\tBar; Max-Age=0"},
 		want: []string{
+			placedCascadeDeletion("session_id", ""),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", ""),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// libsoup lets the last of Max-Age and Expires decide, Chromium
@@ -101,6 +108,7 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// Every engine deletes, but libsoup at /app (the Path comes
@@ -232,6 +240,7 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// An Expires without a zone, which the module does not know
@@ -246,6 +255,7 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// The last Expires has a three-digit year: Chromium and libsoup
@@ -263,6 +273,8 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/app; Secure"),
 			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Secure; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app; Secure"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// The same with an empty Path, which the engines read their own
@@ -285,6 +297,8 @@ func TestCascadeUnreadFieldReadings(t *testing.T) {
 			placedCascadeDeletion("session_id", "; Path=/app/x"),
 			placedCascadeDeletion("session_id", "; Path=/app/x/"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app/x"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app/x/"),
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,5 +337,97 @@ func TestReportOnlyPlacedPrefixedMember(t *testing.T) {
 		if !slices.Equal(events[0], events[1]) {
 			t.Errorf("%q: applied, %q observed %q; report_only observed %q", in, out[0], events[0], events[1])
 		}
+	}
+}
+
+// TestCascadeChromiumRefusesTabInside: a log-out with a HTAB inside a
+// value or an attribute's name, which Chromium refuses (it keeps the
+// member) while Firefox deletes and libsoup reads up to the tab: the
+// member gets a deletion of its own where the cascade deletes the others,
+// so that Chromium does not keep it alone; under a path policy the
+// deletion placed after the field deletes it there. Found by a review,
+// confirmed in Chromium (docs/engines.md, the tab-in rows).
+func TestCascadeChromiumRefusesTabInside(t *testing.T) {
+	const plain = "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n}"
+	const moved = "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\ton_delete cascade\n\t\tpath /\n\t}\n}"
+	for _, tc := range []struct {
+		name, directive, field string
+		want                   []string // appended
+	}{{
+		name:      "tab in an attribute's value",
+		directive: plain,
+		field:     "a=; Max-Age=0; Path=/; X=p\tq",
+		want:      []string{placedCascadeDeletion("a", "; Path=/"), placedCascadeDeletion("b", "; Path=/")},
+	}, {
+		name:      "tab in an attribute's name, no Path",
+		directive: plain,
+		field:     "a=; Max-Age=0; F\to=1",
+		want:      []string{placedCascadeDeletion("a", ""), placedCascadeDeletion("b", "")},
+	}, {
+		// libsoup stops in the value and stores a session cookie "x" at
+		// the default path: deleted there too.
+		name:      "tab in the value",
+		directive: plain,
+		field:     "a=x\ty; Max-Age=0; Path=/",
+		want: []string{
+			placedCascadeDeletion("a", "; Path=/"),
+			placedCascadeDeletion("a", "; Path=/app"),
+			placedCascadeDeletion("b", "; Path=/"),
+			placedCascadeDeletion("b", "; Path=/app"),
+		},
+	}, {
+		// A tab at the end of a value is trimmed: Chromium deletes too,
+		// at / (libsoup at /app, the default path, before the Path).
+		name:      "trailing tab, read apart by place only",
+		directive: plain,
+		field:     "a=; Max-Age=0\t; Path=/",
+		want:      []string{placedCascadeDeletion("a", "; Path=/"), placedCascadeDeletion("b", "; Path=/")},
+	}, {
+		// Placed at the policy's place, where Chromium keeps the moved
+		// member: a deletion in every engine.
+		name:      "path policy, tab in an attribute's value",
+		directive: moved,
+		field:     "a=; Max-Age=0; Path=/app; X=p\tq",
+		want:      []string{placedCascadeDeletion("a", "; Path=/"), placedCascadeDeletion("b", "; Path=/")},
+	}, {
+		// Firefox deletes; libsoup keeps a session cookie at /app (it
+		// stops at the tab, before Secure and Partitioned); Chromium
+		// keeps what it had. A deletion with Partitioned removes only a
+		// partitioned cookie (CHIPS): the others' copy of the field's
+		// attributes would miss their unpartitioned cookies at /app,
+		// where the member's deletion for libsoup removes the member's
+		// in every engine, so the others are deleted there too. Found by
+		// the randomized cascade differential in Chromium and Firefox.
+		name:      "Partitioned after the tab",
+		directive: plain,
+		field:     "a=v; X=p\tq; Secure; Max-Age=-1; Partitioned",
+		want: []string{
+			placedCascadeDeletion("a", "; Secure; Partitioned"),
+			placedCascadeDeletion("a", "; Path=/app"),
+			placedCascadeDeletion("b", "; Secure; Partitioned"),
+			placedCascadeDeletion("b", "; Path=/app"),
+		},
+	}, {
+		// No engine deletes: Chromium keeps the member it had, the
+		// others set it; nothing cascades.
+		name:      "a set with a tab inside",
+		directive: plain,
+		field:     "a=v; Max-Age=3600; Path=/; X=p\tq",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := hostileHandler(t, tc.directive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := testClock.Unix()
+			h.norm.now = func() time.Time { return time.Unix(now, 0) }
+			out := jarSimServePath(t, h, "/app/x", "a=1; b=1", now, tc.field)
+			if len(out) == 0 || out[0] != tc.field {
+				t.Fatalf("got %q, want the app's field first, unchanged", out)
+			}
+			if got := out[1:]; !slices.Equal(got, tc.want) {
+				t.Errorf("appended\n%q\nwant\n%q", got, tc.want)
+			}
+		})
 	}
 }

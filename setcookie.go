@@ -188,7 +188,8 @@ type setCookie struct {
 	// It is refused, or stop is before the end.
 	rejected bool
 	// refused: some engine does not store the cookie as sent. Chromium
-	// and Firefox refuse a control byte other than HTAB and a name plus
+	// and Firefox refuse a control byte other than HTAB (Chromium a HTAB
+	// inside too: see tabInside, kept apart) and a name plus
 	// value over the limit above, where WebKitGTK stores the field cut
 	// short at the control byte, or whole; a ',' in the name makes
 	// WebKitGTK store a nameless cookie (measured by hand in Chromium 156,
@@ -200,6 +201,13 @@ type setCookie struct {
 	// stop is where libsoup stops reading the field, where the others
 	// read on (a HTAB, a ',' in an attribute's name), else len(v).
 	stop int
+	// tabInside: a HTAB inside the name, the value, an attribute's name
+	// or an attribute's value, past the spaces and tabs trimmed from
+	// their ends. Chromium refuses such a field and keeps the cookie it
+	// had; Firefox stores it; libsoup stops reading at the HTAB (see
+	// stop). Measured in Chromium 156, Firefox 153 and WebKitGTK 2.50
+	// (docs/engines.md, the tab-in rows).
+	tabInside bool
 
 	// The attributes, in order: buf[:n] for the usual handful, without
 	// allocating, or all of them in more past len(buf). (A slice of buf
@@ -241,7 +249,7 @@ func (f *setCookie) addAttr(a attr) {
 // name=value pair. (RFC 6265bis accepts nameless cookies; we leave them
 // alone, since no pattern can name them.)
 func (f *setCookie) scan(v string, record, note kindMask) bool {
-	f.v, f.name, f.rejected, f.refused, f.stop, f.n, f.more, f.has = v, "", false, false, len(v), 0, nil, 0
+	f.v, f.name, f.rejected, f.refused, f.stop, f.tabInside, f.n, f.more, f.has = v, "", false, false, len(v), false, 0, nil, 0
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
 		f.rejected, f.refused = true, true
@@ -261,6 +269,10 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	if strings.IndexByte(f.name, ',') >= 0 || len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
 		f.refused = true
 	}
+	tabs := f.stop < len(v) && v[f.stop] == '\t'
+	if tabs {
+		f.tabInside = hasTab(f.name) || hasTab(trimSpace(v[eq+1:pos]))
+	}
 	for pos < len(v) {
 		end, aeq := segment(v, pos+1)
 		a := attr{start: uint16(pos), end: uint16(end), valStart: uint16(end), valEnd: uint16(end)}
@@ -269,6 +281,9 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			nameEnd = aeq
 		}
 		ns, ne := trimSpan(v, pos+1, nameEnd)
+		if tabs && !f.tabInside {
+			f.tabInside = hasTab(v[ns:ne]) || aeq >= 0 && hasTab(trimSpace(v[aeq+1:end]))
+		}
 		a.kind = kindOf(v, ns, ne, record|note)
 		if a.kind == attrOther && f.stop > pos && strings.IndexByte(v[ns:ne], ',') >= 0 {
 			f.stop = pos // see stop; no name a policy reads has one
@@ -401,12 +416,18 @@ func cookieName(v string) (string, bool) {
 }
 
 // isControl reports whether c is a control byte, HTAB included. Browsers
-// reject cookies holding one other than HTAB (RFC 6265bis §5.6 step 1),
+// reject cookies holding one other than HTAB (RFC 6265bis §5.6 step 1;
+// Chromium one inside a name or value too, see setCookie.tabInside),
 // and libsoup (WebKitGTK) stops reading a field at any byte below 0x20,
 // HTAB too, so that the attributes after it do not count there but do
 // elsewhere: such values pass through rather than be guessed at.
 func isControl(c byte) bool {
 	return c < 0x20 || c == 0x7f
+}
+
+// hasTab reports whether s holds a HTAB.
+func hasTab(s string) bool {
+	return strings.IndexByte(s, '\t') >= 0
 }
 
 // trimSpace trims spaces and tabs. A loop, not strings.Trim with a cutset,

@@ -144,3 +144,38 @@ func TestKindOfMatchesBytewise(t *testing.T) {
 		}
 	}
 }
+
+// TestScanTabInside: which fields hold a HTAB Chromium refuses them for
+// (inside the name, the value, an attribute's name or value, past the
+// spaces and tabs trimmed from their ends), as measured in the browsers
+// (docs/engines.md, the tab-in rows), and where libsoup stops reading.
+func TestScanTabInside(t *testing.T) {
+	for i, tc := range []struct {
+		v         string
+		tabInside bool
+		stop      int
+	}{
+		{"d=new; Max-Age=3600", false, 19},
+		{"d=new; Max-Age=3600; X=p\tq", true, 24},
+		{"d=; Max-Age=0; X=p\tq", true, 18},
+		{"d=n\tw; Max-Age=3600", true, 3},
+		{"d=new; Max-Age=3600; F\to=1", true, 22},
+		{"d\tx=new", true, 1},
+		{"d=new; Max-Age=0\t; Max-Age=3600", false, 16},
+		{"d=new;\tPath=/", false, 6},
+		{"d\t=\tnew\t; Path=/", false, 1},
+		{"d=new; Path=/\t", false, 13},
+		{"d=new; Secure\t", false, 13},
+		{"d=new; X\t=\tp ; Y=q", false, 8},
+		{"d=new; X=\"p\tq\"", true, 11},
+	} {
+		var f setCookie
+		if !f.scan(tc.v, lifetimeKinds|attributeKinds, 0) {
+			t.Fatalf("%d: %q: not a cookie", i, tc.v)
+		}
+		if rejected := tc.stop < len(tc.v); f.tabInside != tc.tabInside || f.stop != tc.stop || f.rejected != rejected || f.refused {
+			t.Errorf("%d: %q: tabInside %t, stop %d, rejected %t, refused %t; want %t, %d, %t, false",
+				i, tc.v, f.tabInside, f.stop, f.rejected, f.refused, tc.tabInside, tc.stop, rejected)
+		}
+	}
+}

@@ -35,7 +35,7 @@ import (
 func TestRandomCascadeDifferential(t *testing.T) {
 	seed := diffEnv(t, "CASCADE_SEED", diffDefaultSeed)
 	n := int(diffEnv(t, "CASCADE_CASES", cascadeDefaultCases))
-	g := &diffGen{r: rand.New(rand.NewSource(seed)), now: time.Now()}
+	g := &diffGen{r: rand.New(rand.NewSource(seed)), now: time.Now(), valueTabs: true}
 	cases := make([]diffCase, n)
 	for i := range cases {
 		cases[i] = g.next(i%cascadeSlots, &diffGroup{prefix: cascadeMember})

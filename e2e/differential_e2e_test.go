@@ -261,6 +261,12 @@ func (c diffCase) hasPrior() bool { return c.group != nil && c.group.attrs != ni
 type diffGen struct {
 	r   *rand.Rand
 	now time.Time
+	// valueTabs: some values get a tab inside, which Chromium refuses,
+	// Firefox reads whole and libsoup up to the tab, storing the cookie
+	// at the default path whatever Path follows. Only for the cascade
+	// differential: the randomized differential compares one cookie per
+	// name and engine, and WebKitGTK would then hold two.
+	valueTabs bool
 }
 
 func (g *diffGen) pick(choices ...string) string { return choices[g.r.Intn(len(choices))] }
@@ -429,6 +435,10 @@ func (g *diffGen) next(i int, grp *diffGroup) diffCase {
 		c.trail = g.pick(" ", "  ")
 	}
 	c.value = g.pick("v"+strconv.Itoa(i), `"q;`+strconv.Itoa(i)+`"`, `"q `+strconv.Itoa(i)+`"`, "a,b"+strconv.Itoa(i), "", "x="+strconv.Itoa(i), "%20"+strconv.Itoa(i))
+	if g.valueTabs && g.chance(4) {
+		// A tab inside the value (see valueTabs).
+		c.value = "t\tv" + strconv.Itoa(i)
+	}
 
 	type part struct {
 		text     string
@@ -480,6 +490,11 @@ func (g *diffGen) next(i int, grp *diffGroup) diffCase {
 	}
 	if g.chance(3) {
 		add("a,b")
+	}
+	if g.chance(6) {
+		// A tab inside an attribute's value or name: Chromium refuses
+		// the field, libsoup stops reading there, Firefox reads it all.
+		add(g.pick("X=p\tq", "F\to=1", "SameSite=La\tx"))
 	}
 	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
 	var b, prior strings.Builder

@@ -108,6 +108,16 @@ const (
 	splitTabSessionIDWebKit = "session_id=x; HttpOnly; Secure; SameSite=Lax; Max-Age=0\t; Max-Age=3600; Path=/"
 )
 
+// tabInsideLogout and tabInsideValueLogout have a tab inside an
+// attribute's value and inside the cookie's value: Chromium refuses such
+// a field and keeps session_id; Firefox deletes it; libsoup deletes it
+// (the first, Max-Age=0 before the tab) or stores "x" as a session
+// cookie at the default path of the route, / (the second, the tab first).
+const (
+	tabInsideLogout      = "session_id=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax; X=p\tq"
+	tabInsideValueLogout = "session_id=x\ty; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"
+)
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setTwice is in flagged's group too, with two Max-Age attributes: the
@@ -296,6 +306,8 @@ func (a *policyApp) start(t *testing.T) string {
 		// The same apart readings in fields the module passes unchanged.
 		"/split-tab-session":        {splitTabSessionID},
 		"/split-tab-session-webkit": {splitTabSessionIDWebKit},
+		"/tab-inside-logout":        {tabInsideLogout},
+		"/tab-inside-value-logout":  {tabInsideValueLogout},
 		// A log-in at the app's Path=/app, and log-outs the engines read
 		// apart, which the module passes unchanged (see placedScenarios).
 		"/app/login":         {setSessionIDApp, setUserIDApp},
