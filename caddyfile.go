@@ -103,6 +103,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := short.parseLine(d); err != nil {
 				return err
 			}
+		case sub == "cookies":
+			return d.Errf("cookies outside a group: a cookies line adds to the patterns given as arguments of cookie_normalizer, and there are none; give at least one there, or put the cookies line in a group block (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write \"cookies *\" in a group)")
 		case groupSubdirectives[sub]:
 			return d.Errf("%s outside a group: give the cookie patterns as arguments of cookie_normalizer, or put %s in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write \"cookies *\" in a group)", sub, sub)
 		default:

@@ -175,7 +175,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire session\n\texpire 1h\n}", "expire: this group already has an expire policy, at Testfile:3"},
 		{"cookie_normalizer a {\n\tbogus on\n}", `unrecognized subdirective "bogus", at Testfile:2`},
 		{"cookie_normalizer {\n\texpire session\n}", `expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
-		{"cookie_normalizer {\n\tcookies a\n}", `cookies outside a group: give the cookie patterns as arguments of cookie_normalizer, or put cookies in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
+		{"cookie_normalizer {\n\tcookies a\n}", `cookies outside a group: a cookies line adds to the patterns given as arguments of cookie_normalizer, and there are none; give at least one there, or put the cookies line in a group block (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
 		{"cookie_normalizer a {\n\texpire session {\n\t\tfoo\n\t}\n}", "expire: takes no block, at Testfile:2"},
 		{"cookie_normalizer a {\n\tsecure {\n\t}\n}", "secure: takes no block, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire 1h {\n\t}\n}", "expire: takes no block, at Testfile:2"},

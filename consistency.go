@@ -85,7 +85,7 @@ func newConsistency(rules []rule, m *cookieMatcher) (*consistency, error) {
 				continue
 			}
 			if len(c.owner) == maxConsistencyMembers {
-				return nil, groupErrorf(i, "group %s: on_delete, on_partial and slide take at most %d exact cookie names in all", groupName(r.label, i), maxConsistencyMembers)
+				return nil, groupErrorf(i, "cookie %q: on_delete, on_partial and slide take at most %d exact cookie names in one cookie_normalizer directive, across its groups", p, maxConsistencyMembers)
 			}
 			c.member.add(p, len(c.owner))
 			m.setMember(p, len(c.owner))

@@ -373,3 +373,63 @@ func getPage(t *testing.T, site, cookie string) (*http.Response, string) {
 	}
 	return resp, string(body)
 }
+
+// TestCaddyIntegrationForwardedProto: behind a load balancer that
+// terminates TLS, Caddy serves plain HTTP while the browser is on HTTPS.
+// From a proxy the server trusts (trusted_proxies), X-Forwarded-Proto:
+// https makes the request count as HTTPS, as reverse_proxy passes it on:
+// on_partial's deletion then carries Secure. From one it does not trust,
+// or without the header, the request is plain HTTP.
+func TestCaddyIntegrationForwardedProto(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		t.Run(fmt.Sprintf("trusted=%t", trusted), func(t *testing.T) {
+			site := testcaddy.FreeAddr(t)
+			extra := ""
+			if trusted {
+				extra = "\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n"
+			}
+			testcaddy.Start(t, testcaddy.GlobalOptions(extra)+`
+http://`+site+` {
+	bind 127.0.0.1
+	cookie_normalizer {
+		group login {
+			cookies session_id user_id__insecure
+			on_partial expire
+		}
+	}
+	respond "a page"
+}
+`)
+			for i, tc := range []struct {
+				proto  []string // X-Forwarded-Proto fields
+				secure bool
+			}{
+				{nil, false},
+				{[]string{"https"}, trusted},
+				{[]string{"HTTPS"}, trusted},
+				{[]string{"http"}, false},
+				{[]string{"http", "https"}, trusted}, // the last field, as reverse_proxy reads it
+				{[]string{"https, http"}, false},     // not one value: unsure, plain HTTP
+			} {
+				resp := retried(t, http.DefaultTransport.RoundTrip, func() *http.Request {
+					req, err := http.NewRequest("GET", "http://"+site+"/page", nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					req.Header.Set("Cookie", "session_id=abc")
+					req.Header["X-Forwarded-Proto"] = tc.proto
+					return req
+				})
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				want := del("session_id", "; Path=/")
+				if tc.secure {
+					want = del("session_id", "; Path=/; Secure")
+				}
+				if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{want}) {
+					t.Errorf("%d: X-Forwarded-Proto %q: got %q, want %q", i, tc.proto, got, want)
+				}
+			}
+		})
+	}
+}

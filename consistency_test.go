@@ -495,7 +495,7 @@ func TestConsistencyConfigErrors(t *testing.T) {
 		// A stamp named like a group's cookie would overwrite it.
 		{[]rule{{patterns: []string{"a", "b"}, cascade: true}, {label: "s", patterns: []string{"c"}, slide: 600, stamp: "a", seconds: 3600}}, `group "s": slide cookie "a" is a cookie of group #1, which the stamp would overwrite: name the stamp with slide <interval> cookie <name>`},
 		{[]rule{{patterns: []string{"c"}, slide: 600, stamp: "st", seconds: 3600}, {label: "later", patterns: []string{"st", "d*"}}}, `group #1: slide cookie "st" is a cookie of group "later", which the stamp would overwrite: name the stamp with slide <interval> cookie <name>`},
-		{[]rule{{patterns: many, partial: true}}, "group #1: on_delete, on_partial and slide take at most 64 exact cookie names in all"},
+		{[]rule{{patterns: many, partial: true}}, `cookie "c` + strings.Repeat("x", 64) + `": on_delete, on_partial and slide take at most 64 exact cookie names in one cookie_normalizer directive, across its groups`},
 	} {
 		_, err := newNormalizer(tc.rules)
 		if err == nil || err.Error() != tc.want {

@@ -79,7 +79,7 @@ func TestHostileConfigErrors(t *testing.T) {
 		{"a like loop 5,000 groups long", loop.String(),
 			`expire like "c1": the chain of like leaders loops back to group #1, at Caddyfile:5`},
 		{"100 members in consistency rules", members.String(),
-			`group "big": on_delete, on_partial and slide take at most 64 exact cookie names in all, at Caddyfile:3`},
+			`cookie "c64": on_delete, on_partial and slide take at most 64 exact cookie names in one cookie_normalizer directive, across its groups, at Caddyfile:3`},
 	} {
 		start := time.Now()
 		_, err := testcaddy.Adapt(hostileConfigFile(tc.directive), "Caddyfile")

@@ -320,13 +320,15 @@ func (g Group) validate() error {
 	if (g.OnDelete != "" || g.OnPartial != "") && !slices.ContainsFunc(g.Cookies, exactPattern) {
 		return errors.New("on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)")
 	}
-	if g.Slide != nil {
-		if err := g.validateSlide(); err != nil {
+	// The expiry first: slide's checks compare its interval with the
+	// lifetime, which must be valid to compare with.
+	if g.Expire != nil {
+		if err := g.Expire.validate(); err != nil {
 			return err
 		}
 	}
-	if g.Expire != nil {
-		if err := g.Expire.validate(); err != nil {
+	if g.Slide != nil {
+		if err := g.validateSlide(); err != nil {
 			return err
 		}
 	}

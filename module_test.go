@@ -20,6 +20,10 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
+		// with slide, the expiry's own error, not the interval's against
+		// a lifetime that is not one
+		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`, `group "s": expire fixed: duration 0s is not positive`},
+		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"-1h"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`, `group "s": expire fixed: duration -1h0m0s is not positive`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"max","duration":"1.5s"}}]}`, "group #1: expire max: duration 1.5s is not a whole number of seconds"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"like"}}]}`, "group #1: expire like: the leader cookie name is missing"},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"session"}},{"cookies":["~"],"expire":{"mode":"session"}}]}`, `group #2: empty cookie pattern "~"`},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -90,6 +91,21 @@ var responseWriterPool = sync.Pool{
 	New: func() any { return new(responseWriter) },
 }
 
+// forwardedHTTPS reports whether a request Caddy received over plain
+// HTTP came from a browser on HTTPS, as a load balancer that terminates
+// TLS says in X-Forwarded-Proto (proto, the header's fields): only from a
+// proxy the server trusts (its trusted_proxies), and only when the last
+// field is "https", which is what reverse_proxy passes on upstream in
+// that case. The consistency rules and slide read it: where browsers
+// store a Secure cookie, and whether the deletions they add carry
+// Secure. Out of line: only requests with the header ask.
+//
+//go:noinline
+func forwardedHTTPS(r *http.Request, proto []string) bool {
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return trusted && strings.EqualFold(strings.TrimSpace(proto[len(proto)-1]), "https")
+}
+
 func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *responseWriter {
 	rw := responseWriterPool.Get().(*responseWriter)
 	rw.ResponseWriter, rw.h, rw.sent, rw.bodyStarted, rw.seen, rw.seenLen, rw.rewriting = w, h, false, false, nil, 0, false
@@ -103,6 +119,9 @@ func newResponseWriter(w http.ResponseWriter, r *http.Request, h *Handler) *resp
 		// cross-site cookie without SameSite=None: see storedWithPolicies).
 		site := r.Header["Sec-Fetch-Site"]
 		rw.req.crossSiteFetch = len(site) > 0 && site[0] == "cross-site"
+		if proto := r.Header["X-Forwarded-Proto"]; !rw.req.https && len(proto) > 0 {
+			rw.req.https = forwardedHTTPS(r, proto)
+		}
 		if c.partial {
 			rw.req.cookies = rw.keepCookies(r.Header["Cookie"]) // every field: HTTP/2 may send several
 			if ctx := r.Context(); ctx.Value(caddyhttp.ErrorCtxKey) != nil {

@@ -72,7 +72,10 @@ func (s *slideRule) due(cg *consistencyGroup, jar *cookieJar, req *request, now 
 	if !renewing {
 		g := cg.stampAt
 		if jar.slide.stampCount[g] == 1 {
-			if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && now-at <= s.interval {
+			// at >= now-interval, not now-at <= interval: a stamp near
+			// the smallest int64 would overflow the subtraction and
+			// count as fresh (now and the interval are small).
+			if at, ok := parseInt64(jar.slide.stamp[g]); ok && at <= now+stampFuture && at >= now-s.interval {
 				return false // not older than the interval: nothing to do
 			}
 		}
