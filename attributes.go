@@ -128,6 +128,13 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 	if prefixed && secure == flagOff {
 		secure, skipped = flagKeep, true
 	}
+	if secure == flagOff && refusedWithoutSecure(f, p) {
+		// Browsers refuse a SameSite=None or a Partitioned cookie
+		// without Secure (RFC 6265bis §5.6 step 10, CHIPS): without it
+		// a deletion would delete nothing, and the cookie it should
+		// delete would stay live.
+		secure, skipped = flagKeep, true
+	}
 	if host && path.set && path.value != "/" {
 		path, skipped = &noValuePolicy, true
 	}
@@ -173,6 +180,23 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 	}, p), skipped
 }
 
+// refusedWithoutSecure reports whether browsers would refuse f, after the
+// policies of p, without Secure: its SameSite is None, or it is
+// Partitioned (the SameSite and Partitioned kinds are recorded or noted
+// when p removes Secure: see kinds).
+func refusedWithoutSecure(f *setCookie, p *attrPolicy) bool {
+	if f.has&(1<<attrPartitioned) != 0 && p.partitioned != flagOff {
+		return true
+	}
+	switch {
+	case p.sameSite.set:
+		return strings.EqualFold(p.sameSite.value, "none")
+	case p.sameSite.remove:
+		return false
+	}
+	return sameSiteNone(f)
+}
+
 // kinds returns the attribute kinds the policies of p read in a field:
 // those whose spans they edit (a flag turned off is removed, a value set
 // or removed is rewritten in place), and those that only need to be known
@@ -197,6 +221,12 @@ func (p *attrPolicy) kinds() (record, note kindMask) {
 		if v.policy.set || v.policy.remove {
 			record |= 1 << v.kind
 		}
+	}
+	if p.secure == flagOff {
+		// Whether removing Secure would make browsers refuse the
+		// cookie (see refusedWithoutSecure).
+		record |= 1 << attrSameSite
+		note |= 1 << attrPartitioned
 	}
 	return record, note
 }

@@ -88,6 +88,22 @@ func TestRewriteAttributes(t *testing.T) {
 			want:  []string{"a=1; Path=/"},
 		},
 		{
+			// Browsers refuse a SameSite=None or Partitioned cookie
+			// without Secure: a log-out would delete nothing.
+			name:  "secure off keeps Secure on SameSite=None and Partitioned fields",
+			group: Group{Cookies: []string{"a"}, Secure: off()},
+			in: []string{"a=; Max-Age=0; Secure; SameSite=None", "a=v; Secure; samesite=NONE", "a=v; Secure; Partitioned",
+				"a=v; Secure; SameSite=None; SameSite=Lax", "a=v; Secure; SameSite=Lax; SameSite=None"},
+			want: []string{"a=; Max-Age=0; Secure; SameSite=None", "a=v; Secure; samesite=NONE", "a=v; Secure; Partitioned",
+				"a=v; SameSite=None; SameSite=Lax", "a=v; Secure; SameSite=Lax; SameSite=None"},
+		},
+		{
+			name:  "secure off with a samesite or partitioned policy that makes the field storable",
+			group: Group{Cookies: []string{"a"}, Secure: off(), SameSite: "lax", Partitioned: off()},
+			in:    []string{"a=; Max-Age=0; Secure; SameSite=None; Partitioned"},
+			want:  []string{"a=; Max-Age=0; SameSite=Lax"},
+		},
+		{
 			name:  "httponly on and off",
 			group: Group{Cookies: []string{"a"}, HTTPOnly: on()},
 			in:    []string{"a=1", "a=1; httponly"},
@@ -337,7 +353,7 @@ func TestPrefixSkipIsObserved(t *testing.T) {
 	n := testNormalizer(t, attrRule(Group{Cookies: []string{"*"}, Secure: off()}))
 	var obs recordingObserver
 	n.rewrite([]string{"__Host-sid=1; Secure; Path=/", "b=1; Secure"}, testDate, &obs, nil)
-	want := []string{"__Host-sid #1 unchanged", "__Host-sid #1 prefix edit skipped", "b #1 rewritten"}
+	want := []string{"__Host-sid #1 unchanged", "__Host-sid #1 edit skipped", "b #1 rewritten"}
 	if !equalStrings(obs, want) {
 		t.Errorf("observed %q, want %q", obs, want)
 	}

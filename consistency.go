@@ -462,19 +462,26 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			for _, d := range kept[1:] {
 				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
 			}
+			values = c.keptElsewhereDeletion(values, n, name, cg.rule, r, req, base, now, reportOnly, obs)
 		case memberDeleted:
-			// A field before the last that some engine may keep, at
-			// another place than the last field's (a migration a slow
-			// app clock spoiled, or one whose Expires the engines may
-			// read apart): its own deletion too.
-			if i := keptElsewhere(values[:n], name, lastField(values[:n], name), r, req, base, now); i >= 0 {
-				// As the policies send it: values may hold the app's
-				// field (the memo's are built later), and the deletion
-				// must not depend on which.
-				own := deletionAttrsFrom(r.withPolicies(values[i]))
-				values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
-			}
+			values = c.keptElsewhereDeletion(values, n, name, cg.rule, r, req, base, now, reportOnly, obs)
 		}
+	}
+	return values
+}
+
+// keptElsewhereDeletion appends, for a member the response deletes, the
+// deletion of its field before the last (in values[:n]) that some engine
+// may keep, at another place than the last field's (a migration a slow
+// app clock spoiled, or one whose Expires the engines may read apart):
+// a cascade deletes it there too.
+func (c *consistency) keptElsewhereDeletion(values []string, n int, name string, group int, r *rule, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	if i := keptElsewhere(values[:n], name, lastField(values[:n], name), r, req, base, now); i >= 0 {
+		// As the policies send it: values may hold the app's field (the
+		// memo's are built later), and the deletion must not depend on
+		// which.
+		own := deletionAttrsFrom(r.withPolicies(values[i]))
+		values = c.add(values, r.withPolicies(own.field(name)), name, group, actionCascaded, reportOnly, obs)
 	}
 	return values
 }

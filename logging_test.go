@@ -141,7 +141,7 @@ func TestLogsNeverHoldValues(t *testing.T) {
 			}
 			actions[e.ContextMap()["action"].(string)] = true
 		}
-		for _, want := range []string{"rewritten", "cascaded", "partial expired", "prefix edit skipped", "passed invalid"} {
+		for _, want := range []string{"rewritten", "cascaded", "partial expired", "edit skipped", "passed invalid"} {
 			if !actions[want] {
 				t.Errorf("report_only=%s: no %q line was logged, so the test did not cover it; logged %v", reportOnly, want, actions)
 			}

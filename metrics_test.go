@@ -71,7 +71,7 @@ func TestMetricsSeriesPerGroup(t *testing.T) {
 			series[labels["group"]] = append(series[labels["group"]], labels["action"])
 		}
 	}
-	rewrite := []string{"deletion kept", "passed invalid", "prefix edit skipped", "rewritten", "unchanged"}
+	rewrite := []string{"deletion kept", "passed invalid", "edit skipped", "rewritten", "unchanged"}
 	for group, want := range map[string][]string{
 		"plain":      rewrite,
 		"consistent": append([]string{"cascaded", "partial expired"}, rewrite...),

@@ -33,7 +33,7 @@ const (
 	actionUnchanged                    // the value already complied, or had no leader
 	actionDeletionKept                 // a deletion, which expiry policies never touch
 	actionPassedInvalid                // not rewritable (control bytes, too long)
-	actionPrefixSkipped                // an attribute edit left out: it would break a __Host-/__Secure- name
+	actionEditSkipped                  // an attribute edit left out: it would break a __Host-/__Secure- name, or make browsers refuse the cookie
 	actionCascaded                     // a deletion added: another member was deleted (on_delete cascade)
 	actionPartialExpired               // a deletion added: the request held only part of the group (on_partial expire)
 	actionReissued                     // a field added: the cookie re-issued with a fresh lifetime (slide)
@@ -48,7 +48,7 @@ var actionNames = [...]string{
 	actionUnchanged:      "unchanged",
 	actionDeletionKept:   "deletion kept",
 	actionPassedInvalid:  "passed invalid",
-	actionPrefixSkipped:  "prefix edit skipped",
+	actionEditSkipped:    "edit skipped",
 	actionCascaded:       "cascaded",
 	actionPartialExpired: "partial expired",
 	actionReissued:       "reissued",
@@ -60,7 +60,7 @@ var actionNames = [...]string{
 // changes reports whether the action changes the response (what report_only
 // logs at info).
 func (a action) changes() bool {
-	return a != actionUnchanged && a != actionDeletionKept && a != actionPassedInvalid && a != actionPrefixSkipped
+	return a != actionUnchanged && a != actionDeletionKept && a != actionPassedInvalid && a != actionEditSkipped
 }
 
 func (a action) String() string { return actionNames[a] }
@@ -442,7 +442,7 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		if p.obs != nil && (!p.changesOnly || act.changes()) {
 			p.obs.observe(name, g, act)
 			if skipped && !p.changesOnly {
-				p.obs.observe(name, g, actionPrefixSkipped)
+				p.obs.observe(name, g, actionEditSkipped)
 			}
 		}
 	}

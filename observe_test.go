@@ -75,7 +75,7 @@ func TestObserveEveryAction(t *testing.T) {
 			"info " + change + " session_id session_id partial expired",
 			"debug set-cookie session_id session_id passed invalid",
 			"debug set-cookie __Host-wh_x ~wh_ unchanged",
-			"debug set-cookie __Host-wh_x ~wh_ prefix edit skipped",
+			"debug set-cookie __Host-wh_x ~wh_ edit skipped",
 		}
 		if !reportOnly {
 			for i, l := range wantLogs {
@@ -85,9 +85,9 @@ func TestObserveEveryAction(t *testing.T) {
 		checkObserved(t, ctx, logs, reportOnly, wantLogs, []string{
 			"action=cascaded,group=session_id 1",
 			"action=deletion kept,group=session_id 1",
+			"action=edit skipped,group=~wh_ 1",
 			"action=partial expired,group=session_id 1",
 			"action=passed invalid,group=session_id 1",
-			"action=prefix edit skipped,group=~wh_ 1",
 			"action=rewritten,group=session_id 2",
 			"action=unchanged,group=session_id 2",
 			"action=unchanged,group=~wh_ 1",

@@ -2,10 +2,13 @@ package cookienormalizer
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // A log-out the engines read apart, passed unchanged (with a path policy
@@ -429,5 +432,40 @@ func TestCascadeChromiumRefusesTabInside(t *testing.T) {
 				t.Errorf("appended\n%q\nwant\n%q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCascadeUnreadLastKeptElsewhere: a log-out the module passes
+// unchanged (a tab at its end) after a field for the same member at
+// another place whose lifetime some engine may read apart (an Expires
+// under a Date the module cannot read): that earlier field gets its own
+// deletion, as after a log-out the module reads (found by the stress
+// test, seed 5).
+func TestCascadeUnreadLastKeptElsewhere(t *testing.T) {
+	h, err := hostileHandler(t, "cookie_normalizer {\n\tgroup lk {\n\t\tcookies lk1 lk2\n\t\ton_delete cascade\n\t}\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := "lk1=v; Expires=Thu, 01 Jan 2160 00:00:00 GMT; Path=/; Domain=example.com; Secure"
+	for _, logout := range []string{"lk1=; Max-Age=0; Path=/", "lk1=; Max-Age=0; Path=/\t"} {
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/x", nil)
+		rec := httptest.NewRecorder()
+		err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.Header().Set("Date", "garbage date")
+			w.Header().Add("Set-Cookie", set)
+			w.Header().Add("Set-Cookie", logout)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{set, logout,
+			placedCascadeDeletion("lk1", "; Path=/; Domain=example.com; Secure"),
+			placedCascadeDeletion("lk2", "; Path=/"),
+		}
+		if got := rec.Header().Values("Set-Cookie"); !slices.Equal(got, want) {
+			t.Errorf("%q:\n got  %q\n want %q", logout, got, want)
+		}
 	}
 }

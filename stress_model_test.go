@@ -617,6 +617,17 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 	if (host || stressPrefixed(name, "__Secure-")) && secure != nil && !*secure {
 		secure = nil
 	}
+	// Nor is secure off where browsers would refuse the field without
+	// Secure: SameSite=None (after the samesite policy) or Partitioned
+	// (unless partitioned off removes it).
+	none := strings.EqualFold(d.sameSite, "none")
+	if g.SameSite != "" {
+		none = strings.EqualFold(sameSite, "none")
+	}
+	partitioned := d.partitioned && (g.Partitioned == nil || *g.Partitioned)
+	if secure != nil && !*secure && (none || partitioned) {
+		secure = nil
+	}
 	var appended []attr
 	for _, p := range []struct {
 		name, value string
