@@ -102,6 +102,25 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		wantNames(t, "after /attrs/unscope through the module", jar, "flagged", "plain", "longflag", "twice")
 	})
 
+	t.Run("attributes: secure off keeps Secure on a SameSite=None cookie, and its log-out works", func(t *testing.T) {
+		c := e.newClient(t)
+		// Through the module: stored, with Secure.
+		load(t, c, env.attrs+"/crossed/set")
+		jar := scopedJarOf(t, c)
+		t.Logf("after /crossed/set: %s", describeScoped(jar))
+		wantNames(t, "after /crossed/set", jar, "crossed")
+		if f := findScoped(jar, "crossed"); f != nil && !f.attrs.secure {
+			t.Errorf("crossed: stored without Secure, want Secure")
+		}
+		// Set by the app alone, logged out through the module.
+		load(t, c, env.raw+"/crossed/set")
+		wantNames(t, "after /crossed/set without the module", scopedJarOf(t, c), "crossed")
+		load(t, c, env.attrs+"/crossed/delete")
+		jar = scopedJarOf(t, c)
+		t.Logf("after /crossed/delete: %s", describeScoped(jar))
+		wantNames(t, "after /crossed/delete", jar)
+	})
+
 	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {
 		c := e.newClient(t)
 		www, api := env.hostURL(wwwHost), env.hostURL(apiHost)

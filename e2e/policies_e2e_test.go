@@ -120,6 +120,14 @@ const (
 
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
+// setCrossed and deleteCrossed are in a group with secure off: browsers
+// refuse a SameSite=None cookie without Secure, so the module keeps it
+// there (without it the log-out would delete nothing).
+const (
+	setCrossed    = "crossed=1; Path=/; Secure; SameSite=None; Max-Age=3600"
+	deleteCrossed = "crossed=; Path=/; Secure; SameSite=None; Max-Age=0"
+)
+
 // setTwice is in flagged's group too, with two Max-Age attributes: the
 // group's rewrite keeps the last, which every engine reads, and drops the
 // first.
@@ -141,6 +149,10 @@ const (
 		group hostonly {
 			cookies shared
 			domain remove
+		}
+		group insecure {
+			cookies crossed
+			secure off
 		}
 	}`
 	consistencyDirectives = `	cookie_normalizer {
@@ -297,6 +309,8 @@ func (a *policyApp) start(t *testing.T) string {
 	routes := map[string][]string{
 		"/attrs/set":      {setFlagged, setScoped, setPlain, setLongFlag, setTwice},
 		"/attrs/unscope":  {deleteScoped},
+		"/crossed/set":    {setCrossed},
+		"/crossed/delete": {deleteCrossed},
 		"/domain/set":     {setShared, setWide},
 		"/login":          {setSessionID, setUserID},
 		"/half-login":     {setSessionID},
