@@ -502,14 +502,21 @@ var latestExpires = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
 // Expires comes first: libsoup (WebKitGTK) honours whichever of the two
 // comes last, and Max-Age is the one that does not depend on the
 // upstream's clock. Both are written because old clients ignore Max-Age.
+//
+// Only the Max-Age is capped at maxWrittenLifetime (an `expire like`
+// leader may live longer): the Expires is the instant itself, so that a
+// client reading only Expires sees a follower end with its leader.
 func appendLifetime(b []byte, base, seconds int64) []byte {
-	seconds = min(seconds, maxWrittenLifetime)
 	b = append(b, "; Expires="...)
-	// Unix seconds cannot overflow here (seconds ≤ maxLifetime), while a
-	// time.Duration would beyond 292 years.
-	b = appendIMFFixdate(b, min(base+seconds, latestExpires))
+	// Unix seconds, compared before they are added: a time.Duration
+	// would overflow beyond 292 years.
+	at := latestExpires
+	if seconds < latestExpires-base {
+		at = base + seconds
+	}
+	b = appendIMFFixdate(b, at)
 	b = append(b, "; Max-Age="...)
-	return strconv.AppendInt(b, seconds, 10)
+	return strconv.AppendInt(b, min(seconds, maxWrittenLifetime), 10)
 }
 
 // soupBase is the instant libsoup counts an Expires from: its own clock,

@@ -766,12 +766,20 @@ func TestRewrite(t *testing.T) {
 		},
 
 		{
-			// libsoup cuts a Max-Age to 32 bits: the longest one written.
+			// libsoup cuts a Max-Age to 32 bits: the longest one written;
+			// the Expires is the leader's own instant.
 			name:  "like: a leader in 9999 gives the longest Max-Age libsoup reads",
 			rules: []rule{like("s", "u")},
 			date:  "Tue, 24 Nov 2026 13:00:00 GMT", // the proxy's clock
 			in:    []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1"},
-			want:  []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1; Expires=Sun, 12 Dec 2094 16:14:07 GMT; Max-Age=2147483647"},
+			want:  []string{"s=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT", "u=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT; Max-Age=2147483647"},
+		},
+		{
+			name:  "like: a leader in 2100, past the longest Max-Age",
+			rules: []rule{like("l", "a")},
+			date:  "Tue, 24 Nov 2026 13:00:00 GMT",
+			in:    []string{"l=1; Expires=Mon, 01 Jan 2100 00:00:00 GMT", "a=1"},
+			want:  []string{"l=1; Expires=Mon, 01 Jan 2100 00:00:00 GMT", "a=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT; Max-Age=2147483647"},
 		},
 		{
 			// NSPR (Chromium's and Firefox's Date parser) reads a zone, a

@@ -824,7 +824,8 @@ func stressReadLife(field string, date stressDate) stressLife {
 }
 
 // stressMaxWritten is the longest Max-Age the module writes, 2^31-1 s: a
-// `like` follower's Max-Age is written at most that long.
+// `like` follower's Max-Age is written at most that long (its Expires is
+// the leader's instant).
 const stressMaxWritten = 1<<31 - 1
 
 // stressFollowerLife returns the Max-Age and Expires attributes that
@@ -878,8 +879,9 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 		case stressLifeSession:
 			want, appended, ok = nil, false, true
 		case stressLifeSeconds:
+			// The Max-Age capped, the Expires the leader's own instant.
 			n := min(l.seconds, stressMaxWritten)
-			expires := time.Unix(date.base+n, 0).UTC().Format(http.TimeFormat)
+			expires := time.Unix(date.base+l.seconds, 0).UTC().Format(http.TimeFormat)
 			want, appended, ok = []stressLifetimeAttr{{false, expires}, {true, strconv.FormatInt(n, 10)}}, true, true
 		}
 	}
