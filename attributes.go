@@ -180,6 +180,20 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 	}, p), skipped
 }
 
+// keepsSecure reports whether f has Secure as the policies of p send it,
+// where has says whether the field as written has one: secure on adds
+// it, secure off removes it but where that would break a __Host- or
+// __Secure- name or make browsers refuse the field (see attrEdits).
+func (p *attrPolicy) keepsSecure(f *setCookie, has bool) bool {
+	switch p.secure {
+	case flagOn:
+		return true
+	case flagOff:
+		return has && (hasPrefixFold(f.name, prefixHost) || hasPrefixFold(f.name, prefixSecure) || refusedWithoutSecure(f, p))
+	}
+	return has
+}
+
 // refusedWithoutSecure reports whether browsers would refuse f, after the
 // policies of p, without Secure: its SameSite is None, or it is
 // Partitioned (the SameSite and Partitioned kinds are recorded or noted

@@ -157,16 +157,17 @@ type request struct {
 	// reads only those after them, as applied the deletion it appended
 	// makes the field no longer the last for its name.
 	placedFrom int
-	// keeperAt holds the positions, in the fields the rewrite returns, of
-	// the first keepers of the cascade's deletions of members where the
-	// engines that keep a field the module passes unchanged store it (see
-	// keptPlaceDeletions): at a place the policies do not give, so a
-	// later pass over the same response leaves them as they are (the
-	// writer records the strings: see followerLog.keepers). Positions,
-	// not the strings: a string stored here would make a request on the
-	// stack escape to the heap with all it points to.
-	keeperAt [4]int32
-	keepers  uint8
+	// keepFrom and keepTo span, in the fields the rewrite returns, the
+	// cascade's deletions of members where the engines that keep a field
+	// the module passes unchanged store it (see keptPlaceDeletions), from
+	// the first to the last (keepTo 0: none): at a place the policies do
+	// not give, so a later pass over the same response leaves them as
+	// they are (the writer records the strings: see followerLog.keepers).
+	// What lies between is what the consistency rules appended, built
+	// with the policies, which a later pass would leave as it is anyway.
+	// Positions, not the strings: a string stored here would make a
+	// request on the stack escape to the heap with all it points to.
+	keepFrom, keepTo int32
 
 	// crossSiteFetch is set for a request marked cross-site by its
 	// Sec-Fetch-Site header (see crossSite).
@@ -423,12 +424,14 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 	// attributes a keeper did not read (a Partitioned after libsoup's
 	// stop), may miss an engine's cookie that the keeper's deletion of
 	// the member removes.
-	var extra [6]string
-	ne := 0
+	var extraBuf [6]string
+	extra := extraBuf[:0] // more than six allocate: a rare cascade
 	for k, name := range cg.members {
 		for _, d := range keeperDeletions(state[cg.first+k], values[:n], name, r, req, base, now) {
-			if d != "" && ne < len(extra) {
-				extra[ne], ne = d, ne+1
+			// By its attributes, without the member's name: one place
+			// once.
+			if d != "" && !slices.ContainsFunc(extra, func(e string) bool { return sameDeletionPlace(e, d) }) {
+				extra = append(extra, d)
 			}
 		}
 	}
@@ -441,7 +444,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				mine[i] = r.withPolicies(attrs.field(name))
 				values = c.add(values, mine[i], name, cg.rule, actionCascaded, reportOnly, obs)
 			}
-			for _, e := range extra[:ne] {
+			for _, e := range extra {
 				if d := deletionAttrsFrom(e).field(name); !slices.Contains(mine[:np], d) {
 					values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
 				}
@@ -582,6 +585,12 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 	return values
 }
 
+// sameDeletionPlace reports whether deletions a and b (of any names)
+// carry the same attributes.
+func sameDeletionPlace(a, b string) bool {
+	return deletionAttrsFrom(a) == deletionAttrsFrom(b)
+}
+
 // keeperDeletions returns the deletions a cascade appends for a member in
 // state s where an engine that keeps its last field in values (one the
 // module passes unchanged) stores it, "" for none: for a split whose
@@ -604,15 +613,17 @@ func keeperDeletions(s memberState, values []string, name string, r *rule, req *
 // where an engine that keeps a field the module passes unchanged stores
 // it: at a place the policies do not give, so the request records its
 // position, and a later pass over the same response leaves it there (see
-// request.keeperAt).
+// request.keepFrom).
 func (c *consistency) addKeeper(values []string, d, name string, group int, req *request, reportOnly bool, obs observer) []string {
 	if d == "" {
 		return values
 	}
 	values = c.add(values, d, name, group, actionCascaded, reportOnly, obs)
-	if !reportOnly && req != nil && int(req.keepers) < len(req.keeperAt) {
-		req.keeperAt[req.keepers] = int32(len(values) - 1)
-		req.keepers++
+	if !reportOnly && req != nil {
+		if req.keepTo == 0 {
+			req.keepFrom = int32(len(values) - 1)
+		}
+		req.keepTo = int32(len(values))
 	}
 	return values
 }

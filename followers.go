@@ -41,7 +41,7 @@ type followerLog struct {
 	at   [4]followedField
 	more []followedField // beyond at (allocates; rare)
 	// keepers are the fields the passes over the response leave as they
-	// are (see request.keeperAt), kept here because every pass of a
+	// are (see request.keepFrom), kept here because every pass of a
 	// final rewrite reads this log (a pointer to the request in the pass
 	// would make a request on the stack escape to the heap). forget
 	// leaves them: the writer drops them on release.

@@ -269,10 +269,7 @@ func storedField(v, name string, r *rule, req *request) bool {
 // hold the app's fields, which the memo's are built from after the
 // consistency rules (see scopeOf).
 func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly, crossSite bool) bool {
-	secure, partitioned := f.has&(1<<attrSecure) != 0, f.has&(1<<attrPartitioned) != 0
-	if p.secure != flagKeep {
-		secure = p.secure == flagOn
-	}
+	secure, partitioned := p.keepsSecure(f, f.has&(1<<attrSecure) != 0), f.has&(1<<attrPartitioned) != 0
 	if p.partitioned != flagKeep {
 		partitioned = p.partitioned == flagOn
 	}
@@ -295,16 +292,14 @@ func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly, crossSite bool)
 // scopeOf): over plain http, WebKitGTK drops such a cookie on every
 // host, Chromium and Firefox on any but a loopback one.
 func hasSecure(f *setCookie, p *attrPolicy) bool {
-	if p.secure != flagKeep {
-		return p.secure == flagOn
-	}
+	has := false
 	attrs := f.attrs()
 	for i := range attrs {
 		if attrs[i].kind == attrSecure {
-			return true
+			has = true
 		}
 	}
-	return false
+	return p.keepsSecure(f, has)
 }
 
 // sameSiteNone reports whether the last SameSite of f says None.

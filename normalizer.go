@@ -686,7 +686,13 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 			lastLifetime = int(a.end)
 		}
 	}
-	if lastLifetime >= 0 && f.stop >= lastLifetime && readExpiry(f, base, now).deletion {
+	e := readExpiry(f, base, now)
+	if f.tabInside && everyReading&^(1<<byChromium)&^(e.kept|e.unknown) == 0 {
+		// Only Chromium's reading deletes, and Chromium refuses the
+		// field: no engine logs the member out.
+		return memberSet
+	}
+	if lastLifetime >= 0 && f.stop >= lastLifetime && e.deletion {
 		return memberDeletedSplit
 	}
 	return memberSet

@@ -204,7 +204,7 @@ func (rw *responseWriter) rewriteHeader() {
 		date = responseDate(hdr)
 	}
 	out := norm.rewriteResponseJoins(values, date, &rw.req, rw.h, &rw.joins, &rw.follow)
-	if rw.req.keepers > 0 {
+	if rw.req.keepTo > 0 {
 		rw.keepKeepers(out)
 	}
 	rw.joins.flush(out)
@@ -640,20 +640,19 @@ func (rw *responseWriter) placedFromReplaced(values []string) {
 	}
 }
 
-// keepKeepers records the fields at the positions request.keeperAt
-// holds, from out, the fields a rewrite returned, in the follower log,
+// keepKeepers records the fields at the positions request.keepFrom and
+// keepTo span, from out, the fields a rewrite returned, in the follower log,
 // which the later passes over the response read (see
 // followerLog.keepers). Out of line: only a cascade after a field the
 // engines read apart records any.
 //
 //go:noinline
 func (rw *responseWriter) keepKeepers(out []string) {
-	for _, at := range rw.req.keeperAt[:rw.req.keepers] {
-		if int(at) < len(out) {
-			rw.follow.keepers = append(rw.follow.keepers, out[at])
-		}
+	from, to := int(rw.req.keepFrom), min(int(rw.req.keepTo), len(out))
+	if from < to {
+		rw.follow.keepers = append(rw.follow.keepers, out[from:to]...)
 	}
-	rw.req.keepers = 0
+	rw.req.keepFrom, rw.req.keepTo = 0, 0
 }
 
 // responseDate is the response's Date header, "" without one.

@@ -1164,14 +1164,16 @@ func stressRead(g *stressGroup, name, v string, dateUnread bool) (sc stressScope
 	default:
 		sc.domain, sc.sure = strings.ToLower(strings.TrimPrefix(g.Domain, ".")), true
 	}
-	if g.Secure != nil {
-		secure = *g.Secure || stressPrefixed(name, "__Secure-")
-	}
 	if g.SameSite != "" {
 		none = g.SameSite == "none"
 	}
 	if g.Partitioned != nil {
 		partitioned = *g.Partitioned
+	}
+	// secure off keeps a Secure the name's prefix, SameSite=None or
+	// Partitioned needs (browsers refuse the field without it).
+	if g.Secure != nil {
+		secure = *g.Secure || secure && (stressPrefixed(name, "__Secure-") || stressPrefixed(name, "__Host-") || none || partitioned)
 	}
 	return sc, secure, none, partitioned, odd, mayDelete
 }
