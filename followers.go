@@ -40,6 +40,10 @@ type followerLog struct {
 	n    int // recorded in at
 	at   [4]followedField
 	more []followedField // beyond at (allocates; rare)
+	// where finds a record in more by its index, once more is long (a
+	// response of thousands of follower fields): a scan of more for each
+	// would cost time in the square of the fields.
+	where map[int]int
 	// keepers are the fields the passes over the response leave as they
 	// are (see request.keepFrom), kept here because every pass of a
 	// final rewrite reads this log (a pointer to the request in the pass
@@ -72,19 +76,40 @@ func (l *followerLog) note(index int, orig, out string) {
 			return
 		}
 	}
-	for k := range l.more {
-		if f := &l.more[k]; f.index == index {
-			f.out = out
+	if l.where != nil {
+		if k, ok := l.where[index]; ok {
+			l.more[k].out = out
 			return
 		}
+	} else {
+		for k := range l.more {
+			if f := &l.more[k]; f.index == index {
+				f.out = out
+				return
+			}
+		}
 	}
-	if f := (followedField{index: index, orig: orig, out: out}); l.n < len(l.at) {
+	f := followedField{index: index, orig: orig, out: out}
+	switch {
+	case l.n < len(l.at):
 		l.at[l.n] = f
 		l.n++
-	} else {
-		l.more = append(l.more, f)
+		return
+	case l.where != nil:
+		l.where[index] = len(l.more)
+	case len(l.more) == followerScanMax:
+		l.where = make(map[int]int, 2*followerScanMax)
+		for k := range l.more {
+			l.where[l.more[k].index] = k
+		}
+		l.where[index] = len(l.more)
 	}
+	l.more = append(l.more, f)
 }
+
+// followerScanMax is how many records past at note scans before it
+// indexes them (see followerLog.where).
+const followerScanMax = 32
 
 // undo puts back, in values, each follower the last final rewrite changed
 // and that is still there as that rewrite left it, and forgets them: the
@@ -130,5 +155,5 @@ func sameString(a, b string) bool {
 // forget drops what l recorded, and the strings it held.
 func (l *followerLog) forget() {
 	clear(l.at[:])
-	l.n, l.more = 0, nil
+	l.n, l.more, l.where = 0, nil, nil
 }

@@ -379,10 +379,22 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	rw.startBody()
 	n, err := rw.ResponseWriter.Write(p)
 	if first {
-		// The writers below send the header (their own rewrite) now.
-		rw.keepBelow()
+		rw.bodyWritten(int64(n))
 	}
 	return n, err
+}
+
+// bodyWritten follows the first write of body bytes, n of them. The
+// writers below send the header (their own rewrite) with the first
+// byte; a write of none sends nothing through a writer that sends the
+// header map at the first byte (Caddy's encode), so the body has not
+// started: a field the handler adds next is rewritten at the next one.
+func (rw *responseWriter) bodyWritten(n int64) {
+	if n == 0 {
+		rw.bodyStarted = false
+		return
+	}
+	rw.keepBelow()
 }
 
 // ReadFrom keeps sendfile and the underlying io.ReaderFrom working; the
@@ -393,7 +405,7 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	rw.startBody()
 	n, err := rw.ResponseWriterWrapper.ReadFrom(r)
 	if first {
-		rw.keepBelow()
+		rw.bodyWritten(n)
 	}
 	return n, err
 }
@@ -411,11 +423,12 @@ func (rw *responseWriter) FlushError() error {
 		rw.startBody()
 		//nolint:bodyclose
 		err := http.NewResponseController(rw.ResponseWriter).Flush()
-		if err == nil {
-			rw.bodyStarted = true
-			if first {
-				rw.keepBelow()
-			}
+		switch {
+		case err != nil:
+			// Nothing was sent: the body has not started.
+			rw.bodyStarted = !first
+		case first:
+			rw.keepBelow()
 		}
 		return err
 	}

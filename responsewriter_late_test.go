@@ -1,0 +1,192 @@
+package cookienormalizer
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/encode"
+	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/encode/gzip"
+	"go.uber.org/zap"
+)
+
+// encodeBelowServer serves app through Caddy's real encode handler
+// (gzip) placed BELOW cookie_normalizer in the writer stack, as in
+// `route { encode gzip; cookie_normalizer a {...}; ... }`: encode's
+// writer defers the header until its first non-empty Write, and its
+// FlushError before that returns nil having sent nothing.
+func encodeBelowServer(t *testing.T, config string, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	t.Helper()
+	h, err := provisionJSON(t, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc encode.Encode
+	if err := json.Unmarshal([]byte(`{"encodings":{"gzip":{}},"minimum_length":1}`), &enc); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := enc.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	inner := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		app(w, r)
+		return nil
+	})
+	mid := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return h.ServeHTTP(w, r, inner)
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := enc.ServeHTTP(w, r, mid); err != nil {
+			t.Error(err)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestLateRewriteAfterEmptyWrite: with encode below the module (it sends
+// the header map at its first non-empty Write), a cookie the handler
+// adds after WriteHeader reaches the client rewritten (the check at the
+// first body byte), also when the handler wrote zero bytes in between:
+// that sent nothing, so the body has not started. (A flush in between,
+// which encode answers without sending anything, still counts as the
+// start of the body: the module cannot tell it from one that sent.)
+func TestLateRewriteAfterEmptyWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		between func(w http.ResponseWriter)
+	}{
+		{"control: nothing in between", func(w http.ResponseWriter) {}},
+		{"zero-length Write", func(w http.ResponseWriter) { _, _ = w.Write(nil) }},
+		{"io.Copy of an empty reader (ReadFrom)", func(w http.ResponseWriter) { _, _ = io.Copy(w, bytesReader("")) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := encodeBelowServer(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusOK)
+				tc.between(w)
+				w.Header().Add("Set-Cookie", upstreamCookie)
+				io.WriteString(w, "hello hello hello")
+			})
+			resp, body := getCookies(t, srv.URL)
+			if body != "hello hello hello" {
+				t.Fatalf("body %q", body)
+			}
+			if got, want := resp.Header.Values("Set-Cookie"), []string{rewrittenCookie}; !equalStrings(got, want) {
+				t.Errorf("Set-Cookie = %q, want %q (encoding %q)", got, want, resp.Header.Get("Content-Encoding"))
+			}
+		})
+	}
+}
+
+// TestFailedFlushAfterWriteHeader: a flush that fails after WriteHeader
+// has sent nothing: a cookie the handler adds next is rewritten at the
+// first body byte, as without the flush.
+func TestFailedFlushAfterWriteHeader(t *testing.T) {
+	for _, flush := range []bool{false, true} {
+		w := &lateWriter{header: http.Header{}, failFlush: true}
+		got := serveLate(t, w, func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusOK)
+			if flush {
+				if err := http.NewResponseController(w).Flush(); err == nil {
+					panic("flush should fail")
+				}
+			}
+			w.Header().Add("Set-Cookie", upstreamCookie)
+			io.WriteString(w, "body")
+		})
+		if want := []string{rewrittenCookie}; !equalStrings(got, want) {
+			t.Errorf("failed flush in between: %v: sent %q, want %q", flush, got, want)
+		}
+	}
+}
+
+// BenchmarkLikeFollowerFields times the whole handler on one response of n
+// `expire like` follower fields (an upstream that sends many fields of a
+// follower's name) after their leader, and reports ns/field: every
+// follower changed is recorded in the follower log (followerLog.note),
+// which must not cost more per field as the fields grow (it scanned the
+// earlier records once, a cost in the square of the fields). The
+// control runs the same fields under a fixed-expiry group (no
+// followers).
+func BenchmarkLikeFollowerFields(b *testing.B) {
+	for _, cfg := range []struct{ name, js string }{
+		{"like", `{"groups":[{"cookies":["lead"],"expire":{"mode":"fixed","duration":"1h"}},{"cookies":["f"],"expire":{"mode":"like","like":"lead"}}]}`},
+		{"control-fixed", `{"groups":[{"cookies":["lead"],"expire":{"mode":"fixed","duration":"1h"}},{"cookies":["f"],"expire":{"mode":"fixed","duration":"2h"}}]}`},
+	} {
+		var h Handler
+		if err := json.Unmarshal([]byte(cfg.js), &h); err != nil {
+			b.Fatal(err)
+		}
+		h.setLogger(zap.NewNop()) // no debug lines: time the rewrite, not the logging
+		if err := h.provision(); err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		for _, n := range []int{250, 1000, 4000, 16000} {
+			src := make([]string, 0, n+1)
+			src = append(src, "lead=1; Path=/; Max-Age=60")
+			for i := 0; i < n; i++ {
+				src = append(src, "f="+strconv.Itoa(i)+"; Path=/; Max-Age=100")
+			}
+			b.Run(cfg.name+"/"+strconv.Itoa(n), func(b *testing.B) {
+				rec := &hostileRecorder{header: http.Header{}}
+				buf := make([]string, 0, 2*len(src))
+				next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+					w.Header()["Set-Cookie"] = append(buf[:0], src...)
+					w.Header()["Date"] = []string{"Tue, 24 Nov 2026 12:00:00 GMT"}
+					w.WriteHeader(http.StatusOK)
+					return nil
+				})
+				for b.Loop() {
+					if err := h.ServeHTTP(rec, req, next); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if got := rec.header["Set-Cookie"][n]; !strings.Contains(got, "Max-Age=3600") && cfg.name == "like" {
+					b.Fatalf("follower not rewritten: %q", got)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/field")
+			})
+		}
+	}
+}
+
+// TestFollowerLogNoteIndexes: a follower noted again in the same rewrite
+// (a `like` pass run again) keeps its first orig and takes the new out,
+// also past the records note scans and then indexes (followerScanMax).
+func TestFollowerLogNoteIndexes(t *testing.T) {
+	var l followerLog
+	const n = 3*followerScanMax + 7
+	for i := range n {
+		l.note(i, "orig"+strconv.Itoa(i), "out"+strconv.Itoa(i))
+	}
+	for i := 0; i < n; i += 3 {
+		l.note(i, "again"+strconv.Itoa(i), "new"+strconv.Itoa(i))
+	}
+	all := append(append([]followedField{}, l.at[:l.n]...), l.more...)
+	if len(all) != n {
+		t.Fatalf("%d records, want %d", len(all), n)
+	}
+	for i, f := range all {
+		out := "out" + strconv.Itoa(i)
+		if i%3 == 0 {
+			out = "new" + strconv.Itoa(i)
+		}
+		if f.index != i || f.orig != "orig"+strconv.Itoa(i) || f.out != out {
+			t.Errorf("record %d: %+v, want index %d, orig orig%d, out %s", i, f, i, i, out)
+		}
+	}
+	l.forget()
+	if l.n != 0 || l.more != nil || l.where != nil {
+		t.Errorf("after forget: n %d, more %d, where %v", l.n, len(l.more), l.where)
+	}
+}
