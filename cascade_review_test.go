@@ -7,26 +7,6 @@ import (
 	"testing"
 )
 
-// passesApp is an app handler for placedServeWith: early fields before
-// WriteHeader, late ones after it and before the first body byte (the
-// writer then runs its final rewrite a second time).
-func passesApp(early, late []string) func(w http.ResponseWriter, _ *http.Request) error {
-	return func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
-		for _, f := range early {
-			w.Header().Add("Set-Cookie", f)
-		}
-		if len(late) > 0 {
-			w.WriteHeader(http.StatusOK)
-			for _, f := range late {
-				w.Header().Add("Set-Cookie", f)
-			}
-		}
-		_, err := io.WriteString(w, "page")
-		return err
-	}
-}
-
 // TestCascadeKeepersOnLaterPass: a three-member group's cascade after a
 // log-out the engines read apart appends deletions of the others and of
 // the split member where the engines that keep the field store it (at

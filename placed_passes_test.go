@@ -32,20 +32,7 @@ const placedConfig = `{"groups":[{"cookies":["session_id","user_id__insecure"],"
 // fields and the non-"unchanged" log lines (cookie action).
 func placedServe(t *testing.T, reportOnly bool, early, late []string) ([]string, []string) {
 	t.Helper()
-	return placedServeWith(t, placedConfig, reportOnly, func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
-		for _, f := range early {
-			w.Header().Add("Set-Cookie", f)
-		}
-		if len(late) > 0 {
-			w.WriteHeader(http.StatusOK)
-			for _, f := range late {
-				w.Header().Add("Set-Cookie", f)
-			}
-		}
-		_, err := io.WriteString(w, "page")
-		return err
-	})
+	return placedServeWith(t, placedConfig, reportOnly, passesApp(early, late))
 }
 
 // placedMemberFields drops the fields of names other than the members.
@@ -492,5 +479,25 @@ func TestPlacedReportOnlyReplacedList(t *testing.T) {
 	_, reported := placedServeWith(t, config, true, app)
 	if !slices.Equal(applied, reported) {
 		t.Errorf("applied sent %q and logged %q\nreport_only logged %q", out, applied, reported)
+	}
+}
+
+// passesApp is an app handler for placedServeWith: early fields before
+// WriteHeader, late ones after it and before the first body byte (the
+// writer then runs its final rewrite a second time).
+func passesApp(early, late []string) func(w http.ResponseWriter, _ *http.Request) error {
+	return func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
+		for _, f := range early {
+			w.Header().Add("Set-Cookie", f)
+		}
+		if len(late) > 0 {
+			w.WriteHeader(http.StatusOK)
+			for _, f := range late {
+				w.Header().Add("Set-Cookie", f)
+			}
+		}
+		_, err := io.WriteString(w, "page")
+		return err
 	}
 }
