@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,5 +189,67 @@ func TestFollowerLogNoteIndexes(t *testing.T) {
 	l.forget()
 	if l.n != 0 || l.more != nil || l.where != nil {
 		t.Errorf("after forget: n %d, more %d, where %v", l.n, len(l.more), l.where)
+	}
+}
+
+// TestFollowerLogUndoIndexed: undo finds the same followers, by identity
+// and in order, whether it scans (few) or indexes (many): the handler
+// replaced some (equal strings, not the same), removed some, and kept
+// the rest.
+func TestFollowerLogUndoIndexed(t *testing.T) {
+	for _, n := range []int{followerScanMax - 3, 4*followerScanMax + 5} {
+		var l followerLog
+		outs := make([]string, n)
+		for i := range outs {
+			outs[i] = "f=" + strconv.Itoa(i) + "; Max-Age=60"
+			l.note(i, "orig"+strconv.Itoa(i), outs[i])
+		}
+		var values, want []string
+		for i, o := range outs {
+			switch i % 5 {
+			case 1: // replaced by an equal string
+				values = append(values, strings.Clone(o))
+				want = append(want, o)
+			case 2: // removed
+			default:
+				values = append(values, o)
+				want = append(want, "orig"+strconv.Itoa(i))
+			}
+			if i%7 == 0 {
+				values = append(values, "other=1") // the handler's own
+				want = append(want, "other=1")
+			}
+		}
+		l.undo(values)
+		if !slices.Equal(values, want) {
+			t.Errorf("%d followers:\n got  %q\n want %q", n, values, want)
+		}
+		if l.n != 0 || l.more != nil {
+			t.Errorf("%d followers: not forgotten", n)
+		}
+	}
+}
+
+// BenchmarkFollowerLogUndoReplaced times undo when no recorded follower
+// is found (the handler replaced the strings), per follower: it must not
+// grow with their number.
+func BenchmarkFollowerLogUndoReplaced(b *testing.B) {
+	for _, n := range []int{250, 1000, 4000} {
+		outs := make([]string, n)
+		values := make([]string, n)
+		for i := range outs {
+			outs[i] = "f=" + strconv.Itoa(i) + "; Path=/; Max-Age=60"
+			values[i] = strings.Clone(outs[i])
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				var l followerLog
+				for i := range outs {
+					l.note(i, "orig", outs[i])
+				}
+				l.undo(values)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/field")
+		})
 	}
 }
