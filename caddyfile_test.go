@@ -161,6 +161,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial, at Testfile:1"},
 		{"cookie_normalizer a {\n}", "cookie_normalizer: missing policy: add a block with expire session, <duration>, max <duration> or like <cookie>, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial, at Testfile:1"},
 		{"cookie_normalizer a {\n\texpire\n}", "expire: expected session, <duration>, max <duration> or like <cookie>, at Testfile:2"},
+		{"cookie_normalizer {\n\tgroup {host} {\n\t\tcookies a\n\t\tsecure on\n\t}\n}", `label "{host}": Caddy placeholders are not replaced here, and logs and metrics would name the group as written; give a name of your own, at Testfile:2`},
 		{"cookie_normalizer a {\n\texpire session now\n}", "expire session: takes no further argument, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire 1h 2h\n}", `expire: expected session, <duration>, max <duration> or like <cookie>, got "1h 2h", at Testfile:2`},
 		{"cookie_normalizer a {\n\texpire max\n}", "expire max: expected one duration, as in expire max 12h, at Testfile:2"},

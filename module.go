@@ -300,6 +300,11 @@ func (h *Handler) Validate() error {
 // validate checks the group as a whole. The Caddyfile parser calls it at
 // the group's line, so its errors carry no location of their own.
 func (g Group) validate() error {
+	if strings.ContainsAny(g.Label, "{}") {
+		// `group {host}` in a Caddyfile: the label names the group in
+		// logs and metrics, and the slide stamp, as written.
+		return fmt.Errorf("label %q: Caddy placeholders are not replaced here, and logs and metrics would name the group as written; give a name of your own", g.Label)
+	}
 	if len(g.Cookies) == 0 {
 		return errors.New("no cookie patterns")
 	}

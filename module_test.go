@@ -20,6 +20,7 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"label":"x","cookies":["a"]}]}`, `group "x": no policy: add expire, an attribute policy (secure, httponly, samesite, partitioned, path, domain), on_delete or on_partial`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"sometimes"}}]}`, `group #1: unknown expire mode "sometimes": want session, fixed, max or like`},
 		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed"}}]}`, "group #1: expire fixed: duration 0s is not positive"},
+		{`{"groups":[{"label":"{http.request.host}","cookies":["a"],"secure":true}]}`, `group "{http.request.host}": label "{http.request.host}": Caddy placeholders are not replaced here, and logs and metrics would name the group as written; give a name of your own`},
 		// with slide, the expiry's own error, not the interval's against
 		// a lifetime that is not one
 		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed"},"path":"/","domain":"remove","slide":{"interval":"1m"}}]}`, `group "s": expire fixed: duration 0s is not positive`},
