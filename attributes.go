@@ -199,9 +199,21 @@ func (p *attrPolicy) keepsSecure(f *setCookie, has bool) bool {
 // Partitioned (the SameSite and Partitioned kinds are recorded or noted
 // when p removes Secure: see kinds).
 func refusedWithoutSecure(f *setCookie, p *attrPolicy) bool {
-	if f.has&(1<<attrPartitioned) != 0 && p.partitioned != flagOff {
-		return true
+	return p.partitionedAfter(f) || p.sameSiteNoneAfter(f)
+}
+
+// partitionedAfter reports whether f is Partitioned as the policies of p
+// send it.
+func (p *attrPolicy) partitionedAfter(f *setCookie) bool {
+	if p.partitioned != flagKeep {
+		return p.partitioned == flagOn
 	}
+	return f.has&(1<<attrPartitioned) != 0
+}
+
+// sameSiteNoneAfter reports whether the SameSite of f says None as the
+// policies of p send it (see sameSiteNone).
+func (p *attrPolicy) sameSiteNoneAfter(f *setCookie) bool {
 	switch {
 	case p.sameSite.set:
 		return strings.EqualFold(p.sameSite.value, "none")

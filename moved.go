@@ -269,17 +269,7 @@ func storedField(v, name string, r *rule, req *request) bool {
 // hold the app's fields, which the memo's are built from after the
 // consistency rules (see scopeOf).
 func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly, crossSite bool) bool {
-	secure, partitioned := p.keepsSecure(f, f.has&(1<<attrSecure) != 0), f.has&(1<<attrPartitioned) != 0
-	if p.partitioned != flagKeep {
-		partitioned = p.partitioned == flagOn
-	}
-	none := sameSiteNone(f)
-	switch {
-	case p.sameSite.set:
-		none = strings.EqualFold(p.sameSite.value, "none")
-	case p.sameSite.remove:
-		none = false
-	}
+	secure, partitioned, none := p.keepsSecure(f, f.has&(1<<attrSecure) != 0), p.partitionedAfter(f), p.sameSiteNoneAfter(f)
 	if crossSite && !none {
 		return false
 	}
