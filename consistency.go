@@ -192,6 +192,13 @@ type memberState uint8
 
 const (
 	untouched memberState = iota
+	// memberRefused: the member's fields are only ones Chromium and
+	// Firefox refuse (they keep what they had) and WebKitGTK stores (cut
+	// short at a control byte, or whole). A field a rule appends after
+	// them decides in every engine, so for on_delete and slide it sets
+	// nothing; but on_partial appends nothing for that member, and would
+	// leave WebKitGTK holding it beside the deletions of the others.
+	memberRefused
 	memberSet
 	memberDeleted
 	// memberDeletedSplit: a deletion some engine does not read as one
@@ -297,7 +304,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			continue
 		}
 		cg := &c.groups[gi]
-		var anySet, anyDeleted bool
+		var anySet, anyDeleted, anyRefused bool
 		allSet := true
 		deleted := "" // the last deleted member, in config order
 		for k, name := range cg.members {
@@ -306,6 +313,8 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 				anySet = true
 			case memberDeleted, memberDeletedSplit, memberUnreadSplit:
 				anyDeleted, deleted, allSet = true, name, false
+			case memberRefused:
+				anyRefused, allSet = true, false
 			default:
 				allSet = false
 			}
@@ -322,7 +331,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
+		case !anySet && !anyRefused && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut, spoke = true, true
 		}
@@ -437,7 +446,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 	}
 	for k, name := range cg.members {
 		switch state[cg.first+k] {
-		case untouched:
+		case untouched, memberRefused:
 			var mine [3]string
 			for i, at := range places[:np] {
 				attrs := deletionAttrsFrom(fieldAt(at))
@@ -539,7 +548,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 		// renewed ones, a half log-in that the app's next renewal keeps
 		// from being expired (the response sets a member).
 		for k, name := range cg.members {
-			if state[cg.first+k] == untouched {
+			if s := state[cg.first+k]; s == untouched || s == memberRefused {
 				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
 			}
 		}

@@ -433,10 +433,12 @@ func (p *rewritePass) run(depth int, leaders []leader, state *memberStates) {
 		} else if n.maxDepth > 0 && out != v {
 			p.shadowWrite(i, out)
 		}
-		if state != nil && member >= 0 && effect != untouched {
+		if state != nil && member >= 0 && effect != untouched && (effect != memberRefused || state[member] == untouched) {
 			// The last field of a name that browsers store is the state
 			// the browser ends in, and one pass sees all fields of a
-			// name, in order; a field they refuse changes nothing.
+			// name, in order; a field Chromium and Firefox refuse
+			// changes nothing (but is noted when no other field of the
+			// member is there: see memberRefused).
 			state[member] = effect
 		}
 		if p.obs != nil && (!p.changesOnly || act.changes()) {
@@ -587,8 +589,8 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 // seconds), now the proxy's clock. skipped reports an attribute edit left
 // out to keep a cookie name prefix valid; effect, for a rule with an
 // expiry policy or consistency rules, what v does to its cookie in the
-// browser: memberDeleted for a deletion, untouched for a field browsers
-// refuse (they keep what they had), else memberSet.
+// browser: memberDeleted for a deletion, memberRefused for a field
+// Chromium and Firefox refuse (they keep what they had), else memberSet.
 func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped bool, effect memberState) {
 	var scratch setCookie
 	f := &scratch
@@ -604,13 +606,13 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		// keep the cookie they had; WebKitGTK stores it, cut short at the control byte
 		// or whole. Either way a field the consistency rules append
 		// after it decides in every engine, so it counts as setting
-		// nothing. A field over maxValueLen, which every engine stores,
-		// was not read: it counts as set, and nothing is appended on a
-		// guess.
+		// nothing (memberRefused), but for on_partial. A field over
+		// maxValueLen, which every engine stores, was not read: it
+		// counts as set, and nothing is appended on a guess.
 		effect = memberSet
 		switch {
 		case f.refused && len(v) <= maxValueLen:
-			effect = untouched
+			effect = memberRefused
 		case r.consistent && !f.refused:
 			effect = rejectedEffect(f, base, now)
 		}

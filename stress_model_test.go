@@ -293,9 +293,14 @@ func (m *stressModel) pass() {
 			continue
 		}
 		state := map[string]stressEffect{}
+		refused := map[string]bool{} // members with a field Chromium and Firefox refuse
 		for _, f := range m.fields {
-			if slices.Contains(g.members, f.name) && f.effect != stressSetsNothing {
-				state[f.name] = f.effect
+			if slices.Contains(g.members, f.name) {
+				if f.effect != stressSetsNothing {
+					state[f.name] = f.effect
+				} else {
+					refused[f.name] = true
+				}
 			}
 		}
 		for name, e := range state {
@@ -303,7 +308,7 @@ func (m *stressModel) pass() {
 				state[name] = stressSets
 			}
 		}
-		anySet, anyDeleted, allSet := false, false, true
+		anySet, anyDeleted, anyRefused, allSet := false, false, false, true
 		deleted := "" // the last deleted member, in config order
 		for _, name := range g.members {
 			switch state[name] {
@@ -312,6 +317,10 @@ func (m *stressModel) pass() {
 			case stressDeletes:
 				anyDeleted, allSet, deleted = true, false, name
 			default:
+				// Only fields Chromium and Firefox refuse, or none:
+				// WebKitGTK stores the former, which a partial expiry
+				// of the others would leave alone there.
+				anyRefused = anyRefused || refused[name]
 				allSet = false
 			}
 		}
@@ -349,7 +358,7 @@ func (m *stressModel) pass() {
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && g.OnPartial != "" && m.partialExpiry(g):
+		case !anySet && !anyRefused && g.OnPartial != "" && m.partialExpiry(g):
 			for _, name := range g.members {
 				if m.jar.count[name] > 0 {
 					add = append(add, stressAppend{name: name, field: m.partialDeletion(g, name), deletion: true})

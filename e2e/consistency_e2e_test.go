@@ -44,6 +44,26 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		jar = jarOf(t, c)
 		t.Logf("after /page through the module: %s", describe(jar))
 		wantNames(t, "after the second /page through the module", jar)
+		time.Sleep(500 * time.Millisecond)
+
+		// Half a log-in, and a response that sets the missing member
+		// with a field Chromium and Firefox refuse and WebKitGTK stores:
+		// expiring session_id there would leave WebKitGTK holding
+		// user_id__insecure alone. The module appends nothing: WebKitGTK
+		// holds both; Chromium and Firefox hold session_id alone, as
+		// without the module, until a page heals it.
+		load(t, c, env.raw+"/half-login")
+		wantNames(t, "after the second /half-login through Caddy alone", jarOf(t, c), "session_id")
+		load(t, c, env.consistency+"/oversized-user")
+		jar = jarOf(t, c)
+		t.Logf("after /oversized-user through the module: %s", describe(jar))
+		if e.name == "WebKit" {
+			wantNames(t, "after /oversized-user through the module", jar, "session_id", "user_id__insecure")
+		} else if len(jar) > 0 {
+			// A favicon request beside the page may have healed the
+			// half already.
+			wantNames(t, "after /oversized-user through the module", jar, "session_id")
+		}
 	})
 
 	t.Run("consistency: a link from another site does not log out members with different SameSite", func(t *testing.T) {

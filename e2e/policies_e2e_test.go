@@ -118,6 +118,11 @@ const (
 	tabInsideValueLogout = "session_id=x\ty; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"
 )
 
+// oversizedUserID sets user_id__insecure with a name plus value over 4096
+// bytes: Chromium and Firefox refuse the field (RFC 6265bis §5.6),
+// WebKitGTK stores it.
+var oversizedUserID = "user_id__insecure=" + strings.Repeat("4", 4100) + "; Path=/; Secure; SameSite=Lax"
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setCrossed and deleteCrossed are in a group with secure off: browsers
@@ -314,6 +319,7 @@ func (a *policyApp) start(t *testing.T) string {
 		"/domain/set":     {setShared, setWide},
 		"/login":          {setSessionID, setUserID},
 		"/half-login":     {setSessionID},
+		"/oversized-user": {oversizedUserID},
 		"/logout":         {deleteSessionID, deleteUserID},
 		"/logout-session": {deleteSessionID},
 		"/split-session":  {splitSessionID},
