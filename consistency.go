@@ -883,7 +883,7 @@ func deletionAttrsFrom(v string) deletionAttrs {
 	for i := range attrs {
 		a := &attrs[i]
 		switch {
-		case a.oversized(), hasControl(f.value(a)):
+		case a.oversized(), hasOddByte(f.value(a)):
 			// Not copied: browsers ignore the first, and the second would
 			// put a control byte (a tab, in a field scan passed) in ours.
 		case a.kind == attrPath:

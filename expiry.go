@@ -60,7 +60,7 @@ const plainMaxAgeDigits = 9
 // parseMaxAge reads s, a trimmed Max-Age value: an optional sign ('+' only
 // with plus), then digits, at most maxAgeDigits of them after any leading
 // zeros, and nothing else. long reports a value of digits only, but too
-// many of them. n is not saturated (see saturate): libsoup's reading needs
+// many of them, or one whose digits are too many before anything else. n is not saturated (see saturate): libsoup's reading needs
 // its low bits.
 func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	neg := false
@@ -75,7 +75,10 @@ func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
-			return 0, false, false
+			// Past maxAgeDigits, Chromium and Firefox have overflowed
+			// and stop with the largest number, never reaching the
+			// junk (docs/engines.md, ma-overflow-junk): still long.
+			return 0, false, long
 		}
 		if significant > 0 || c != '0' {
 			significant++

@@ -315,8 +315,11 @@ func hostileCases() []hostileCase {
 			"u\xff=1; Max-Age=5",
 			"\xff=1; Max-Age=5",
 		}, body: "utf8"}, want: []string{
-			"m1=\xff\xfe; HttpOnly",
-			"m\xc3(=1; Path=/\xe2\x82; HttpOnly",
+			// libsoup ends a name or value at a byte over 0x7f, as at a
+			// control byte (it compares a signed char with ' '), where
+			// Chromium and Firefox read on: such fields pass.
+			"m1=\xff\xfe; Max-Age=5",
+			"m\xc3(=1; Max-Age=5; Path=/\xe2\x82",
 			"u\xff=1; Max-Age=5",
 			"\xff=1; Max-Age=5",
 		}, wantStatus: 200, wantBody: "utf8"},

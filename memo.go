@@ -58,7 +58,7 @@ func memoSplit(r *rule, v, name string) (int, bool) {
 		p = len(v)
 	}
 	// p > 0: v starts with a name.
-	if p > maxNameValueLen || v[p-1] == ' ' || v[p-1] == '\t' || hasControl(v[:p]) || strings.IndexByte(name, ',') >= 0 {
+	if p > maxNameValueLen || v[p-1] == ' ' || v[p-1] == '\t' || hasOddByte(v[:p]) || strings.IndexByte(name, ',') >= 0 {
 		return 0, false
 	}
 	return p, true

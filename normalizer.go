@@ -783,7 +783,8 @@ func setLifetime(f *setCookie, e *expiry, seconds, base int64, appended []byte) 
 
 // readsAcross reports whether any of values is a field that rules which
 // read across the response's fields care about: a member of a
-// consistency group, the leader of an `expire like` group, or a field of
+// consistency group, the leader or a follower of an `expire like` group
+// (rewritten alone, a follower would find no leader), or a field of
 // a group with a path or domain policy that the module passes unchanged,
 // after which it may place a deletion (see placeDeletions). Rare work
 // (see responseWriter.rewriteAdded).
@@ -798,9 +799,12 @@ func (n *normalizer) readsAcross(values []string) bool {
 				return true
 			}
 		}
-		if g, _ := n.matcher.matchMember(name); g >= 0 && n.rules[g].placed {
+		if g, _ := n.matcher.matchMember(name); g >= 0 {
+			if n.rules[g].expiry == expireLike {
+				return true // a follower: see its leader
+			}
 			var f setCookie
-			if f.scan(v, 0, 0) && f.rejected {
+			if n.rules[g].placed && f.scan(v, 0, 0) && f.rejected {
 				return true
 			}
 		}

@@ -402,6 +402,22 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"a=1; Max-Age=99999999999999999999999999"},
 		},
 		{
+			// Chromium and Firefox overflow before the junk and read 400
+			// days; libsoup reads a session cookie (docs/engines.md,
+			// ma-overflow-junk): a leader the engines read apart leads
+			// nothing.
+			name:  "a Max-Age past 18 digits, then junk, leads nothing",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=99999999999999999999x", "u=1; Max-Age=60"},
+			want:  []string{"s=1; Max-Age=99999999999999999999x", "u=1; Max-Age=60"},
+		},
+		{
+			name:  "a Max-Age of 19 digits, then a '-', leads nothing",
+			rules: []rule{like("s", "u")},
+			in:    []string{"s=1; Max-Age=9999999999999999999-", "u=1; Max-Age=60"},
+			want:  []string{"s=1; Max-Age=9999999999999999999-", "u=1; Max-Age=60"},
+		},
+		{
 			name:  "unknown attributes and flags kept in order",
 			rules: []rule{fixed(60, "a")},
 			in:    []string{"a=1; Priority=High; Partitioned; Max-Age=5; SameParty; X=\"y; z\""},
@@ -440,6 +456,16 @@ func TestRewrite(t *testing.T) {
 			rules: []rule{session("a")},
 			in:    []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1;\tMax-Age=5", "a=1; Max-Age=0\t; Max-Age=5"},
 			want:  []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1;\tMax-Age=5", "a=1; Max-Age=0\t; Max-Age=5"},
+		},
+		{
+			// libsoup (WebKitGTK 2.50) ends a name or value at a byte over
+			// 0x7f too, where Chromium and Firefox read on: WebKitGTK
+			// deletes the first two (Max-Age=0, and an empty Max-Age),
+			// which a rewrite after the byte would make live there.
+			name:  "bytes over 0x7f pass",
+			rules: []rule{fixed(43200, "a")},
+			in:    []string{"a=new; Max-Age=0; X=\u00e9; Max-Age=3600", "a=new; Max-Age=\u00e9", "a=n\u00e9; Max-Age=3600", "a=1; Path=/caf\u00e9; Max-Age=0; Max-Age=5", "a=\x80"},
+			want:  []string{"a=new; Max-Age=0; X=\u00e9; Max-Age=3600", "a=new; Max-Age=\u00e9", "a=n\u00e9; Max-Age=3600", "a=1; Path=/caf\u00e9; Max-Age=0; Max-Age=5", "a=\x80"},
 		},
 		{
 			name:  "longer than 8 KiB passes",

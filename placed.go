@@ -283,7 +283,7 @@ func (p *place) apart(q *place) bool {
 // Partitioned; false when no deletion can be written that every engine
 // reads at p (a control byte, a value over 1024 bytes, an empty Domain).
 func (p *place) deletion(name string) (string, bool) {
-	if p.long || p.domainKind < 0 || hasControl(p.path) || hasControl(p.domain) || hasControl(p.sameSite) {
+	if p.long || p.domainKind < 0 || hasOddByte(p.path) || hasOddByte(p.domain) || hasOddByte(p.sameSite) {
 		return "", false
 	}
 	d := deletionAttrs{path: p.path, domain: p.domain, sameSite: p.sameSite, secure: p.secure, partitioned: p.partitioned}
@@ -532,7 +532,7 @@ func placeKnown(f *setCookie, p *attrPolicy) bool {
 		switch {
 		case a.kind == attrPath && !p.path.set && !p.path.remove,
 			a.kind == attrDomain && !p.domain.set && !p.domain.remove:
-			if a.oversized() || hasControl(f.value(a)) {
+			if a.oversized() || hasOddByte(f.value(a)) {
 				return false
 			}
 		}

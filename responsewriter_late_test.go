@@ -253,3 +253,75 @@ func BenchmarkFollowerLogUndoReplaced(b *testing.B) {
 		})
 	}
 }
+
+// TestLateFollowerUnderOuterWriter: over HTTP/3 (the header goes out at
+// the first body byte), an expire like follower the handler adds after
+// WriteHeader follows its leader also when a writer above the module
+// changed the Set-Cookie list meanwhile (a deferred header edit, an outer
+// cookie_normalizer's deletion): rewritten alone, it found no leader and
+// went out as the app wrote it.
+func TestLateFollowerUnderOuterWriter(t *testing.T) {
+	const config = `{"groups":[{"label":"prefs","cookies":["pref"],"expire":{"mode":"like","like":"sid"}}]}`
+	app := func(w http.ResponseWriter) error {
+		w.Header().Set("Date", testDate)
+		w.Header().Add("Set-Cookie", "sid=1; Max-Age=3600")
+		w.WriteHeader(http.StatusOK)
+		w.Header().Add("Set-Cookie", "pref=dark")
+		_, err := io.WriteString(w, "body")
+		return err
+	}
+	follows := "pref=dark; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+	for _, tc := range []struct {
+		name  string
+		serve func(r *http.Request) []string
+	}{
+		{"no writer above (control)", func(r *http.Request) []string {
+			h, err := provisionJSON(t, config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newLateWriter()
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error { return app(w) })
+			if err := h.ServeHTTP(w, r, next); err != nil {
+				t.Fatal(err)
+			}
+			w.serialise()
+			return w.sent
+		}},
+		{"a deferred header edit above", func(r *http.Request) []string {
+			return serveEdited(t, config, "", newLateWriter(), r, app)
+		}},
+		{"an outer cookie_normalizer that expired a half jar", func(r *http.Request) []string {
+			inner, err := provisionJSON(t, config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outer, err := provisionJSON(t, `{"groups":[{"label":"login","cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Header.Set("Cookie", "session_id=a")
+			w := newLateWriter()
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error { return app(w) })
+			innerNext := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return inner.ServeHTTP(w, r, next) })
+			if err := outer.ServeHTTP(w, r, innerNext); err != nil {
+				t.Fatal(err)
+			}
+			w.serialise()
+			var out []string
+			for _, v := range w.sent {
+				if !strings.HasPrefix(v, "session_id=") {
+					out = append(out, v) // the outer partial expiry's deletion
+				}
+			}
+			return out
+		}},
+	} {
+		r := benchRequest()
+		r.ProtoMajor, r.ProtoMinor, r.Proto = 3, 0, "HTTP/3.0"
+		got := tc.serve(r)
+		if len(got) != 2 || got[1] != follows {
+			t.Errorf("%s: sent %q, want the follower %q", tc.name, got, follows)
+		}
+	}
+}

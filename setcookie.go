@@ -199,7 +199,8 @@ type setCookie struct {
 	// maxValueLen, which the module does not read.
 	refused bool
 	// stop is where libsoup stops reading the field, where the others
-	// read on (a HTAB, a ',' in an attribute's name), else len(v).
+	// read on (a HTAB, a byte over 0x7f, a ',' in an attribute's name),
+	// else len(v).
 	stop int
 	// tabInside: a HTAB inside the name, the value, an attribute's name
 	// or an attribute's value, past the spaces and tabs trimmed from
@@ -255,7 +256,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.rejected, f.refused = true, true
 		return f.name != ""
 	}
-	if hasControl(v) {
+	if hasOddByte(v) {
 		f.stop, f.refused = controlStop(v)
 	}
 	pos, eq := segment(v, 0)
@@ -310,14 +311,15 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	return true
 }
 
-// controlStop is, for a value holding a control byte, where libsoup
-// stops reading it (its first HTAB, else len(v)), and whether browsers
-// refuse it (a control byte other than HTAB, RFC 6265bis §5.6 step 1).
+// controlStop is, for a value holding an odd byte (see isOdd), where
+// libsoup stops reading it (its first HTAB or byte over 0x7f, else
+// len(v)), and whether browsers refuse it (a control byte other than
+// HTAB, RFC 6265bis §5.6 step 1).
 func controlStop(v string) (stop int, refused bool) {
 	stop = len(v)
 	for i := 0; i < len(v); i++ {
 		switch c := v[i]; {
-		case c == '\t':
+		case c == '\t', c > 0x7f:
 			stop = min(stop, i)
 		case isControl(c):
 			refused = true
@@ -326,7 +328,7 @@ func controlStop(v string) (stop int, refused bool) {
 	return stop, refused
 }
 
-// The word-at-a-time tests (SWAR) of segment and hasControl: eight bytes
+// The word-at-a-time tests (SWAR) of segment and hasOddByte: eight bytes
 // of a field are loaded as one little-endian word, and zeroBytes(x^(ones*c))
 // flags the bytes equal to c.
 const ones, highs = 0x0101010101010101, 0x8080808080808080
@@ -367,28 +369,38 @@ func segment(v string, i int) (end, eq int) {
 	return len(v), eq
 }
 
-// hasControl reports whether v holds a control byte (see isControl). A
-// word with no byte below 0x20 and no 0x7f is passed over whole; one with
-// some is read byte by byte.
-func hasControl(v string) bool {
+// hasOddByte reports whether v holds a control byte (see isControl) or a
+// byte over 0x7f, which libsoup reads as a control byte (see isOdd). A
+// word with no byte below 0x20 and none from 0x7f up is passed over
+// whole; one with some is read byte by byte.
+func hasOddByte(v string) bool {
 	i := 0
 	for ; i+8 <= len(v); i += 8 {
 		x := load64(v, i)
-		if (x-ones*0x20)&^x&highs|zeroBytes(x^(ones*0x7f)) != 0 && anyControl(v[i:i+8]) {
+		if ((x-ones*0x20)&^x|x)&highs|zeroBytes(x^(ones*0x7f)) != 0 && anyOddByte(v[i:i+8]) {
 			return true
 		}
 	}
-	return anyControl(v[i:])
+	return anyOddByte(v[i:])
 }
 
-// anyControl is hasControl a byte at a time.
-func anyControl(v string) bool {
+// anyOddByte is hasOddByte a byte at a time.
+func anyOddByte(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if isControl(v[i]) {
+		if isOdd(v[i]) {
 			return true
 		}
 	}
 	return false
+}
+
+// isOdd reports whether c is a control byte (see isControl) or a byte
+// over 0x7f. libsoup (WebKitGTK 2.50) ends a name or value at a byte it
+// compares below ' ' as a (signed) char: a control byte, and every byte
+// over 0x7f, so that the attributes after one do not count there, where
+// Chromium and Firefox read on (docs/engines.md, the nonascii rows).
+func isOdd(c byte) bool {
+	return c < 0x20 || c >= 0x7f
 }
 
 // load64 returns the eight bytes of s from i as one little-endian word

@@ -42,7 +42,7 @@ func segmentBytewise(v string, i int) (end, eq int) {
 }
 
 // TestSegmentMatchesBytewise compares the word-at-a-time readers, segment
-// and hasControl, with byte-at-a-time ones: every byte value at every position of a
+// and hasOddByte, with byte-at-a-time ones: every byte value at every position of a
 // word, next to each byte that ends or marks a segment, and random
 // strings weighted towards the bytes next to the ones the word test must
 // tell apart (0x1f/0x20, 0x7e/0x7f/0x80, HTAB, ':'/';'/'<', '='/'>').
@@ -55,8 +55,8 @@ func TestSegmentMatchesBytewise(t *testing.T) {
 			if end != wantEnd || eq != wantEq {
 				t.Fatalf("segment(%q, %d) = %d, %d; byte by byte: %d, %d", v, i, end, eq, wantEnd, wantEq)
 			}
-			if got, want := hasControl(v[i:]), anyControl(v[i:]); got != want {
-				t.Fatalf("hasControl(%q) = %t; byte by byte: %t", v[i:], got, want)
+			if got, want := hasOddByte(v[i:]), anyOddByte(v[i:]); got != want {
+				t.Fatalf("hasOddByte(%q) = %t; byte by byte: %t", v[i:], got, want)
 			}
 		}
 	}

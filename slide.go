@@ -140,7 +140,7 @@ func parseInt64(s string) (int64, bool) {
 // at, see isControl) and name plus value within maxNameValueLen. A value
 // that fails is never re-issued.
 func storableValue(name, value string) bool {
-	return len(name)+len(value) <= maxNameValueLen && !hasControl(value)
+	return len(name)+len(value) <= maxNameValueLen && !hasOddByte(value)
 }
 
 // sharedCacheable reports whether the response's Cache-Control, or a

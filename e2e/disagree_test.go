@@ -196,6 +196,17 @@ var disagreeCases = []disagreeCase{
 	{label: "delete-tab-in-attr-value", show: "d=; Max-Age=0; X=p<HTAB>q", field: fixedField("d=; Max-Age=0; X=p\tq")},
 	{label: "tab-in-value", show: "d=n<HTAB>w; Max-Age=3600", field: fixedField("d=n\tw; Max-Age=3600")},
 	{label: "tab-in-attr-name", show: "d=new; Max-Age=3600; F<HTAB>o=1", field: fixedField("d=new; Max-Age=3600; F\to=1")},
+	// A byte over 0x7f (UTF-8 é): Chromium and Firefox read on; an
+	// engine that compares a signed char with ' ' stops there as at a
+	// tab.
+	{label: "ma0-nonascii-attr", show: "d=new; Max-Age=0; X=é; Max-Age=3600", field: fixedField("d=new; Max-Age=0; X=\u00e9; Max-Age=3600")},
+	{label: "ma3600-nonascii-attr", show: "d=new; Max-Age=3600; X=é; Max-Age=0", field: fixedField("d=new; Max-Age=3600; X=\u00e9; Max-Age=0")},
+	{label: "nonascii-value", show: "d=né; Max-Age=3600", field: fixedField("d=n\u00e9; Max-Age=3600")},
+	{label: "ma-nonascii", show: "d=new; Max-Age=é", field: fixedField("d=new; Max-Age=\u00e9")},
+	// Past 18 digits the engines' integer overflows differ, which the
+	// module does not model: Chromium and Firefox stop at the overflow,
+	// before the junk.
+	{label: "ma-overflow-junk", show: "d=new; Max-Age=99999999999999999999x", field: fixedField("d=new; Max-Age=99999999999999999999x"), unknown: true},
 	{label: "ma0-comma-name", show: "d=new; Max-Age=0; a,b; Max-Age=3600", field: fixedField("d=new; Max-Age=0; a,b; Max-Age=3600")},
 	{label: "exp-zone-plus1200", show: "d=new; Expires=<now+6h, as UTC> +1200", field: zonedField("d=new; Expires=", 6*time.Hour, "+1200")},
 	// A numeric zone of zero, as Ruby's Time#rfc2822 (Rack before 2.1),
@@ -627,13 +638,15 @@ func fetchField(client *http.Client, url string) (string, error) {
 func checkSafety(t *testing.T, runs []engineOutcomes, kept map[string]map[string]bool) {
 	t.Helper()
 	for _, dc := range disagreeCases {
-		var rawDeleters, rawRejecters []string
+		var rawDeleters, rawRejecters, rawCutters []string
 		for _, r := range runs {
 			switch r.got[dc.label]["raw"].kind {
 			case outDeleted:
 				rawDeleters = append(rawDeleters, r.name)
 			case outRejected:
 				rawRejecters = append(rawRejecters, r.name)
+			case outOther:
+				rawCutters = append(rawCutters, r.name)
 			}
 		}
 		for _, p := range disagreePolicies[1:] {
@@ -684,8 +697,12 @@ func checkSafety(t *testing.T, runs []engineOutcomes, kept map[string]map[string
 					// lifetime is what the module exists to prevent.
 					//
 					// A field some engine refuses raw passes unchanged (see
-					// above), so every engine keeps its own raw outcome.
-					if len(rawDeleters) > 0 || len(rawRejecters) > 0 || dc.unknown {
+					// above), so every engine keeps its own raw outcome; so
+					// does one an engine stores cut short (libsoup at a
+					// byte over 0x7f, outside RFC 6265's cookie-octet),
+					// whose attributes after the cut no rewrite reaches
+					// there.
+					if len(rawDeleters) > 0 || len(rawRejecters) > 0 || len(rawCutters) > 0 || dc.unknown {
 						continue
 					}
 					lo, hi := o.start.Add(12*time.Hour-expiryTolerance), o.end.Add(12*time.Hour+expiryTolerance)
