@@ -63,9 +63,10 @@ func stressStorable(name, value string) bool {
 	return len(name)+len(value) <= 4096 && !stressControl(value)
 }
 
-// stressControl reports whether s holds a control byte, a tab included.
+// stressControl reports whether s holds a control byte, a tab included,
+// or a byte over 0x7f, where libsoup stops reading as at a control byte.
 func stressControl(s string) bool {
-	return strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c == 0x7f })
+	return strings.ContainsFunc(s, func(c rune) bool { return c < 0x20 || c >= 0x7f })
 }
 
 // stressAppend is a field the model expects a final pass to append,
