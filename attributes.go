@@ -59,10 +59,28 @@ func (p *attrPolicy) any() bool {
 // cookie only with Secure, and a __Host- cookie only with Secure, Path=/
 // and no Domain. Recent drafts and Chromium compare them without regard to
 // case; so do we, to protect every cookie some browser treats as prefixed.
+// The __Http- and __Host-Http- prefixes (draft-ietf-httpbis-layered-cookies)
+// also need HttpOnly: Chromium 156 and Firefox 153 refuse such a field
+// without it, a deletion too (measured; WebKitGTK 2.50 does not check).
+// A __Host-Http- name is a __Host- name.
 const (
-	prefixSecure = "__Secure-"
-	prefixHost   = "__Host-"
+	prefixSecure   = "__Secure-"
+	prefixHost     = "__Host-"
+	prefixHTTP     = "__Http-"
+	prefixHostHTTP = "__Host-Http-"
 )
+
+// securePrefixed reports whether browsers store a cookie named name only
+// with Secure: a __Secure-, __Host- or __Http- name.
+func securePrefixed(name string) bool {
+	return hasPrefixFold(name, prefixSecure) || hasPrefixFold(name, prefixHost) || hasPrefixFold(name, prefixHTTP)
+}
+
+// httpPrefixed reports whether browsers store a cookie named name only
+// with HttpOnly (and Secure): an __Http- or __Host-Http- name.
+func httpPrefixed(name string) bool {
+	return hasPrefixFold(name, prefixHTTP) || hasPrefixFold(name, prefixHostHTTP)
+}
 
 // hasPrefixFold reports whether name starts with prefix, ignoring ASCII case.
 // Both prefixes start with '_', which has no other case: that byte alone
@@ -72,16 +90,20 @@ func hasPrefixFold(name, prefix string) bool {
 }
 
 // prefixBreaks returns which of p's edits would make browsers reject a
-// cookie named name: a __Secure- or __Host- cookie losing Secure, a __Host-
-// cookie given another Path or a Domain. Each is reported by its
-// subdirective, for messages.
+// cookie named name: a __Secure-, __Host- or __Http- cookie losing Secure,
+// an __Http- or __Host-Http- cookie losing HttpOnly, a __Host- cookie
+// given another Path or a Domain. Each is reported by its subdirective,
+// for messages.
 func (p *attrPolicy) prefixBreaks(name string) (breaks []string) {
 	host := hasPrefixFold(name, prefixHost)
-	if !host && !hasPrefixFold(name, prefixSecure) {
+	if !securePrefixed(name) {
 		return nil
 	}
 	if p.secure == flagOff {
 		breaks = append(breaks, "secure off")
+	}
+	if p.httpOnly == flagOff && httpPrefixed(name) {
+		breaks = append(breaks, "httponly off")
 	}
 	if host && p.path.set && p.path.value != "/" {
 		breaks = append(breaks, "path "+p.path.value)
@@ -121,12 +143,15 @@ func hostPrefixRefused(f *setCookie, name string) bool {
 // writes were built at provision.
 func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped bool) {
 	host := hasPrefixFold(f.name, prefixHost)
-	prefixed := host || hasPrefixFold(f.name, prefixSecure)
+	prefixed := host || hasPrefixFold(f.name, prefixSecure) || hasPrefixFold(f.name, prefixHTTP)
 
 	secure, httpOnly, partitioned := p.secure, p.httpOnly, p.partitioned
 	path, domain := &p.path, &p.domain
 	if prefixed && secure == flagOff {
 		secure, skipped = flagKeep, true
+	}
+	if httpOnly == flagOff && httpPrefixed(f.name) {
+		httpOnly, skipped = flagKeep, true
 	}
 	if secure == flagOff && refusedWithoutSecure(f, p) {
 		// Browsers refuse a SameSite=None or a Partitioned cookie
@@ -182,14 +207,28 @@ func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped b
 
 // keepsSecure reports whether f has Secure as the policies of p send it,
 // where has says whether the field as written has one: secure on adds
-// it, secure off removes it but where that would break a __Host- or
-// __Secure- name or make browsers refuse the field (see attrEdits).
+// it, secure off removes it but where that would break a __Host-,
+// __Secure- or __Http- name or make browsers refuse the field (see
+// attrEdits).
 func (p *attrPolicy) keepsSecure(f *setCookie, has bool) bool {
 	switch p.secure {
 	case flagOn:
 		return true
 	case flagOff:
-		return has && (hasPrefixFold(f.name, prefixHost) || hasPrefixFold(f.name, prefixSecure) || refusedWithoutSecure(f, p))
+		return has && (securePrefixed(f.name) || refusedWithoutSecure(f, p))
+	}
+	return has
+}
+
+// keepsHTTPOnly reports whether f has HttpOnly as the policies of p send
+// it, where has says whether the field as written has one: httponly off
+// removes it but from an __Http- or __Host-Http- name (see attrEdits).
+func (p *attrPolicy) keepsHTTPOnly(f *setCookie, has bool) bool {
+	switch p.httpOnly {
+	case flagOn:
+		return true
+	case flagOff:
+		return has && httpPrefixed(f.name)
 	}
 	return has
 }

@@ -924,15 +924,17 @@ func (p *attrPolicy) deletionAttrs(https bool) deletionAttrs {
 }
 
 // field writes the deletion of name. A __Host- name always gets Path=/ and
-// Secure and no Domain, a __Secure- name always Secure, or browsers would
-// reject the deletion (RFC 6265bis §4.1.3).
+// Secure and no Domain, a __Secure- name always Secure, an __Http- or
+// __Host-Http- name Secure and HttpOnly, or browsers would reject the
+// deletion (RFC 6265bis §4.1.3; draft-ietf-httpbis-layered-cookies).
 func (d deletionAttrs) field(name string) string {
 	switch {
 	case hasPrefixFold(name, prefixHost):
 		d.path, d.domain, d.secure = "/", "", true
-	case hasPrefixFold(name, prefixSecure):
+	case securePrefixed(name):
 		d.secure = true
 	}
+	httpOnly := httpPrefixed(name)
 	var b strings.Builder
 	b.Grow(len(name) + len(deletionSuffix) + len(d.path) + len(d.domain) + len(d.sameSite) + 50)
 	b.WriteString(name)
@@ -947,6 +949,9 @@ func (d deletionAttrs) field(name string) string {
 	}
 	if d.secure {
 		b.WriteString("; Secure")
+	}
+	if httpOnly {
+		b.WriteString("; HttpOnly")
 	}
 	if d.sameSite != "" {
 		b.WriteString("; SameSite=")

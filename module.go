@@ -360,11 +360,23 @@ func (g Group) validate() error {
 	for _, c := range g.Cookies {
 		if exactPattern(c) {
 			if breaks := p.prefixBreaks(c); len(breaks) > 0 {
-				return fmt.Errorf("cookie %q: %s would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain)", c, strings.Join(breaks, ", "))
+				return fmt.Errorf("cookie %q: %s would break its name prefix (%s)", c, strings.Join(breaks, ", "), prefixRule(c))
 			}
 		}
 	}
 	return nil
+}
+
+// prefixRule says what browsers need of a cookie named name, a prefixed
+// one, for messages.
+func prefixRule(name string) string {
+	switch {
+	case hasPrefixFold(name, prefixHostHTTP):
+		return "browsers store a __Host-Http- cookie only with Secure, HttpOnly, Path=/ and no Domain"
+	case hasPrefixFold(name, prefixHTTP):
+		return "browsers store an __Http- cookie only with Secure and HttpOnly"
+	}
+	return "browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain"
 }
 
 // validateSlide checks what sliding expiry needs.
@@ -396,7 +408,7 @@ func (g Group) validateSlide() error {
 	if slices.Contains(g.Cookies, g.stampName()) {
 		return fmt.Errorf("slide cookie %q: is one of the group's own cookies", g.stampName())
 	}
-	if stamp := g.stampName(); (hasPrefixFold(stamp, prefixSecure) || hasPrefixFold(stamp, prefixHost)) && (g.Secure == nil || !*g.Secure) {
+	if stamp := g.stampName(); securePrefixed(stamp) && (g.Secure == nil || !*g.Secure) {
 		return fmt.Errorf("slide cookie %q: its name prefix needs secure on in the group: the stamp goes without Secure on plain HTTP, and browsers refuse such a cookie without it", stamp)
 	}
 	if g.Domain == "" {

@@ -246,7 +246,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 func storedEverywhere(f *setCookie, name string, r *rule, req *request) bool {
 	https := req != nil && req.https
 	return !hasPrefixFold(name, prefixHost) &&
-		storedWithPolicies(f, &r.attrs, hasPrefixFold(name, prefixSecure), req.crossSite()) &&
+		storedWithPolicies(f, &r.attrs, securePrefixed(name), req.crossSite()) &&
 		(https || !hasSecure(f, &r.attrs))
 }
 
@@ -270,7 +270,7 @@ func storedField(v, name string, r *rule, req *request) bool {
 // consistency rules (see scopeOf).
 func storedWithPolicies(f *setCookie, p *attrPolicy, secureOnly, crossSite bool) bool {
 	secure, partitioned, none := p.keepsSecure(f, f.has&(1<<attrSecure) != 0), p.partitionedAfter(f), p.sameSiteNoneAfter(f)
-	if crossSite && !none {
+	if crossSite && !none || httpPrefixed(f.name) && !p.keepsHTTPOnly(f, f.has&(1<<attrHTTPOnly) != 0) {
 		return false
 	}
 	return secure || !secureOnly && !partitioned && !none

@@ -573,7 +573,7 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 			continue
 		}
 		var f setCookie
-		prefixed := hasPrefixFold(name, prefixSecure) || hasPrefixFold(name, prefixHost)
+		prefixed := securePrefixed(name)
 		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, &attrPolicy{}, prefixed, false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e

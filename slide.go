@@ -247,9 +247,11 @@ func anyDirective(fields []string, match func(name, value string, hasEquals bool
 // reissue writes a member's field: the value exactly as the request
 // carried it, the group's attribute policies (present when on or set,
 // absent otherwise), then the lifetime, Expires before Max-Age. A
-// __Host- or __Secure- name gets Secure without a secure policy too:
-// browsers refuse such a cookie without it (RFC 6265bis §4.1.3), and the
-// browser holds it, so it was set Secure. (A secure off policy beside
+// __Host-, __Secure- or __Http- name gets Secure without a secure policy
+// too, and an __Http- or __Host-Http- name HttpOnly without an httponly
+// policy: browsers refuse such a cookie without them (RFC 6265bis
+// §4.1.3, see securePrefixed), and the browser holds it, so it was set
+// with them. (A secure off policy beside
 // such an exact name is a config error; a __Host- name's Path=/ and no
 // Domain are what its group's path and domain policies must say.)
 func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
@@ -258,8 +260,11 @@ func (s *slideRule) reissue(r *rule, name, value string, base int64) string {
 	b = append(b, '=')
 	b = append(b, value...)
 	b = appendSet(b, r.attrs.every(), &r.attrs)
-	if r.attrs.secure != flagOn && (hasPrefixFold(name, prefixHost) || hasPrefixFold(name, prefixSecure)) {
+	if r.attrs.secure != flagOn && securePrefixed(name) {
 		b = append(b, "; Secure"...)
+	}
+	if r.attrs.httpOnly != flagOn && httpPrefixed(name) {
+		b = append(b, "; HttpOnly"...)
 	}
 	return string(appendLifetime(b, base, s.lifetime))
 }

@@ -121,6 +121,28 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		wantNames(t, "after /crossed/delete", jar)
 	})
 
+	t.Run("attributes: secure off and httponly off keep an __Http- cookie's flags, and its log-out works", func(t *testing.T) {
+		c := e.newClient(t)
+		// Through the module: stored (Chromium and Firefox refuse such
+		// a cookie without Secure and HttpOnly).
+		load(t, c, env.attrs+"/prefixed/set")
+		jar := scopedJarOf(t, c)
+		t.Logf("after /prefixed/set: %s", describeScoped(jar))
+		wantNames(t, "after /prefixed/set", jar, "__Http-sid", "__Host-Http-uid")
+		for _, f := range jar {
+			if !f.attrs.secure || !f.attrs.httpOnly {
+				t.Errorf("%s: Secure=%t HttpOnly=%t, want both (its name prefix needs them)", f.name, f.attrs.secure, f.attrs.httpOnly)
+			}
+		}
+		// Set by the app alone, logged out through the module.
+		load(t, c, env.raw+"/prefixed/set")
+		wantNames(t, "after /prefixed/set without the module", scopedJarOf(t, c), "__Http-sid", "__Host-Http-uid")
+		load(t, c, env.attrs+"/prefixed/delete")
+		jar = scopedJarOf(t, c)
+		t.Logf("after /prefixed/delete: %s", describeScoped(jar))
+		wantNames(t, "after /prefixed/delete", jar)
+	})
+
 	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {
 		c := e.newClient(t)
 		www, api := env.hostURL(wwwHost), env.hostURL(apiHost)

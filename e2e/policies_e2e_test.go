@@ -133,6 +133,15 @@ const (
 	deleteCrossed = "crossed=; Path=/; Secure; SameSite=None; Max-Age=0"
 )
 
+// setHTTPPrefixed and deleteHTTPPrefixed are in a group with secure off
+// and httponly off: Chromium and Firefox refuse an __Http- or
+// __Host-Http- cookie without Secure and HttpOnly, a deletion too, so
+// the module keeps both there.
+var (
+	setHTTPPrefixed    = []string{"__Http-sid=1; Path=/; Secure; HttpOnly; Max-Age=3600", "__Host-Http-uid=1; Path=/; Secure; HttpOnly; Max-Age=3600"}
+	deleteHTTPPrefixed = []string{"__Http-sid=; Path=/; Secure; HttpOnly; Max-Age=0", "__Host-Http-uid=; Path=/; Secure; HttpOnly; Max-Age=0"}
+)
+
 // setTwice is in flagged's group too, with two Max-Age attributes: the
 // group's rewrite keeps the last, which every engine reads, and drops the
 // first.
@@ -158,6 +167,11 @@ const (
 		group insecure {
 			cookies crossed
 			secure off
+		}
+		group prefixed {
+			cookies __Http-* __Host-Http-*
+			secure off
+			httponly off
 		}
 	}`
 	consistencyDirectives = `	cookie_normalizer {
@@ -312,17 +326,19 @@ type policyApp struct {
 func (a *policyApp) start(t *testing.T) string {
 	t.Helper()
 	routes := map[string][]string{
-		"/attrs/set":      {setFlagged, setScoped, setPlain, setLongFlag, setTwice},
-		"/attrs/unscope":  {deleteScoped},
-		"/crossed/set":    {setCrossed},
-		"/crossed/delete": {deleteCrossed},
-		"/domain/set":     {setShared, setWide},
-		"/login":          {setSessionID, setUserID},
-		"/half-login":     {setSessionID},
-		"/oversized-user": {oversizedUserID},
-		"/logout":         {deleteSessionID, deleteUserID},
-		"/logout-session": {deleteSessionID},
-		"/split-session":  {splitSessionID},
+		"/attrs/set":       {setFlagged, setScoped, setPlain, setLongFlag, setTwice},
+		"/attrs/unscope":   {deleteScoped},
+		"/crossed/set":     {setCrossed},
+		"/crossed/delete":  {deleteCrossed},
+		"/prefixed/set":    setHTTPPrefixed,
+		"/prefixed/delete": deleteHTTPPrefixed,
+		"/domain/set":      {setShared, setWide},
+		"/login":           {setSessionID, setUserID},
+		"/half-login":      {setSessionID},
+		"/oversized-user":  {oversizedUserID},
+		"/logout":          {deleteSessionID, deleteUserID},
+		"/logout-session":  {deleteSessionID},
+		"/split-session":   {splitSessionID},
 		// The same apart readings in fields the module passes unchanged.
 		"/split-tab-session":        {splitTabSessionID},
 		"/split-tab-session-webkit": {splitTabSessionIDWebKit},
