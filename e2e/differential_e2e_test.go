@@ -326,11 +326,11 @@ func (g *diffGen) maxAgeValue() string {
 		return g.pick("0", "-1", "-0", "00", "-3600", "000", "-99999999999999999999")
 	case 2: // signs, spaces, exponents, junk
 		return g.pick("+0", "+00", "+3600", "+60", "1e3", "36e2", "0x10", "abc", "", "-abc", "0abc", "3600abc",
-			" 3600", "3600 ", "36 00", "3600.5", "- 1", "+-1", "0\t")
+			" 3600", "3600 ", "36 00", "3600.5", "- 1", "+-1", "0\t", "\u00e9", "3600\u00e9")
 	}
 	// sizes: C int and int64 limits, and the 1024-byte limit of §5.6
 	return g.pick("4294967296", "4294967356", "4294967295", "2147483647", "2147483648", "10000000000",
-		"99999999999999999999", "9223372036854775807", "9223372036854775808", "000000000000003600",
+		"99999999999999999999", "99999999999999999999x", "9223372036854775807", "9223372036854775808", "000000000000003600",
 		zeros1025, maxAge1024, maxAge1100, diffPadSpaces+"0", "0"+diffPadSpaces, diffPadSpaces+"3600", "7200"+diffPadSpaces)
 }
 
@@ -495,6 +495,11 @@ func (g *diffGen) next(i int, grp *diffGroup) diffCase {
 		// A tab inside an attribute's value or name: Chromium refuses
 		// the field, libsoup stops reading there, Firefox reads it all.
 		add(g.pick("X=p\tq", "F\to=1", "SameSite=La\tx"))
+	}
+	if g.chance(5) {
+		// A byte over 0x7f (UTF-8 é): libsoup stops reading there, as
+		// at a tab; Chromium and Firefox read on.
+		add(g.pick("X=\u00e9", "X\u00e9=1", "Path=/caf\u00e9"))
 	}
 	g.r.Shuffle(len(parts), func(i, j int) { parts[i], parts[j] = parts[j], parts[i] })
 	var b, prior strings.Builder
