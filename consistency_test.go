@@ -173,6 +173,34 @@ func TestConsistency(t *testing.T) {
 			events: []string{"session_id #1 passed invalid"},
 		},
 		{
+			// Every engine deletes it, libsoup at /caf (it stops at the
+			// byte over 0x7f), the others at /café; a deletion the
+			// module writes does not copy such a Path, so the others'
+			// would go to the default path and miss them.
+			name:   "cascade: a log-out passed unchanged for a byte over 0x7f in its Path does not cascade",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
+			want:   []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
+			events: []string{"session_id #1 passed invalid"},
+		},
+		{
+			// The same under a path policy: a deletion is placed after
+			// the field at /rd, where the policy moved the member, but
+			// the others' would go there too, not to /café.
+			name:   "cascade: a log-out passed unchanged with a byte over 0x7f in its Path, a deletion placed after it: no cascade",
+			groups: []Group{{Cookies: []string{"session_id", "user_id__insecure"}, OnDelete: "cascade", Path: "/rd"}},
+			in:     []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
+			want:   []string{"session_id=; Max-Age=0; Path=/caf\u00e9", del("session_id", "; Path=/rd")},
+			events: []string{"session_id #1 passed invalid", "session_id #1 deletion placed"},
+		},
+		{
+			name:   "cascade: a log-out passed unchanged for a byte over 0x7f elsewhere cascades, at its place",
+			groups: []Group{cascade},
+			in:     []string{"session_id=; Max-Age=0; Path=/a; X=\u00e9"},
+			want:   []string{"session_id=; Max-Age=0; Path=/a; X=\u00e9", del("user_id__insecure", "; Path=/a")},
+			events: []string{"session_id #1 passed invalid", "user_id__insecure #1 cascaded"},
+		},
+		{
 			name:   "cascade: a field passed unchanged for a tab before the Max-Age=0 does not cascade",
 			groups: []Group{cascade},
 			in:     []string{"session_id=; Foo\tBar; Max-Age=0"},

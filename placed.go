@@ -466,7 +466,11 @@ func unreadSplitDeletions(values []string, name string, r *rule, req *request) (
 //go:noinline
 func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
 	for k, name := range cg.members {
-		switch state[cg.first+k] {
+		s := state[cg.first+k]
+		if s.deletes() && oddPlace(values, name, r) {
+			return true
+		}
+		switch s {
 		case memberUnreadSplit:
 			if _, ok := keptPlaceDeletions(values, name, r, req, base, now); !ok {
 				return true
@@ -475,6 +479,36 @@ func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *membe
 			if _, ok := unreadSplitDeletions(values, name, r, req); !ok {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// oddPlace reports whether the last field for name in values, or the
+// field passed unchanged before it when that is a deletion placed after
+// it (see placeDeletions), has a Path or Domain (within 1024 bytes) with
+// an odd byte (see isOdd): a deletion the module writes does not copy
+// it (deletionAttrsFrom), so the cascade's deletions, which take their
+// place from the member's fields, would go elsewhere than the member,
+// and an engine that reads the field as a deletion would be left with
+// the others at its place.
+func oddPlace(values []string, name string, r *rule) bool {
+	i := lastField(values, name)
+	var f setCookie
+	if i < 0 || !f.scan(values[i], attributeKinds, 0) {
+		return false
+	}
+	if !f.rejected {
+		last := i
+		if i = lastField(values[:i], name); i < 0 || !r.placed || !f.scan(values[i], attributeKinds, 0) || !f.rejected ||
+			values[last] != r.withPolicies(deletionAttrsFrom(values[i]).field(name)) {
+			return false
+		}
+	}
+	attrs := f.attrs()
+	for j := range attrs {
+		if a := &attrs[j]; (a.kind == attrPath || a.kind == attrDomain) && !a.oversized() && hasOddByte(f.value(a)) {
+			return true
 		}
 	}
 	return false
