@@ -135,11 +135,11 @@ func TestCookieNameErrorAtItsLine(t *testing.T) {
 	}{
 		{
 			"cookie_normalizer {\n\tgroup g {\n\t\tsecure\n\t\tsamesite lax\n\t\tcookies a\n\t\tcookies b c \"d;e\"\n\t}\n}",
-			`cookie "d;e": a '=', ';', whitespace or control byte cannot be in a cookie name, at Caddyfile:7`,
+			`cookie "d;e": a '=', ';', whitespace, control or non-ASCII byte cannot be in a cookie name, at Caddyfile:7`,
 		},
 		{
 			"cookie_normalizer a {\n\tsecure\n\tcookies \"b=c\"\n}",
-			`cookie "b=c": a '=', ';', whitespace or control byte cannot be in a cookie name, at Caddyfile:4`,
+			`cookie "b=c": a '=', ';', whitespace, control or non-ASCII byte cannot be in a cookie name, at Caddyfile:4`,
 		},
 		{
 			"cookie_normalizer {\n\tgroup {\n\t\tsecure on\n\t\tcookies a {http.request.host}\n\t}\n}",

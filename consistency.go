@@ -331,11 +331,15 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && !anyRefused && cg.partial && jar.partial(cg) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
+		case !anySet && cg.partial && jar.partial(cg) && !(anyRefused && jar.missesRefused(cg, state)) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut, spoke = true, true
 		}
-		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
+		if cg.slide != nil && !sj.stampSent[cg.stampAt] && !anyRefused {
+			// (A member's field Chromium and Firefox refuse may be a
+			// deletion in WebKitGTK, which reads it cut short at its
+			// control byte: a re-issue after it would make the member
+			// live there, the stamp's fields aside.)
 			var added bool
 			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, anySet, allSet, base, now, reportOnly, obs)
 			spoke = spoke || added
@@ -847,6 +851,24 @@ func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 }
 
 // partial reports whether the jar holds some but not all members of cg.
+// missesRefused reports whether some member of cg whose fields in the
+// response Chromium and Firefox refuse (memberRefused) is one the jar
+// does not hold: a partial expiry appends nothing for it, and WebKitGTK,
+// which stores such a field, would hold it beside the deletions of the
+// others. (For a member the jar holds, the deletion appended after its
+// field decides in every engine.) Out of line: rare work, kept out of
+// applyWith's frame.
+//
+//go:noinline
+func (j *cookieJar) missesRefused(cg *consistencyGroup, state *memberStates) bool {
+	for k := range cg.members {
+		if state[cg.first+k] == memberRefused && j.count[cg.first+k] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (j *cookieJar) partial(cg *consistencyGroup) bool {
 	some, all := false, true
 	for k := range cg.members {

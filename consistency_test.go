@@ -133,6 +133,17 @@ func TestConsistency(t *testing.T) {
 			events: []string{"user_id__insecure #1 passed invalid"},
 		},
 		{
+			// The jar holds the member Chromium and Firefox refuse a
+			// field of: its deletion, after that field, decides in every
+			// engine.
+			name:   "partial: a refused field of a member the jar holds: the half jar is expired",
+			groups: []Group{partial},
+			req:    &request{cookies: []string{"theme=dark; session_id=abc"}},
+			in:     []string{"session_id=a\x01b"},
+			want:   []string{"session_id=a\x01b", del("session_id", "; Path=/")},
+			events: []string{"session_id #1 passed invalid", "session_id #1 partial expired"},
+		},
+		{
 			name:   "partial: a field of a non-member browsers refuse: the half jar is expired",
 			groups: []Group{partial},
 			req:    &request{cookies: []string{"theme=dark; session_id=abc"}},
@@ -182,6 +193,26 @@ func TestConsistency(t *testing.T) {
 			in:     []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
 			want:   []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
 			events: []string{"session_id #1 passed invalid"},
+		},
+		{
+			// Chromium refuses it (a HTAB inside Y's value), Firefox
+			// reads a session cookie (Max-Age=+0 is invalid there),
+			// libsoup stops at the byte over 0x7f: a session cookie. No
+			// engine deletes it: nothing cascades.
+			name:   "cascade: a HTAB inside after a byte over 0x7f still makes Chromium refuse the field: no log-out",
+			groups: []Group{cascade},
+			in:     []string{"user_id__insecure=new; Path=/; X=\u00e9; Y=a\tb; Max-Age=+0"},
+			want:   []string{"user_id__insecure=new; Path=/; X=\u00e9; Y=a\tb; Max-Age=+0"},
+			events: []string{"user_id__insecure #1 passed invalid"},
+		},
+		{
+			// Firefox and libsoup delete it; Chromium refuses it and
+			// keeps the member: deleted there too.
+			name:   "cascade: a log-out Chromium refuses for a HTAB inside after a byte over 0x7f: the member deleted too",
+			groups: []Group{cascade},
+			in:     []string{"user_id__insecure=new; Path=/; Max-Age=0; X=\u00e9; Y=a\tb"},
+			want:   []string{"user_id__insecure=new; Path=/; Max-Age=0; X=\u00e9; Y=a\tb", del("session_id", "; Path=/"), del("user_id__insecure", "; Path=/")},
+			events: []string{"user_id__insecure #1 passed invalid", "session_id #1 cascaded", "user_id__insecure #1 cascaded"},
 		},
 		{
 			// The same under a path policy: a deletion is placed after

@@ -554,8 +554,8 @@ func checkCookieName(name string) error {
 		return fmt.Errorf("cookie %q: Caddy placeholders are not replaced in cookie names", name)
 	}
 	for i := 0; i < len(name); i++ {
-		if c := name[i]; c == '=' || c == ';' || c <= ' ' || c == 0x7f {
-			return fmt.Errorf("cookie %q: a '=', ';', whitespace or control byte cannot be in a cookie name", name)
+		if c := name[i]; c == '=' || c == ';' || c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("cookie %q: a '=', ';', whitespace, control or non-ASCII byte cannot be in a cookie name", name)
 		}
 	}
 	return nil

@@ -270,7 +270,8 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	if strings.IndexByte(f.name, ',') >= 0 || len(f.name)+len(trimSpace(v[eq+1:pos])) > maxNameValueLen {
 		f.refused = true
 	}
-	tabs := f.stop < len(v) && v[f.stop] == '\t'
+	// A HTAB after the stop counts too (one after a byte over 0x7f).
+	tabs := f.stop < len(v) && hasTab(v[f.stop:])
 	if tabs {
 		f.tabInside = hasTab(f.name) || hasTab(trimSpace(v[eq+1:pos]))
 	}

@@ -168,6 +168,11 @@ func TestScanTabInside(t *testing.T) {
 		{"d=new; Secure\t", false, 13},
 		{"d=new; X\t=\tp ; Y=q", false, 8},
 		{"d=new; X=\"p\tq\"", true, 11},
+		// A byte over 0x7f stops libsoup too, and a HTAB inside after
+		// it still makes Chromium refuse the field.
+		{"d=n\u00e9; Max-Age=3600", false, 3},
+		{"d=new; Path=/; X=\u00e9; Y=a\tb; Max-Age=+0", true, 17},
+		{"d=new; X=a\tb; Y=\u00e9", true, 10},
 	} {
 		var f setCookie
 		if !f.scan(tc.v, lifetimeKinds|attributeKinds, 0) {

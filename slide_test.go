@@ -96,10 +96,17 @@ func TestSlide(t *testing.T) {
 			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
 			in:   []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life},
 			want: []string{"session_id=new; Path=/; Secure; SameSite=Lax" + life, reissued[1], stamp}, wantPrivate: true},
-		{name: "a member's field browsers refuse is no log-in: the members re-issued when due", group: login,
+		// Chromium and Firefox refuse such a field; WebKitGTK reads it
+		// cut short at the control byte, a deletion in the second row:
+		// a re-issue after it would make the member live there.
+		{name: "a member's field Chromium and Firefox refuse: nothing re-issued", group: login,
 			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
 			in:   []string{"session_id=a\x01b"},
-			want: append(append([]string{"session_id=a\x01b"}, reissued...), stamp), wantPrivate: true},
+			want: []string{"session_id=a\x01b"}},
+		{name: "a member's deletion Chromium and Firefox refuse, WebKitGTK reads: nothing re-issued", group: login,
+			req:  request{cookies: []string{jar(ts(-3600))}, status: 200},
+			in:   []string{"session_id=; Max-Age=0; X=a\x01b"},
+			want: []string{"session_id=; Max-Age=0; X=a\x01b"}},
 		// Re-issued only once per interval, the other member would run
 		// out up to an interval before the renewed one: a half log-in
 		// that the app's next renewal keeps from being expired.

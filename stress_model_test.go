@@ -309,7 +309,7 @@ func (m *stressModel) pass() {
 				state[name] = stressSets
 			}
 		}
-		anySet, anyDeleted, anyRefused, allSet := false, false, false, true
+		anySet, anyDeleted, anyRefused, refusedMissing, allSet := false, false, false, false, true
 		deleted := "" // the last deleted member, in config order
 		for _, name := range g.members {
 			switch state[name] {
@@ -320,8 +320,14 @@ func (m *stressModel) pass() {
 			default:
 				// Only fields Chromium and Firefox refuse, or none:
 				// WebKitGTK stores the former, which a partial expiry
-				// of the others would leave alone there.
-				anyRefused = anyRefused || refused[name]
+				// of the others would leave alone there, unless the
+				// jar holds that member (its deletion comes after the
+				// field); and may read it as a deletion, which a
+				// re-issue after it would make live.
+				if refused[name] {
+					anyRefused = true
+					refusedMissing = refusedMissing || m.jar.count[name] == 0
+				}
 				allSet = false
 			}
 		}
@@ -359,7 +365,7 @@ func (m *stressModel) pass() {
 			loggedOut = true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && !anyRefused && g.OnPartial != "" && m.partialExpiry(g):
+		case !anySet && !refusedMissing && g.OnPartial != "" && m.partialExpiry(g):
 			for _, name := range g.members {
 				if m.jar.count[name] > 0 {
 					add = append(add, stressAppend{name: name, field: m.partialDeletion(g, name), deletion: true})
@@ -369,7 +375,7 @@ func (m *stressModel) pass() {
 			m.private = true
 		}
 		// The stamp is not added again where the response carries it.
-		if g.Slide != nil && !carried[g.stamp] {
+		if g.Slide != nil && !carried[g.stamp] && !anyRefused {
 			switch {
 			case loggedOut:
 				add = append(add, stressAppend{name: g.stamp, field: m.stampDeletion(g), deletion: true})
