@@ -371,10 +371,11 @@ func (e refEngine) reads(a refAttr) bool { return len(a.value) <= 1024 || e.libs
 
 // refStopsEarly reports whether libsoup stops reading v before its end,
 // where the other engines read on: at a byte below 0x20 (HTAB too) or
-// 0x7f, or at a ',' in the cookie's or an attribute's name. Such a field's
+// over 0x7f (a signed char there), or at a ',' in the cookie's or an
+// attribute's name (and 0x7f, which Chromium and Firefox refuse). Such a field's
 // reading is not modelled here; the module passes it unchanged.
 func refStopsEarly(v string) bool {
-	if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+	if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c >= 0x7f }) {
 		return true
 	}
 	for _, part := range strings.Split(v, ";") {
