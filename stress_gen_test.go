@@ -21,7 +21,9 @@ import (
 
 // stressNames are the exact names the generated groups take their
 // members from.
-var stressNames = []string{"sid", "uid", "tok", "csrf", "pref", "lang", "__Host-h", "__Secure-s", "a", "b", "c", "zz1"}
+// The prefixed ones: __Host-, __Secure-, __Http- and __Host-Http- (one
+// in another case: browsers compare the prefixes without regard to it).
+var stressNames = []string{"sid", "uid", "tok", "csrf", "pref", "lang", "__Host-h", "__Secure-s", "__Http-x", "__Host-Http-y", "__hOST-hTTP-w", "a", "b", "c", "zz1"}
 
 // stressGroup is a generated group: its config, and what the model reads
 // of it.
@@ -191,7 +193,9 @@ func genStressConfig(r *rand.Rand) *stressConfig {
 		if !g.consistent() && g.Expire == nil && !g.hasAttributePolicy() {
 			g.OnDelete = onDeleteCascade
 		}
-		if r.Intn(4) > 0 {
+		// Now and then not: an exact prefixed name beside a policy that
+		// breaks its prefix is a config error (see stressPrefixBreak).
+		if r.Intn(10) > 0 {
 			keepStressPrefixes(g)
 		}
 		cfg.groups = append(cfg.groups, g)
@@ -201,6 +205,11 @@ func genStressConfig(r *rand.Rand) *stressConfig {
 	}
 	if r.Intn(40) == 0 {
 		genStressStampClash(r, cfg)
+	}
+	for _, g := range cfg.groups {
+		if why := stressPrefixBreak(g); why != "" && cfg.mustReject == "" {
+			cfg.mustReject = "a policy that breaks a name prefix: " + why
+		}
 	}
 	if r.Intn(3) == 0 {
 		// A lock-down group for every other cookie, the stamps' names
@@ -215,17 +224,22 @@ func genStressConfig(r *rand.Rand) *stressConfig {
 }
 
 // keepStressPrefixes drops the policies that would break the name
-// prefix of a __Host- or __Secure- member (a config error for an exact
-// name): a __Host- cookie needs Secure, Path=/ and no Domain, a __Secure-
-// cookie Secure.
+// prefix of a prefixed member (a config error for an exact name): a
+// __Host- cookie needs Secure, Path=/ and no Domain, a __Secure- or
+// __Http- cookie Secure, an __Http- or __Host-Http- cookie HttpOnly too
+// (a __Host-Http- name is a __Host- name).
 func keepStressPrefixes(g *stressGroup) {
-	host := slices.Contains(g.members, "__Host-h")
-	if host || slices.Contains(g.members, "__Secure-s") {
+	if slices.ContainsFunc(g.members, stressSecureOnly) {
 		if g.Secure != nil && !*g.Secure {
 			g.Secure = nil
 		}
 	}
-	if host {
+	if slices.ContainsFunc(g.members, stressHTTPOnlyOnly) {
+		if g.HTTPOnly != nil && !*g.HTTPOnly {
+			g.HTTPOnly = nil
+		}
+	}
+	if slices.ContainsFunc(g.members, stressHostPrefixed) {
 		if g.Path != "" {
 			g.Path = "/"
 		}
@@ -233,6 +247,27 @@ func keepStressPrefixes(g *stressGroup) {
 			g.Domain = removeValue
 		}
 	}
+}
+
+// stressPrefixBreak returns a policy of g that would break the name
+// prefix of one of its members ("" for none): secure off beside a name
+// browsers store only with Secure, httponly off beside one they store
+// only with HttpOnly, a path other than / or a domain beside a __Host-
+// name. Each member is an exact name: provisioning must refuse it.
+func stressPrefixBreak(g *stressGroup) string {
+	for _, m := range g.members {
+		switch {
+		case stressSecureOnly(m) && g.Secure != nil && !*g.Secure:
+			return "secure off beside " + m
+		case stressHTTPOnlyOnly(m) && g.HTTPOnly != nil && !*g.HTTPOnly:
+			return "httponly off beside " + m
+		case stressHostPrefixed(m) && g.Path != "" && g.Path != removeValue && g.Path != "/":
+			return "path " + g.Path + " beside " + m
+		case stressHostPrefixed(m) && g.Domain != "" && g.Domain != removeValue:
+			return "domain " + g.Domain + " beside " + m
+		}
+	}
+	return ""
 }
 
 // genStressSlide makes g, the gi-th group, a slide group, with the expire,
@@ -679,7 +714,7 @@ func genStressCookies(r *rand.Rand, cfg *stressConfig) []string {
 		}
 	}
 	for i := r.Intn(3); i > 0; i-- {
-		pairs = append(pairs, stressPick(r, "other=1", "nameless", " x = y ", "sid", "=v", "a b=c", "__host-h=1"))
+		pairs = append(pairs, stressPick(r, "other=1", "nameless", " x = y ", "sid", "=v", "a b=c", "__host-h=1", "__http-x=1"))
 	}
 	if len(pairs) == 0 {
 		return nil

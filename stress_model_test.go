@@ -121,6 +121,45 @@ func stressPrefixed(name, prefix string) bool {
 	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
 }
 
+// stressHostPrefixed reports whether name is a __Host- name (a
+// __Host-Http- one too): browsers store it only with Secure, Path=/ and
+// no Domain.
+func stressHostPrefixed(name string) bool { return stressPrefixed(name, "__Host-") }
+
+// stressSecureOnly reports whether browsers store a cookie named name
+// only with Secure: a __Secure-, __Host- (__Host-Http- too) or __Http-
+// name.
+func stressSecureOnly(name string) bool {
+	return stressPrefixed(name, "__Secure-") || stressPrefixed(name, "__Host-") || stressPrefixed(name, "__Http-")
+}
+
+// stressHTTPOnlyOnly reports whether Chromium and Firefox store a cookie
+// named name only with HttpOnly (and Secure), and take its deletion only
+// with both: an __Http- or __Host-Http- name.
+func stressHTTPOnlyOnly(name string) bool {
+	return stressPrefixed(name, "__Http-") || stressPrefixed(name, "__Host-Http-")
+}
+
+// stressHTTPOnlyAfter reports whether field v for name has HttpOnly as
+// g's policies send it: httponly on adds it, httponly off removes it but
+// from a name that needs it (the edit is skipped), else as written.
+func stressHTTPOnlyAfter(g *stressGroup, name, v string) bool {
+	has := stressHasFlag(v, "HttpOnly")
+	if g.HTTPOnly != nil {
+		return *g.HTTPOnly || has && stressHTTPOnlyOnly(name)
+	}
+	return has
+}
+
+// stressRefusedByPrefix reports whether some engine refuses a field for
+// name with Secure and HttpOnly as given (after the policies), for its
+// name's prefix: a __Host- name always (the model does not check its
+// Path and Domain), a name needing Secure without it, one needing
+// HttpOnly without it.
+func stressRefusedByPrefix(name string, secure, httpOnly bool) bool {
+	return stressHostPrefixed(name) || !secure && stressSecureOnly(name) || !httpOnly && stressHTTPOnlyOnly(name)
+}
+
 // stressModel follows a scenario's steps as the module's writer sees
 // them.
 type stressModel struct {
@@ -507,7 +546,8 @@ func (m *stressModel) stampDeletion(g *stressGroup) string {
 // reissue is member name re-issued: its value as the request carried it,
 // the group's attribute policies in their fixed order (Path, Domain,
 // Secure, HttpOnly, SameSite, Partitioned), Secure for a
-// __Host- or __Secure- name without secure on, then the lifetime.
+// __Host-, __Secure- or __Http- name without secure on, HttpOnly for an
+// __Http- or __Host-Http- name without httponly on, then the lifetime.
 func (m *stressModel) reissue(g *stressGroup, name string) string {
 	var b strings.Builder
 	b.WriteString(name + "=" + m.jar.first[name])
@@ -530,8 +570,11 @@ func (m *stressModel) reissue(g *stressGroup, name string) string {
 	if g.Partitioned != nil && *g.Partitioned {
 		b.WriteString("; Partitioned")
 	}
-	if !secureOn && (stressPrefixed(name, "__Host-") || stressPrefixed(name, "__Secure-")) {
+	if !secureOn && stressSecureOnly(name) {
 		b.WriteString("; Secure")
+	}
+	if (g.HTTPOnly == nil || !*g.HTTPOnly) && stressHTTPOnlyOnly(name) {
+		b.WriteString("; HttpOnly")
 	}
 	b.WriteString(m.lifetime(g))
 	return b.String()
@@ -591,16 +634,19 @@ func stressCascadeDeletion(g *stressGroup, name, source string) string {
 }
 
 // field writes the deletion of name: a __Host- name always with Path=/,
-// Secure and no Domain, a __Secure- name always with Secure; then the
-// group's attribute policies apply to it, as to any field (a value set
-// where it stands, removed, or appended in the fixed order if missing).
+// Secure and no Domain, a __Secure- or __Http- name always with Secure,
+// an __Http- or __Host-Http- name always with HttpOnly (after Secure);
+// then the group's attribute policies apply to it, as to any field (a
+// value set where it stands, removed, or appended in the fixed order if
+// missing).
 func (d stressDeletion) field(g *stressGroup, name string) string {
 	switch {
-	case stressPrefixed(name, "__Host-"):
+	case stressHostPrefixed(name):
 		d.path, d.domain, d.secure = "/", "", true
-	case stressPrefixed(name, "__Secure-"):
+	case stressSecureOnly(name):
 		d.secure = true
 	}
+	httpOnly := stressHTTPOnlyOnly(name)
 	type attr struct{ name, value string }
 	var attrs []attr
 	add := func(name, value string, on bool) {
@@ -611,6 +657,7 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 	add("Path", d.path, d.path != "")
 	add("Domain", d.domain, d.domain != "")
 	add("Secure", "", d.secure)
+	add("HttpOnly", "", httpOnly)
 	add("SameSite", d.sameSite, d.sameSite != "")
 	add("Partitioned", "", d.partitioned)
 	// The group's policies: each value policy or flag, in the fixed
@@ -622,16 +669,19 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 	// An edit that would break the name's prefix is skipped (a glob or
 	// regular expression matched the name; for an exact name the config
 	// is refused).
-	host := stressPrefixed(name, "__Host-")
-	path, domain, secure := g.Path, g.Domain, g.Secure
+	host := stressHostPrefixed(name)
+	path, domain, secure, httpOnlyPolicy := g.Path, g.Domain, g.Secure, g.HTTPOnly
 	if host && path != "" && path != "/" && path != removeValue {
 		path = ""
 	}
 	if host && domain != "" && domain != removeValue {
 		domain = ""
 	}
-	if (host || stressPrefixed(name, "__Secure-")) && secure != nil && !*secure {
+	if stressSecureOnly(name) && secure != nil && !*secure {
 		secure = nil
+	}
+	if httpOnly && httpOnlyPolicy != nil && !*httpOnlyPolicy {
+		httpOnlyPolicy = nil
 	}
 	// Nor is secure off where browsers would refuse the field without
 	// Secure: SameSite=None (after the samesite policy) or Partitioned
@@ -652,7 +702,7 @@ func (d stressDeletion) field(g *stressGroup, name string) string {
 		{name: "Path", value: path},
 		{name: "Domain", value: domain},
 		{name: "Secure", flag: secure},
-		{name: "HttpOnly", flag: g.HTTPOnly},
+		{name: "HttpOnly", flag: httpOnlyPolicy},
 		{name: "SameSite", value: sameSite},
 		{name: "Partitioned", flag: g.Partitioned},
 	} {
@@ -906,11 +956,12 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 
 // stressLeaderRefused reports whether Chromium and Firefox refuse a
 // leader's field, as sent, for its attributes: SameSite=None (its last
-// SameSite), Partitioned or a __Secure- or __Host- name, without Secure;
-// a __Host- name with a Domain or a last Path other than "/".
+// SameSite), Partitioned or a __Secure-, __Host- or __Http- name, without
+// Secure; an __Http- or __Host-Http- name without HttpOnly; a __Host-
+// name with a Domain or a last Path other than "/".
 func stressLeaderRefused(field string) bool {
 	name, _ := stressCookieName(field)
-	secure, none, partitioned, domain, path := false, false, false, false, ""
+	secure, httpOnly, none, partitioned, domain, path := false, false, false, false, false, ""
 	for _, a := range strings.Split(field, ";")[1:] {
 		k, v, _ := strings.Cut(a, "=")
 		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
@@ -923,6 +974,8 @@ func stressLeaderRefused(field string) bool {
 		switch strings.ToLower(k) {
 		case "secure":
 			secure = true
+		case "httponly":
+			httpOnly = true
 		case "partitioned":
 			partitioned = true
 		case "samesite":
@@ -931,8 +984,9 @@ func stressLeaderRefused(field string) bool {
 			path = v
 		}
 	}
-	host := stressPrefixed(name, "__Host-")
-	return !secure && (none || partitioned || host || stressPrefixed(name, "__Secure-")) ||
+	host := stressHostPrefixed(name)
+	return !secure && (none || partitioned || stressSecureOnly(name)) ||
+		!httpOnly && stressHTTPOnlyOnly(name) ||
 		host && (domain || path != "/")
 }
 
@@ -973,7 +1027,7 @@ func stressLiveElsewhere(g *stressGroup, fields []stressModelField, name string,
 			deleted = append(deleted, sc)
 			continue
 		}
-		if stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https || crossSite && !none {
+		if stressRefusedByPrefix(name, secure, stressHTTPOnlyAfter(g, name, f.value)) || !secure && (none || partitioned) || secure && !https || crossSite && !none {
 			continue
 		}
 		live := len(deleted) > 0
@@ -1022,7 +1076,7 @@ func stressKeptElsewhere(g *stressGroup, fields []stressModelField, name string,
 // stressLiveElsewhere.
 func stressStored(g *stressGroup, name, v string, dateUnread, https, crossSite bool) bool {
 	_, secure, none, partitioned, _, _ := stressRead(g, name, v, dateUnread)
-	return !(stressPrefixed(name, "__Host-") || !secure && (stressPrefixed(name, "__Secure-") || none || partitioned) || secure && !https || crossSite && !none)
+	return !(stressRefusedByPrefix(name, secure, stressHTTPOnlyAfter(g, name, v)) || !secure && (none || partitioned) || secure && !https || crossSite && !none)
 }
 
 // stressStoredDeletionElsewhere returns, when the last stored field of
@@ -1189,7 +1243,7 @@ func stressRead(g *stressGroup, name, v string, dateUnread bool) (sc stressScope
 	// secure off keeps a Secure the name's prefix, SameSite=None or
 	// Partitioned needs (browsers refuse the field without it).
 	if g.Secure != nil {
-		secure = *g.Secure || secure && (stressPrefixed(name, "__Secure-") || stressPrefixed(name, "__Host-") || none || partitioned)
+		secure = *g.Secure || secure && (stressSecureOnly(name) || none || partitioned)
 	}
 	return sc, secure, none, partitioned, odd, mayDelete
 }

@@ -482,6 +482,18 @@ func checkStressHandlerFields(cfg *stressConfig, res stressResult, added []stres
 			problems = append(problems, fmt.Sprintf("field %d changed: %q, added as %q, which no policy may change", i, clip([]string{got}), clip([]string{f.value})))
 		case stressControl(got) && !stressControl(f.value):
 			problems = append(problems, fmt.Sprintf("field %d gained a control byte: %q", i, got))
+		case f.verbatim || !cfg.matches(f.name) || cfg.stampGroup(f.name) != nil:
+		default:
+			// HttpOnly as the owner's policies send it (httponly off
+			// keeps it on an __Http- or __Host-Http- name), and the
+			// Secure a prefixed name needs, kept under secure off.
+			g := cfg.owner(f.name)
+			if want := stressHTTPOnlyAfter(g, f.name, f.value); stressHasFlag(got, "HttpOnly") != want {
+				problems = append(problems, fmt.Sprintf("field %d %q (added as %q): HttpOnly %v, want %v", i, clip([]string{got}), clip([]string{f.value}), !want, want))
+			}
+			if stressSecureOnly(f.name) && stressHasFlag(f.value, "Secure") && !stressHasFlag(got, "Secure") {
+				problems = append(problems, fmt.Sprintf("field %d %q (added as %q) lost the Secure its name prefix needs", i, clip([]string{got}), clip([]string{f.value})))
+			}
 		}
 	}
 	for k, sent := range res.informational {
@@ -497,6 +509,19 @@ func checkStressHandlerFields(cfg *stressConfig, res stressResult, added []stres
 		}
 	}
 	return problems
+}
+
+// stressHasFlag reports whether field v has the flag attribute flag
+// (names compared without regard to case, values over 1024 bytes not
+// read).
+func stressHasFlag(v, flag string) bool {
+	for _, a := range strings.Split(v, ";")[1:] {
+		k, val, _ := strings.Cut(a, "=")
+		if strings.EqualFold(strings.Trim(k, " \t"), flag) && len(strings.Trim(val, " \t")) <= 1024 {
+			return true
+		}
+	}
+	return false
 }
 
 // checkStressRewritten: every field of the response is as the policies
@@ -535,6 +560,9 @@ func checkStressAppends(cfg *stressConfig, s *stressScenario, res stressResult, 
 		}
 		if a.group.Partitioned != nil && *a.group.Partitioned {
 			tally[a.kind()+" partitioned"]++
+		}
+		if stressHTTPOnlyOnly(a.name) {
+			tally[a.kind()+" of an __Http- or __Host-Http- name"]++
 		}
 	}
 	isHandlers := make([]bool, len(res.setCookie))
