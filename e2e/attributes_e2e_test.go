@@ -112,13 +112,7 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 		if f := findScoped(jar, "crossed"); f != nil && !f.attrs.secure {
 			t.Errorf("crossed: stored without Secure, want Secure")
 		}
-		// Set by the app alone, logged out through the module.
-		load(t, c, env.raw+"/crossed/set")
-		wantNames(t, "after /crossed/set without the module", scopedJarOf(t, c), "crossed")
-		load(t, c, env.attrs+"/crossed/delete")
-		jar = scopedJarOf(t, c)
-		t.Logf("after /crossed/delete: %s", describeScoped(jar))
-		wantNames(t, "after /crossed/delete", jar)
+		wantLogOutThrough(t, c, env, "/crossed", "crossed")
 	})
 
 	t.Run("attributes: secure off and httponly off keep an __Http- cookie's flags, and its log-out works", func(t *testing.T) {
@@ -134,13 +128,7 @@ func attributeScenarios(t *testing.T, env *policyEnv, e engine) {
 				t.Errorf("%s: Secure=%t HttpOnly=%t, want both (its name prefix needs them)", f.name, f.attrs.secure, f.attrs.httpOnly)
 			}
 		}
-		// Set by the app alone, logged out through the module.
-		load(t, c, env.raw+"/prefixed/set")
-		wantNames(t, "after /prefixed/set without the module", scopedJarOf(t, c), "__Http-sid", "__Host-Http-uid")
-		load(t, c, env.attrs+"/prefixed/delete")
-		jar = scopedJarOf(t, c)
-		t.Logf("after /prefixed/delete: %s", describeScoped(jar))
-		wantNames(t, "after /prefixed/delete", jar)
+		wantLogOutThrough(t, c, env, "/prefixed", "__Http-sid", "__Host-Http-uid")
 	})
 
 	t.Run("attributes: domain remove stores a domain cookie host-only", func(t *testing.T) {
@@ -178,4 +166,17 @@ func checkScope(t *testing.T, c *scopedCookie, domain, path string, hostOnly boo
 	if c.domain != domain || c.path != path || c.hostOnly != hostOnly {
 		t.Errorf("%s: stored for domain %q path %q host-only %t, want %q, %q, %t", c.name, c.domain, c.path, c.hostOnly, domain, path, hostOnly)
 	}
+}
+
+// wantLogOutThrough checks that the cookies names, set by the app alone
+// (route+"/set" on the raw site), are all deleted by its log-out
+// (route+"/delete") through the attrs site's module.
+func wantLogOutThrough(t *testing.T, c cookieClient, env *policyEnv, route string, names ...string) {
+	t.Helper()
+	load(t, c, env.raw+route+"/set")
+	wantNames(t, "after "+route+"/set without the module", scopedJarOf(t, c), names...)
+	load(t, c, env.attrs+route+"/delete")
+	jar := scopedJarOf(t, c)
+	t.Logf("after %s/delete: %s", route, describeScoped(jar))
+	wantNames(t, "after "+route+"/delete", jar)
 }
