@@ -142,8 +142,7 @@ func hostPrefixRefused(f *setCookie, name string) bool {
 // p.kinds returns (or more). It allocates nothing: the attributes it
 // writes were built at provision.
 func (p *attrPolicy) attrEdits(f *setCookie, tail []byte) (out []byte, skipped bool) {
-	host := hasPrefixFold(f.name, prefixHost)
-	prefixed := host || hasPrefixFold(f.name, prefixSecure) || hasPrefixFold(f.name, prefixHTTP)
+	host, prefixed := hasPrefixFold(f.name, prefixHost), securePrefixed(f.name)
 
 	secure, httpOnly, partitioned := p.secure, p.httpOnly, p.partitioned
 	path, domain := &p.path, &p.domain

@@ -850,7 +850,6 @@ func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 	return trimSpace(name), trimSpace(value), rest, hasEquals
 }
 
-// partial reports whether the jar holds some but not all members of cg.
 // missesRefused reports whether some member of cg whose fields in the
 // response Chromium and Firefox refuse (memberRefused) is one the jar
 // does not hold: a partial expiry appends nothing for it, and WebKitGTK,
@@ -869,6 +868,7 @@ func (j *cookieJar) missesRefused(cg *consistencyGroup, state *memberStates) boo
 	return false
 }
 
+// partial reports whether the jar holds some but not all members of cg.
 func (j *cookieJar) partial(cg *consistencyGroup) bool {
 	some, all := false, true
 	for k := range cg.members {

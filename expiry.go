@@ -60,8 +60,9 @@ const plainMaxAgeDigits = 9
 // parseMaxAge reads s, a trimmed Max-Age value: an optional sign ('+' only
 // with plus), then digits, at most maxAgeDigits of them after any leading
 // zeros, and nothing else. long reports a value of digits only, but too
-// many of them, or one whose digits are too many before anything else. n is not saturated (see saturate): libsoup's reading needs
-// its low bits.
+// many of them, or one whose digits are too many before anything else.
+// n is not saturated (see saturate): libsoup's reading needs its low
+// bits.
 func parseMaxAge(s string, plus bool) (n int64, ok, long bool) {
 	neg := false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+' && plus) {
