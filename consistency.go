@@ -907,7 +907,8 @@ func deletionAttrsFrom(v string) deletionAttrs {
 		switch {
 		case a.oversized(), hasOddByte(f.value(a)):
 			// Not copied: browsers ignore the first, and the second would
-			// put a control byte (a tab, in a field scan passed) in ours.
+			// put an odd byte (a tab, or a byte over 0x7f, where libsoup
+			// stops) in ours.
 		case a.kind == attrPath:
 			d.path = f.value(a)
 		case a.kind == attrDomain:

@@ -281,7 +281,7 @@ func (p *place) apart(q *place) bool {
 
 // deletion is the deletion of name at p, with its Secure, SameSite and
 // Partitioned; false when no deletion can be written that every engine
-// reads at p (a control byte, a value over 1024 bytes, an empty Domain).
+// reads at p (an odd byte, a value over 1024 bytes, an empty Domain).
 func (p *place) deletion(name string) (string, bool) {
 	if p.long || p.domainKind < 0 || hasOddByte(p.path) || hasOddByte(p.domain) || hasOddByte(p.sameSite) {
 		return "", false
