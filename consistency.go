@@ -335,11 +335,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
 			loggedOut, spoke = true, true
 		}
-		if cg.slide != nil && !sj.stampSent[cg.stampAt] && !anyRefused {
-			// (A member's field Chromium and Firefox refuse may be a
-			// deletion in WebKitGTK, which reads it cut short at its
-			// control byte: a re-issue after it would make the member
-			// live there, the stamp's fields aside.)
+		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
 			var added bool
 			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, anySet, allSet, base, now, reportOnly, obs)
 			spoke = spoke || added
@@ -540,7 +536,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 	case allSet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-	case req != nil && cg.slide.due(cg, jar, req, now.unix(), anySet):
+	case req != nil && !refusedMember(cg, state) && cg.slide.due(cg, jar, req, now.unix(), anySet):
 		// The stamp says when every member was last issued. A response
 		// that sets some members and not the others (an app that renews
 		// its session cookie on its own) renews only those: the others
@@ -552,7 +548,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 		// renewed ones, a half log-in that the app's next renewal keeps
 		// from being expired (the response sets a member).
 		for k, name := range cg.members {
-			if s := state[cg.first+k]; s == untouched || s == memberRefused {
+			if state[cg.first+k] == untouched {
 				values = c.add(values, cg.slide.reissue(r, name, jar.slide.value[cg.first+k], base), name, cg.rule, actionReissued, reportOnly, obs)
 			}
 		}
@@ -848,6 +844,20 @@ func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 	}
 	name, value, hasEquals = strings.Cut(item, "=")
 	return trimSpace(name), trimSpace(value), rest, hasEquals
+}
+
+// refusedMember reports whether the response's only fields for some
+// member of cg are ones Chromium and Firefox refuse (memberRefused):
+// WebKitGTK may read such a field, cut short at its control byte, as a
+// deletion, which a slide re-issue after it would undo. (Its stamp is
+// still set or deleted as the other members say.)
+func refusedMember(cg *consistencyGroup, state *memberStates) bool {
+	for k := range cg.members {
+		if state[cg.first+k] == memberRefused {
+			return true
+		}
+	}
+	return false
 }
 
 // missesRefused reports whether some member of cg whose fields in the

@@ -414,13 +414,13 @@ func (m *stressModel) pass() {
 			m.private = true
 		}
 		// The stamp is not added again where the response carries it.
-		if g.Slide != nil && !carried[g.stamp] && !anyRefused {
+		if g.Slide != nil && !carried[g.stamp] {
 			switch {
 			case loggedOut:
 				add = append(add, stressAppend{name: g.stamp, field: m.stampDeletion(g), deletion: true})
 			case allSet:
 				add = append(add, stressAppend{name: g.stamp, field: m.stampSet(g)})
-			case m.due(g, anySet):
+			case !anyRefused && m.due(g, anySet):
 				for _, name := range g.members {
 					if state[name] == stressSetsNothing {
 						add = append(add, stressAppend{name: name, field: m.reissue(g, name)})
