@@ -337,7 +337,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
 			var added bool
-			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, anySet, allSet, base, now, reportOnly, obs)
+			values, added = c.slideFields(cg, r, values, req, &jar, state, loggedOut, anySet, allSet, anyRefused, base, now, reportOnly, obs)
 			spoke = spoke || added
 		}
 		if spoke && req != nil {
@@ -521,12 +521,15 @@ func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []stri
 // deletion on a log-out (loggedOut), a fresh stamp on a log-in (allSet:
 // the response sets every member), or, when due (on a response that
 // renews some members, anySet, whatever the stamp's age), the members the
-// response leaves untouched re-issued with a fresh stamp; and reports
-// whether it appended (or reported) anything. Out of line, so
+// response leaves untouched re-issued with a fresh stamp, but not when
+// the response's only fields for some member are ones Chromium and
+// Firefox refuse (refused: WebKitGTK may read such a field, cut short at
+// its control byte, as a deletion, which a re-issue would undo); and
+// reports whether it appended (or reported) anything. Out of line, so
 // that its temporaries stay out of applyWith's frame (see applySliding).
 //
 //go:noinline
-func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, anySet, allSet bool, base int64, now *clock, reportOnly bool, obs observer) ([]string, bool) {
+func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, loggedOut, anySet, allSet, refused bool, base int64, now *clock, reportOnly bool, obs observer) ([]string, bool) {
 	switch {
 	case loggedOut:
 		// Whether or not the request carried it: a request need not carry
@@ -536,7 +539,7 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 	case allSet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
-	case req != nil && !refusedMember(cg, state) && cg.slide.due(cg, jar, req, now.unix(), anySet):
+	case req != nil && !refused && cg.slide.due(cg, jar, req, now.unix(), anySet):
 		// The stamp says when every member was last issued. A response
 		// that sets some members and not the others (an app that renews
 		// its session cookie on its own) renews only those: the others
@@ -844,20 +847,6 @@ func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 	}
 	name, value, hasEquals = strings.Cut(item, "=")
 	return trimSpace(name), trimSpace(value), rest, hasEquals
-}
-
-// refusedMember reports whether the response's only fields for some
-// member of cg are ones Chromium and Firefox refuse (memberRefused):
-// WebKitGTK may read such a field, cut short at its control byte, as a
-// deletion, which a slide re-issue after it would undo. (Its stamp is
-// still set or deleted as the other members say.)
-func refusedMember(cg *consistencyGroup, state *memberStates) bool {
-	for k := range cg.members {
-		if state[cg.first+k] == memberRefused {
-			return true
-		}
-	}
-	return false
 }
 
 // missesRefused reports whether some member of cg whose fields in the
