@@ -604,6 +604,7 @@ http://%s {
 				t.Fatalf("got %d %q, want 101 %q", resp.StatusCode, resp.Header.Values("Set-Cookie"), want)
 			}
 			echoOverConn(t, conn, br)
+			awaitTunnelClosed(t, br)
 		})
 	}
 }

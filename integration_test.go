@@ -226,6 +226,7 @@ http://%[3]s {
 		}
 		assertLifetime(t, resp.Header.Values("Set-Cookie"), "user_id__insecure=42; Path=/; Secure; SameSite=Lax", 43200)
 		echoOverConn(t, conn, br)
+		awaitTunnelClosed(t, br)
 	})
 
 	t.Run("HTTP/2", func(t *testing.T) {

@@ -333,6 +333,21 @@ func echoOverConn(t *testing.T, conn net.Conn, br *bufio.Reader) {
 	}
 }
 
+// awaitTunnelClosed reads the client's side of a WebSocket tunnel through
+// reverse_proxy to its end, after the upstream has closed its side:
+// reverse_proxy closes the client's connection once its copy from the
+// upstream has returned. A test that stops Caddy (its cleanup) while
+// that copy still writes to the client races with Caddy's own closing
+// of tunnels at a config stop (a close frame written from another
+// goroutine on the same hijacked connection, which -race reports inside
+// Caddy v2.11.9).
+func awaitTunnelClosed(t *testing.T, br *bufio.Reader) {
+	t.Helper()
+	if rest, err := io.ReadAll(br); err != nil || len(rest) > 0 {
+		t.Fatalf("after the echo: %q, %v; want the tunnel closed", rest, err)
+	}
+}
+
 // TestWrapperUnwrap checks that http.ResponseController reaches the
 // underlying writer for what we do not override.
 func TestWrapperUnwrap(t *testing.T) {
