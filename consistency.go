@@ -331,8 +331,8 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 			loggedOut, spoke = true, true
 		case anyDeleted:
 			loggedOut = true
-		case !anySet && cg.partial && jar.partial(cg) && !(anyRefused && jar.missesRefused(cg, state)) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
-			values = c.expirePartial(cg, r, values, req, &jar, reportOnly, obs)
+		case !anySet && cg.partial && jar.partial(cg) && !(anyRefused && jar.missesRefused(cg, r, values, state, req, base, now)) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):
+			values = c.expirePartial(cg, r, values, req, &jar, state, base, now, reportOnly, obs)
 			loggedOut, spoke = true, true
 		}
 		if cg.slide != nil && !sj.stampSent[cg.stampAt] {
@@ -444,25 +444,48 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			}
 		}
 	}
+	// A __Host- log-out browsers refuse for its Path or Domain: the
+	// member is deleted at / host-only (see prefixFixed), where a
+	// __Host- cookie lives, and the others are deleted there too.
+	hostFix := ""
+	if hasPrefixFold(deleted, prefixHost) {
+		if d := prefixFixed(values[:n], deleted, r, req, base, now); d != "" {
+			hostFix = d
+		}
+	}
 	for k, name := range cg.members {
+		// done: the deletions appended for this member, so that the one
+		// where WebKitGTK stores a field it alone keeps is not appended
+		// twice.
+		var doneBuf [8]string
+		done := doneBuf[:0]
 		switch state[cg.first+k] {
 		case untouched, memberRefused:
-			var mine [3]string
-			for i, at := range places[:np] {
-				attrs := deletionAttrsFrom(fieldAt(at))
-				mine[i] = r.withPolicies(attrs.field(name))
-				values = c.add(values, mine[i], name, cg.rule, actionCascaded, reportOnly, obs)
+			for _, at := range places[:np] {
+				d := r.withPolicies(deletionAttrsFrom(fieldAt(at)).field(name))
+				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+				done = append(done, d)
 			}
+			if hostFix != "" {
+				if d := r.withPolicies(deletionAttrsFrom(hostFix).field(name)); !slices.ContainsFunc(done, func(e string) bool { return sameDeletionPlace(e, d) }) {
+					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+					done = append(done, d)
+				}
+			}
+			mine := done
 			for _, e := range extra {
-				if d := deletionAttrsFrom(e).field(name); !slices.Contains(mine[:np], d) {
-					values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
+				if d := deletionAttrsFrom(e).field(name); !slices.Contains(mine, d) {
+					values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
+					done = append(done, d)
 				}
 			}
 		case memberDeletedSplit:
-			own := deletionAttrsFrom(values[lastField(values[:n], name)])
-			values = c.add(values, r.withPolicies(own.field(name)), name, cg.rule, actionCascaded, reportOnly, obs)
+			own := r.withPolicies(deletionAttrsFrom(values[lastField(values[:n], name)]).field(name))
+			values = c.add(values, own, name, cg.rule, actionCascaded, reportOnly, obs)
+			done = append(done, own)
 			for _, d := range keeperDeletions(memberDeletedSplit, values[:n], name, r, req, base, now) {
-				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
+				values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
+				done = append(done, d)
 			}
 		case memberUnreadSplit:
 			// The engines read the app's field apart: where they read
@@ -470,13 +493,44 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			kept, _ := keptPlaceDeletions(values[:n], name, r, req, base, now)
 			if kept[0] != "" {
 				values = c.add(values, kept[0], name, cg.rule, actionCascaded, reportOnly, obs)
+			} else if d := prefixFixed(values[:n], name, r, req, base, now); d != "" {
+				// Chromium and Firefox refuse the app's deletion for
+				// its name prefix: one they take.
+				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+				done = append(done, d)
 			}
 			for _, d := range kept[1:] {
-				values = c.addKeeper(values, d, name, cg.rule, req, reportOnly, obs)
+				values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
 			}
-			values = c.keptElsewhereDeletion(values, n, name, cg.rule, r, req, base, now, reportOnly, obs)
+			for _, d := range kept {
+				if d != "" {
+					done = append(done, d)
+				}
+			}
+			values, done = c.keptElsewhereDeletion(values, n, done, name, cg.rule, r, req, base, now, reportOnly, obs)
 		case memberDeleted:
-			values = c.keptElsewhereDeletion(values, n, name, cg.rule, r, req, base, now, reportOnly, obs)
+			if d := prefixFixed(values[:n], name, r, req, base, now); d != "" {
+				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+				done = append(done, d)
+			}
+			values, done = c.keptElsewhereDeletion(values, n, done, name, cg.rule, r, req, base, now, reportOnly, obs)
+		}
+		values = c.refusedDeletions(values, n, done, name, cg.rule, actionCascaded, r, req, base, now, reportOnly, obs)
+	}
+	return values
+}
+
+// refusedDeletions appends, for member name, the deletions where
+// WebKitGTK stores its fields in values[:n] that Chromium and Firefox
+// refuse (see refusedPlaces), but at the places of those in done: a
+// cascade or a partial expiry that deletes the others must not leave
+// WebKitGTK holding the member there alone. (The caller has checked
+// that they can be written.)
+func (c *consistency) refusedDeletions(values []string, n int, done []string, name string, group int, act action, r *rule, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+	places, _ := refusedPlaces(values[:n], name, r, req, base, now)
+	for _, d := range places {
+		if d != "" && !slices.ContainsFunc(done, func(e string) bool { return sameDeletionPlace(e, d) }) {
+			values = c.addKeeper(values, d, name, group, act, req, reportOnly, obs)
 		}
 	}
 	return values
@@ -486,16 +540,19 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 // deletion of its field before the last (in values[:n]) that some engine
 // may keep, at another place than the last field's (a migration a slow
 // app clock spoiled, or one whose Expires the engines may read apart):
-// a cascade deletes it there too.
-func (c *consistency) keptElsewhereDeletion(values []string, n int, name string, group int, r *rule, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
+// a cascade deletes it there too. It returns values and done, with the
+// deletion appended to both.
+func (c *consistency) keptElsewhereDeletion(values []string, n int, done []string, name string, group int, r *rule, req *request, base int64, now *clock, reportOnly bool, obs observer) ([]string, []string) {
 	if i := keptElsewhere(values[:n], name, lastField(values[:n], name), r, req, base, now); i >= 0 {
 		// As the policies send it: values may hold the app's field (the
 		// memo's are built later), and the deletion must not depend on
 		// which.
 		own := deletionAttrsFrom(r.withPolicies(values[i]))
-		values = c.add(values, r.withPolicies(own.field(name)), name, group, actionCascaded, reportOnly, obs)
+		d := r.withPolicies(own.field(name))
+		values = c.add(values, d, name, group, actionCascaded, reportOnly, obs)
+		done = append(done, d)
 	}
-	return values
+	return values, done
 }
 
 // expirePartial appends a deletion for each member of cg the request's
@@ -506,11 +563,16 @@ func (c *consistency) keptElsewhereDeletion(values []string, n int, name string,
 // line (see cascade).
 //
 //go:noinline
-func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, reportOnly bool, obs observer) []string {
+func (c *consistency) expirePartial(cg *consistencyGroup, r *rule, values []string, req *request, jar *cookieJar, state *memberStates, base int64, now *clock, reportOnly bool, obs observer) []string {
 	attrs := r.attrs.deletionAttrs(req.https)
+	n := len(values)
 	for k, name := range cg.members {
 		if jar.count[cg.first+k] > 0 {
-			values = c.add(values, r.withPolicies(attrs.field(name)), name, cg.rule, actionPartialExpired, reportOnly, obs)
+			d := r.withPolicies(attrs.field(name))
+			values = c.add(values, d, name, cg.rule, actionPartialExpired, reportOnly, obs)
+			if state[cg.first+k] == memberRefused {
+				values = c.refusedDeletions(values, n, []string{d}, name, cg.rule, actionPartialExpired, r, req, base, now, reportOnly, obs)
+			}
 		}
 	}
 	req.private = req.private || !reportOnly
@@ -621,16 +683,16 @@ func keeperDeletions(s memberState, values []string, name string, r *rule, req *
 	return [2]string{}
 }
 
-// addKeeper is add for a cascade's deletion d ("" for none) of a member
-// where an engine that keeps a field the module passes unchanged stores
-// it: at a place the policies do not give, so the request records its
-// position, and a later pass over the same response leaves it there (see
-// request.keepFrom).
-func (c *consistency) addKeeper(values []string, d, name string, group int, req *request, reportOnly bool, obs observer) []string {
+// addKeeper is add for a deletion d ("" for none), counted as act, of a
+// member where an engine that keeps a field the module passes unchanged
+// (or one only WebKitGTK stores) stores it: at a place the policies do
+// not give, so the request records its position, and a later pass over
+// the same response leaves it there (see request.keepFrom).
+func (c *consistency) addKeeper(values []string, d, name string, group int, act action, req *request, reportOnly bool, obs observer) []string {
 	if d == "" {
 		return values
 	}
-	values = c.add(values, d, name, group, actionCascaded, reportOnly, obs)
+	values = c.add(values, d, name, group, act, reportOnly, obs)
 	if !reportOnly && req != nil {
 		if req.keepTo == 0 {
 			req.keepFrom = int32(len(values) - 1)
@@ -851,16 +913,24 @@ func splitItem(h string, sep byte) (name, value, rest string, hasEquals bool) {
 
 // missesRefused reports whether some member of cg whose fields in the
 // response Chromium and Firefox refuse (memberRefused) is one the jar
-// does not hold: a partial expiry appends nothing for it, and WebKitGTK,
-// which stores such a field, would hold it beside the deletions of the
-// others. (For a member the jar holds, the deletion appended after its
-// field decides in every engine.) Out of line: rare work, kept out of
-// applyWith's frame.
+// does not hold, or one whose place in WebKitGTK no deletion can be
+// written for (see refusedPlaces): a partial expiry appends nothing for
+// the first, and WebKitGTK, which stores such a field, would hold it
+// beside the deletions of the others. (For a member the jar holds, the
+// deletion appended after its field decides in Chromium and Firefox, and
+// one at its place in WebKitGTK there.) Out of line: rare work, kept out
+// of applyWith's frame.
 //
 //go:noinline
-func (j *cookieJar) missesRefused(cg *consistencyGroup, state *memberStates) bool {
-	for k := range cg.members {
-		if state[cg.first+k] == memberRefused && j.count[cg.first+k] == 0 {
+func (j *cookieJar) missesRefused(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
+	for k, name := range cg.members {
+		if state[cg.first+k] != memberRefused {
+			continue
+		}
+		if j.count[cg.first+k] == 0 {
+			return true
+		}
+		if _, ok := refusedPlaces(values, name, r, req, base, now); !ok {
 			return true
 		}
 	}
@@ -956,7 +1026,12 @@ func (d deletionAttrs) field(name string) string {
 	case securePrefixed(name):
 		d.secure = true
 	}
-	httpOnly := httpPrefixed(name)
+	return d.write(name, httpPrefixed(name))
+}
+
+// write writes the deletion of name with d's attributes as they are, and
+// HttpOnly when httpOnly.
+func (d deletionAttrs) write(name string, httpOnly bool) string {
 	var b strings.Builder
 	b.Grow(len(name) + len(deletionSuffix) + len(d.path) + len(d.domain) + len(d.sameSite) + 50)
 	b.WriteString(name)

@@ -101,9 +101,127 @@ func TestConsistency(t *testing.T) {
 			// log-out of the other member cascades to it.
 			name:   "cascade: a member's field browsers refuse sets nothing: the log-out cascades",
 			groups: []Group{cascade},
+			req:    &request{from: requestFor("/logout")},
 			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b"},
 			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b", del("user_id__insecure", "; Path=/")},
 			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded"},
+		},
+		{
+			// WebKitGTK stores that field cut short at its control byte,
+			// at the default-path of the request (RFC 6265bis §5.1.4):
+			// the member is deleted there too.
+			name:   "cascade: a member's field browsers refuse, at another place in WebKitGTK: deleted there too",
+			groups: []Group{cascade},
+			req:    &request{from: requestFor("/app/logout")},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=a\x01b", del("user_id__insecure", "; Path=/"), del("user_id__insecure", "; Path=/app")},
+			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded", "user_id__insecure #1 cascaded"},
+		},
+		{
+			// Its attributes before the control byte count there.
+			name:   "cascade: the place WebKitGTK reads before the control byte",
+			groups: []Group{cascade},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=v; Path=/a; Secure; X=\x01; Path=/b"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=v; Path=/a; Secure; X=\x01; Path=/b", del("user_id__insecure", "; Path=/"), del("user_id__insecure", "; Path=/a; Secure")},
+			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded", "user_id__insecure #1 cascaded"},
+		},
+		{
+			// WebKitGTK reads this one, cut short, as a deletion at
+			// /app: nothing of the member left there to delete.
+			name:   "cascade: a member's field browsers refuse that WebKitGTK reads as a deletion: nothing more",
+			groups: []Group{cascade},
+			req:    &request{from: requestFor("/app/logout")},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; X=\x01"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; X=\x01", del("user_id__insecure", "; Path=/")},
+			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded"},
+		},
+		{
+			// A place no deletion can be written for (an empty Domain):
+			// WebKitGTK would keep the member there alone.
+			name:   "cascade: a member's field browsers refuse at a place no deletion reaches: no cascade",
+			groups: []Group{cascade},
+			req:    &request{from: requestFor("/logout")},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=v; Domain=; X=\x01"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "user_id__insecure=v; Domain=; X=\x01"},
+			events: []string{"user_id__insecure #1 passed invalid"},
+		},
+		{
+			// As a field with a control byte: Chromium and Firefox
+			// refuse an __Http- cookie without HttpOnly (WebKitGTK does
+			// not check), and keep the one they had.
+			name:   "cascade: an __Http- member set without HttpOnly sets nothing: the log-out cascades",
+			groups: []Group{{Cookies: []string{"session_id", "__Http-uid"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "__Http-uid=new; Path=/; Secure"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "__Http-uid=new; Path=/; Secure", del("__Http-uid", "; Path=/; Secure; HttpOnly")},
+			events: []string{"__Http-uid #1 cascaded"},
+		},
+		{
+			// WebKitGTK keeps that set at /x after the log-out at /.
+			name:   "cascade: an __Http- member set without HttpOnly at another place: deleted there as WebKitGTK stores it",
+			groups: []Group{{Cookies: []string{"__Http-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Http-a=v; Path=/x; Secure", "__Http-a=; Max-Age=0; Path=/; Secure; HttpOnly"},
+			want:   []string{"__Http-a=v; Path=/x; Secure", "__Http-a=; Max-Age=0; Path=/; Secure; HttpOnly", del("__Http-a", "; Path=/x; Secure"), del("b", "; Path=/; Secure")},
+			events: []string{"__Http-a #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// Chromium and Firefox refuse the app's deletion for its
+			// prefix and keep the member: one they take follows.
+			name:   "cascade: a __Secure- log-out without Secure: a deletion browsers take follows",
+			groups: []Group{{Cookies: []string{"__Secure-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Secure-a=; Max-Age=0; Path=/"},
+			want:   []string{"__Secure-a=; Max-Age=0; Path=/", del("__Secure-a", "; Path=/; Secure"), del("b", "; Path=/")},
+			events: []string{"__Secure-a #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			name:   "cascade: a __Host- log-out at another Path: a deletion at / follows",
+			groups: []Group{{Cookies: []string{"__Host-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Host-a=; Max-Age=0; Path=/x; Secure"},
+			want:   []string{"__Host-a=; Max-Age=0; Path=/x; Secure", del("__Host-a", "; Path=/; Secure"), del("b", "; Path=/x; Secure"), del("b", "; Path=/; Secure")},
+			events: []string{"__Host-a #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// Passed unchanged (libsoup stops at the byte over 0x7f,
+			// and no deletion is placed without a path or domain
+			// policy): the same deletion follows.
+			name:   "cascade: a __Secure- log-out without Secure passed unchanged: a deletion browsers take follows",
+			groups: []Group{{Cookies: []string{"__Secure-sid", "uid"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Secure-sid=; Max-Age=0; Path=/; X=caf\u00e9"},
+			want:   []string{"__Secure-sid=; Max-Age=0; Path=/; X=caf\u00e9", del("__Secure-sid", "; Path=/; Secure"), del("uid", "; Path=/")},
+			events: []string{"__Secure-sid #1 passed invalid", "__Secure-sid #1 cascaded", "uid #1 cascaded"},
+		},
+		{
+			// The log-out's place is / and the last field's /a, which
+			// browsers refuse (a __Host- cookie needs Path=/): the
+			// others' deletions would go to /a.
+			name:   "cascade: a log-out, then a set browsers refuse for its prefix: no cascade",
+			groups: []Group{{Cookies: []string{"__Host-sid", "uid"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Host-sid=; Max-Age=0; Path=/; Secure", "__Host-sid=v; Path=/a; Secure"},
+			want:   []string{"__Host-sid=; Max-Age=0; Path=/; Secure", "__Host-sid=v; Path=/a; Secure"},
+		},
+		{
+			// A split deletion's own deletion is at WebKitGTK's place of
+			// the refused field: one deletion there.
+			name:   "cascade: a split log-out beside a field only WebKitGTK stores, at one place: one deletion",
+			groups: []Group{{Cookies: []string{"sid", "uid"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"sid=v; Path=/; X=\x01", "sid=v; Path=/; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT"},
+			want:   []string{"sid=v; Path=/; X=\x01", "sid=v; Path=/; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT", del("sid", "; Path=/"), del("uid", "; Path=/")},
+			events: []string{"sid #1 passed invalid", "sid #1 cascaded", "uid #1 cascaded"},
+		},
+		{
+			name:   "cascade: an __Http- log-out without HttpOnly: a deletion with it follows",
+			groups: []Group{{Cookies: []string{"__Http-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Http-a=; Max-Age=0; Path=/; Secure"},
+			want:   []string{"__Http-a=; Max-Age=0; Path=/; Secure", del("__Http-a", "; Path=/; Secure; HttpOnly"), del("b", "; Path=/; Secure")},
+			events: []string{"__Http-a #1 cascaded", "b #1 cascaded"},
 		},
 		{
 			name:   "cascade: a member set, then a field of it browsers refuse: still set, nothing added",
@@ -138,10 +256,27 @@ func TestConsistency(t *testing.T) {
 			// engine.
 			name:   "partial: a refused field of a member the jar holds: the half jar is expired",
 			groups: []Group{partial},
-			req:    &request{cookies: []string{"theme=dark; session_id=abc"}},
+			req:    &request{from: requestFor("/page"), cookies: []string{"theme=dark; session_id=abc"}},
 			in:     []string{"session_id=a\x01b"},
 			want:   []string{"session_id=a\x01b", del("session_id", "; Path=/")},
 			events: []string{"session_id #1 passed invalid", "session_id #1 partial expired"},
+		},
+		{
+			// WebKitGTK stores that field at /a: deleted there too.
+			name:   "partial: a refused field of a member the jar holds, at another place in WebKitGTK: deleted there too",
+			groups: []Group{partial},
+			req:    &request{from: requestFor("/page"), cookies: []string{"theme=dark; session_id=abc"}},
+			in:     []string{"session_id=v; Path=/a; X=\x01"},
+			want:   []string{"session_id=v; Path=/a; X=\x01", del("session_id", "; Path=/"), del("session_id", "; Path=/a")},
+			events: []string{"session_id #1 passed invalid", "session_id #1 partial expired", "session_id #1 partial expired"},
+		},
+		{
+			name:   "partial: a refused field at a place no deletion reaches: nothing",
+			groups: []Group{partial},
+			req:    &request{from: requestFor("/page"), cookies: []string{"theme=dark; session_id=abc"}},
+			in:     []string{"session_id=v; Domain=; X=\x01"},
+			want:   []string{"session_id=v; Domain=; X=\x01"},
+			events: []string{"session_id #1 passed invalid"},
 		},
 		{
 			name:   "partial: a field of a non-member browsers refuse: the half jar is expired",
@@ -223,6 +358,16 @@ func TestConsistency(t *testing.T) {
 			in:     []string{"session_id=; Max-Age=0; Path=/caf\u00e9"},
 			want:   []string{"session_id=; Max-Age=0; Path=/caf\u00e9", del("session_id", "; Path=/rd")},
 			events: []string{"session_id #1 passed invalid", "session_id #1 deletion placed"},
+		},
+		{
+			// A set passed unchanged there gets no deletion placed after
+			// it: the app's own clean log-out after it, which the policy
+			// moves to /rd, is the member's last field, and cascades.
+			name:   "cascade: a set passed unchanged with a byte over 0x7f in its Path, then the app's log-out: the log-out cascades",
+			groups: []Group{{Cookies: []string{"session_id", "user_id__insecure"}, OnDelete: "cascade", Path: "/rd"}},
+			in:     []string{"session_id=v; Path=/caf\u00e9", "session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"},
+			want:   []string{"session_id=v; Path=/caf\u00e9", "session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/rd", del("user_id__insecure", "; Path=/rd")},
+			events: []string{"session_id #1 passed invalid", "session_id #1 rewritten", "user_id__insecure #1 cascaded"},
 		},
 		{
 			name:   "cascade: a log-out passed unchanged for a byte over 0x7f elsewhere cascades, at its place",

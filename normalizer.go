@@ -590,7 +590,8 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 // out to keep a cookie name prefix valid; effect, for a rule with an
 // expiry policy or consistency rules, what v does to its cookie in the
 // browser: memberDeleted for a deletion, memberRefused for a field
-// Chromium and Firefox refuse (they keep what they had), else memberSet.
+// Chromium and Firefox refuse (they keep what they had; for its bytes,
+// its length or, as sent, its attributes), else memberSet.
 func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out string, act action, skipped bool, effect memberState) {
 	var scratch setCookie
 	f := &scratch
@@ -649,6 +650,11 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		effect = memberDeletedSplit
 	case deletion:
 		effect = memberDeleted
+	case r.consistent && f.scan(out, attributeKinds, 0) && refusedForAttrs(f, f.name):
+		// Chromium and Firefox refuse it for its attributes as sent, and
+		// WebKitGTK may store it (see webkitOnly): as a field with a
+		// control byte, it sets nothing that every engine keeps.
+		effect = memberRefused
 	}
 	switch {
 	case out != v:

@@ -283,11 +283,27 @@ func (p *place) apart(q *place) bool {
 // Partitioned; false when no deletion can be written that every engine
 // reads at p (an odd byte, a value over 1024 bytes, an empty Domain).
 func (p *place) deletion(name string) (string, bool) {
+	return p.deletionWith(name, true)
+}
+
+// deletionAsRead is deletion with p's attributes as they are, whatever
+// the name's prefix asks: the deletion of a cookie an engine stored
+// though its attributes break the prefix (see webkitOnly).
+func (p *place) deletionAsRead(name string) (string, bool) {
+	return p.deletionWith(name, false)
+}
+
+// deletionWith is deletion, with the attributes the name's prefix asks
+// for when prefixed.
+func (p *place) deletionWith(name string, prefixed bool) (string, bool) {
 	if p.long || p.domainKind < 0 || hasOddByte(p.path) || hasOddByte(p.domain) || hasOddByte(p.sameSite) {
 		return "", false
 	}
 	d := deletionAttrs{path: p.path, domain: p.domain, sameSite: p.sameSite, secure: p.secure, partitioned: p.partitioned}
-	return d.field(name), true
+	if prefixed {
+		return d.field(name), true
+	}
+	return d.write(name, false), true
 }
 
 // readPlace reads where f puts its cookie: the last Path attribute, or,
@@ -467,7 +483,10 @@ func unreadSplitDeletions(values []string, name string, r *rule, req *request) (
 func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request, base int64, now *clock) bool {
 	for k, name := range cg.members {
 		s := state[cg.first+k]
-		if s.deletes() && oddPlace(values, name, r) {
+		if s.deletes() && oddPlace(values, name, r, req, base, now) {
+			return true
+		}
+		if _, ok := refusedPlaces(values, name, r, req, base, now); !ok || s.deletes() && refusedSetLast(values, name, r, req, base, now) {
 			return true
 		}
 		switch s {
@@ -485,23 +504,25 @@ func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *membe
 }
 
 // oddPlace reports whether the last field for name in values, or the
-// field passed unchanged before it when that is a deletion placed after
-// it (see placeDeletions), has a Path or Domain (within 1024 bytes) with
+// field passed unchanged before it when the last is the deletion placed
+// after that one (see placement), has a Path or Domain (within 1024 bytes) with
 // an odd byte (see isOdd): a deletion the module writes does not copy
 // it (deletionAttrsFrom), so the cascade's deletions, which take their
 // place from the member's fields, would go elsewhere than the member,
 // and an engine that reads the field as a deletion would be left with
 // the others at its place.
-func oddPlace(values []string, name string, r *rule) bool {
+func oddPlace(values []string, name string, r *rule, req *request, base int64, now *clock) bool {
 	i := lastField(values, name)
 	var f setCookie
-	if i < 0 || !f.scan(values[i], attributeKinds, 0) {
+	if i < 0 || !f.scan(values[i], attributeKinds|lifetimeKinds, 0) {
 		return false
 	}
 	if !f.rejected {
 		last := i
-		if i = lastField(values[:i], name); i < 0 || !r.placed || !f.scan(values[i], attributeKinds, 0) || !f.rejected ||
-			values[last] != r.withPolicies(deletionAttrsFrom(values[i]).field(name)) {
+		if i = lastField(values[:i], name); i < 0 || !f.scan(values[i], attributeKinds|lifetimeKinds, 0) || !f.rejected {
+			return false
+		}
+		if placed, _, ok := placement(&f, values[i], name, r, req, base, now); !ok || placed != values[last] {
 			return false
 		}
 	}

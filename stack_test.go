@@ -53,6 +53,7 @@ var coldFunctions = map[string]string{
 	"splitUnreached":                  "a log-out that would cascade: is a member some engine keeps, in a field passed unchanged, out of reach",
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",
+	"(*cookieJar).missesRefused":      "a half jar, beside a member's field Chromium and Firefox refuse",
 	"targetedCacheable":               "before a partial expiry or a re-issue",
 	"(*request).clearsSiteCookies":    "before a re-issue",
 	"(*rewritePass).shadowWrite":      "report_only with like groups",

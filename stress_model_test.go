@@ -82,9 +82,10 @@ type stressAppend struct {
 	cascadeFrom string
 	deletion    bool
 	// cascaded: a cascade's deletion of a deleted member at the place
-	// of an earlier field of it (see stressKeptElsewhere): source is
-	// that field's index among the handlers' fields, and the field is
-	// worked out from it as sent.
+	// of an earlier field of it (see stressKeptElsewhere), or of its
+	// last one, which browsers refuse for its name prefix (see
+	// prefixRefusedLast): source is that field's index among the
+	// handlers' fields, and the field is worked out from it as sent.
 	cascaded bool
 	source   int
 	// atStored: such a deletion of an untouched member, at the place of
@@ -95,6 +96,9 @@ type stressAppend struct {
 	// the module passes byte for byte (see placeDeletions); a cascade
 	// then takes its place from it, as from the app's own.
 	placed bool
+	// webKit: a deletion, with field, where WebKitGTK stores a field of
+	// the member that Chromium and Firefox refuse (see webKitPlaces).
+	webKit bool
 }
 
 // stressDeletionSuffix follows the name in every deletion the rules
@@ -336,12 +340,23 @@ func (m *stressModel) pass() {
 		refused := map[string]bool{} // members with a field Chromium and Firefox refuse
 		for _, f := range m.fields {
 			if slices.Contains(g.members, f.name) {
-				if f.effect != stressSetsNothing {
+				// A set they refuse for its attributes as sent sets
+				// nothing either.
+				if f.effect != stressSetsNothing && !stressRefusedSet(g, f) {
 					state[f.name] = f.effect
 				} else {
 					refused[f.name] = true
 				}
 			}
+		}
+		// Where WebKitGTK stores each member's fields that Chromium and
+		// Firefox refuse: a rule that deletes the others deletes it
+		// there too, and none happens where that cannot be written.
+		webKit := map[string][]stressDeletion{}
+		unreachable := map[string]bool{}
+		for _, name := range g.members {
+			places, ok := m.webKitPlaces(g, name)
+			webKit[name], unreachable[name] = places, !ok
 		}
 		for name, e := range state {
 			if e == stressDeletes && stressLiveElsewhere(g, m.fields, name, m.s.date.unread, m.s.https, m.crossSite) {
@@ -361,11 +376,13 @@ func (m *stressModel) pass() {
 				// WebKitGTK stores the former, which a partial expiry
 				// of the others would leave alone there, unless the
 				// jar holds that member (its deletion comes after the
-				// field); and may read it as a deletion, which a
-				// re-issue after it would make live.
+				// field) and a deletion can be written where
+				// WebKitGTK stores each (those follow it); and may
+				// read it as a deletion, which a re-issue after it
+				// would make live.
 				if refused[name] {
 					anyRefused = true
-					refusedMissing = refusedMissing || m.jar.count[name] == 0
+					refusedMissing = refusedMissing || m.jar.count[name] == 0 || unreachable[name]
 				}
 				allSet = false
 			}
@@ -373,27 +390,62 @@ func (m *stressModel) pass() {
 		var add []stressAppend
 		loggedOut := false
 		switch {
-		case anyDeleted && !anySet && g.OnDelete != "":
+		case anyDeleted && !anySet && g.OnDelete != "" && !slices.ContainsFunc(g.members, func(name string) bool {
+			return unreachable[name] || state[name] == stressDeletes && m.refusedSetLast(g, name)
+		}):
 			// The deleted member's last field may be a deletion some
 			// engine refuses: then the last one before it that every
 			// engine stores, at another place, is where the others are
 			// deleted too.
 			stored := stressStoredDeletionElsewhere(g, m.fields, deleted, m.s.date.unread, m.s.https, m.crossSite)
+			// The deleted member's last field as sent, whose place the
+			// others' deletions take.
+			from := m.asSent(g, stressLastStored(m.fields, deleted))
+			// A __Host- deleted member whose log-out browsers refuse for
+			// its prefix is deleted at Path=/ without Domain, where such
+			// a cookie lives: the others are deleted there too.
+			hostFix := ""
+			if i := m.prefixRefusedLast(g, deleted); i >= 0 && stressHostPrefixed(deleted) {
+				hostFix = stressCascadeDeletion(g, deleted, m.asSent(g, i))
+			}
 			for _, name := range g.members {
 				switch state[name] {
 				case stressSetsNothing:
 					add = append(add, stressAppend{name: name, cascadeFrom: deleted, deletion: true})
+					done := []stressDeletion{stressPlaceOf(stressCascadeDeletion(g, name, from))}
 					if stored >= 0 {
 						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: stored, atStored: true})
+						at := m.asSent(g, stressHandlerField(m.fields, stored))
+						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, at)))
 					}
+					if hostFix != "" {
+						if d := stressCascadeDeletion(g, name, hostFix); !slices.Contains(done, stressPlaceOf(d)) {
+							add = append(add, stressAppend{name: name, field: d, deletion: true})
+							done = append(done, stressPlaceOf(d))
+						}
+					}
+					add = stressWebKitDeletions(add, name, webKit[name], done)
 				case stressDeletes:
+					// The member's last field, as sent (passed byte for
+					// byte: as Chromium and Firefox read it, when no
+					// deletion is placed after it), may be one Chromium
+					// and Firefox refuse for its name prefix: its
+					// deletion at the same place, with the attributes
+					// the prefix needs, which they take.
+					var done []stressDeletion
+					if i := m.prefixRefusedLast(g, name); i >= 0 {
+						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: stressHandlerIndex(m.fields, i)})
+						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, m.asSent(g, i))))
+					}
 					// A field before the member's last one whose
 					// lifetime the module does not know every engine's
 					// reading of, at another place: a cookie some
 					// engine may keep there, deleted too.
 					if at := stressKeptElsewhere(g, m.fields, name, m.s.date.unread); at >= 0 {
 						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: at})
+						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, m.asSent(g, stressHandlerField(m.fields, at)))))
 					}
+					add = stressWebKitDeletions(add, name, webKit[name], done)
 				}
 			}
 			// The cascade has spoken for the response even when it
@@ -407,7 +459,13 @@ func (m *stressModel) pass() {
 		case !anySet && !refusedMissing && g.OnPartial != "" && m.partialExpiry(g):
 			for _, name := range g.members {
 				if m.jar.count[name] > 0 {
-					add = append(add, stressAppend{name: name, field: m.partialDeletion(g, name), deletion: true})
+					d := m.partialDeletion(g, name)
+					add = append(add, stressAppend{name: name, field: d, deletion: true})
+					if state[name] == stressSetsNothing && refused[name] {
+						// Deleted where WebKitGTK stores its fields
+						// too.
+						add = stressWebKitDeletions(add, name, webKit[name], []stressDeletion{stressPlaceOf(d)})
+					}
 				}
 			}
 			loggedOut = true
@@ -609,28 +667,376 @@ func (m *stressModel) partialDeletion(g *stressGroup, name string) string {
 // member's last field as sent (values over 1024 bytes or with a control
 // byte are not copied).
 func stressCascadeDeletion(g *stressGroup, name, source string) string {
+	return stressPlaceOf(source).field(g, name)
+}
+
+// stressPlaceOf reads the attributes a deletion copies from field v: its
+// last Path, Domain and SameSite, as written, its Secure and its
+// Partitioned (values over 1024 bytes or with a control byte are not
+// read). Two deletions with the same are at one place.
+func stressPlaceOf(v string) stressDeletion {
 	var d stressDeletion
-	attrs := strings.Split(source, ";")[1:]
-	for _, a := range attrs {
-		k, v, _ := strings.Cut(a, "=")
-		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
-		if len(v) > 1024 || stressControl(v) {
+	for _, a := range stressAttrsOf(v) {
+		if len(a.value) > 1024 || stressControl(a.value) {
 			continue
 		}
-		switch strings.ToLower(k) {
+		switch a.key {
 		case "path":
-			d.path = v
+			d.path = a.value
 		case "domain":
-			d.domain = v
+			d.domain = a.value
 		case "samesite":
-			d.sameSite = v
+			d.sameSite = a.value
 		case "secure":
 			d.secure = true
 		case "partitioned":
 			d.partitioned = true
 		}
 	}
-	return d.field(g, name)
+	return d
+}
+
+// stressAttr is an attribute of a Set-Cookie field: its name in lower
+// case and its value, both trimmed of spaces and tabs, and whether it
+// has a '='.
+type stressAttr struct {
+	key, value string
+	eq         bool
+}
+
+// stressAttrsOf returns the attributes of field v, in order.
+func stressAttrsOf(v string) []stressAttr {
+	var out []stressAttr
+	for _, a := range strings.Split(v, ";")[1:] {
+		k, val, eq := strings.Cut(a, "=")
+		out = append(out, stressAttr{strings.ToLower(strings.Trim(k, " \t")), strings.Trim(val, " \t"), eq})
+	}
+	return out
+}
+
+// stressSentPlace returns field v, a field for name that g's policies
+// rewrite, as they send it, as far as its place and flags go: name=,
+// then its Path, Domain, Secure, HttpOnly, SameSite and Partitioned
+// attributes after the policies, in order. A flag on is added where
+// missing, off removed; a value set rewrites the last attribute of its
+// kind where it stands (which keeps its bytes when it already says so:
+// a SameSite or a domain compared without regard to case) and removes
+// the earlier ones, or is added; a value removed removes them all. An
+// edit that would break the name's prefix is skipped, and so is secure
+// off on a field that is SameSite=None or Partitioned as sent.
+func stressSentPlace(g *stressGroup, name, v string) string {
+	host := stressHostPrefixed(name)
+	path, domain, sameSite := g.Path, g.Domain, stressSameSite(g.SameSite)
+	if g.SameSite == removeValue {
+		sameSite = removeValue
+	}
+	if host && path != "" && path != "/" && path != removeValue {
+		path = ""
+	}
+	if host && domain != "" && domain != removeValue {
+		domain = ""
+	}
+	secure, httpOnly, partitioned := g.Secure, g.HTTPOnly, g.Partitioned
+	if stressSecureOnly(name) && secure != nil && !*secure {
+		secure = nil
+	}
+	if stressHTTPOnlyOnly(name) && httpOnly != nil && !*httpOnly {
+		httpOnly = nil
+	}
+	attrs := stressAttrsOf(v)
+	has := map[string]bool{}
+	last := map[string]int{}
+	none := false
+	for i, a := range attrs {
+		last[a.key] = i
+		if len(a.value) <= 1024 {
+			has[a.key] = true
+			if a.key == "samesite" {
+				none = strings.EqualFold(a.value, "none")
+			}
+		}
+	}
+	if sameSite != "" {
+		none = sameSite == "None"
+	}
+	partitionedAfter := has["partitioned"]
+	if partitioned != nil {
+		partitionedAfter = *partitioned
+	}
+	if secure != nil && !*secure && (none || partitionedAfter) {
+		secure = nil
+	}
+	values := map[string]string{"path": path, "domain": domain, "samesite": sameSite}
+	flags := map[string]*bool{"secure": secure, "httponly": httpOnly, "partitioned": partitioned}
+	var b strings.Builder
+	b.WriteString(name + "=")
+	for i, a := range attrs {
+		switch a.key {
+		case "secure", "httponly", "partitioned":
+			if f := flags[a.key]; f != nil && !*f {
+				continue
+			}
+		case "path", "domain", "samesite":
+			policy := values[a.key]
+			switch {
+			case policy == removeValue:
+				continue
+			case policy == "":
+			case i != last[a.key]:
+				continue
+			case len(a.value) > 1024, a.key == "path" && a.value != policy, a.key != "path" && !strings.EqualFold(a.value, policy):
+				a.value = policy
+			}
+		default:
+			continue
+		}
+		b.WriteString("; " + a.key)
+		if a.key == "path" || a.key == "domain" || a.key == "samesite" {
+			b.WriteString("=" + a.value)
+		}
+	}
+	// What the policies add where the field has none, in their fixed
+	// order.
+	for _, k := range []string{"path", "domain", "secure", "httponly", "samesite", "partitioned"} {
+		if f, isFlag := flags[k]; isFlag {
+			if f != nil && *f && !has[k] {
+				b.WriteString("; " + k)
+			}
+			continue
+		}
+		if _, ok := last[k]; !ok && values[k] != "" && values[k] != removeValue {
+			b.WriteString("; " + k + "=" + values[k])
+		}
+	}
+	return b.String()
+}
+
+// stressRefusedSet reports whether f, a field of g's member, is a set
+// the module rewrites that Chromium and Firefox refuse, as g's policies
+// send it, for its attributes (see stressLeaderRefused): it sets nothing
+// they keep, and WebKitGTK, which does not check them all, stores it.
+func stressRefusedSet(g *stressGroup, f stressModelField) bool {
+	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
+}
+
+// asSent returns m.fields[i], a field of g's member, as it goes out: the
+// place and flags of one g's policies rewrite (see stressSentPlace), a
+// deletion the module placed, or one passed byte for byte, as it
+// stands; "" for i < 0.
+func (m *stressModel) asSent(g *stressGroup, i int) string {
+	switch {
+	case i < 0:
+		return ""
+	case m.fields[i].verbatim || m.fields[i].placed:
+		return m.fields[i].value
+	}
+	return stressSentPlace(g, m.fields[i].name, m.fields[i].value)
+}
+
+// refusedSetLast reports whether the last field for g's member name
+// (see stressLastStored), which the member's state says deletes it, is a
+// set Chromium and Firefox refuse for its attributes as sent (see
+// stressRefusedSet): its place is not where the member was deleted, and
+// no cascade happens.
+func (m *stressModel) refusedSetLast(g *stressGroup, name string) bool {
+	i := stressLastStored(m.fields, name)
+	return i >= 0 && stressRefusedSet(g, m.fields[i])
+}
+
+// stressLastStored returns the index of the last of fields for name that
+// is not one Chromium and Firefox refuse for its bytes or length, or -1:
+// where the member was deleted, for a deleted member.
+func stressLastStored(fields []stressModelField, name string) int {
+	for i := len(fields) - 1; i >= 0; i-- {
+		if fields[i].name == name && fields[i].effect != stressSetsNothing {
+			return i
+		}
+	}
+	return -1
+}
+
+// stressHandlerField returns the index in fields of the k-th field the
+// handlers added (see stressHandlerIndex), or -1.
+func stressHandlerField(fields []stressModelField, k int) int {
+	for i, f := range fields {
+		if f.value != "" && !f.placed {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return -1
+}
+
+// prefixRefusedLast returns, for g's member name, a __Secure-, __Host-
+// or __Http- name, the index of its last field (see stressLastStored)
+// when Chromium and Firefox refuse that as sent (see stressLeaderRefused;
+// one passed byte for byte as they read all of it, when no deletion is
+// placed after it), else -1: a cascade's deletions of the others, which
+// every engine takes, would leave them holding this member, and its
+// deletion at the same place with the attributes its prefix needs
+// follows.
+func (m *stressModel) prefixRefusedLast(g *stressGroup, name string) int {
+	i := stressLastStored(m.fields, name)
+	if i < 0 || !stressSecureOnly(name) || m.fields[i].value == "" || m.fields[i].placed {
+		return -1
+	}
+	if !stressLeaderRefused(m.asSent(g, i)) {
+		return -1
+	}
+	return i
+}
+
+// webKitPlaces returns the places, in order and each once, where
+// WebKitGTK stores a field of the response for g's member name that
+// Chromium and Firefox refuse; ok is false when one cannot be deleted
+// (see stressWebKitPlace), or there are more than two. Such a field is
+// one refused for a control byte or its length, as WebKitGTK reads it
+// (see stressWebKitCut), when that is a cookie named name; or a set g's
+// policies rewrite that they refuse for its attributes as sent (see
+// stressRefusedSet), read as sent. A field WebKitGTK reads as a deletion
+// stores nothing; the fields the rules appended are deletions, and
+// never count.
+func (m *stressModel) webKitPlaces(g *stressGroup, name string) (places []stressDeletion, ok bool) {
+	for _, f := range m.fields {
+		if f.name != name || f.value == "" || f.placed {
+			continue
+		}
+		var read string
+		switch {
+		case f.effect == stressSetsNothing && len(f.value) <= 8192:
+			read = f.value[:stressWebKitCut(f.value)]
+			if got, _ := stressCookieName(read); got != name || stressSoupDeletes(read) {
+				continue
+			}
+		case stressRefusedSet(g, f):
+			read = stressSentPlace(g, name, f.value)
+		default:
+			continue
+		}
+		p, known := stressWebKitPlace(read)
+		if !known {
+			return nil, false
+		}
+		if !slices.Contains(places, p) {
+			if len(places) == 2 {
+				return nil, false
+			}
+			places = append(places, p)
+		}
+	}
+	return places, true
+}
+
+// stressWebKitCut is where WebKitGTK stops reading field v: at its first
+// byte below 0x20 or over 0x7f (a DEL it reads on), else len(v).
+func stressWebKitCut(v string) int {
+	if i := strings.IndexFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7f }); i >= 0 {
+		return i
+	}
+	return len(v)
+}
+
+// stressSoupDeletes reports whether WebKitGTK surely reads field v as a
+// deletion, for the lifetimes the generator writes: its last Max-Age or
+// Expires with a '=' (it ignores one without) is a Max-Age of 0 or less
+// (an empty one is 0), or an Expires in the IMF-fixdate form not after
+// the proxy's clock.
+func stressSoupDeletes(v string) bool {
+	deletes := false
+	for _, a := range stressAttrsOf(v) {
+		if !a.eq {
+			continue
+		}
+		switch a.key {
+		case "max-age":
+			n, err := strconv.ParseInt(a.value, 10, 64)
+			deletes = a.value == "" || err == nil && n <= 0
+		case "expires":
+			t, err := time.Parse(http.TimeFormat, a.value)
+			deletes = err == nil && t.Unix() <= testClock.Unix()
+		}
+	}
+	return deletes
+}
+
+// stressWebKitPlace reads where WebKitGTK puts field v's cookie, as the
+// attributes its deletion there copies: the last Path, or, with none, the
+// request's default-path (its target is /page: "/"); the last Domain and
+// SameSite as written; Secure and Partitioned. known is false when no
+// deletion can be written that reaches it: a Path not starting with '/',
+// an attribute value over 1024 bytes (which Chromium and Firefox would
+// not read in the deletion), an empty Domain, or one naming the
+// request's host (127.0.0.1: an IP address, which the engines read their
+// own ways), or a control byte or one over 0x7f in the Path, Domain or
+// SameSite.
+func stressWebKitPlace(v string) (p stressDeletion, known bool) {
+	hasPath, domainKnown := false, true
+	for _, a := range stressAttrsOf(v) {
+		switch a.key {
+		case "path", "domain", "samesite", "secure", "partitioned", "httponly", "max-age", "expires":
+			if len(a.value) > 1024 {
+				return p, false
+			}
+		}
+		switch a.key {
+		case "path":
+			p.path, hasPath = a.value, true
+		case "domain":
+			p.domain = a.value
+			domainKnown = domainKnown && strings.TrimLeft(a.value, ".") != ""
+		case "samesite":
+			p.sameSite = a.value
+		case "secure":
+			p.secure = true
+		case "partitioned":
+			p.partitioned = true
+		}
+	}
+	switch {
+	case !hasPath:
+		p.path = "/"
+	case !strings.HasPrefix(p.path, "/"):
+		return p, false
+	}
+	if !domainKnown || strings.EqualFold(strings.TrimLeft(p.domain, "."), "127.0.0.1") {
+		return p, false
+	}
+	return p, !stressControl(p.path) && !stressControl(p.domain) && !stressControl(p.sameSite)
+}
+
+// asRead is the deletion of name at d's place as it stands, whatever
+// the name's prefix asks, without HttpOnly and without the group's
+// policies: where WebKitGTK stored a field that breaks them.
+func (d stressDeletion) asRead(name string) string {
+	var b strings.Builder
+	b.WriteString(name + stressDeletionSuffix + "; Path=" + d.path)
+	if d.domain != "" {
+		b.WriteString("; Domain=" + d.domain)
+	}
+	if d.secure {
+		b.WriteString("; Secure")
+	}
+	if d.sameSite != "" {
+		b.WriteString("; SameSite=" + d.sameSite)
+	}
+	if d.partitioned {
+		b.WriteString("; Partitioned")
+	}
+	return b.String()
+}
+
+// stressWebKitDeletions appends to add the deletions of name at places,
+// where WebKitGTK stores its fields Chromium and Firefox refuse (see
+// webKitPlaces), but at those of done: the rules' own deletions of it.
+func stressWebKitDeletions(add []stressAppend, name string, places, done []stressDeletion) []stressAppend {
+	for _, p := range places {
+		if !slices.Contains(done, p) {
+			add = append(add, stressAppend{name: name, field: p.asRead(name), deletion: true, webKit: true})
+		}
+	}
+	return add
 }
 
 // field writes the deletion of name: a __Host- name always with Path=/,
@@ -955,7 +1361,8 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 }
 
 // stressLeaderRefused reports whether Chromium and Firefox refuse a
-// leader's field, as sent, for its attributes: SameSite=None (its last
+// field (a leader's; a member's as its group's policies send it, see
+// stressSentPlace), as sent, for its attributes: SameSite=None (its last
 // SameSite), Partitioned or a __Secure-, __Host- or __Http- name, without
 // Secure; an __Http- or __Host-Http- name without HttpOnly; a __Host-
 // name with a Domain or a last Path other than "/".

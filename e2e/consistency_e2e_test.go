@@ -185,6 +185,35 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 			wantNames(t, "after "+route, jar)
 		}
 	})
+
+	t.Run("consistency: on_delete cascade deletes a member where only WebKitGTK stored it", func(t *testing.T) {
+		c := e.newClient(t)
+		// The log-out of session_id comes with a user_id__insecure
+		// field at /elsewhere that Chromium and Firefox refuse (a name
+		// plus value over 4096 bytes) and WebKitGTK stores there. The
+		// cascade deletes user_id__insecure at / and at /elsewhere: no
+		// engine keeps it alone.
+		load(t, c, env.cascade+"/login")
+		wantNames(t, "after /login", jarOf(t, c), "session_id", "user_id__insecure")
+		load(t, c, env.cascade+"/logout-oversized-elsewhere")
+		jar := jarOf(t, c)
+		t.Logf("after /logout-oversized-elsewhere: %s", describe(jar))
+		wantNames(t, "after /logout-oversized-elsewhere", jar)
+		if sent := env.app.sent(t, c, env.raw+"/elsewhere/page"); len(sent) > 0 {
+			t.Errorf("after /logout-oversized-elsewhere, /elsewhere/page carried %q, want no cookie", sent)
+		}
+
+		// A log-out of __Secure-sid without Secure, which Chromium and
+		// Firefox refuse for its name prefix (they keep __Secure-sid):
+		// the cascade deletes uid, and __Secure-sid with a deletion
+		// that has Secure.
+		load(t, c, env.cascade+"/secure-login")
+		wantNames(t, "after /secure-login", jarOf(t, c), "__Secure-sid", "uid")
+		load(t, c, env.cascade+"/secure-logout-unflagged")
+		jar = jarOf(t, c)
+		t.Logf("after /secure-logout-unflagged: %s", describe(jar))
+		wantNames(t, "after /secure-logout-unflagged", jar)
+	})
 }
 
 // wantScoped checks that jar holds exactly the members of the group

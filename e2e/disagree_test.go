@@ -207,6 +207,10 @@ var disagreeCases = []disagreeCase{
 	// module does not model: Chromium and Firefox stop at the overflow,
 	// before the junk.
 	{label: "ma-overflow-junk", show: "d=new; Max-Age=99999999999999999999x", field: fixedField("d=new; Max-Age=99999999999999999999x"), unknown: true},
+	// Attributes browsers need Secure beside (RFC 6265bis §5.6 step
+	// 10, CHIPS): a field without it is refused where they check.
+	{label: "samesite-none-insecure", show: "d=new; Max-Age=3600; SameSite=None", field: fixedField("d=new; Max-Age=3600; SameSite=None")},
+	{label: "partitioned-insecure", show: "d=new; Max-Age=3600; Partitioned", field: fixedField("d=new; Max-Age=3600; Partitioned")},
 	{label: "ma0-comma-name", show: "d=new; Max-Age=0; a,b; Max-Age=3600", field: fixedField("d=new; Max-Age=0; a,b; Max-Age=3600")},
 	{label: "exp-zone-plus1200", show: "d=new; Expires=<now+6h, as UTC> +1200", field: zonedField("d=new; Expires=", 6*time.Hour, "+1200")},
 	// A numeric zone of zero, as Ruby's Time#rfc2822 (Rack before 2.1),

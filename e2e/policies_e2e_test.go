@@ -123,6 +123,18 @@ const (
 // WebKitGTK stores it.
 var oversizedUserID = "user_id__insecure=" + strings.Repeat("4", 4100) + "; Path=/; Secure; SameSite=Lax"
 
+// oversizedUserIDElsewhere is oversizedUserID at /elsewhere.
+var oversizedUserIDElsewhere = "user_id__insecure=" + strings.Repeat("4", 4100) + "; Path=/elsewhere; Secure; SameSite=Lax"
+
+// The cascade site's second group: __Secure-sid and uid. Browsers refuse
+// deleteSecureSIDUnflagged, a deletion of a __Secure- cookie without
+// Secure, and keep the cookie (WebKitGTK too, if it checks the prefix).
+const (
+	setSecureSID             = "__Secure-sid=1; Path=/; Secure; Max-Age=3600"
+	setUID                   = "uid=1; Path=/; Secure; Max-Age=3600"
+	deleteSecureSIDUnflagged = "__Secure-sid=; Path=/; Max-Age=0"
+)
+
 const splitSessionID = "session_id=x; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; Secure; SameSite=Lax"
 
 // setCrossed and deleteCrossed are in a group with secure off: browsers
@@ -197,6 +209,10 @@ const (
 	cascadeDirectives = `	cookie_normalizer {
 		group login {
 			cookies session_id user_id__insecure
+			on_delete cascade
+		}
+		group prefixed {
+			cookies __Secure-sid uid
 			on_delete cascade
 		}
 	}`
@@ -336,9 +352,14 @@ func (a *policyApp) start(t *testing.T) string {
 		"/login":           {setSessionID, setUserID},
 		"/half-login":      {setSessionID},
 		"/oversized-user":  {oversizedUserID},
-		"/logout":          {deleteSessionID, deleteUserID},
-		"/logout-session":  {deleteSessionID},
-		"/split-session":   {splitSessionID},
+		// A log-out beside a member's field only WebKitGTK stores, at
+		// another path; a __Secure- log-out without Secure.
+		"/logout-oversized-elsewhere": {deleteSessionID, oversizedUserIDElsewhere},
+		"/secure-login":               {setSecureSID, setUID},
+		"/secure-logout-unflagged":    {deleteSecureSIDUnflagged},
+		"/logout":                     {deleteSessionID, deleteUserID},
+		"/logout-session":             {deleteSessionID},
+		"/split-session":              {splitSessionID},
 		// The same apart readings in fields the module passes unchanged.
 		"/split-tab-session":        {splitTabSessionID},
 		"/split-tab-session-webkit": {splitTabSessionIDWebKit},
