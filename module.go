@@ -94,7 +94,7 @@ type Group struct {
 
 	// SameSite is `strict`, `lax` or `none`, to set SameSite=Strict, Lax or
 	// None, or `remove` to remove the attribute. `none` needs Secure true in
-	// the same group: browsers reject SameSite=None without Secure.
+	// the same group: Chromium and Firefox reject SameSite=None without Secure.
 	SameSite string `json:"samesite,omitempty"`
 
 	// Path replaces the Path attribute (it must start with `/`).
@@ -351,10 +351,10 @@ func (g Group) validate() error {
 	}
 	secureOn := g.Secure != nil && *g.Secure
 	if g.SameSite == "none" && !secureOn {
-		return errors.New("samesite none needs secure on in the same group: browsers reject SameSite=None without Secure")
+		return errors.New("samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure")
 	}
 	if g.Partitioned != nil && *g.Partitioned && !secureOn {
-		return errors.New("partitioned on needs secure on in the same group: browsers reject Partitioned without Secure")
+		return errors.New("partitioned on needs secure on in the same group: Chromium and Firefox reject Partitioned without Secure")
 	}
 	p := g.attrPolicy()
 	for _, c := range g.Cookies {

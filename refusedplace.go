@@ -5,7 +5,8 @@ package cookienormalizer
 // __Host-Http- name without HttpOnly, and a SameSite=None or Partitioned
 // cookie without Secure (a name prefix's other rules too); they keep the
 // cookie they had. WebKitGTK 2.50 stores the first two, cut short at the
-// control byte, and does not check the __Http- prefix. A consistency rule
+// control byte, checks no name prefix, and stores SameSite=None and
+// Partitioned cookies without Secure. A consistency rule
 // that deletes the other members leaves WebKitGTK holding such a member
 // alone at the place it read, unless a deletion there follows: these
 // functions write it.
