@@ -127,6 +127,16 @@ func TestConsistency(t *testing.T) {
 			events: []string{"user_id__insecure #1 passed invalid", "user_id__insecure #1 cascaded", "user_id__insecure #1 cascaded"},
 		},
 		{
+			// The app deletes the member at WebKitGTK's place itself,
+			// after that field: nothing of it left there.
+			name:   "cascade: a member's field only WebKitGTK stores, then the app's deletion at that place: nothing more there",
+			groups: []Group{cascade},
+			req:    &request{from: requestFor("/logout")},
+			in:     []string{"user_id__insecure=v; Path=/a; X=\x01", "session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; Path=/a"},
+			want:   []string{"user_id__insecure=v; Path=/a; X=\x01", "session_id=; Max-Age=0; Path=/", "user_id__insecure=; Max-Age=0; Path=/a"},
+			events: []string{"user_id__insecure #1 passed invalid"},
+		},
+		{
 			// WebKitGTK reads this one, cut short, as a deletion at
 			// /app: nothing of the member left there to delete.
 			name:   "cascade: a member's field browsers refuse that WebKitGTK reads as a deletion: nothing more",

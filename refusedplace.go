@@ -35,7 +35,7 @@ func webkitCut(v string) int {
 func refusedPlaces(values []string, name string, r *rule, req *request, base int64, now *clock) (out [2]string, ok bool) {
 	var f setCookie
 	n := 0
-	for _, v := range values {
+	for i, v := range values {
 		if got, isCookie := cookieName(v); !isCookie || got != name {
 			continue
 		}
@@ -48,6 +48,7 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 			return out, false
 		}
 		switch {
+		case deletedLater(values[i+1:], name, d, r, base, now):
 		case n > 0 && sameDeletionPlace(out[0], d), n > 1 && sameDeletionPlace(out[1], d):
 		case n == len(out):
 			return out, false
@@ -57,6 +58,32 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 		}
 	}
 	return out, true
+}
+
+// deletedLater reports whether a field for name in values (those after
+// a field only WebKitGTK stores) deletes it in every engine at the place
+// of d: WebKitGTK's copy is gone there (an app's own log-out after the
+// field, or a deletion a pass over the response appended already). The
+// field is read as the group's policies send it, as values may hold the
+// app's fields (under report_only) or the rewritten ones.
+func deletedLater(values []string, name, d string, r *rule, base int64, now *clock) bool {
+	var f setCookie
+	for _, v := range values {
+		if got, ok := cookieName(v); !ok || got != name {
+			continue
+		}
+		if !f.scan(v, 0, 0) || f.rejected {
+			continue
+		}
+		sent := r.withPolicies(v)
+		if !f.scan(sent, lifetimeKinds|attributeKinds, 0) {
+			continue
+		}
+		if e := readExpiry(&f, base, now); e.deletion && !e.unsure && !e.split && sameDeletionPlace(sent, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // webkitOnly reports whether v, a field for name, is one Chromium and
