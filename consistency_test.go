@@ -177,6 +177,17 @@ func TestConsistency(t *testing.T) {
 			events: []string{"__Http-a #1 cascaded", "b #1 cascaded"},
 		},
 		{
+			// Chromium refuses a __Host- cookie without a Path
+			// attribute; Firefox checks the prefix against the default
+			// path it gives it (/ here) and stores it, as WebKitGTK
+			// does: the member is set, and nothing cascades.
+			name:   "cascade: a __Host- member set without Path, which Firefox stores at the default path: set, no cascade",
+			groups: []Group{{Cookies: []string{"a", "__Host-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure"},
+			want:   []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure"},
+		},
+		{
 			// Chromium and Firefox refuse the app's deletion for its
 			// prefix and keep the member: one they take follows.
 			name:   "cascade: a __Secure- log-out without Secure: a deletion browsers take follows",

@@ -1,5 +1,7 @@
 package cookienormalizer
 
+import "strings"
+
 // Fields that only WebKitGTK stores. Chromium and Firefox refuse a field
 // with a control byte, a name plus value over 4096 bytes, an __Http- or
 // __Host-Http- name without HttpOnly, and a SameSite=None or Partitioned
@@ -48,7 +50,7 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 			return out, false
 		}
 		switch {
-		case deletedLater(values[i+1:], name, d, r, base, now):
+		case deletedLater(values, i, name, d, r, req, base, now):
 		case n > 0 && sameDeletionPlace(out[0], d), n > 1 && sameDeletionPlace(out[1], d):
 		case n == len(out):
 			return out, false
@@ -60,20 +62,33 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 	return out, true
 }
 
-// deletedLater reports whether a field for name in values (those after
-// a field only WebKitGTK stores) deletes it in every engine at the place
-// of d: WebKitGTK's copy is gone there (an app's own log-out after the
-// field, or a deletion a pass over the response appended already). The
-// field is read as the group's policies send it, as values may hold the
-// app's fields (under report_only) or the rewritten ones.
-func deletedLater(values []string, name, d string, r *rule, base int64, now *clock) bool {
+// deletedLater reports whether a field for name in values after
+// values[i] (a field only WebKitGTK stores) deletes it in every engine at
+// the place of d: WebKitGTK's copy is gone there (an app's own log-out
+// after the field, or a deletion a pass over the response appended
+// already). The field is read as the group's policies send it, as values
+// may hold the app's fields (under report_only) or the rewritten ones;
+// the member's last field, passed unchanged, stands for the deletion
+// placed after it, if any (see placeDeletions), which report_only does
+// not append.
+func deletedLater(values []string, i int, name, d string, r *rule, req *request, base int64, now *clock) bool {
 	var f setCookie
-	for _, v := range values {
+	last := lastField(values, name)
+	for j := i + 1; j < len(values); j++ {
+		v := values[j]
 		if got, ok := cookieName(v); !ok || got != name {
 			continue
 		}
-		if !f.scan(v, 0, 0) || f.rejected {
+		if !f.scan(v, 0, 0) {
 			continue
+		}
+		if f.rejected {
+			if j != last {
+				continue
+			}
+			if v = placedAfter(v, name, r, req, base, now); !f.scan(v, 0, 0) || f.rejected {
+				continue
+			}
 		}
 		sent := r.withPolicies(v)
 		if !f.scan(sent, lifetimeKinds|attributeKinds, 0) {
@@ -119,19 +134,50 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 	return at, true, known
 }
 
-// refusedForAttrs reports whether Chromium and Firefox refuse f, a field
-// for name as sent, for its attributes: a __Secure-, __Host- or __Http-
-// name without Secure, an __Http- or __Host-Http- one without HttpOnly, a
-// __Host- one with a Domain or without Path=/, SameSite=None or
-// Partitioned without Secure (RFC 6265bis §5.6, CHIPS,
-// draft-ietf-httpbis-layered-cookies). f is scanned with attributeKinds.
+// refusedForAttrs reports whether Chromium and Firefox both refuse f, a
+// field for name as sent, for its attributes: a __Secure-, __Host- or
+// __Http- name without Secure, an __Http- or __Host-Http- one without
+// HttpOnly, a __Host- one with a Domain or with a Path other than /,
+// SameSite=None or Partitioned without Secure (RFC 6265bis §5.6, CHIPS,
+// draft-ietf-httpbis-layered-cookies). A __Host- field without a Path
+// that starts with '/' is not: Chromium refuses it, but Firefox checks
+// the prefix against the default path it gives such a cookie, which may
+// be /. f is scanned with attributeKinds.
 func refusedForAttrs(f *setCookie, name string) bool {
+	return !storedWithPolicies(f, &attrPolicy{}, securePrefixed(name), false) || hostPlaceRefused(f, name)
+}
+
+// anyRefusesForAttrs reports whether some engine refuses f, a field for
+// name as sent, for its attributes (refusedForAttrs, or Chromium a
+// __Host- field without Path=/).
+func anyRefusesForAttrs(f *setCookie, name string) bool {
 	return !storedWithPolicies(f, &attrPolicy{}, securePrefixed(name), false) || hostPrefixRefused(f, name)
 }
 
+// hostPlaceRefused reports whether f, a field for a __Host- name, has a
+// Domain with a value or a Path starting with '/' other than / (the last
+// of each within 1024 bytes), which Chromium and Firefox both refuse.
+func hostPlaceRefused(f *setCookie, name string) bool {
+	if !hasPrefixFold(name, prefixHost) {
+		return false
+	}
+	path, domain := "", false
+	attrs := f.attrs()
+	for i := range attrs {
+		switch a := &attrs[i]; {
+		case a.oversized():
+		case a.kind == attrDomain:
+			domain = domain || f.value(a) != ""
+		case a.kind == attrPath:
+			path = f.value(a)
+		}
+	}
+	return domain || strings.HasPrefix(path, "/") && path != "/"
+}
+
 // prefixFixed returns, for a member name whose last field in values (the
-// response's own) is a deletion browsers refuse for its name prefix (see
-// refusedForAttrs; as the group's policies send it, or, passed unchanged,
+// response's own) is a deletion some engine refuses for its name prefix
+// (see anyRefusesForAttrs; as the group's policies send it, or, passed unchanged,
 // as Chromium and Firefox read it), a deletion of it at the same place
 // that they take: the others' deletions a cascade appends carry no
 // prefix, and every engine would take them while Chromium and Firefox
@@ -155,7 +201,7 @@ func prefixFixed(values []string, name string, r *rule, req *request, base int64
 	} else if sent = r.withPolicies(sent); !f.scan(sent, attributeKinds, 0) {
 		return ""
 	}
-	if !refusedForAttrs(&f, name) {
+	if !anyRefusesForAttrs(&f, name) {
 		return ""
 	}
 	return r.withPolicies(deletionAttrsFrom(sent).field(name))

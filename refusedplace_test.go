@@ -27,3 +27,41 @@ func TestRefusedPlaceSecondPass(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedPlaceReportOnly: under a path policy, the app's log-out of
+// a member the module passes unchanged (a byte over 0x7f) gets a deletion
+// placed at the policy's place, which is where WebKitGTK stores the
+// member's earlier field only it keeps: no other deletion is needed
+// there, and report_only, which appends neither, counts what the applied
+// module does.
+func TestRefusedPlaceReportOnly(t *testing.T) {
+	g := Group{Cookies: []string{"a", "b", "c"}, OnDelete: "cascade", Path: "/rd"}
+	for _, in := range [][]string{
+		{"a=; Max-Age=0", "b=v; Path=/rd; X=\x01", "b=; Max-Age=0; X=caf\u00e9"},
+		{"a=; Max-Age=0", "b=v; Path=/rd; SameSite=None", "b=; Max-Age=0; SameSite=None; X=caf\u00e9"},
+	} {
+		var applied, reported recordingObserver
+		n := testNormalizer(t, g.rule())
+		out := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, from: requestFor("/x")}, &applied)
+		if c := countNamed(out[len(in):], "b"); c != 1 {
+			t.Errorf("%q: got %q: %d fields for b appended, want one (the placed deletion)", in, out, c)
+		}
+		n = testNormalizer(t, g.rule())
+		n.reportOnly = true
+		n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, from: requestFor("/x")}, &reported)
+		if !slices.Equal(applied, reported) {
+			t.Errorf("%q:\n applied     %q\n report_only %q", in, applied, reported)
+		}
+	}
+}
+
+// countNamed returns how many of values are fields for name.
+func countNamed(values []string, name string) int {
+	n := 0
+	for _, v := range values {
+		if got, ok := cookieName(v); ok && got == name {
+			n++
+		}
+	}
+	return n
+}

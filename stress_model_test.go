@@ -813,10 +813,10 @@ func stressSentPlace(g *stressGroup, name, v string) string {
 
 // stressRefusedSet reports whether f, a field of g's member, is a set
 // the module rewrites that Chromium and Firefox refuse, as g's policies
-// send it, for its attributes (see stressLeaderRefused): it sets nothing
+// send it, for its attributes (see stressRefusedByBoth): it sets nothing
 // they keep, and WebKitGTK, which does not check them all, stores it.
 func stressRefusedSet(g *stressGroup, f stressModelField) bool {
-	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
+	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressRefusedByBoth(stressSentPlace(g, f.name, f.value))
 }
 
 // asSent returns m.fields[i], a field of g's member, as it goes out: the
@@ -1414,6 +1414,41 @@ func stressLeaderRefused(field string) bool {
 	return !secure && (none || partitioned || stressSecureOnly(name)) ||
 		!httpOnly && stressHTTPOnlyOnly(name) ||
 		host && (domain || path != "/")
+}
+
+// stressRefusedByBoth is stressLeaderRefused for what Chromium and
+// Firefox both refuse: a __Host- name only with a Domain with a value,
+// or a last Path starting with '/' other than "/" (within 1024 bytes):
+// without one, Firefox checks the prefix against the default path it
+// gives the cookie, which may be "/", where Chromium refuses it.
+func stressRefusedByBoth(field string) bool {
+	name, _ := stressCookieName(field)
+	if !stressHostPrefixed(name) {
+		return stressLeaderRefused(field)
+	}
+	secure, httpOnly, none, partitioned, domain, path := false, false, false, false, false, ""
+	for _, a := range stressAttrsOf(field) {
+		if len(a.value) > 1024 {
+			continue
+		}
+		switch a.key {
+		case "secure":
+			secure = true
+		case "httponly":
+			httpOnly = true
+		case "partitioned":
+			partitioned = true
+		case "samesite":
+			none = strings.EqualFold(a.value, "none")
+		case "domain":
+			domain = domain || a.value != ""
+		case "path":
+			path = a.value
+		}
+	}
+	return !secure && (none || partitioned || stressSecureOnly(name)) ||
+		!httpOnly && stressHTTPOnlyOnly(name) ||
+		domain || strings.HasPrefix(path, "/") && path != "/"
 }
 
 // stressLiveElsewhere reports whether fields, whose last stored field
