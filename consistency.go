@@ -439,7 +439,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 		for _, d := range keeperDeletions(state[cg.first+k], values[:n], name, r, req, base, now) {
 			// By its attributes, without the member's name: one place
 			// once.
-			if d != "" && !slices.ContainsFunc(extra, func(e string) bool { return sameDeletionPlace(e, d) }) {
+			if d != "" && !hasPlace(extra, d) {
 				extra = append(extra, d)
 			}
 		}
@@ -449,9 +449,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 	// __Host- cookie lives, and the others are deleted there too.
 	hostFix := ""
 	if hasPrefixFold(deleted, prefixHost) {
-		if d := prefixFixed(values[:n], deleted, r, req, base, now); d != "" {
-			hostFix = d
-		}
+		hostFix = prefixFixed(values[:n], deleted, r, req, base, now)
 	}
 	for k, name := range cg.members {
 		// done: the deletions appended for this member, so that the one
@@ -467,7 +465,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				done = append(done, d)
 			}
 			if hostFix != "" {
-				if d := r.withPolicies(deletionAttrsFrom(hostFix).field(name)); !slices.ContainsFunc(done, func(e string) bool { return sameDeletionPlace(e, d) }) {
+				if d := r.withPolicies(deletionAttrsFrom(hostFix).field(name)); !hasPlace(done, d) {
 					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 					done = append(done, d)
 				}
@@ -529,7 +527,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 func (c *consistency) refusedDeletions(values []string, n int, done []string, name string, group int, act action, r *rule, req *request, base int64, now *clock, reportOnly bool, obs observer) []string {
 	places, _ := refusedPlaces(values[:n], name, r, req, base, now)
 	for _, d := range places {
-		if d != "" && !slices.ContainsFunc(done, func(e string) bool { return sameDeletionPlace(e, d) }) {
+		if d != "" && !hasPlace(done, d) {
 			values = c.addKeeper(values, d, name, group, act, req, reportOnly, obs)
 		}
 	}
@@ -657,6 +655,12 @@ func (c *consistency) add(values []string, field, name string, group int, act ac
 		obs.observe(name, group, act)
 	}
 	return values
+}
+
+// hasPlace reports whether one of deletions holds d's attributes (see
+// sameDeletionPlace).
+func hasPlace(deletions []string, d string) bool {
+	return slices.ContainsFunc(deletions, func(e string) bool { return sameDeletionPlace(e, d) })
 }
 
 // sameDeletionPlace reports whether deletions a and b (of any names)

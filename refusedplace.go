@@ -151,7 +151,7 @@ func refusedForAttrs(f *setCookie, name string) bool {
 // name as sent, for its attributes (refusedForAttrs, or Chromium a
 // __Host- field without Path=/).
 func anyRefusesForAttrs(f *setCookie, name string) bool {
-	return !storedWithPolicies(f, &attrPolicy{}, securePrefixed(name), false) || hostPrefixRefused(f, name)
+	return refusedForAttrs(f, name) || hostPrefixRefused(f, name)
 }
 
 // hostPlaceRefused reports whether f, a field for a __Host- name, has a
@@ -220,5 +220,5 @@ func refusedSetLast(values []string, name string, r *rule, req *request, base in
 	}
 	var f setCookie
 	_, stores, _ := webkitOnly(&f, values[i], name, r, req, base, now)
-	return stores && !f.refused
+	return stores // lastField skips the fields refused for their bytes
 }

@@ -1387,33 +1387,8 @@ func stressFollowerLife(follower string, leaders []string, date stressDate) (wan
 // name with a Domain or a last Path other than "/".
 func stressLeaderRefused(field string) bool {
 	name, _ := stressCookieName(field)
-	secure, httpOnly, none, partitioned, domain, path := false, false, false, false, false, ""
-	for _, a := range strings.Split(field, ";")[1:] {
-		k, v, _ := strings.Cut(a, "=")
-		k, v = strings.Trim(k, " \t"), strings.Trim(v, " \t")
-		if strings.EqualFold(k, "domain") {
-			domain = true
-		}
-		if len(v) > 1024 {
-			continue
-		}
-		switch strings.ToLower(k) {
-		case "secure":
-			secure = true
-		case "httponly":
-			httpOnly = true
-		case "partitioned":
-			partitioned = true
-		case "samesite":
-			none = strings.EqualFold(v, "none")
-		case "path":
-			path = v
-		}
-	}
-	host := stressHostPrefixed(name)
-	return !secure && (none || partitioned || stressSecureOnly(name)) ||
-		!httpOnly && stressHTTPOnlyOnly(name) ||
-		host && (domain || path != "/")
+	a := stressReadFlags(field)
+	return a.refusedFlags(name) || stressHostPrefixed(name) && (a.anyDomain || a.path != "/")
 }
 
 // stressRefusedByBoth is stressLeaderRefused for what Chromium and
@@ -1423,32 +1398,54 @@ func stressLeaderRefused(field string) bool {
 // gives the cookie, which may be "/", where Chromium refuses it.
 func stressRefusedByBoth(field string) bool {
 	name, _ := stressCookieName(field)
-	if !stressHostPrefixed(name) {
-		return stressLeaderRefused(field)
-	}
-	secure, httpOnly, none, partitioned, domain, path := false, false, false, false, false, ""
+	a := stressReadFlags(field)
+	return a.refusedFlags(name) || stressHostPrefixed(name) && (a.domainValue || strings.HasPrefix(a.path, "/") && a.path != "/")
+}
+
+// stressFlags are the attributes of a field that browsers check against
+// its name's prefix, SameSite=None and Partitioned, as Chromium and
+// Firefox read them (values over 1024 bytes ignored), but anyDomain, a
+// Domain attribute of any length or value.
+type stressFlags struct {
+	secure, httpOnly, none, partitioned bool
+	anyDomain, domainValue              bool
+	path                                string
+}
+
+// stressReadFlags reads field's stressFlags.
+func stressReadFlags(field string) stressFlags {
+	var f stressFlags
 	for _, a := range stressAttrsOf(field) {
+		if a.key == "domain" {
+			f.anyDomain = true
+		}
 		if len(a.value) > 1024 {
 			continue
 		}
 		switch a.key {
 		case "secure":
-			secure = true
+			f.secure = true
 		case "httponly":
-			httpOnly = true
+			f.httpOnly = true
 		case "partitioned":
-			partitioned = true
+			f.partitioned = true
 		case "samesite":
-			none = strings.EqualFold(a.value, "none")
+			f.none = strings.EqualFold(a.value, "none")
 		case "domain":
-			domain = domain || a.value != ""
+			f.domainValue = f.domainValue || a.value != ""
 		case "path":
-			path = a.value
+			f.path = a.value
 		}
 	}
-	return !secure && (none || partitioned || stressSecureOnly(name)) ||
-		!httpOnly && stressHTTPOnlyOnly(name) ||
-		domain || strings.HasPrefix(path, "/") && path != "/"
+	return f
+}
+
+// refusedFlags reports whether Chromium and Firefox refuse a field for
+// name with flags f for its Secure or HttpOnly: SameSite=None,
+// Partitioned or a name needing Secure without it, a name needing
+// HttpOnly without it.
+func (f stressFlags) refusedFlags(name string) bool {
+	return !f.secure && (f.none || f.partitioned || stressSecureOnly(name)) || !f.httpOnly && stressHTTPOnlyOnly(name)
 }
 
 // stressLiveElsewhere reports whether fields, whose last stored field
