@@ -214,6 +214,29 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		t.Logf("after /secure-logout-unflagged: %s", describe(jar))
 		wantNames(t, "after /secure-logout-unflagged", jar)
 	})
+
+	t.Run("consistency: a __Host- member set without Path is no refused field", func(t *testing.T) {
+		c := e.newClient(t)
+		// The log-out of hp2 comes with a new __Host-hp without a Path
+		// attribute: Chromium refuses it (it keeps the old one);
+		// Firefox checks the prefix against the default path of
+		// /host-logout-reset, /, and stores it, as WebKitGTK does. The
+		// member is set, so nothing cascades: every engine keeps
+		// __Host-hp (the old value in Chromium, the new elsewhere).
+		load(t, c, env.cascade+"/host-login")
+		wantNames(t, "after /host-login", jarOf(t, c), "__Host-hp", "hp2")
+		load(t, c, env.cascade+"/host-logout-reset")
+		jar := jarOf(t, c)
+		t.Logf("after /host-logout-reset: %s", describe(jar))
+		wantNames(t, "after /host-logout-reset", jar, "__Host-hp")
+		want := "2"
+		if e.name == "Chromium" {
+			want = "1"
+		}
+		if hp := findCookie(jar, "__Host-hp"); hp != nil && hp.value != want {
+			t.Errorf("after /host-logout-reset: __Host-hp=%q, want %q", hp.value, want)
+		}
+	})
 }
 
 // wantScoped checks that jar holds exactly the members of the group

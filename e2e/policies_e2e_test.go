@@ -215,6 +215,10 @@ const (
 			cookies __Secure-sid uid
 			on_delete cascade
 		}
+		group host {
+			cookies __Host-hp hp2
+			on_delete cascade
+		}
 	}`
 	slideDirectives = `	cookie_normalizer {
 		group login {
@@ -357,9 +361,12 @@ func (a *policyApp) start(t *testing.T) string {
 		"/logout-oversized-elsewhere": {deleteSessionID, oversizedUserIDElsewhere},
 		"/secure-login":               {setSecureSID, setUID},
 		"/secure-logout-unflagged":    {deleteSecureSIDUnflagged},
-		"/logout":                     {deleteSessionID, deleteUserID},
-		"/logout-session":             {deleteSessionID},
-		"/split-session":              {splitSessionID},
+		// A log-out of hp2 beside a __Host-hp set without Path.
+		"/host-login":        {"__Host-hp=1; Path=/; Secure; Max-Age=3600", "hp2=1; Path=/; Secure; Max-Age=3600"},
+		"/host-logout-reset": {"hp2=; Path=/; Secure; Max-Age=0", "__Host-hp=2; Secure; Max-Age=3600"},
+		"/logout":            {deleteSessionID, deleteUserID},
+		"/logout-session":    {deleteSessionID},
+		"/split-session":     {splitSessionID},
 		// The same apart readings in fields the module passes unchanged.
 		"/split-tab-session":        {splitTabSessionID},
 		"/split-tab-session-webkit": {splitTabSessionIDWebKit},
