@@ -101,12 +101,16 @@ func deletedLater(values []string, i int, name, d string, r *rule, req *request,
 	return false
 }
 
-// webkitOnly reports whether v, a field for name, is one Chromium and
-// Firefox refuse and WebKitGTK may store as a live cookie (stores), and
-// where WebKitGTK puts it (known: whether that place is known). A field
-// the module rewrites is read as the group's policies send it; one it
-// passes unchanged as it is, up to where libsoup stops. A field that
-// WebKitGTK surely reads as a deletion stores nothing.
+// webkitOnly reports whether v, a field for name, is one Chromium (and
+// mostly Firefox) refuse and WebKitGTK may store as a live cookie
+// (stores), and where WebKitGTK puts it (known: whether that place is
+// known). A field the module rewrites is read as the group's policies
+// send it; one it passes unchanged as it is, up to where libsoup stops.
+// A field that WebKitGTK surely reads as a deletion stores nothing. A
+// __Host- field without Path=/ counts, though Firefox may store it (at
+// the default path, when that is /): WebKitGTK, which checks no prefix,
+// stores it at its own place, where a deletion the module writes for a
+// __Host- name (at /) does not reach it.
 func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64, now *clock) (at place, stores, known bool) {
 	if !f.scan(v, attributeKinds|lifetimeKinds, 0) {
 		return at, false, false
@@ -123,7 +127,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 		if sent := r.withPolicies(v); sent != v && !f.scan(sent, attributeKinds|lifetimeKinds, 0) {
 			return at, false, false
 		}
-		if !refusedForAttrs(f, name) {
+		if !anyRefusesForAttrs(f, name) {
 			return at, false, false
 		}
 	}

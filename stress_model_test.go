@@ -840,7 +840,14 @@ func (m *stressModel) asSent(g *stressGroup, i int) string {
 // no cascade happens.
 func (m *stressModel) refusedSetLast(g *stressGroup, name string) bool {
 	i := stressLastStored(m.fields, name)
-	return i >= 0 && stressRefusedSet(g, m.fields[i])
+	return i >= 0 && stressRefusedSomewhere(g, m.fields[i])
+}
+
+// stressRefusedSomewhere is stressRefusedSet for what Chromium refuses
+// (stressLeaderRefused: a __Host- name without Path=/ too, which Firefox
+// may store): WebKitGTK stores it at its own place.
+func stressRefusedSomewhere(g *stressGroup, f stressModelField) bool {
+	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
 }
 
 // stressLastStored returns the index of the last of fields for name that
@@ -910,7 +917,7 @@ func (m *stressModel) webKitPlaces(g *stressGroup, name string) (places []stress
 			if got, _ := stressCookieName(read); got != name || stressSoupDeletes(read) {
 				continue
 			}
-		case stressRefusedSet(g, f):
+		case stressRefusedSomewhere(g, f):
 			read = stressSentPlace(g, name, f.value)
 		default:
 			continue
