@@ -27,7 +27,8 @@ func webkitCut(v string) int {
 
 // refusedPlaces returns the deletions of name, one per place, that remove
 // what WebKitGTK stores from the fields for name in values (the
-// response's own) that Chromium and Firefox refuse (see webkitOnly); ok
+// response's own) that Chromium refuses and WebKitGTK stores (see
+// webkitOnly); ok
 // is false when one cannot be written (a place not known, an attribute
 // over 1024 bytes, an empty Domain, more places than it keeps): then
 // WebKitGTK might hold the member whatever a rule appends. Out of line:
@@ -213,10 +214,12 @@ func prefixFixed(values []string, name string, r *rule, req *request, base int64
 
 // refusedSetLast reports whether the last field for name in values that
 // the cascade takes for the member's (see lastField), one the rewrite
-// found deleting it, is a set Chromium and Firefox refuse for its
-// attributes, after the log-out: the cascade would take that field's
-// place for the deletions of the others, where the log-out put none.
-// Then nothing cascades, as when the set counted as one.
+// found deleting it, is a set only WebKitGTK stores (see webkitOnly:
+// Chromium refuses it for its attributes, and Firefox too or it stores
+// it where a __Host- deletion goes): the cascade would take that field's
+// place for the deletions of the others, or read it as a log-out that
+// WebKitGTK does not make. Then nothing cascades, as when the set
+// counted as one.
 func refusedSetLast(values []string, name string, r *rule, req *request, base int64, now *clock) bool {
 	i := lastField(values, name)
 	if i < 0 {

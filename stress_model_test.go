@@ -816,7 +816,13 @@ func stressSentPlace(g *stressGroup, name, v string) string {
 // send it, for its attributes (see stressRefusedByBoth): it sets nothing
 // they keep, and WebKitGTK, which does not check them all, stores it.
 func stressRefusedSet(g *stressGroup, f stressModelField) bool {
-	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressRefusedByBoth(stressSentPlace(g, f.name, f.value))
+	return stressRewrittenSet(f) && stressRefusedByBoth(stressSentPlace(g, f.name, f.value))
+}
+
+// stressRewrittenSet reports whether f is a handler's set that the
+// module reads and rewrites (not passed byte for byte, not placed).
+func stressRewrittenSet(f stressModelField) bool {
+	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets
 }
 
 // asSent returns m.fields[i], a field of g's member, as it goes out: the
@@ -847,7 +853,7 @@ func (m *stressModel) refusedSetLast(g *stressGroup, name string) bool {
 // (stressLeaderRefused: a __Host- name without Path=/ too, which Firefox
 // may store): WebKitGTK stores it at its own place.
 func stressRefusedSomewhere(g *stressGroup, f stressModelField) bool {
-	return f.value != "" && !f.placed && !f.verbatim && f.effect == stressSets && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
+	return stressRewrittenSet(f) && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
 }
 
 // stressLastStored returns the index of the last of fields for name that
