@@ -326,7 +326,7 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && !anySet && cg.cascade && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, r, values, state, req, base, now):
+		case anyDeleted && cg.cascade && (!anySet || !setsLeft(cg, r, values, state, req)) && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, r, values, state, req, base, now):
 			values = c.cascade(cg, r, values, state, deleted, req, base, now, reportOnly, obs)
 			loggedOut, spoke = true, true
 		case anyDeleted:
@@ -345,6 +345,28 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 	}
 	return values
+}
+
+// setsLeft reports whether a member of cg that the rewrite found set
+// (memberSet) still counts as set on this request, and marks the ones
+// that do not memberRefused: a __Host- member whose set Chromium and
+// Firefox both refuse only on this request (see hostRefusedOffRoot),
+// which the rewrite, without the request, counted as set. Asked only where a set stops a cascade; out of line, like the
+// other rare work of applyWith.
+//
+//go:noinline
+func setsLeft(cg *consistencyGroup, r *rule, values []string, state *memberStates, req *request) (anySet bool) {
+	for k, name := range cg.members {
+		if state[cg.first+k] != memberSet {
+			continue
+		}
+		if hasPrefixFold(name, prefixHost) && hostRefusedOffRoot(values, name, r, req) {
+			state[cg.first+k] = memberRefused
+			continue
+		}
+		anySet = true
+	}
+	return anySet
 }
 
 // partialAsArrived reports whether the jar as it arrived holds part of cg:
@@ -444,12 +466,28 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			}
 		}
 	}
-	// A __Host- log-out browsers refuse for its Path or Domain: the
-	// member is deleted at / host-only (see prefixFixed), where a
-	// __Host- cookie lives, and the others are deleted there too.
-	hostFix := ""
-	if hasPrefixFold(deleted, prefixHost) {
-		hostFix = prefixFixed(values[:n], deleted, r, req, base, now)
+	// A log-out browsers refuse for its attributes gets a deletion of
+	// the member they take (see prefixFixed). The others are deleted
+	// where their deletions at the deleted member's place would miss:
+	// at a __Host- member's fixed place, / host-only, where a __Host-
+	// cookie lives; and, where Chromium and Firefox refuse a log-out
+	// for SameSite=None or Partitioned without Secure, at its place
+	// with Secure. Every deleted member's log-out counts, not only the
+	// one whose place the others take.
+	prefixedGroup := slices.ContainsFunc(cg.members, securePrefixed)
+	var fixBuf [4]string
+	fixPlaces := fixBuf[:0] // more than four allocate: a rare cascade
+	for k, name := range cg.members {
+		if !state[cg.first+k].deletes() {
+			continue
+		}
+		fix, secured := prefixFixedFor(values[:n], name, prefixedGroup, r, req, base, now)
+		if fix != "" && hasPrefixFold(name, prefixHost) && !hasPlace(fixPlaces, fix) {
+			fixPlaces = append(fixPlaces, fix)
+		}
+		if secured != "" && !hasPlace(fixPlaces, secured) {
+			fixPlaces = append(fixPlaces, secured)
+		}
 	}
 	for k, name := range cg.members {
 		// done: the deletions appended for this member, so that the one
@@ -464,8 +502,8 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 				done = append(done, d)
 			}
-			if hostFix != "" {
-				if d := r.withPolicies(deletionAttrsFrom(hostFix).field(name)); !hasPlace(done, d) {
+			for _, at := range fixPlaces {
+				if d := r.withPolicies(deletionAttrsFrom(at).field(name)); !hasPlace(done, d) {
 					values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 					done = append(done, d)
 				}
@@ -485,29 +523,37 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
 				done = append(done, d)
 			}
+			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" && !hasPlace(done, d) {
+				// Chromium and Firefox refuse the app's split log-out
+				// for its attributes, and its own deletion above, which
+				// copies them: one they take.
+				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
+				done = append(done, d)
+			}
 		case memberUnreadSplit:
 			// The engines read the app's field apart: where they read
 			// its place, and whether they keep it.
 			kept, _ := keptPlaceDeletions(values[:n], name, r, req, base, now)
 			if kept[0] != "" {
 				values = c.add(values, kept[0], name, cg.rule, actionCascaded, reportOnly, obs)
-			} else if d := prefixFixed(values[:n], name, r, req, base, now); d != "" {
+				done = append(done, kept[0])
+			}
+			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" && !hasPlace(done, d) {
 				// Chromium and Firefox refuse the app's deletion for
-				// its name prefix: one they take.
+				// its attributes (and the one above, which copies
+				// them): one they take.
 				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 				done = append(done, d)
 			}
 			for _, d := range kept[1:] {
-				values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
-			}
-			for _, d := range kept {
 				if d != "" {
+					values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
 					done = append(done, d)
 				}
 			}
 			values, done = c.keptElsewhereDeletion(values, n, done, name, cg.rule, r, req, base, now, reportOnly, obs)
 		case memberDeleted:
-			if d := prefixFixed(values[:n], name, r, req, base, now); d != "" {
+			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" {
 				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 				done = append(done, d)
 			}

@@ -201,6 +201,100 @@ func TestConsistency(t *testing.T) {
 			want:   []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00:00 GMT"},
 		},
 		{
+			// Passed unchanged (a tab in an attribute name). Under
+			// /app, Chromium and Firefox refuse this __Host- field
+			// without Path (Firefox's default path is /app), so their
+			// reading of its Max-Age (a deletion) does not count;
+			// WebKitGTK reads it up to the tab, a session cookie at
+			// /app: no log-out, no cascade.
+			name:   "cascade: a __Host- field passed unchanged without Path that only WebKitGTK stores, a set there: no cascade",
+			groups: []Group{{Cookies: []string{"a", "__Host-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/logout"), https: true},
+			in:     []string{"__Host-b=v; Secure; F\to=1; Max-Age=0"},
+			want:   []string{"__Host-b=v; Secure; F\to=1; Max-Age=0"},
+			events: []string{"__Host-b #1 passed invalid"},
+		},
+		{
+			// The same field under /: Firefox stores it there (its
+			// default path) and reads a deletion, WebKitGTK a session
+			// cookie at /: the cascade deletes both members there.
+			name:   "cascade: the same __Host- field in the root, which Firefox reads as a log-out: cascade",
+			groups: []Group{{Cookies: []string{"a", "__Host-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Host-b=v; Secure; F\to=1; Max-Age=0"},
+			want:   []string{"__Host-b=v; Secure; F\to=1; Max-Age=0", del("a", "; Secure"), del("a", "; Path=/; Secure"), del("__Host-b", "; Path=/; Secure")},
+			events: []string{"__Host-b #1 passed invalid", "a #1 cascaded", "a #1 cascaded", "__Host-b #1 cascaded"},
+		},
+		{
+			// Passed unchanged (a byte over 0x7f), and refused by
+			// Chromium and Firefox (a __Secure- name without Secure):
+			// it sets nothing they keep, so the log-out of the other
+			// member deletes it, also where WebKitGTK stores it (/caf,
+			// where libsoup stops reading).
+			name:   "cascade: a __Secure- member set passed unchanged without Secure sets nothing: the log-out cascades",
+			groups: []Group{{Cookies: []string{"session_id", "__Secure-uid"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"session_id=; Max-Age=0; Path=/", "__Secure-uid=new; Path=/caf\u00e9"},
+			want:   []string{"session_id=; Max-Age=0; Path=/", "__Secure-uid=new; Path=/caf\u00e9", del("__Secure-uid", "; Path=/; Secure"), del("__Secure-uid", "; Path=/caf")},
+			events: []string{"__Secure-uid #1 passed invalid", "__Secure-uid #1 cascaded", "__Secure-uid #1 cascaded"},
+		},
+		{
+			// Passed unchanged (a ',' in an attribute name, where
+			// libsoup stops: a session cookie). Chromium refuses this
+			// __Host- field without Path, so its reading of the last
+			// Max-Age (+0, a deletion) does not count; Firefox stores it
+			// at / and skips +0 (a Max-Age of two hours): no engine
+			// logs the member out.
+			name:   "cascade: a __Host- field only Chromium reads as a log-out, which it refuses: no cascade",
+			groups: []Group{{Cookies: []string{"__Host-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/x"), https: true},
+			in:     []string{"__Host-a=v4; a,b; max-age=7200; Max-Age=+0; Secure"},
+			want:   []string{"__Host-a=v4; a,b; max-age=7200; Max-Age=+0; Secure"},
+			events: []string{"__Host-a #1 passed invalid"},
+		},
+		{
+			// A tab in the value: Chromium refuses the field, Firefox
+			// reads a log-out at / (Max-Age=-1), WebKitGTK reads up to
+			// the tab, a session cookie at the default path, /app,
+			// checking no name prefix: the cascade deletes the member
+			// there as WebKitGTK reads it (a deletion at / would not
+			// reach it), and the other member at both places.
+			name:   "cascade: a __Host- log-out WebKitGTK reads as a set at another Path: deleted there as it reads it",
+			groups: []Group{{Cookies: []string{"__Host-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/x"), https: true},
+			in:     []string{"__Host-a=t\tv; Max-Age=-1; Secure; Path=/"},
+			want:   []string{"__Host-a=t\tv; Max-Age=-1; Secure; Path=/", del("__Host-a", "; Path=/; Secure"), del("__Host-a", "; Path=/app"), del("b", "; Path=/; Secure"), del("b", "; Path=/app")},
+			events: []string{"__Host-a #1 passed invalid", "__Host-a #1 cascaded", "__Host-a #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// Passed unchanged (a byte over 0x7f, where libsoup stops
+			// before the Path), with an Expires without seconds that
+			// not every engine is known to read: a split log-out. The
+			// cascade deletes the member where libsoup may keep it, at
+			// the default path /app, as libsoup reads it.
+			name:   "cascade: a split __Host- log-out libsoup may keep at another Path: deleted there as it reads it",
+			groups: []Group{{Cookies: []string{"__Host-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/x"), https: true},
+			in:     []string{"__Host-a=v; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00; X=\u00e9; Secure; Path=/"},
+			want:   []string{"__Host-a=v; Max-Age=0; Expires=Wed, 01 Jan 2031 00:00; X=\u00e9; Secure; Path=/", del("__Host-a", "; Path=/; Secure"), del("__Host-a", "; Path=/app"), del("b", "; Path=/; Secure"), del("b", "; Path=/app")},
+			events: []string{"__Host-a #1 passed invalid", "__Host-a #1 cascaded", "__Host-a #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// A tab in the value: Chromium refuses the field and keeps
+			// the member; Firefox reads a partitioned log-out, which
+			// does not delete an unpartitioned cookie (CHIPS);
+			// WebKitGTK a session cookie at /app, unpartitioned,
+			// without Secure. The deletion at libsoup's place keeps
+			// the prefix's Secure, so that Chromium, which checks it,
+			// takes it too.
+			name:   "cascade: a __Secure- log-out libsoup reads as a set: its deletion there keeps Secure",
+			groups: []Group{{Cookies: []string{"__Secure-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/x"), https: true},
+			in:     []string{"__Secure-a=t\tv; Secure; Partitioned; Max-Age=0"},
+			want:   []string{"__Secure-a=t\tv; Secure; Partitioned; Max-Age=0", del("__Secure-a", "; Secure; Partitioned"), del("__Secure-a", "; Path=/app; Secure"), del("b", "; Secure; Partitioned"), del("b", "; Path=/app; Secure")},
+			events: []string{"__Secure-a #1 passed invalid", "__Secure-a #1 cascaded", "__Secure-a #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
 			// Chromium and Firefox refuse the app's deletion for its
 			// prefix and keep the member: one they take follows.
 			name:   "cascade: a __Secure- log-out without Secure: a deletion browsers take follows",
@@ -209,6 +303,73 @@ func TestConsistency(t *testing.T) {
 			in:     []string{"__Secure-a=; Max-Age=0; Path=/"},
 			want:   []string{"__Secure-a=; Max-Age=0; Path=/", del("__Secure-a", "; Path=/; Secure"), del("b", "; Path=/")},
 			events: []string{"__Secure-a #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// Chromium and Firefox refuse this log-out for its prefix
+			// and for SameSite=None without Secure, and so the other's
+			// deletion, which copies its attributes: both are deleted
+			// at the place of the deletion they take too.
+			name:   "cascade: a __Secure- log-out with SameSite=None without Secure: the others are deleted where browsers take it",
+			groups: []Group{{Cookies: []string{"__Secure-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Secure-a=; Max-Age=0; Path=/; SameSite=None"},
+			want:   []string{"__Secure-a=; Max-Age=0; Path=/; SameSite=None", del("__Secure-a", "; Path=/; Secure; SameSite=None"), del("b", "; Path=/; SameSite=None"), del("b", "; Path=/; Secure; SameSite=None")},
+			events: []string{"__Secure-a #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// As above, for a __Host- log-out at another Path: its fixed
+			// deletion is at /, and the other is deleted at the
+			// log-out's place with Secure too, where Chromium and
+			// Firefox take it.
+			name:   "cascade: a __Host- log-out at another Path with SameSite=None without Secure: the others are deleted at its place with Secure",
+			groups: []Group{{Cookies: []string{"__Host-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/logout"), https: true},
+			in:     []string{"__Host-a=; Max-Age=0; Path=/app; SameSite=None"},
+			want:   []string{"__Host-a=; Max-Age=0; Path=/app; SameSite=None", del("__Host-a", "; Path=/; Secure; SameSite=None"), del("b", "; Path=/app; SameSite=None"), del("b", "; Path=/; Secure; SameSite=None"), del("b", "; Path=/app; Secure; SameSite=None")},
+			events: []string{"__Host-a #1 cascaded", "b #1 cascaded", "b #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// Both log-outs are refused by Chromium and Firefox
+			// (SameSite=None without Secure): each member gets a
+			// deletion they take, not only the prefixed one.
+			name:   "cascade: two log-outs browsers refuse for SameSite=None without Secure in a prefixed group: both get one they take",
+			groups: []Group{{Cookies: []string{"__Secure-a", "b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"__Secure-a=; Max-Age=0; Path=/; SameSite=None", "b=; Max-Age=0; Path=/; SameSite=None"},
+			want:   []string{"__Secure-a=; Max-Age=0; Path=/; SameSite=None", "b=; Max-Age=0; Path=/; SameSite=None", del("__Secure-a", "; Path=/; Secure; SameSite=None"), del("b", "; Path=/; Secure; SameSite=None")},
+			events: []string{"__Secure-a #1 cascaded", "b #1 cascaded"},
+		},
+		{
+			// The other member's deletion gets Secure from its prefix,
+			// which Chromium and Firefox take: the log-out they refuse
+			// gets a deletion they take too.
+			name:   "cascade: an unprefixed log-out browsers refuse for SameSite=None without Secure, beside a prefixed member: one they take follows",
+			groups: []Group{{Cookies: []string{"a", "__Secure-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/logout"), https: true},
+			in:     []string{"a=; Max-Age=0; Path=/; SameSite=None"},
+			want:   []string{"a=; Max-Age=0; Path=/; SameSite=None", del("a", "; Path=/; Secure; SameSite=None"), del("__Secure-b", "; Path=/; Secure; SameSite=None")},
+			events: []string{"a #1 cascaded", "__Secure-b #1 cascaded"},
+		},
+		{
+			// Under /app, a __Host- set without Path is refused by
+			// Chromium (no Path=/) and Firefox (its default path is
+			// /app): it sets nothing they keep, and the log-out of the
+			// other cascades to it, at / and where WebKitGTK stores it.
+			name:   "cascade: a __Host- member set without Path on a page outside the root sets nothing: the log-out cascades",
+			groups: []Group{{Cookies: []string{"a", "__Host-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/x"), https: true},
+			in:     []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure"},
+			want:   []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure", del("__Host-b", "; Path=/; Secure"), del("__Host-b", "; Path=/app; Secure")},
+			events: []string{"__Host-b #1 cascaded", "__Host-b #1 cascaded"},
+		},
+		{
+			// The same, passed unchanged (a byte over 0x7f).
+			name:   "cascade: a __Host- member set without Path passed unchanged on a page outside the root sets nothing: the log-out cascades",
+			groups: []Group{{Cookies: []string{"a", "__Host-b"}, OnDelete: "cascade"}},
+			req:    &request{from: requestFor("/app/x"), https: true},
+			in:     []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure; X=\u00e9"},
+			want:   []string{"a=; Max-Age=0; Path=/", "__Host-b=v; Secure; X=\u00e9", del("__Host-b", "; Path=/; Secure"), del("__Host-b", "; Path=/app; Secure")},
+			events: []string{"__Host-b #1 passed invalid", "__Host-b #1 cascaded", "__Host-b #1 cascaded"},
 		},
 		{
 			name:   "cascade: a __Host- log-out at another Path: a deletion at / follows",

@@ -669,7 +669,9 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 }
 
 // rejectedEffect is what f, a field the scan rejected that browsers do
-// not refuse, does to a consistency member. Where every engine's reading
+// not refuse for its bytes, does to a consistency member. One Chromium
+// and Firefox refuse for its attributes sets nothing they keep, unless
+// WebKitGTK reads it as a deletion (see refusedAsRead). Where every engine's reading
 // is known (see unreadReadings): when some engine reads a deletion, an
 // unread one (a cascade then deletes the member where the engines read
 // the field's place apart, where those that keep it store it, and, when
@@ -682,6 +684,9 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 //
 //go:noinline
 func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
+	if refusedAsRead(f.v, f.name, base, now) {
+		return memberRefused
+	}
 	if keeps, refuses, known := unreadReadings(f, base, now); known {
 		if (wholeEngines|soupEngine)&^(keeps|refuses) == 0 {
 			return memberSet
@@ -695,15 +700,35 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 		}
 	}
 	e := readExpiry(f, base, now)
-	if f.tabInside && everyReading&^(1<<byChromium)&^(e.kept|e.unknown) == 0 {
-		// Only Chromium's reading deletes, and Chromium refuses the
-		// field: no engine logs the member out.
+	refuses := refusingForAttrs(f.v)
+	if f.tabInside {
+		refuses |= 1 << byChromium
+	}
+	if refuses != 0 && everyReading&^refuses&^(e.kept|e.unknown) == 0 {
+		// Only the readings of engines that refuse the field delete:
+		// no engine logs the member out.
 		return memberSet
 	}
 	if lastLifetime >= 0 && f.stop >= lastLifetime && e.deletion {
 		return memberDeletedSplit
 	}
 	return memberSet
+}
+
+// refusedAsRead reports whether v, a field for name that the scan
+// rejects but browsers do not refuse for its bytes, is one Chromium and
+// Firefox refuse for its attributes as they read it (all of it) and that
+// WebKitGTK may store, as webkitOnly reads it without a request (a
+// __Host- field without Path counts as set at the root): their readings
+// of its lifetime do not count, they keep what they had, so it deletes
+// nothing every engine keeps (memberRefused). Out of line, for
+// rejectedEffect's frame.
+//
+//go:noinline
+func refusedAsRead(v, name string, base int64, now *clock) bool {
+	var f setCookie
+	_, stores, _ := webkitOnly(&f, v, name, nil, nil, base, now)
+	return stores
 }
 
 // applyMemo is apply through the memo of group g (see tailMemo): a field

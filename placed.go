@@ -197,7 +197,8 @@ func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool)
 // unreadReadings returns, for f (scanned with lifetimeKinds) a field the
 // scan rejects but browsers do not refuse, the readings that keep it,
 // those that refuse it (Chromium, for a HTAB inside: see tabInside; it
-// keeps the cookie it had, wherever that is), and whether every reading
+// keeps the cookie it had, wherever that is; and those that refuse it for
+// its attributes, see refusingForAttrs), and whether every reading
 // is known. Chromium and Firefox (and RFC 6265bis) read all of it,
 // libsoup only up to where it stops: libsoup's reading of the whole
 // field, which it does not read, is discarded (neither that it keeps the
@@ -211,6 +212,7 @@ func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8,
 	if f.tabInside {
 		refuses = 1 << byChromium
 	}
+	refuses |= refusingForAttrs(f.v)
 	e := readExpiry(f, base, now)
 	if e.unknown&^soupEngine&^refuses != 0 {
 		return 0, 0, false
@@ -291,6 +293,20 @@ func (p *place) deletion(name string) (string, bool) {
 // though its attributes break the prefix (see webkitOnly).
 func (p *place) deletionAsRead(name string) (string, bool) {
 	return p.deletionWith(name, false)
+}
+
+// deletionKeeping is the deletion of name at p where an engine that
+// may check no name prefix (libsoup) stored a cookie: with the
+// attributes the prefix asks for where they keep the deletion at p
+// (Secure, HttpOnly; a __Host- name's Path=/ without Domain only where
+// p is that), so that an engine that checks the prefix and kept its own
+// cookie there takes it too; else as p reads, for the engine that
+// stored it there.
+func (p *place) deletionKeeping(name string) (string, bool) {
+	if hasPrefixFold(name, prefixHost) && (p.path != "/" || p.domain != "") {
+		return p.deletionAsRead(name)
+	}
+	return p.deletion(name)
 }
 
 // deletionWith is deletion, with the attributes the name's prefix asks
@@ -378,7 +394,10 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 //     there.
 //   - where the engines that keep the field store it: Chromium and
 //     Firefox where they read the whole field, libsoup where it reads
-//     the part before its stop.
+//     the part before its stop, with the prefix's attributes where they
+//     keep it there (see deletionKeeping: WebKitGTK checks no name
+//     prefix, and a __Host- cookie it stored at another Path is not
+//     deleted at /).
 //
 // ok is false when one of the latter cannot be written (a place not
 // known, a control byte, an attribute over 1024 bytes, an empty Domain):
@@ -411,7 +430,7 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 		}
 	}
 	if keeps&soupEngine != 0 {
-		d, ok := soup.deletion(name)
+		d, ok := soup.deletionKeeping(name)
 		if !soupKnown || !ok {
 			return out, false
 		}
@@ -436,7 +455,8 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 // unchanged, an engine that keeps it stores it where it reads its place,
 // not where the policies would have moved it. Any engine may keep it, so
 // both readings of its place get one: Chromium's and Firefox's of the
-// whole field, and libsoup's of the part before its stop. ok is false
+// whole field, and libsoup's of the part before its stop (see
+// deletionKeeping). ok is false
 // when one of them cannot be written (a place not known, a control byte,
 // an attribute over 1024 bytes, an empty Domain): then an engine might
 // hold the member whatever the cascade appends.
@@ -459,7 +479,7 @@ func unreadSplitDeletions(values []string, name string, r *rule, req *request) (
 	}
 	var wholeOK, soupOK bool
 	out[0], wholeOK = whole.deletion(name)
-	out[1], soupOK = soup.deletion(name)
+	out[1], soupOK = soup.deletionKeeping(name)
 	if !wholeOK || !soupOK {
 		return [2]string{}, false
 	}

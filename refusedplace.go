@@ -106,12 +106,16 @@ func deletedLater(values []string, i int, name, d string, r *rule, req *request,
 // mostly Firefox) refuse and WebKitGTK may store as a live cookie
 // (stores), and where WebKitGTK puts it (known: whether that place is
 // known). A field the module rewrites is read as the group's policies
-// send it; one it passes unchanged as it is, up to where libsoup stops.
-// A field that WebKitGTK surely reads as a deletion stores nothing. A
-// __Host- field without Path=/ counts, though Firefox may store it (at
-// the default path, when that is /): WebKitGTK, which checks no prefix,
-// stores it at its own place, where a deletion the module writes for a
-// __Host- name (at /) does not reach it.
+// send it; one it passes unchanged (the engines read it apart) counts
+// only where Chromium and Firefox both refuse it for its attributes as
+// they read it (see refusedByBoth), and is read up to where libsoup
+// stops. A field that WebKitGTK surely reads as a deletion stores
+// nothing. A rewritten __Host- field without Path=/ counts, though
+// Firefox may store it (at the default path, when that is /):
+// WebKitGTK, which checks no prefix, stores it at its own place, where
+// a deletion the module writes for a __Host- name (at /) does not reach
+// it. r and req may be nil for a field the scan rejects (then a __Host-
+// field without Path counts as set at the root).
 func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64, now *clock) (at place, stores, known bool) {
 	if !f.scan(v, attributeKinds|lifetimeKinds, 0) {
 		return at, false, false
@@ -122,8 +126,19 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 			return at, false, false // WebKitGTK stores no cookie of this name
 		}
 	case f.rejected:
-		// Read by every engine in its own way: see rejectedEffect.
-		return at, false, false
+		// Read by every engine in its own way (see rejectedEffect),
+		// but where Chromium and Firefox both refuse it for its
+		// attributes as they read it (all of it): then only
+		// WebKitGTK's reading counts, up to where libsoup stops.
+		if len(v) > maxValueLen || !refusedByBoth(f, name, req) {
+			return at, false, false // not read: see apply
+		}
+		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.rejected {
+			return at, true, false
+		}
+		if f.name != name {
+			return at, false, false // WebKitGTK stores no cookie of this name
+		}
 	default:
 		if sent := r.withPolicies(v); sent != v && !f.scan(sent, attributeKinds|lifetimeKinds, 0) {
 			return at, false, false
@@ -150,6 +165,83 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 // be /. f is scanned with attributeKinds.
 func refusedForAttrs(f *setCookie, name string) bool {
 	return !storedWithPolicies(f, &attrPolicy{}, securePrefixed(name), false) || hostPlaceRefused(f, name)
+}
+
+// refusedByBoth is refusedForAttrs, with the request's default path
+// for a __Host- field without a Path that starts with '/': Chromium
+// refuses it (it wants Path=/), and Firefox checks the prefix against
+// the default path it gives such a cookie (RFC 6265bis §5.1.4), which
+// is / only for a request target in the root (else it refuses it too).
+// An unknown target counts as the root.
+func refusedByBoth(f *setCookie, name string, req *request) bool {
+	if refusedForAttrs(f, name) {
+		return true
+	}
+	if !hasPrefixFold(name, prefixHost) {
+		return false
+	}
+	attrs := f.attrs()
+	for i := range attrs {
+		if a := &attrs[i]; a.kind == attrDomain || a.kind == attrPath && !a.oversized() && strings.HasPrefix(f.value(a), "/") {
+			return false // refusedForAttrs has read them
+		}
+	}
+	t := req.target()
+	return t != "" && defaultPath(t) != "/"
+}
+
+// refusingForAttrs returns the engines (their readings' bits) that
+// refuse v, a field, for its attributes as they read it, all of it:
+// Chromium where some engine does (anyRefusesForAttrs: it wants Path=/
+// for a __Host- name), Firefox where both do (refusedForAttrs). They
+// keep the cookie they had, whatever their reading of its lifetime. The
+// default path Firefox checks a __Host- field without Path against is
+// not known here: Firefox counts as storing it. Out of line: rare work,
+// for fields the scan rejects, kept out of its callers' frames.
+//
+//go:noinline
+func refusingForAttrs(v string) uint8 {
+	var f setCookie
+	if !f.scan(v, attributeKinds, 0) || f.refused {
+		return 0
+	}
+	switch {
+	case refusedForAttrs(&f, f.name):
+		return wholeEngines
+	case hostPrefixRefused(&f, f.name):
+		return 1 << byChromium
+	}
+	return 0
+}
+
+// hostRefusedOffRoot reports whether the fields that made name, a
+// __Host- member, count as set (those the rewrite did not find refused,
+// see apply; back to the last one Chromium and Firefox store) are ones
+// Chromium and Firefox both refuse only on this request (see
+// refusedByBoth: no Path starting with '/', on a page outside the root,
+// where Firefox checks the prefix against the default path it gives the
+// cookie): it sets nothing they keep (memberRefused). The rewrite, which
+// has no request, counts it as set.
+func hostRefusedOffRoot(values []string, name string, r *rule, req *request) bool {
+	var f setCookie
+	found := false
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		if got, ok := cookieName(v); !ok || got != name || !f.scan(v, attributeKinds, 0) || f.refused {
+			continue
+		}
+		if !f.rejected && !f.scan(r.withPolicies(v), attributeKinds, 0) {
+			return false
+		}
+		switch {
+		case refusedForAttrs(&f, name):
+		case refusedByBoth(&f, name, req):
+			found = true
+		default:
+			return false // a field Chromium and Firefox store
+		}
+	}
+	return found
 }
 
 // anyRefusesForAttrs reports whether some engine refuses f, a field for
@@ -181,35 +273,67 @@ func hostPlaceRefused(f *setCookie, name string) bool {
 }
 
 // prefixFixed returns, for a member name whose last field in values (the
-// response's own) is a deletion some engine refuses for its name prefix
-// (see anyRefusesForAttrs; as the group's policies send it, or, passed unchanged,
-// as Chromium and Firefox read it), a deletion of it at the same place
-// that they take: the others' deletions a cascade appends carry no
-// prefix, and every engine would take them while Chromium and Firefox
-// kept this member. A __Host- deletion goes to Path=/ without Domain.
-// "" when there is none to fix (the deletion placed after a field passed
-// unchanged has the prefix's attributes: see placeDeletions).
-func prefixFixed(values []string, name string, r *rule, req *request, base int64, now *clock) string {
+// response's own) is a deletion Chromium or Firefox refuses for its
+// attributes (as the group's policies send it, or, passed unchanged, as
+// they read it): for its name prefix (see anyRefusesForAttrs), or for
+// SameSite=None or Partitioned without Secure (see refusedUnprefixed), a
+// deletion of it at the same place that they take, with the prefix's
+// attributes and Secure. A cascade's deletions of the others carry no
+// prefix, or get the prefix's Secure where the log-out has none, so that
+// Chromium and Firefox would take them while keeping this member. The
+// latter counts only in a group with a prefixed member (prefixedGroup:
+// see prefixFixedFor). A
+// __Host- deletion goes to Path=/ without Domain. "" when there is none
+// to fix (the deletion placed after a field passed unchanged has the
+// prefix's attributes: see placeDeletions).
+func prefixFixed(values []string, name string, prefixedGroup bool, r *rule, req *request, base int64, now *clock) string {
+	fix, _ := prefixFixedFor(values, name, prefixedGroup, r, req, base, now)
+	return fix
+}
+
+// prefixFixedFor is prefixFixed, and secured: where Chromium and Firefox
+// refuse that log-out for SameSite=None or Partitioned without Secure, a
+// deletion at its place with Secure added, whose place the others are
+// deleted at too (their deletions at the log-out's place copy its
+// attributes, and they refuse those as well), else "". That refusal
+// counts only in a group with a prefixed member (prefixedGroup): else
+// every deletion a cascade writes copies the log-out's attributes, and
+// Chromium and Firefox refuse them all alike, keeping the whole group.
+func prefixFixedFor(values []string, name string, prefixedGroup bool, r *rule, req *request, base int64, now *clock) (fix, secured string) {
 	i := lastField(values, name)
-	if i < 0 || !securePrefixed(name) {
-		return ""
+	if i < 0 {
+		return "", ""
 	}
 	var f setCookie
 	if !f.scan(values[i], attributeKinds, 0) {
-		return ""
+		return "", ""
 	}
 	sent := values[i]
 	if f.rejected {
 		if placedAfter(sent, name, r, req, base, now) != sent {
-			return ""
+			return "", ""
 		}
 	} else if sent = r.withPolicies(sent); !f.scan(sent, attributeKinds, 0) {
-		return ""
+		return "", ""
 	}
-	if !anyRefusesForAttrs(&f, name) {
-		return ""
+	plain := prefixedGroup && refusedUnprefixed(&f)
+	if !plain && !(securePrefixed(name) && anyRefusesForAttrs(&f, name)) {
+		return "", ""
 	}
-	return r.withPolicies(deletionAttrsFrom(sent).field(name))
+	attrs := deletionAttrsFrom(sent)
+	if plain {
+		attrs.secure = true
+		secured = r.withPolicies(attrs.write(name, false))
+	}
+	return r.withPolicies(attrs.field(name)), secured
+}
+
+// refusedUnprefixed reports whether Chromium and Firefox refuse f
+// (scanned with attributeKinds), whatever its name, for SameSite=None or
+// Partitioned without Secure (see storedWithPolicies).
+func refusedUnprefixed(f *setCookie) bool {
+	var p attrPolicy
+	return !p.keepsSecure(f, f.has&(1<<attrSecure) != 0) && (p.partitionedAfter(f) || p.sameSiteNoneAfter(f))
 }
 
 // refusedSetLast reports whether the last field for name in values that

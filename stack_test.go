@@ -51,6 +51,7 @@ var coldFunctions = map[string]string{
 	"(*consistency).cascade":          "a log-out that cascades",
 	"movedMember":                     "a log-out that would cascade: is a member set at another path or domain",
 	"splitUnreached":                  "a log-out that would cascade: is a member some engine keeps, in a field passed unchanged, out of reach",
+	"setsLeft":                        "a log-out beside a member's set: does the set count on this request",
 	"(*consistency).expirePartial":    "a half jar",
 	"(*request).partialAsArrived":     "a half jar, before its partial expiry",
 	"(*cookieJar).missesRefused":      "a half jar, beside a member's field Chromium and Firefox refuse",

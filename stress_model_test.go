@@ -342,7 +342,7 @@ func (m *stressModel) pass() {
 			if slices.Contains(g.members, f.name) {
 				// A set they refuse for its attributes as sent sets
 				// nothing either.
-				if f.effect != stressSetsNothing && !stressRefusedSet(g, f) {
+				if f.effect != stressSetsNothing && !stressRefusedSet(g, f) && !stressVerbatimRefused(f) {
 					state[f.name] = f.effect
 				} else {
 					refused[f.name] = true
@@ -403,10 +403,16 @@ func (m *stressModel) pass() {
 			from := m.asSent(g, stressLastStored(m.fields, deleted))
 			// A __Host- deleted member whose log-out browsers refuse for
 			// its prefix is deleted at Path=/ without Domain, where such
-			// a cookie lives: the others are deleted there too.
-			hostFix := ""
-			if i := m.prefixRefusedLast(g, deleted); i >= 0 && stressHostPrefixed(deleted) {
-				hostFix = stressCascadeDeletion(g, deleted, m.asSent(g, i))
+			// a cookie lives: the others are deleted there too (every
+			// deleted member's, in config order, each place once).
+			var hostFixes []string
+			for _, name := range g.members {
+				if i := m.prefixRefusedLast(g, name); state[name] == stressDeletes && i >= 0 && stressHostPrefixed(name) {
+					fix := stressCascadeDeletion(g, name, m.asSent(g, i))
+					if !slices.ContainsFunc(hostFixes, func(h string) bool { return stressPlaceOf(h) == stressPlaceOf(fix) }) {
+						hostFixes = append(hostFixes, fix)
+					}
+				}
 			}
 			for _, name := range g.members {
 				switch state[name] {
@@ -418,8 +424,8 @@ func (m *stressModel) pass() {
 						at := m.asSent(g, stressHandlerField(m.fields, stored))
 						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, at)))
 					}
-					if hostFix != "" {
-						if d := stressCascadeDeletion(g, name, hostFix); !slices.Contains(done, stressPlaceOf(d)) {
+					for _, fix := range hostFixes {
+						if d := stressCascadeDeletion(g, name, fix); !slices.Contains(done, stressPlaceOf(d)) {
 							add = append(add, stressAppend{name: name, field: d, deletion: true})
 							done = append(done, stressPlaceOf(d))
 						}
@@ -853,7 +859,21 @@ func (m *stressModel) refusedSetLast(g *stressGroup, name string) bool {
 // (stressLeaderRefused: a __Host- name without Path=/ too, which Firefox
 // may store): WebKitGTK stores it at its own place.
 func stressRefusedSomewhere(g *stressGroup, f stressModelField) bool {
-	return stressRewrittenSet(f) && stressLeaderRefused(stressSentPlace(g, f.name, f.value))
+	return stressRewrittenSet(f) && stressLeaderRefused(stressSentPlace(g, f.name, f.value)) || stressVerbatimRefused(f)
+}
+
+// stressVerbatimRefused reports whether f is a field passed byte for
+// byte that the engines read apart (a tab or a byte over 0x7f: not one
+// refused for its bytes, nor one over 8 KiB, which is not read), that
+// Chromium and Firefox refuse for its attributes as they read it, all of
+// it (stressRefusedByBoth), and that WebKitGTK, reading it up to its cut
+// (stressWebKitCut), does not read as a deletion: it sets nothing every
+// engine keeps, and WebKitGTK stores it there.
+func stressVerbatimRefused(f stressModelField) bool {
+	if !f.verbatim || f.placed || f.value == "" || f.effect == stressSetsNothing || len(f.value) > 8192 {
+		return false
+	}
+	return stressRefusedByBoth(f.value) && !stressSoupDeletes(f.value[:stressWebKitCut(f.value)])
 }
 
 // stressLastStored returns the index of the last of fields for name that
@@ -923,6 +943,8 @@ func (m *stressModel) webKitPlaces(g *stressGroup, name string) (places []stress
 			if got, _ := stressCookieName(read); got != name || stressSoupDeletes(read) {
 				continue
 			}
+		case stressVerbatimRefused(f):
+			read = f.value[:stressWebKitCut(f.value)]
 		case stressRefusedSomewhere(g, f):
 			read = stressSentPlace(g, name, f.value)
 		default:

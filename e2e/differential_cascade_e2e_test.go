@@ -38,7 +38,7 @@ func TestRandomCascadeDifferential(t *testing.T) {
 	g := &diffGen{r: rand.New(rand.NewSource(seed)), now: time.Now(), valueTabs: true}
 	cases := make([]diffCase, n)
 	for i := range cases {
-		cases[i] = g.next(i%cascadeSlots, &diffGroup{prefix: cascadeMember})
+		cases[i] = g.next(i%cascadeSlots, &diffGroup{prefix: cascadeMember, prefixed: i%cascadeSlots < cascadeSlots/2})
 		cases[i].index = i
 	}
 	base := startTLSProxy(t, startCascadeApp(t, cases), cascadeDiffDirectives())
@@ -78,7 +78,13 @@ func cascadeDiffDirectives() string {
 	var b strings.Builder
 	b.WriteString("\tcookie_normalizer {\n")
 	for k := range cascadeSlots {
-		fmt.Fprintf(&b, "\t\tgroup cs%d {\n\t\t\tcookies %s_%d %s_%d\n\t\t\ton_delete cascade\n", k, cascadeMember, k, cascadeOther, k)
+		names := fmt.Sprintf("%s_%d %s_%d", cascadeMember, k, cascadeOther, k)
+		if k < cascadeSlots/2 {
+			for _, np := range diffNamePrefixes {
+				names += fmt.Sprintf(" %s%s_%d", np, cascadeMember, k)
+			}
+		}
+		fmt.Fprintf(&b, "\t\tgroup cs%d {\n\t\t\tcookies %s\n\t\t\ton_delete cascade\n", k, names)
 		if k >= cascadeSlots/2 {
 			b.WriteString("\t\t\tpath /rd\n")
 		}
@@ -110,7 +116,7 @@ func startCascadeApp(t *testing.T, cases []diffCase) string {
 		h.Set("Cache-Control", "no-store")
 		for _, c := range cases[b*cascadeSlots : min((b+1)*cascadeSlots, len(cases))] {
 			if r.URL.Query().Get("phase") == "pre" {
-				for _, name := range []string{c.name, cascadeOtherName(c)} {
+				for _, name := range []string{c.cookie(false), cascadeOtherName(c)} {
 					h.Add("Set-Cookie", name+"="+diffPriorValue+"; Path="+cascadePriorPath(c)+"; Secure; Max-Age=3600")
 				}
 			} else {
@@ -127,10 +133,14 @@ func startCascadeApp(t *testing.T, cases []diffCase) string {
 // cascadePriorPath is where the log-in puts both members of c: where
 // Chromium reads the Path of c's field (its last Path attribute within
 // 1024 bytes, when it starts with '/'), else the default path of
-// diffRoute. The log-in is a plain field, which the module rewrites
-// (a path policy moves it), as an app logs its users in; the odd one is
-// the log-out.
+// diffRoute; for a __Host- name, /, the only place browsers store one
+// (RFC 6265bis §4.1.3.2). The log-in is a plain field, which the module
+// rewrites (a path policy moves it), as an app logs its users in; the
+// odd one is the log-out.
 func cascadePriorPath(c diffCase) string {
+	if strings.HasPrefix(strings.ToLower(c.namePrefix), "__host-") {
+		return "/"
+	}
 	path := "/rd/x"
 	for _, a := range strings.Split(c.attrs, ";") {
 		k, v, _ := strings.Cut(a, "=")
@@ -202,7 +212,7 @@ func runCascadeBatch(t *testing.T, e engine, seed int64, base string, b int, bat
 			// field's Domain, as it reads it on an IP host.
 			continue
 		}
-		member, other := dc.name, cascadeOtherName(dc)
+		member, other := dc.cookie(false), cascadeOtherName(dc)
 		cascaded := len(fields[other]) > 0
 		heldMember, heldOther := len(after[member]) > 0, len(after[other]) > 0
 		switch {

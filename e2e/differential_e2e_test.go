@@ -120,6 +120,9 @@ type diffGroup struct {
 	expire string        // the expiry policy line, if any
 	attrs  *diffAttrs    // the attribute policies, if any
 	leader string        // the leader of expire like
+	// prefixed: cases also get a __Host- or __Secure- name now and then
+	// (as in the attribute groups).
+	prefixed bool
 }
 
 // policy describes the group's config in one line, for reports.
@@ -436,7 +439,7 @@ func (g *diffGen) next(i int, grp *diffGroup) diffCase {
 		c.name = "ldr" + strconv.Itoa(i)
 	} else {
 		c.name = grp.prefix + "_" + strconv.Itoa(i)
-		if grp.attrs != nil && g.chance(30) {
+		if (grp.attrs != nil || grp.prefixed) && g.chance(30) {
 			c.namePrefix = g.pick(diffNamePrefixes...)
 		}
 	}
