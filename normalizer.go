@@ -700,11 +700,7 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 		}
 	}
 	e := readExpiry(f, base, now)
-	refuses := refusingForAttrs(f.v)
-	if f.tabInside {
-		refuses |= 1 << byChromium
-	}
-	if refuses != 0 && everyReading&^refuses&^(e.kept|e.unknown) == 0 {
+	if refuses := refusingEngines(f); refuses != 0 && everyReading&^refuses&^(e.kept|e.unknown) == 0 {
 		// Only the readings of engines that refuse the field delete:
 		// no engine logs the member out.
 		return memberSet

@@ -196,9 +196,7 @@ func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool)
 
 // unreadReadings returns, for f (scanned with lifetimeKinds) a field the
 // scan rejects but browsers do not refuse, the readings that keep it,
-// those that refuse it (Chromium, for a HTAB inside: see tabInside; it
-// keeps the cookie it had, wherever that is; and those that refuse it for
-// its attributes, see refusingForAttrs), and whether every reading
+// those that refuse it (see refusingEngines), and whether every reading
 // is known. Chromium and Firefox (and RFC 6265bis) read all of it,
 // libsoup only up to where it stops: libsoup's reading of the whole
 // field, which it does not read, is discarded (neither that it keeps the
@@ -209,10 +207,7 @@ func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8,
 	if !f.rejected || f.refused {
 		return 0, 0, false
 	}
-	if f.tabInside {
-		refuses = 1 << byChromium
-	}
-	refuses |= refusingForAttrs(f.v)
+	refuses = refusingEngines(f)
 	e := readExpiry(f, base, now)
 	if e.unknown&^soupEngine&^refuses != 0 {
 		return 0, 0, false
@@ -226,6 +221,19 @@ func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8,
 		return 0, 0, false
 	}
 	return (e.kept&^soupEngine | c.kept&soupEngine) &^ refuses, refuses, true
+}
+
+// refusingEngines returns the engines (their readings' bits) that refuse
+// f, a field the scan rejects but browsers do not refuse for its bytes:
+// Chromium for a HTAB inside (see tabInside), and those that refuse it
+// for its attributes (see refusingForAttrs). They keep the cookie they
+// had, wherever that is.
+func refusingEngines(f *setCookie) uint8 {
+	refuses := refusingForAttrs(f.v)
+	if f.tabInside {
+		refuses |= 1 << byChromium
+	}
+	return refuses
 }
 
 // placedApart reports whether the deletion placed, field, is at another
