@@ -474,14 +474,13 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 	// for SameSite=None or Partitioned without Secure, at its place
 	// with Secure. Every deleted member's log-out counts, not only the
 	// one whose place the others take.
-	prefixedGroup := slices.ContainsFunc(cg.members, securePrefixed)
 	var fixBuf [4]string
 	fixPlaces := fixBuf[:0] // more than four allocate: a rare cascade
 	for k, name := range cg.members {
 		if !state[cg.first+k].deletes() {
 			continue
 		}
-		fix, secured := prefixFixedFor(values[:n], name, prefixedGroup, r, req, base, now)
+		fix, secured := prefixFixedFor(values[:n], name, r, req, base, now)
 		if fix != "" && hasPrefixFold(name, prefixHost) && !hasPlace(fixPlaces, fix) {
 			fixPlaces = append(fixPlaces, fix)
 		}
@@ -523,7 +522,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				values = c.addKeeper(values, d, name, cg.rule, actionCascaded, req, reportOnly, obs)
 				done = append(done, d)
 			}
-			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" && !hasPlace(done, d) {
+			if d := prefixFixed(values[:n], name, r, req, base, now); d != "" && !hasPlace(done, d) {
 				// Chromium and Firefox refuse the app's split log-out
 				// for its attributes, and its own deletion above, which
 				// copies them: one they take.
@@ -538,7 +537,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 				values = c.add(values, kept[0], name, cg.rule, actionCascaded, reportOnly, obs)
 				done = append(done, kept[0])
 			}
-			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" && !hasPlace(done, d) {
+			if d := prefixFixed(values[:n], name, r, req, base, now); d != "" && !hasPlace(done, d) {
 				// Chromium and Firefox refuse the app's deletion for
 				// its attributes (and the one above, which copies
 				// them): one they take.
@@ -553,7 +552,7 @@ func (c *consistency) cascade(cg *consistencyGroup, r *rule, values []string, st
 			}
 			values, done = c.keptElsewhereDeletion(values, n, done, name, cg.rule, r, req, base, now, reportOnly, obs)
 		case memberDeleted:
-			if d := prefixFixed(values[:n], name, prefixedGroup, r, req, base, now); d != "" {
+			if d := prefixFixed(values[:n], name, r, req, base, now); d != "" {
 				values = c.add(values, d, name, cg.rule, actionCascaded, reportOnly, obs)
 				done = append(done, d)
 			}

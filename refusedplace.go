@@ -28,7 +28,8 @@ func webkitCut(v string) int {
 // refusedPlaces returns the deletions of name, one per place, that remove
 // what WebKitGTK stores from the fields for name in values (the
 // response's own) that Chromium refuses and WebKitGTK stores (see
-// webkitOnly); ok
+// webkitOnly), as WebKitGTK reads them, but with Secure over https
+// where they are SameSite=None or Partitioned without it; ok
 // is false when one cannot be written (a place not known, an attribute
 // over 1024 bytes, an empty Domain, more places than it keeps): then
 // WebKitGTK might hold the member whatever a rule appends. Out of line:
@@ -46,12 +47,22 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 		if !stores {
 			continue
 		}
-		d, written := at.deletionAsRead(name)
+		read, written := at.deletionAsRead(name)
 		if !known || !written {
 			return out, false
 		}
+		d := read
+		if req != nil && req.https && !at.secure && (at.partitioned || strings.EqualFold(at.sameSite, "none")) {
+			// With Secure, which keeps it at WebKitGTK's place over
+			// https: Chromium and Firefox take it too (a deletion), so
+			// that a second handler over the response does not take
+			// it for a log-out they refuse (see prefixFixed).
+			secured := at
+			secured.secure = true
+			d, _ = secured.deletionAsRead(name)
+		}
 		switch {
-		case deletedLater(values, i, name, d, r, req, base, now):
+		case deletedLater(values, i, name, read, r, req, base, now), d != read && deletedLater(values, i, name, d, r, req, base, now):
 		case n > 0 && sameDeletionPlace(out[0], d), n > 1 && sameDeletionPlace(out[1], d):
 		case n == len(out):
 			return out, false
@@ -279,27 +290,31 @@ func hostPlaceRefused(f *setCookie, name string) bool {
 // SameSite=None or Partitioned without Secure (see refusedUnprefixed), a
 // deletion of it at the same place that they take, with the prefix's
 // attributes and Secure. A cascade's deletions of the others carry no
-// prefix, or get the prefix's Secure where the log-out has none, so that
-// Chromium and Firefox would take them while keeping this member. The
-// latter counts only in a group with a prefixed member (prefixedGroup:
-// see prefixFixedFor). A
-// __Host- deletion goes to Path=/ without Domain. "" when there is none
-// to fix (the deletion placed after a field passed unchanged has the
-// prefix's attributes: see placeDeletions).
-func prefixFixed(values []string, name string, prefixedGroup bool, r *rule, req *request, base int64, now *clock) string {
-	fix, _ := prefixFixedFor(values, name, prefixedGroup, r, req, base, now)
+// prefix, copy another member's log-out, or go where WebKitGTK stores a
+// field, so that Chromium and Firefox could take them while keeping this
+// member. A __Host- deletion goes to Path=/ without Domain. "" when there
+// is none to fix; or where the last field for name at that place that
+// Chromium and Firefox take is a deletion already (see takenDeletionAt:
+// a log-out repeated with other attributes, or a second handler over a
+// response whose cascade deleted the member where WebKitGTK stores a
+// field: see refusedPlaces).
+func prefixFixed(values []string, name string, r *rule, req *request, base int64, now *clock) string {
+	fix, _ := prefixFixedFor(values, name, r, req, base, now)
+	if fix == "" || takenDeletionAt(values, name, fix, r, req, base, now) {
+		return ""
+	}
 	return fix
 }
 
-// prefixFixedFor is prefixFixed, and secured: where Chromium and Firefox
-// refuse that log-out for SameSite=None or Partitioned without Secure, a
-// deletion at its place with Secure added, whose place the others are
-// deleted at too (their deletions at the log-out's place copy its
-// attributes, and they refuse those as well), else "". That refusal
-// counts only in a group with a prefixed member (prefixedGroup): else
-// every deletion a cascade writes copies the log-out's attributes, and
-// Chromium and Firefox refuse them all alike, keeping the whole group.
-func prefixFixedFor(values []string, name string, prefixedGroup bool, r *rule, req *request, base int64, now *clock) (fix, secured string) {
+// prefixFixedFor is prefixFixed, before the check for a deletion there
+// already, and secured: where Chromium and Firefox refuse that log-out
+// for SameSite=None or Partitioned without Secure, a deletion at its
+// place with Secure added (and SameSite=None on a cross-site request), whose place the others are deleted at too
+// (their deletions at the log-out's place copy its attributes, and they
+// refuse those as well), else "". Both are returned whatever the
+// response deletes elsewhere: the others' deletions copy the last
+// field's attributes.
+func prefixFixedFor(values []string, name string, r *rule, req *request, base int64, now *clock) (fix, secured string) {
 	i := lastField(values, name)
 	if i < 0 {
 		return "", ""
@@ -309,23 +324,95 @@ func prefixFixedFor(values []string, name string, prefixedGroup bool, r *rule, r
 		return "", ""
 	}
 	sent := values[i]
-	if f.rejected {
-		if placedAfter(sent, name, r, req, base, now) != sent {
-			return "", ""
-		}
-	} else if sent = r.withPolicies(sent); !f.scan(sent, attributeKinds, 0) {
+	if !f.rejected {
+		sent = r.withPolicies(sent)
+	} else if placed := placedAfter(sent, name, r, req, base, now); placed != sent {
+		// The deletion placed after a field passed unchanged is the
+		// member's last field once applied (under report_only it stands
+		// in for it): it has the prefix's attributes, and copies the
+		// field's others.
+		sent = placed
+	}
+	if !f.scan(sent, attributeKinds, 0) {
 		return "", ""
 	}
-	plain := prefixedGroup && refusedUnprefixed(&f)
+	plain := refusedUnprefixed(&f)
 	if !plain && !(securePrefixed(name) && anyRefusesForAttrs(&f, name)) {
 		return "", ""
 	}
 	attrs := deletionAttrsFrom(sent)
 	if plain {
 		attrs.secure = true
+		if req.crossSite() {
+			// Every engine refuses a cookie without SameSite=None on a
+			// cross-site request.
+			attrs.sameSite = "None"
+		}
 		secured = r.withPolicies(attrs.write(name, false))
 	}
 	return r.withPolicies(attrs.field(name)), secured
+}
+
+// takenDeletionAt reports whether the last field for name in values that
+// Chromium and Firefox do not both refuse on req, and that may be at the
+// place of deletion d (the Path, or the request's default path, the
+// Domain and Partitioned of the field as the group's policies send it;
+// any place for ""), is surely there, and one every engine reads as a
+// deletion and both take: not refused for its attributes or its name
+// prefix (see anyRefusesForAttrs), with Secure only over https, with
+// SameSite=None on a cross-site request. A set either may take there
+// after it, a field only one takes, or one the engines read apart (see
+// setCookie.rejected) at any place, counts as none.
+func takenDeletionAt(values []string, name, d string, r *rule, req *request, base int64, now *clock) bool {
+	var f setCookie
+	anywhere := d == ""
+	var at place
+	if !anywhere {
+		var known bool
+		if !f.scan(d, attributeKinds, 0) {
+			return false
+		}
+		if at, known = readPlace(&f, true, req); !known || at.domainKind < 0 {
+			return false
+		}
+	}
+	https := req != nil && req.https
+	for i := len(values) - 1; i >= 0; i-- {
+		if got, ok := cookieName(values[i]); !ok || got != name {
+			continue
+		}
+		switch ok := f.scan(values[i], attributeKinds|lifetimeKinds, 0); {
+		case ok && f.refused:
+			continue // Chromium and Firefox store none of it
+		case !ok || f.rejected:
+			return false
+		}
+		e := readExpiry(&f, base, now)
+		if !f.scan(r.withPolicies(values[i]), attributeKinds, 0) {
+			return false
+		}
+		switch {
+		case refusedByBoth(&f, name, req), !https && hasSecure(&f, &attrPolicy{}), req.crossSite() && !sameSiteNone(&f):
+			continue // neither stores it
+		case anyRefusesForAttrs(&f, name):
+			return false // Firefox may store it
+		}
+		deletes := e.deletion && !e.split && !e.unsure
+		if anywhere {
+			return deletes
+		}
+		p, known := readPlace(&f, true, req)
+		surelyHere := known && p.domainKind >= 0 && p.path == at.path && p.domainKind == at.domainKind &&
+			strings.EqualFold(strings.TrimLeft(p.domain, "."), strings.TrimLeft(at.domain, ".")) && p.partitioned == at.partitioned
+		switch {
+		case deletes && surelyHere:
+			return true
+		case deletes, known && (p.apart(&at) || p.partitioned != at.partitioned):
+			continue // surely elsewhere, or a deletion
+		}
+		return false // a set that may be there
+	}
+	return false
 }
 
 // refusedUnprefixed reports whether Chromium and Firefox refuse f

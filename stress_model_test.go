@@ -439,7 +439,7 @@ func (m *stressModel) pass() {
 					// deletion at the same place, with the attributes
 					// the prefix needs, which they take.
 					var done []stressDeletion
-					if i := m.prefixRefusedLast(g, name); i >= 0 {
+					if i := m.prefixRefusedLast(g, name); i >= 0 && !m.deletedAt(g, name, stressCascadeDeletion(g, name, m.asSent(g, i))) {
 						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: stressHandlerIndex(m.fields, i)})
 						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, m.asSent(g, i))))
 					}
@@ -921,6 +921,72 @@ func (m *stressModel) prefixRefusedLast(g *stressGroup, name string) int {
 	return i
 }
 
+// deletedAt reports whether Chromium and Firefox have deleted g's member
+// name at the place of fix (its deletion with the attributes its prefix
+// needs): whether the last field for name they do not both refuse, and
+// that may be there, is surely there and a deletion they both take
+// (then the member's refused log-out needs no fix). A field the engines
+// read apart, or one only Chromium refuses, counts as a set.
+func (m *stressModel) deletedAt(g *stressGroup, name, fix string) bool {
+	at, atKnown := stressCFPlace(fix)
+	if !atKnown {
+		return false
+	}
+	for i := len(m.fields) - 1; i >= 0; i-- {
+		f := m.fields[i]
+		switch {
+		case f.name != name || f.value == "" || f.effect == stressSetsNothing:
+			continue // another name, a rule's deletion, or none they store
+		case f.verbatim:
+			return false
+		}
+		sent := m.asSent(g, i)
+		flags := stressReadFlags(sent)
+		hasSecure := slices.ContainsFunc(stressAttrsOf(sent), func(a stressAttr) bool { return a.key == "secure" })
+		switch {
+		case stressRefusedByBoth(sent) || !m.s.https && hasSecure || m.crossSite && !flags.none:
+			continue
+		case stressLeaderRefused(sent):
+			return false
+		}
+		p, known := stressCFPlace(sent)
+		deletes := f.effect == stressDeletes && !stressUnsure(f.value, m.s.date.unread)
+		switch {
+		case deletes && known && p == at:
+			return true
+		case deletes, known && (p.path != at.path || p.partitioned != at.partitioned || (p.domain == "") != (at.domain == "")):
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+// stressCFPlace reads where Chromium and Firefox store sent, a field as
+// sent: its last Path (without one, the default path of the request's
+// target, /page: /) and Domain within 1024 bytes (lower case, without a
+// leading '.'), and Partitioned; known is false for a Path not starting
+// with '/' or an empty Domain.
+func stressCFPlace(sent string) (p stressDeletion, known bool) {
+	p.path, known = "/", true
+	emptyDomain := false
+	for _, a := range stressAttrsOf(sent) {
+		if len(a.value) > 1024 {
+			continue
+		}
+		switch a.key {
+		case "path":
+			p.path = a.value
+		case "domain":
+			p.domain = strings.ToLower(strings.TrimLeft(a.value, "."))
+			emptyDomain = p.domain == ""
+		case "partitioned":
+			p.partitioned = true
+		}
+	}
+	return stressDeletion{path: p.path, domain: p.domain, partitioned: p.partitioned}, strings.HasPrefix(p.path, "/") && !emptyDomain
+}
+
 // webKitPlaces returns the places, in order and each once, where
 // WebKitGTK stores a field of the response for g's member name that
 // Chromium and Firefox refuse; ok is false when one cannot be deleted
@@ -956,6 +1022,13 @@ func (m *stressModel) webKitPlaces(g *stressGroup, name string) (places []stress
 		}
 		if m.deletedLater(g, name, i, p) {
 			continue
+		}
+		if m.s.https && !p.secure && (p.partitioned || strings.EqualFold(p.sameSite, "none")) {
+			// Written with Secure over https, which Chromium and
+			// Firefox take as well.
+			if p.secure = true; m.deletedLater(g, name, i, p) {
+				continue
+			}
 		}
 		if !slices.Contains(places, p) {
 			if len(places) == 2 {
