@@ -309,11 +309,11 @@ func prefixFixed(values []string, name string, r *rule, req *request, base int64
 // prefixFixedFor is prefixFixed, before the check for a deletion there
 // already, and secured: where Chromium and Firefox refuse that log-out
 // for SameSite=None or Partitioned without Secure, a deletion at its
-// place with Secure added (and SameSite=None on a cross-site request), whose place the others are deleted at too
-// (their deletions at the log-out's place copy its attributes, and they
-// refuse those as well), else "". Both are returned whatever the
-// response deletes elsewhere: the others' deletions copy the last
-// field's attributes.
+// place with Secure added (and SameSite=None on a cross-site request),
+// whose place the others are deleted at too (their deletions at the
+// log-out's place copy its attributes, and they refuse those as well),
+// else "". Both are returned whatever the response deletes elsewhere:
+// the others' deletions copy the last field's attributes.
 func prefixFixedFor(values []string, name string, r *rule, req *request, base int64, now *clock) (fix, secured string) {
 	i := lastField(values, name)
 	if i < 0 {
@@ -356,8 +356,8 @@ func prefixFixedFor(values []string, name string, r *rule, req *request, base in
 // takenDeletionAt reports whether the last field for name in values that
 // Chromium and Firefox do not both refuse on req, and that may be at the
 // place of deletion d (the Path, or the request's default path, the
-// Domain and Partitioned of the field as the group's policies send it;
-// any place for ""), is surely there, and one every engine reads as a
+// Domain and Partitioned of the field as the group's policies send it),
+// is surely there, and one every engine reads as a
 // deletion and both take: not refused for its attributes or its name
 // prefix (see anyRefusesForAttrs), with Secure only over https, with
 // SameSite=None on a cross-site request. A set either may take there
@@ -365,16 +365,12 @@ func prefixFixedFor(values []string, name string, r *rule, req *request, base in
 // setCookie.rejected) at any place, counts as none.
 func takenDeletionAt(values []string, name, d string, r *rule, req *request, base int64, now *clock) bool {
 	var f setCookie
-	anywhere := d == ""
-	var at place
-	if !anywhere {
-		var known bool
-		if !f.scan(d, attributeKinds, 0) {
-			return false
-		}
-		if at, known = readPlace(&f, true, req); !known || at.domainKind < 0 {
-			return false
-		}
+	if !f.scan(d, attributeKinds, 0) {
+		return false
+	}
+	at, known := readPlace(&f, true, req)
+	if !known || at.domainKind < 0 {
+		return false
 	}
 	https := req != nil && req.https
 	for i := len(values) - 1; i >= 0; i-- {
@@ -398,9 +394,6 @@ func takenDeletionAt(values []string, name, d string, r *rule, req *request, bas
 			return false // Firefox may store it
 		}
 		deletes := e.deletion && !e.split && !e.unsure
-		if anywhere {
-			return deletes
-		}
 		p, known := readPlace(&f, true, req)
 		surelyHere := known && p.domainKind >= 0 && p.path == at.path && p.domainKind == at.domainKind &&
 			strings.EqualFold(strings.TrimLeft(p.domain, "."), strings.TrimLeft(at.domain, ".")) && p.partitioned == at.partitioned
