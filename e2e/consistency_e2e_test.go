@@ -215,6 +215,21 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		wantNames(t, "after /secure-logout-unflagged", jar)
 	})
 
+	t.Run("consistency: a log-out browsers refuse beside one they take clears the group", func(t *testing.T) {
+		c := e.newClient(t)
+		// ra's log-out has SameSite=None without Secure: Chromium and
+		// Firefox refuse it (they keep ra), WebKitGTK takes it. rb's
+		// log-out every engine takes, and the cascade's deletion of rc
+		// copies it. The cascade also deletes ra with Secure added,
+		// which Chromium and Firefox take: no engine keeps ra alone.
+		load(t, c, env.cascade+"/refused-login")
+		wantNames(t, "after /refused-login", jarOf(t, c), "ra", "rb", "rc")
+		load(t, c, env.cascade+"/refused-logout")
+		jar := jarOf(t, c)
+		t.Logf("after /refused-logout: %s", describe(jar))
+		wantNames(t, "after /refused-logout", jar)
+	})
+
 	t.Run("consistency: a __Host- member set without Path is no refused field", func(t *testing.T) {
 		c := e.newClient(t)
 		// The log-out of hp2 comes with a new __Host-hp without a Path

@@ -219,6 +219,10 @@ const (
 			cookies __Host-hp hp2
 			on_delete cascade
 		}
+		group refused {
+			cookies ra rb rc
+			on_delete cascade
+		}
 	}`
 	slideDirectives = `	cookie_normalizer {
 		group login {
@@ -361,6 +365,11 @@ func (a *policyApp) start(t *testing.T) string {
 		"/logout-oversized-elsewhere": {deleteSessionID, oversizedUserIDElsewhere},
 		"/secure-login":               {setSecureSID, setUID},
 		"/secure-logout-unflagged":    {deleteSecureSIDUnflagged},
+		// A log-out Chromium and Firefox refuse (SameSite=None without
+		// Secure) beside one they take, in a group without a prefixed
+		// member.
+		"/refused-login":  {"ra=1; Path=/; Secure; SameSite=None; Max-Age=3600", "rb=1; Path=/; Secure; Max-Age=3600", "rc=1; Path=/; Secure; Max-Age=3600"},
+		"/refused-logout": {"ra=; Path=/; Max-Age=0; SameSite=None", "rb=; Path=/; Max-Age=0"},
 		// A log-out of hp2 beside a __Host-hp set without Path.
 		"/host-login":        {"__Host-hp=1; Path=/; Secure; Max-Age=3600", "hp2=1; Path=/; Secure; Max-Age=3600"},
 		"/host-logout-reset": {"hp2=; Path=/; Secure; Max-Age=0", "__Host-hp=2; Secure; Max-Age=3600"},
