@@ -203,6 +203,19 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 			t.Errorf("after /logout-oversized-elsewhere, /elsewhere/page carried %q, want no cookie", sent)
 		}
 
+		// The same with a user_id__insecure field Chromium and Firefox
+		// refuse for SameSite=None without Secure: the deletion where
+		// WebKitGTK stores it carries Secure (over https), which
+		// WebKitGTK takes.
+		load(t, c, env.cascade+"/login")
+		load(t, c, env.cascade+"/logout-none-elsewhere")
+		jar = jarOf(t, c)
+		t.Logf("after /logout-none-elsewhere: %s", describe(jar))
+		wantNames(t, "after /logout-none-elsewhere", jar)
+		if sent := env.app.sent(t, c, env.raw+"/elsewhere/page"); len(sent) > 0 {
+			t.Errorf("after /logout-none-elsewhere, /elsewhere/page carried %q, want no cookie", sent)
+		}
+
 		// A log-out of __Secure-sid without Secure, which Chromium and
 		// Firefox refuse for its name prefix (they keep __Secure-sid):
 		// the cascade deletes uid, and __Secure-sid with a deletion

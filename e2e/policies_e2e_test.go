@@ -363,8 +363,11 @@ func (a *policyApp) start(t *testing.T) string {
 		// A log-out beside a member's field only WebKitGTK stores, at
 		// another path; a __Secure- log-out without Secure.
 		"/logout-oversized-elsewhere": {deleteSessionID, oversizedUserIDElsewhere},
-		"/secure-login":               {setSecureSID, setUID},
-		"/secure-logout-unflagged":    {deleteSecureSIDUnflagged},
+		// The same with a field refused for SameSite=None without
+		// Secure: the deletion at /elsewhere gets Secure.
+		"/logout-none-elsewhere":   {deleteSessionID, "user_id__insecure=5; Path=/elsewhere; SameSite=None; Max-Age=3600"},
+		"/secure-login":            {setSecureSID, setUID},
+		"/secure-logout-unflagged": {deleteSecureSIDUnflagged},
 		// A log-out Chromium and Firefox refuse (SameSite=None without
 		// Secure) beside one they take, in a group without a prefixed
 		// member.
