@@ -473,7 +473,13 @@ func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leader
 	// they are skipped), so no value this pass rewrites can change which
 	// one leads.
 	var l leader
-	l, *leaders = findLeader(*leaders, g, r.like, p.values, p.base, &p.now)
+	// A leader in this very group is judged as its policies send it: its
+	// field may come after this one, not rewritten yet.
+	policy := &attrPolicy{}
+	if lg, _ := p.n.matcher.matchMember(r.like); lg == g {
+		policy = &r.attrs
+	}
+	l, *leaders = findLeader(*leaders, g, r.like, p.values, policy, p.base, &p.now)
 	return p.n.applyMemo(g, r, v, name, self, &l, p)
 }
 
@@ -560,8 +566,9 @@ type leader struct {
 // Partitioned or a __Secure- or __Host- name without Secure, a __Host-
 // name without Path=/ or with a Domain, which Chromium and Firefox
 // refuse), or is read differently by different engines, there is no
-// leader (followers are left alone).
-func findLeader(leaders []leader, g int, name string, values []string, base int64, now *clock) (leader, []leader) {
+// leader (followers are left alone). The field is read as policy (the
+// policies of the leader's group, where that is g) sends it.
+func findLeader(leaders []leader, g int, name string, values []string, policy *attrPolicy, base int64, now *clock) (leader, []leader) {
 	for _, l := range leaders {
 		if l.group == g {
 			return l, leaders
@@ -574,7 +581,7 @@ func findLeader(leaders []leader, g int, name string, values []string, base int6
 		}
 		var f setCookie
 		prefixed := securePrefixed(name)
-		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, &attrPolicy{}, prefixed, false) && !hostPrefixRefused(&f, name) {
+		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, policy, prefixed, false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}

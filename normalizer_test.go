@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1152,5 +1153,29 @@ func TestDashedDateWithUTCLeftAlone(t *testing.T) {
 		if v, ok := parseAgreedDate(s); ok {
 			t.Errorf("parseAgreedDate(%q) = %d, true; the documented forms exclude it (agreedDateForm does not match)", s, v)
 		}
+	}
+}
+
+// TestLikeLeaderOwnPolicies: a `like` leader in its own group, whose field
+// as the app wrote it browsers would refuse (SameSite=None without
+// Secure), is judged as the group's policies send it (secure on adds
+// Secure): browsers store it, so it leads, also where its field comes
+// after a follower's. Judged as written, lk1 kept its hour while ldr got
+// 77 seconds, and a second rewrite of the output changed it.
+func TestLikeLeaderOwnPolicies(t *testing.T) {
+	on := true
+	g := Group{Cookies: []string{"lk1", "ldr"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "ldr"}, Secure: &on}
+	in := []string{"lk1=v; Max-Age=3600; Path=/", "ldr=w; Max-Age=77; Path=/; SameSite=None"}
+	want := []string{
+		"lk1=v; Path=/; Secure; Expires=Tue, 24 Nov 2026 12:01:17 GMT; Max-Age=77",
+		"ldr=w; Max-Age=77; Path=/; SameSite=None; Secure",
+	}
+	n := testNormalizer(t, g.rule())
+	got := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, from: requestFor("/x")}, nil)
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if again := n.rewriteResponse(slices.Clone(got), testDate, &request{https: true, from: requestFor("/x")}, nil); !slices.Equal(again, want) {
+		t.Errorf("rewritten once more: %q", again)
 	}
 }

@@ -462,7 +462,7 @@ func genStressField(r *rand.Rand, name string) stressField {
 		v += stressPick(r, "", "; Max-Age=3600", "; Expires=Wed, 01 Jan 2031 00:00:00 GMT", "; Max-Age=99999999", "; Max-Age=77", "; Expires=Thu, 01 Jan 2160 00:00:00 GMT")
 		v += stressPick(r, "", "; Path=/", "; Path=/app")
 		v += stressPick(r, "", "; Domain=example.com")
-		v += stressPick(r, "", "; SameSite=Strict", "; SameSite=None; Secure", "; Secure", "; HttpOnly")
+		v += stressPick(r, "", "; SameSite=Strict", "; SameSite=None; Secure", "; Secure", "; HttpOnly", "; SameSite=None")
 		return stressField{value: v, name: name, effect: stressSets}
 	case 4, 5, 6:
 		v := stressPick(r, name+"=; Max-Age=0", name+"=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", name+"=x; Max-Age=-1", name+"=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
