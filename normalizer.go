@@ -473,13 +473,7 @@ func (p *rewritePass) applyLike(g int, r *rule, v, name string, self int, leader
 	// they are skipped), so no value this pass rewrites can change which
 	// one leads.
 	var l leader
-	// A leader in this very group is judged as its policies send it: its
-	// field may come after this one, not rewritten yet.
-	policy := &attrPolicy{}
-	if lg, _ := p.n.matcher.matchMember(r.like); lg == g {
-		policy = &r.attrs
-	}
-	l, *leaders = findLeader(*leaders, g, r.like, p.values, policy, p.base, &p.now)
+	l, *leaders = findLeader(*leaders, g, r, p.n.matcher, p.values, p.base, &p.now)
 	return p.n.applyMemo(g, r, v, name, self, &l, p)
 }
 
@@ -566,13 +560,19 @@ type leader struct {
 // Partitioned or a __Secure- or __Host- name without Secure, a __Host-
 // name without Path=/ or with a Domain, which Chromium and Firefox
 // refuse), or is read differently by different engines, there is no
-// leader (followers are left alone). The field is read as policy (the
-// policies of the leader's group, where that is g) sends it.
-func findLeader(leaders []leader, g int, name string, values []string, policy *attrPolicy, base int64, now *clock) (leader, []leader) {
+// leader (followers are left alone). r is group g's rule, and its leader
+// r.like; a leader in g itself is read as g's policies send it (its field
+// may come after the follower's, not rewritten yet); one in another
+// group, of a lower depth, has been rewritten already.
+func findLeader(leaders []leader, g int, r *rule, m *cookieMatcher, values []string, base int64, now *clock) (leader, []leader) {
 	for _, l := range leaders {
 		if l.group == g {
 			return l, leaders
 		}
+	}
+	name, policy := r.like, &attrPolicy{}
+	if lg, _ := m.matchMember(name); lg == g {
+		policy = &r.attrs
 	}
 	l := leader{group: g, index: -1}
 	for i := len(values) - 1; i >= 0; i-- {
