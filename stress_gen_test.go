@@ -468,7 +468,9 @@ func genStressField(r *rand.Rand, name string) stressField {
 		v := stressPick(r, name+"=; Max-Age=0", name+"=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", name+"=x; Max-Age=-1", name+"=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
 		v += stressPick(r, "", "; Path=/", "; Path=/app")
 		v += stressPick(r, "", "; Domain=example.com")
-		v += stressPick(r, "", "; SameSite=Strict", "; SameSite=None; Secure", "; Secure; Partitioned")
+		// A log-out Chromium and Firefox refuse for SameSite=None or
+		// Partitioned without Secure, too.
+		v += stressPick(r, "", "; SameSite=Strict", "; SameSite=None; Secure", "; Secure; Partitioned", "; SameSite=None", "; Partitioned")
 		return stressField{value: v, name: name, effect: stressDeletes}
 	}
 	odd := stressOdd[r.Intn(len(stressOdd))]

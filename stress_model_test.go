@@ -82,10 +82,9 @@ type stressAppend struct {
 	cascadeFrom string
 	deletion    bool
 	// cascaded: a cascade's deletion of a deleted member at the place
-	// of an earlier field of it (see stressKeptElsewhere), or of its
-	// last one, which browsers refuse for its name prefix (see
-	// prefixRefusedLast): source is that field's index among the
-	// handlers' fields, and the field is worked out from it as sent.
+	// of an earlier field of it (see stressKeptElsewhere): source is
+	// that field's index among the handlers' fields, and the field is
+	// worked out from it as sent.
 	cascaded bool
 	source   int
 	// atStored: such a deletion of an untouched member, at the place of
@@ -99,6 +98,11 @@ type stressAppend struct {
 	// webKit: a deletion, with field, where WebKitGTK stores a field of
 	// the member that Chromium and Firefox refuse (see webKitPlaces).
 	webKit bool
+	// fixed: a deleted member's deletion, with field, that Chromium and
+	// Firefox take, after its log-out they refuse for its attributes;
+	// fixPlace: another member's deletion at such a place (see
+	// refusedFix).
+	fixed, fixPlace bool
 }
 
 // stressDeletionSuffix follows the name in every deletion the rules
@@ -401,17 +405,25 @@ func (m *stressModel) pass() {
 			// The deleted member's last field as sent, whose place the
 			// others' deletions take.
 			from := m.asSent(g, stressLastStored(m.fields, deleted))
-			// A __Host- deleted member whose log-out browsers refuse for
-			// its prefix is deleted at Path=/ without Domain, where such
-			// a cookie lives: the others are deleted there too (every
-			// deleted member's, in config order, each place once).
-			var hostFixes []string
+			// Where the others' deletions at the deleted member's place
+			// would miss (every deleted member's log-out counts, in
+			// config order, each place once): a __Host- member whose
+			// log-out browsers refuse for its prefix is deleted at
+			// Path=/ without Domain, where such a cookie lives; a
+			// member whose log-out Chromium and Firefox refuse for
+			// SameSite=None or Partitioned without Secure, at its place
+			// with Secure.
+			var fixes []stressDeletion
 			for _, name := range g.members {
-				if i := m.prefixRefusedLast(g, name); state[name] == stressDeletes && i >= 0 && stressHostPrefixed(name) {
-					fix := stressCascadeDeletion(g, name, m.asSent(g, i))
-					if !slices.ContainsFunc(hostFixes, func(h string) bool { return stressPlaceOf(h) == stressPlaceOf(fix) }) {
-						hostFixes = append(hostFixes, fix)
-					}
+				if state[name] != stressDeletes {
+					continue
+				}
+				fix, secured, plain, ok := m.refusedFix(g, name)
+				if ok && stressHostPrefixed(name) && !slices.Contains(fixes, stressPlaceOf(fix)) {
+					fixes = append(fixes, stressPlaceOf(fix))
+				}
+				if plain && !slices.Contains(fixes, secured) {
+					fixes = append(fixes, secured)
 				}
 			}
 			for _, name := range g.members {
@@ -424,24 +436,23 @@ func (m *stressModel) pass() {
 						at := m.asSent(g, stressHandlerField(m.fields, stored))
 						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, at)))
 					}
-					for _, fix := range hostFixes {
-						if d := stressCascadeDeletion(g, name, fix); !slices.Contains(done, stressPlaceOf(d)) {
-							add = append(add, stressAppend{name: name, field: d, deletion: true})
+					for _, fix := range fixes {
+						if d := fix.field(g, name); !slices.Contains(done, stressPlaceOf(d)) {
+							add = append(add, stressAppend{name: name, field: d, deletion: true, fixPlace: true})
 							done = append(done, stressPlaceOf(d))
 						}
 					}
 					add = stressWebKitDeletions(add, name, webKit[name], done)
 				case stressDeletes:
-					// The member's last field, as sent (passed byte for
-					// byte: as Chromium and Firefox read it, when no
-					// deletion is placed after it), may be one Chromium
-					// and Firefox refuse for its name prefix: its
-					// deletion at the same place, with the attributes
-					// the prefix needs, which they take.
+					// The member's last field, as sent, may be one
+					// Chromium and Firefox refuse for its attributes:
+					// its deletion at the same place that they take
+					// (see refusedFix), unless they have deleted it
+					// there already.
 					var done []stressDeletion
-					if i := m.prefixRefusedLast(g, name); i >= 0 && !m.deletedAt(g, name, stressCascadeDeletion(g, name, m.asSent(g, i))) {
-						add = append(add, stressAppend{name: name, deletion: true, cascaded: true, source: stressHandlerIndex(m.fields, i)})
-						done = append(done, stressPlaceOf(stressCascadeDeletion(g, name, m.asSent(g, i))))
+					if fix, _, _, ok := m.refusedFix(g, name); ok && !m.deletedAt(g, name, fix) {
+						add = append(add, stressAppend{name: name, field: fix, deletion: true, fixed: true})
+						done = append(done, stressPlaceOf(fix))
 					}
 					// A field before the member's last one whose
 					// lifetime the module does not know every engine's
@@ -902,23 +913,37 @@ func stressHandlerField(fields []stressModelField, k int) int {
 	return -1
 }
 
-// prefixRefusedLast returns, for g's member name, a __Secure-, __Host-
-// or __Http- name, the index of its last field (see stressLastStored)
-// when Chromium and Firefox refuse that as sent (see stressLeaderRefused;
-// one passed byte for byte as they read all of it, when no deletion is
-// placed after it), else -1: a cascade's deletions of the others, which
-// every engine takes, would leave them holding this member, and its
-// deletion at the same place with the attributes its prefix needs
-// follows.
-func (m *stressModel) prefixRefusedLast(g *stressGroup, name string) int {
+// refusedFix returns, for g's member name, the deletion Chromium and
+// Firefox take at the place of its last field (see stressLastStored)
+// when they refuse that as sent for its attributes (see
+// stressLeaderRefused; one passed byte for byte as they read all of it):
+// a cascade's deletions of the others, which copy that field's
+// attributes, would leave them holding this member. ok is false when
+// they do not refuse it. For a __Secure-, __Host- or __Http- name, the
+// deletion has the attributes its prefix needs (a deletion the module
+// placed has them already); and where they refuse the field for
+// SameSite=None or Partitioned without Secure (plain), whatever the
+// name, it has Secure, and SameSite=None on a cross-site request:
+// secured is that place, where the others are deleted too.
+func (m *stressModel) refusedFix(g *stressGroup, name string) (fix string, secured stressDeletion, plain, ok bool) {
 	i := stressLastStored(m.fields, name)
-	if i < 0 || !stressSecureOnly(name) || m.fields[i].value == "" || m.fields[i].placed {
-		return -1
+	if i < 0 || m.fields[i].value == "" {
+		return "", secured, false, false
 	}
-	if !stressLeaderRefused(m.asSent(g, i)) {
-		return -1
+	sent := m.asSent(g, i)
+	flags := stressReadFlags(sent)
+	plain = !flags.secure && (flags.none || flags.partitioned)
+	if !plain && (!stressSecureOnly(name) || m.fields[i].placed || !stressLeaderRefused(sent)) {
+		return "", secured, false, false
 	}
-	return i
+	secured = stressPlaceOf(sent)
+	if plain {
+		secured.secure = true
+		if m.crossSite {
+			secured.sameSite = "None"
+		}
+	}
+	return secured.field(g, name), secured, plain, true
 }
 
 // deletedAt reports whether Chromium and Firefox have deleted g's member

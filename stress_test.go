@@ -777,6 +777,10 @@ func (a stressAppend) kind() string {
 		return "cascade of a deleted member's earlier field"
 	case a.webKit:
 		return "deletion where WebKitGTK stores a refused field"
+	case a.fixed:
+		return "deletion after a log-out browsers refuse"
+	case a.fixPlace:
+		return "cascade at a refused log-out's fixed place"
 	case a.name == a.group.stamp && a.deletion:
 		return "stamp deletion"
 	case a.name == a.group.stamp:
