@@ -580,8 +580,15 @@ func findLeader(leaders []leader, g int, r *rule, m *cookieMatcher, values []str
 			continue
 		}
 		var f setCookie
-		prefixed := securePrefixed(name)
-		if f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected && storedWithPolicies(&f, policy, prefixed, false) && !hostPrefixRefused(&f, name) {
+		ok := f.scan(values[i], lifetimeKinds|attributeKinds, 0) && !f.rejected
+		if ok && policy == &r.attrs && hasPrefixFold(name, prefixHost) {
+			// A __Host- leader's place as its own group sends it (a
+			// field passed unchanged is sent as it is): a path or domain
+			// policy may give it the Path=/ and no Domain its prefix
+			// needs.
+			ok = f.scan(r.withPolicies(values[i]), lifetimeKinds|attributeKinds, 0)
+		}
+		if ok && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}

@@ -1157,25 +1157,106 @@ func TestDashedDateWithUTCLeftAlone(t *testing.T) {
 }
 
 // TestLikeLeaderOwnPolicies: a `like` leader in its own group, whose field
-// as the app wrote it browsers would refuse (SameSite=None without
-// Secure), is judged as the group's policies send it (secure on adds
-// Secure): browsers store it, so it leads, also where its field comes
-// after a follower's. Judged as written, lk1 kept its hour while ldr got
-// 77 seconds, and a second rewrite of the output changed it.
+// as the app wrote it browsers would refuse, is judged as the group's
+// policies send it: secure on adds the Secure that SameSite=None needs;
+// path / and domain remove give a __Host- leader the Path=/ and no
+// Domain its prefix needs (RFC 6265bis §4.1.3.2). Browsers store it as
+// sent, so it leads, also where its field comes after a follower's.
+// Judged as written, lk1 kept its hour while the leader got 77 seconds,
+// and a second rewrite of the output changed it; with another group's
+// cascade appending a field, the rewrite's second look at the leaders
+// led lk1 after all, so that the applied run counted lk1 twice and
+// report_only once.
 func TestLikeLeaderOwnPolicies(t *testing.T) {
 	on := true
-	g := Group{Cookies: []string{"lk1", "ldr"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "ldr"}, Secure: &on}
-	in := []string{"lk1=v; Max-Age=3600; Path=/", "ldr=w; Max-Age=77; Path=/; SameSite=None"}
-	want := []string{
-		"lk1=v; Path=/; Secure; Expires=Tue, 24 Nov 2026 12:01:17 GMT; Max-Age=77",
-		"ldr=w; Max-Age=77; Path=/; SameSite=None; Secure",
-	}
-	n := testNormalizer(t, g.rule())
-	got := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, from: requestFor("/x")}, nil)
-	if !slices.Equal(got, want) {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-	if again := n.rewriteResponse(slices.Clone(got), testDate, &request{https: true, from: requestFor("/x")}, nil); !slices.Equal(again, want) {
-		t.Errorf("rewritten once more: %q", again)
+	hostLike := &ExpiryPolicy{Mode: modeLike, Like: "__Host-ldr"}
+	const lk1 = "lk1=v; Path=/; Secure; Expires=Tue, 24 Nov 2026 12:01:17 GMT; Max-Age=77"
+	for _, tc := range []struct {
+		name     string
+		g        Group
+		in, want []string
+	}{
+		{
+			name: "secure on adds the Secure SameSite=None needs",
+			g:    Group{Cookies: []string{"lk1", "ldr"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "ldr"}, Secure: &on},
+			in:   []string{"lk1=v; Max-Age=3600; Path=/", "ldr=w; Max-Age=77; Path=/; SameSite=None"},
+			want: []string{lk1, "ldr=w; Max-Age=77; Path=/; SameSite=None; Secure"},
+		},
+		{
+			name: "path / adds the Path=/ a __Host- leader needs",
+			g:    Group{Cookies: []string{"lk1", "__Host-ldr"}, Expire: hostLike, Secure: &on, Path: "/"},
+			in:   []string{"lk1=v; Max-Age=3600", "__Host-ldr=w; Max-Age=77; Secure"},
+			want: []string{lk1, "__Host-ldr=w; Max-Age=77; Secure; Path=/"},
+		},
+		{
+			name: "path / replaces a __Host- leader's Path=/app, leader first",
+			g:    Group{Cookies: []string{"lk1", "__Host-ldr"}, Expire: hostLike, Secure: &on, Path: "/"},
+			in:   []string{"__Host-ldr=w; Max-Age=77; Path=/app; Secure", "lk1=v; Max-Age=3600"},
+			want: []string{"__Host-ldr=w; Max-Age=77; Path=/; Secure", lk1},
+		},
+		{
+			name: "domain remove drops a __Host- leader's Domain",
+			g:    Group{Cookies: []string{"lk1", "__Host-ldr"}, Expire: hostLike, Domain: "remove"},
+			in:   []string{"lk1=v; Max-Age=3600; Path=/", "__Host-ldr=w; Max-Age=77; Path=/; Domain=example.com; Secure"},
+			want: []string{"lk1=v; Path=/; Expires=Tue, 24 Nov 2026 12:01:17 GMT; Max-Age=77", "__Host-ldr=w; Max-Age=77; Path=/; Secure"},
+		},
+		{
+			// A __Host- leader whose place no policy fixes leads nothing.
+			name: "a __Host- leader at /app without a path policy",
+			g:    Group{Cookies: []string{"lk1", "__Host-ldr"}, Expire: hostLike, Secure: &on},
+			in:   []string{"lk1=v; Max-Age=3600; Path=/", "__Host-ldr=w; Max-Age=77; Path=/app; Secure"},
+			want: []string{"lk1=v; Max-Age=3600; Path=/; Secure", "__Host-ldr=w; Max-Age=77; Path=/app; Secure"},
+		},
+		{
+			// A field the engines read apart (a byte over 0x7f) is passed
+			// unchanged, so sent at /café: it leads nothing.
+			name: "a __Host- leader passed unchanged",
+			g:    Group{Cookies: []string{"lk1", "__Host-ldr"}, Expire: hostLike, Secure: &on, Path: "/"},
+			in:   []string{"lk1=v; Max-Age=3600", "__Host-ldr=w; Max-Age=77; Path=/caf\u00e9; Secure"},
+			want: []string{"lk1=v; Max-Age=3600; Path=/; Secure", "__Host-ldr=w; Max-Age=77; Path=/caf\u00e9; Secure"},
+		},
+		{
+			// The follower's group's path policy does not apply to a
+			// leader outside it.
+			name: "a __Host- leader at /app outside the follower's group",
+			g:    Group{Cookies: []string{"lk1"}, Expire: hostLike, Path: "/"},
+			in:   []string{"lk1=v; Max-Age=3600", "__Host-ldr=w; Max-Age=77; Path=/app; Secure"},
+			want: []string{"lk1=v; Max-Age=3600; Path=/", "__Host-ldr=w; Max-Age=77; Path=/app; Secure"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.g.validate(); err != nil {
+				t.Fatalf("config refused: %v", err)
+			}
+			req := func() *request { return &request{https: true, from: requestFor("/x")} }
+			n := testNormalizer(t, tc.g.rule())
+			got := n.rewriteResponse(slices.Clone(tc.in), testDate, req(), nil)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+			if again := n.rewriteResponse(slices.Clone(got), testDate, req(), nil); !slices.Equal(again, tc.want) {
+				t.Errorf("rewritten once more: %q", again)
+			}
+			// Beside another group's cascade, which appends a field: the
+			// same bytes, and report_only observes what the applied run
+			// does.
+			rules := func() []rule {
+				return []rule{tc.g.rule(), Group{Cookies: []string{"x", "y"}, OnDelete: "cascade"}.rule()}
+			}
+			in := append(slices.Clone(tc.in), "x=; Max-Age=0")
+			want := append(slices.Clone(tc.want), "x=; Max-Age=0", "y=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0")
+			applied, reported := testNormalizer(t, rules()...), testNormalizer(t, rules()...)
+			reported.reportOnly = true
+			var oa, or recordingObserver
+			if got := applied.rewriteResponse(slices.Clone(in), testDate, req(), &oa); !slices.Equal(got, want) {
+				t.Errorf("beside a cascade: got  %q\nwant %q", got, want)
+			}
+			if got := reported.rewriteResponse(slices.Clone(in), testDate, req(), &or); !slices.Equal(got, in) {
+				t.Errorf("report_only changed %q into %q", in, got)
+			}
+			if !slices.Equal(oa, or) {
+				t.Errorf("applied observed %q, report_only %q", oa, or)
+			}
+		})
 	}
 }

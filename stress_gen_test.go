@@ -329,9 +329,18 @@ func genStressLikeGroups(r *rand.Rand, cfg *stressConfig) {
 	case k < 4 && len(stamps) > 0 && cfg.groups[0].Slide == nil, k < 3 && len(stamps) > 0:
 		leader = stamps[r.Intn(len(stamps))]
 	}
+	if leader == "ldr" && r.Intn(3) == 0 {
+		// A __Host- leader, which the group's path / or domain remove
+		// may give the place its prefix needs.
+		leader = "__Host-ldr"
+	}
 	g := &stressGroup{members: []string{"lk1", "lk2"}, like: leader}
-	if leader == "ldr" && r.Intn(2) == 0 {
-		g.members = append(g.members, "ldr")
+	if (leader == "ldr" || leader == "__Host-ldr") && r.Intn(2) == 0 {
+		g.members = append(g.members, leader)
+	}
+	if leader == "__Host-ldr" {
+		g.Path = stressPick(r, "", "/")
+		g.Domain = stressPick(r, "", removeValue)
 	}
 	g.Label = "lk"
 	g.Cookies = slices.Clone(g.members)
