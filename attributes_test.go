@@ -579,3 +579,27 @@ func TestRequestTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepsSecureOffPrefixed: `secure off` leaves Secure on a __Secure-
+// or __Host- cookie (removing it would make browsers refuse the field),
+// so the cookie still has it; on another name it goes.
+func TestKeepsSecureOffPrefixed(t *testing.T) {
+	p := attrPolicy{secure: flagOff}
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"__Secure-a=1; Secure; Path=/", true},
+		{"__Host-a=1; Secure; Path=/", true},
+		{"a=1; Secure; Path=/", false},
+	} {
+		var f setCookie
+		f.scan(tc.v, attributeKinds, 0)
+		if got := p.keepsSecure(&f, true); got != tc.want {
+			t.Errorf("%q: keepsSecure %v, want %v", tc.v, got, tc.want)
+		}
+		if got := storedWithPolicies(&f, &p, securePrefixed(f.name), false); !got {
+			t.Errorf("%q: storedWithPolicies %v, want true", tc.v, got)
+		}
+	}
+}

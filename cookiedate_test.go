@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 )
 
 // dateVector is one entry of testdata/http-state-dates.json.
@@ -86,6 +87,19 @@ func TestParseCookieDateEdges(t *testing.T) {
 		}
 		if s != tc.want {
 			t.Errorf("%d: parseCookieDate(%q) = %q, want %q", i, tc.in, s, tc.want)
+		}
+	}
+}
+
+// TestParseAgreedDateTwoDigitYear69: RFC 6265 §5.1.1: a two-digit year
+// from 70 to 99 is 19xx, from 00 to 69 20xx; so "69" is 2069.
+func TestParseAgreedDateTwoDigitYear69(t *testing.T) {
+	for _, year := range []int{2069, 1970} {
+		at := time.Date(year, time.November, 25, 0, 0, 0, 0, time.UTC)
+		s := at.Format("Mon, 02-Jan-06 15:04:05 GMT")
+		got, ok := parseAgreedDate(s)
+		if !ok || got != at.Unix() {
+			t.Errorf("%q: got %d, %v; want %d (%d)", s, got, ok, at.Unix(), year)
 		}
 	}
 }

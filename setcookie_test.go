@@ -184,3 +184,14 @@ func TestScanTabInside(t *testing.T) {
 		}
 	}
 }
+
+// TestScanStopStaysAtFirst: libsoup stops at the first tab; a ',' in a
+// later attribute's name does not move the stop past it.
+func TestScanStopStaysAtFirst(t *testing.T) {
+	var f setCookie
+	v := "a=v\t; x,y=1; Path=/"
+	f.scan(v, attributeKinds, 0)
+	if want := strings.IndexByte(v, '\t'); f.stop != want || !f.rejected {
+		t.Errorf("%q: stop %d, rejected %v; want %d, true", v, f.stop, f.rejected, want)
+	}
+}
