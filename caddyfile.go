@@ -2,6 +2,8 @@ package cookienormalizer
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,7 +110,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case groupSubdirectives[sub]:
 			return d.Errf("%s outside a group: give the cookie patterns as arguments of cookie_normalizer, or put %s in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write \"cookies *\" in a group)", sub, sub)
 		default:
-			return d.Errf("unrecognized subdirective %q", sub)
+			return d.Err(unknownSubdirective(sub, "", directiveSubdirectives))
 		}
 	}
 	if short != nil {
@@ -151,6 +153,10 @@ var groupSubdirectives = map[string]bool{
 	"slide": true,
 }
 
+// directiveSubdirectives are the lines of the directive's block: a
+// group's (the short form), group blocks and report_only.
+var directiveSubdirectives = append(slices.Collect(maps.Keys(groupSubdirectives)), "group", "report_only")
+
 // groupParser parses the body of one group: the short form's block or a
 // group block. It is the one parser of both forms.
 type groupParser struct {
@@ -158,7 +164,9 @@ type groupParser struct {
 	start caddyfile.Token // the directive or the group line, for errors about the whole group
 	like  caddyfile.Token // the `expire like` line, for a loop found later
 	slide caddyfile.Token // the `slide` line, for what slide needs of the group
-	seen  map[string]bool
+	// lines are the policies' lines, by subdirective, for what one of
+	// them breaks in the whole group (see policyError).
+	lines map[string]caddyfile.Token
 }
 
 // parseBlock parses `group [<label>] { … }`, the dispenser on `group`.
@@ -193,20 +201,24 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		if p.start.Text == "group" {
 			where = " in group"
 		}
-		return d.Errf("unrecognized subdirective %q%s", sub, where)
+		known := directiveSubdirectives
+		if where != "" {
+			known = slices.Collect(maps.Keys(groupSubdirectives))
+		}
+		return d.Err(unknownSubdirective(sub, where, known))
 	}
 	if sub != "cookies" {
-		if p.seen[sub] {
+		if _, seen := p.lines[sub]; seen {
 			article := "a"
 			if strings.ContainsRune("aeiou", rune(sub[0])) {
 				article = "an"
 			}
 			return d.Errf("%s: this group already has %s %s policy", sub, article, sub)
 		}
-		if p.seen == nil {
-			p.seen = map[string]bool{}
+		if p.lines == nil {
+			p.lines = map[string]caddyfile.Token{}
 		}
-		p.seen[sub] = true
+		p.lines[sub] = d.Token()
 	}
 	tok := d.Token()
 	args := d.RemainingArgs()
@@ -247,7 +259,10 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		if len(args) != 1 {
 			return d.Err("samesite: expected one of strict, lax, none, remove")
 		}
-		g.SameSite, err = args[0], checkSameSite(args[0])
+		// Any case, as in the Set-Cookie fields it fixes (SameSite=Lax);
+		// the JSON form holds it in lower case.
+		v := strings.ToLower(args[0])
+		g.SameSite, err = v, checkSameSite(v)
 	case "path":
 		if len(args) != 1 {
 			return d.Err("path: expected one path, as in path /")
@@ -260,12 +275,12 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		g.Domain, err = args[0], checkDomain(args[0])
 	case "on_delete":
 		if len(args) != 1 || args[0] != onDeleteCascade {
-			return d.Err("on_delete: expected cascade")
+			return errUnexpected(d, "on_delete: expected cascade", args)
 		}
 		g.OnDelete = args[0]
 	case "on_partial":
 		if len(args) != 1 || args[0] != onPartialExpire {
-			return d.Err("on_partial: expected expire")
+			return errUnexpected(d, "on_partial: expected expire", args)
 		}
 		g.OnPartial = args[0]
 	case "slide":
@@ -341,7 +356,16 @@ func (p *groupParser) finish() error {
 		return errAt(p.like, err.Error())
 	}
 	if err := g.validate(); err != nil {
-		return errAt(p.start, err.Error())
+		// At the line of the policy that breaks the group, where one
+		// does; else at the group's.
+		at := p.start
+		var pe *policyError
+		if errors.As(err, &pe) {
+			if tok, ok := p.lines[pe.policy]; ok {
+				at = tok
+			}
+		}
+		return errAt(at, err.Error())
 	}
 	return nil
 }
@@ -414,6 +438,15 @@ func parseLifetime(d *caddyfile.Dispenser, s string) (caddy.Duration, error) {
 		return 0, d.Errf("expire: %v", err)
 	}
 	return caddy.Duration(dur), nil
+}
+
+// errUnexpected is msg at the dispenser's line, with the arguments given
+// when there are any.
+func errUnexpected(d *caddyfile.Dispenser, msg string, args []string) error {
+	if len(args) > 0 {
+		msg += fmt.Sprintf(", got %q", strings.Join(args, " "))
+	}
+	return d.Err(msg)
 }
 
 // closesBlock reports whether tok is a structural "}".

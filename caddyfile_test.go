@@ -44,6 +44,21 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			want: `{"groups":[{"cookies":["wh_*","~^sess"],"expire":{"mode":"max","duration":604800000000000}}]}`,
 		},
 		{
+			// samesite in any case, as Set-Cookie fields write it; the
+			// JSON holds it in lower case.
+			input: `cookie_normalizer a {
+				samesite Lax
+			}`,
+			want: `{"groups":[{"cookies":["a"],"samesite":"lax"}]}`,
+		},
+		{
+			input: `cookie_normalizer a {
+				samesite NONE
+				secure
+			}`,
+			want: `{"groups":[{"cookies":["a"],"secure":true,"samesite":"none"}]}`,
+		},
+		{
 			input: `cookie_normalizer user_id__insecure {
 				expire like session_id
 			}`,
@@ -174,7 +189,13 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire 0s\n}", "expire: duration 0s is not positive, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire max -1h\n}", "expire: duration -1h0m0s is not positive, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire session\n\texpire 1h\n}", "expire: this group already has an expire policy, at Testfile:3"},
-		{"cookie_normalizer a {\n\tbogus on\n}", `unrecognized subdirective "bogus", at Testfile:2`},
+		{"cookie_normalizer a {\n\tbogus on\n}", `unrecognized subdirective "bogus" (the block takes cookies, domain, expire, group, httponly, on_delete, on_partial, partitioned, path, report_only, samesite, secure, slide; if bogus is a directive of the site, a "}" is missing before it), at Testfile:2`},
+		// A typo an edit or two away gets the name meant.
+		{"cookie_normalizer a {\n\texpires 12h\n}", `unrecognized subdirective "expires" (did you mean expire?), at Testfile:2`},
+		{"cookie_normalizer a {\n\treportonly\n}", `unrecognized subdirective "reportonly" (did you mean report_only?), at Testfile:2`},
+		// A block left open reads the site's next directive as its own.
+		// (The site's own "}" then closes the directive's block.)
+		{"cookie_normalizer a {\n\texpire 12h\n\n\treverse_proxy 127.0.0.1:8081\n}", `unrecognized subdirective "reverse_proxy" (the block takes cookies, domain, expire, group, httponly, on_delete, on_partial, partitioned, path, report_only, samesite, secure, slide; if reverse_proxy is a directive of the site, a "}" is missing before it), at Testfile:4`},
 		{"cookie_normalizer {\n\texpire session\n}", `expire outside a group: give the cookie patterns as arguments of cookie_normalizer, or put expire in a group block with its cookies (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
 		{"cookie_normalizer {\n\tcookies a\n}", `cookies outside a group: a cookies line adds to the patterns given as arguments of cookie_normalizer, and there are none; give at least one there, or put the cookies line in a group block (a first argument of *, /... or @name is a request matcher, not a cookie pattern: write "cookies *" in a group), at Testfile:2`},
 		{"cookie_normalizer a {\n\texpire session {\n\t\tfoo\n\t}\n}", "expire: takes no block, at Testfile:2"},
@@ -190,9 +211,9 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\tsecure\n\tsecure off\n}", "secure: this group already has a secure policy, at Testfile:3"},
 		{"cookie_normalizer a {\n\tsamesite\n}", "samesite: expected one of strict, lax, none, remove, at Testfile:2"},
 		{"cookie_normalizer a {\n\tsamesite loose\n}", `samesite "loose": want strict, lax, none or remove, at Testfile:2`},
-		{"cookie_normalizer a {\n\tsamesite none\n}", "samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure, at Testfile:1"},
-		{"cookie_normalizer a {\n\tsamesite none\n\tsecure off\n}", "samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure, at Testfile:1"},
-		{"cookie_normalizer a {\n\tpartitioned\n}", "partitioned on needs secure on in the same group: Chromium and Firefox reject Partitioned without Secure, at Testfile:1"},
+		{"cookie_normalizer a {\n\tsamesite none\n}", "samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure, at Testfile:2"},
+		{"cookie_normalizer a {\n\tsamesite none\n\tsecure off\n}", "samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure, at Testfile:2"},
+		{"cookie_normalizer a {\n\texpire 1h\n\tpartitioned\n}", "partitioned on needs secure on in the same group: Chromium and Firefox reject Partitioned without Secure, at Testfile:3"},
 		{"cookie_normalizer a {\n\tpath\n}", "path: expected one path, as in path /, at Testfile:2"},
 		{"cookie_normalizer a {\n\tpath app\n}", `path "app": must start with /, at Testfile:2`},
 		{"cookie_normalizer a {\n\tpath /a;b\n}", `path "/a;b": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
@@ -202,9 +223,11 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\tdomain ex;ample.com\n}", `domain "ex;ample.com": a ';', whitespace, control or non-ASCII byte is not allowed, at Testfile:2`},
 		{"cookie_normalizer a {\n\tdomain {http.request.host}\n}", `domain "{http.request.host}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself, at Testfile:2`},
 		{"cookie_normalizer a {\n\tpath /app/{path.0}\n}", `path "/app/{path.0}": Caddy placeholders are not replaced here, and a '{' or '}' would go into the attribute as written; give the value itself, at Testfile:2`},
-		{"cookie_normalizer __Host-sid {\n\tsecure off\n}", `cookie "__Host-sid": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},
-		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a __host-sid\n\t\tpath /app\n\t\tdomain example.com\n\t}\n}", `cookie "__host-sid": path /app, domain example.com would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:2`},
-		{"cookie_normalizer __Secure-x {\n\tsecure off\n}", `cookie "__Secure-x": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:1`},
+		{"cookie_normalizer __Host-sid {\n\tsecure off\n}", `cookie "__Host-sid": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:2`},
+		{"cookie_normalizer __Http-sid {\n\texpire 1h\n\thttponly off\n}", `cookie "__Http-sid": httponly off would break its name prefix (browsers store an __Http- cookie only with Secure and HttpOnly), at Testfile:3`},
+		{"cookie_normalizer __Host-sid {\n\texpire 1h\n\tdomain example.com\n}", `cookie "__Host-sid": domain example.com would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:3`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a __host-sid\n\t\tpath /app\n\t\tdomain example.com\n\t}\n}", `cookie "__host-sid": path /app, domain example.com would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:4`},
+		{"cookie_normalizer __Secure-x {\n\texpire 1h\n\tsecure off\n}", `cookie "__Secure-x": secure off would break its name prefix (browsers store a __Secure- cookie only with Secure, and a __Host- cookie only with Secure, Path=/ and no Domain), at Testfile:3`},
 		{"cookie_normalizer a {\n\texpire session\n\tgroup {\n\t}\n}", "group blocks cannot follow cookie patterns given as arguments: use either the short form or group blocks, at Testfile:3"},
 		{"cookie_normalizer ~( {\n\texpire session\n}", "invalid regular expression in pattern \"~(\": error parsing regexp: missing closing ): `(`, at Testfile:1"},
 		{"cookie_normalizer ~ {\n\texpire session\n}", `empty cookie pattern "~", at Testfile:1`},
@@ -213,14 +236,18 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer {\n\tgroup a b {\n\t}\n}", "group takes one label, got 2 words: name the cookies on a `cookies` line inside the block, at Testfile:2"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies\n\t}\n}", "cookies: expected at least one cookie pattern, at Testfile:3"},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a ~[z\n\t}\n}", "invalid regular expression in pattern \"~[z\": error parsing regexp: missing closing ]: `[z`, at Testfile:3"},
-		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpaths /\n\t}\n}", `unrecognized subdirective "paths" in group, at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tpaths /\n\t}\n}", `unrecognized subdirective "paths" in group (did you mean path?), at Testfile:4`},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\treport_only\n\t}\n}", `unrecognized subdirective "report_only" in group (the block takes cookies, domain, expire, httponly, on_delete, on_partial, partitioned, path, samesite, secure, slide; if report_only is a directive of the site, a "}" is missing before it), at Testfile:4`},
 		{"cookie_normalizer {\n\tgroup {\n\t\tcookies a\n\t\tsamesite lax\n\t\tsamesite strict\n\t}\n}", "samesite: this group already has a samesite policy, at Testfile:5"},
-		{"cookie_normalizer {\n\tbogus\n}", `unrecognized subdirective "bogus", at Testfile:2`},
+		{"cookie_normalizer {\n\tbogus\n}", `unrecognized subdirective "bogus" (the block takes cookies, domain, expire, group, httponly, on_delete, on_partial, partitioned, path, report_only, samesite, secure, slide; if bogus is a directive of the site, a "}" is missing before it), at Testfile:2`},
 		{"cookie_normalizer a {\n\ton_delete\n}", "on_delete: expected cascade, at Testfile:2"},
-		{"cookie_normalizer a {\n\ton_delete all\n}", "on_delete: expected cascade, at Testfile:2"},
-		{"cookie_normalizer a {\n\ton_partial delete\n}", "on_partial: expected expire, at Testfile:2"},
-		{"cookie_normalizer a* {\n\ton_partial expire\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:1"},
-		{"cookie_normalizer {\n\tgroup {\n\t\tcookies ~^s\n\t\ton_delete cascade\n\t}\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:2"},
+		{"cookie_normalizer a {\n\ton_delete all\n}", `on_delete: expected cascade, got "all", at Testfile:2`},
+		{"cookie_normalizer a {\n\ton_delete\n}", "on_delete: expected cascade, at Testfile:2"},
+		{"cookie_normalizer a {\n\ton_partial delete\n}", `on_partial: expected expire, got "delete", at Testfile:2`},
+		{"cookie_normalizer a {\n\ton_partial\n}", "on_partial: expected expire, at Testfile:2"},
+		{"cookie_normalizer a* {\n\texpire 1h\n\ton_partial expire\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:3"},
+		{"cookie_normalizer a* {\n\ton_partial expire\n\ton_delete cascade\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:3"},
+		{"cookie_normalizer {\n\tgroup {\n\t\tcookies ~^s\n\t\ton_delete cascade\n\t}\n}", "on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete), at Testfile:4"},
 		{"cookie_normalizer a {\n\treport_only yes\n\texpire session\n}", `report_only takes no argument (its presence turns it on), got "yes", at Testfile:2`},
 		{"cookie_normalizer a {\n\treport_only\n\treport_only\n\texpire session\n}", "report_only: given twice, at Testfile:3"},
 		{"cookie_normalizer a {\n\texpire 1h\n\tpath /\n\tslide\n}", "slide: expected <interval> [cookie <name>], as in slide 10m, at Testfile:4"},

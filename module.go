@@ -323,7 +323,11 @@ func (g Group) validate() error {
 		return fmt.Errorf("on_partial %q: want expire", g.OnPartial)
 	}
 	if (g.OnDelete != "" || g.OnPartial != "") && !slices.ContainsFunc(g.Cookies, exactPattern) {
-		return errors.New("on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)")
+		policy := "on_delete"
+		if g.OnDelete == "" {
+			policy = "on_partial"
+		}
+		return &policyError{policy, errors.New("on_delete and on_partial need at least one exact cookie name in the group (patterns cannot say which cookies to delete)")}
 	}
 	// The expiry first: slide's checks compare its interval with the
 	// lifetime, which must be valid to compare with.
@@ -351,21 +355,32 @@ func (g Group) validate() error {
 	}
 	secureOn := g.Secure != nil && *g.Secure
 	if g.SameSite == "none" && !secureOn {
-		return errors.New("samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure")
+		return &policyError{"samesite", errors.New("samesite none needs secure on in the same group: Chromium and Firefox reject SameSite=None without Secure")}
 	}
 	if g.Partitioned != nil && *g.Partitioned && !secureOn {
-		return errors.New("partitioned on needs secure on in the same group: Chromium and Firefox reject Partitioned without Secure")
+		return &policyError{"partitioned", errors.New("partitioned on needs secure on in the same group: Chromium and Firefox reject Partitioned without Secure")}
 	}
 	p := g.attrPolicy()
 	for _, c := range g.Cookies {
 		if exactPattern(c) {
 			if breaks := p.prefixBreaks(c); len(breaks) > 0 {
-				return fmt.Errorf("cookie %q: %s would break its name prefix (%s)", c, strings.Join(breaks, ", "), prefixRule(c))
+				policy, _, _ := strings.Cut(breaks[0], " ") // "path /app": path
+				return &policyError{policy, fmt.Errorf("cookie %q: %s would break its name prefix (%s)", c, strings.Join(breaks, ", "), prefixRule(c))}
 			}
 		}
 	}
 	return nil
 }
+
+// policyError is a group's config error that one of its policies causes
+// (samesite none without secure on, say): a Caddyfile reports it at that
+// policy's line. policy is the policy's subdirective.
+type policyError struct {
+	policy string
+	err    error
+}
+
+func (e *policyError) Error() string { return e.err.Error() }
 
 // prefixRule says what browsers need of a cookie named name, a prefixed
 // one, for messages.
