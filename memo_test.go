@@ -206,3 +206,11 @@ func FuzzMemo(f *testing.F) {
 		checkMemo(t, r, sameAttributes(pair, v), v, date, time.Duration(skew)*time.Second)
 	})
 }
+
+// TestMemoNotForCommaNames: a ',' in a name makes WebKitGTK store a
+// nameless cookie, so such a field passes unchanged; the memo of another
+// name's field with the same attributes must not stand in for it.
+func TestMemoNotForCommaNames(t *testing.T) {
+	checkMemo(t, fixed(60, "*"), "a=1; Max-Age=5; Path=/", "a,b=1; Max-Age=5; Path=/", testDate, 0)
+	checkMemo(t, session("*"), "x=1; Max-Age=5", "x,y=1; Max-Age=5", testDate, 0)
+}

@@ -1260,3 +1260,19 @@ func TestLikeLeaderOwnPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsAcrossPlacedOnly: a field the module passes unchanged
+// reads across the response only under a path or domain policy (which
+// may place a deletion after it); under a group without one, a late
+// field like it is rewritten alone, as the writer above left the rest.
+func TestReadsAcrossPlacedOnly(t *testing.T) {
+	plain := testNormalizer(t, fixed(60, "a"))
+	placedN := testNormalizer(t, attrRule(Group{Cookies: []string{"a"}, Path: "/rd"}))
+	v := []string{"a=v\tw; Max-Age=0; Path=/x"}
+	if plain.readsAcross(v) {
+		t.Errorf("no path or domain policy: readsAcross(%q) = true", v)
+	}
+	if !placedN.readsAcross(v) {
+		t.Errorf("path policy: readsAcross(%q) = false", v)
+	}
+}

@@ -148,3 +148,17 @@ func TestOddPlaceIgnoresOversized(t *testing.T) {
 		t.Errorf("oddPlace false for a tab in a Path")
 	}
 }
+
+// TestPlacedPathRemoveOnly: a group whose only place policy is
+// `path remove` still moves its cookies (to the request's default-path),
+// so a tabbed deletion it passes unchanged gets a deletion placed there,
+// as under any other path or domain policy.
+func TestPlacedPathRemoveOnly(t *testing.T) {
+	const del = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+	n := testNormalizer(t, attrRule(Group{Cookies: []string{"a"}, Path: "remove"}))
+	in := []string{"a=; Max-Age=0; Path=/o\tld"}
+	got := n.rewriteResponse(slices.Clone(in), testDate, &request{from: requestFor("/app/page")}, nil)
+	if want := append(slices.Clone(in), "a="+del); !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -606,6 +607,97 @@ func TestSlideNotBesideClearSiteData(t *testing.T) {
 		got := n.rewriteResponse(nil, testDate, &req, nil)
 		if !equalStrings(got, tc.want) || req.private != (tc.want != nil) {
 			t.Errorf("Clear-Site-Data %q: got %q (private %t), want %q", tc.clear, got, req.private, tc.want)
+		}
+	}
+}
+
+// slideLoginAlone is the one-member slide group of TestSlideReissueLeadsLike.
+func slideLoginAlone(t *testing.T) (*normalizer, string) {
+	t.Helper()
+	login := Group{Label: "login", Cookies: []string{"sid"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Domain: "remove", Slide: &SlidePolicy{Interval: 60e9}}
+	if err := login.validate(); err != nil {
+		t.Fatal(err)
+	}
+	stamp := "cn_slide_login=" + strconv.FormatInt(testClock.Unix(), 10) + "; Path=/; HttpOnly; SameSite=Lax" + slideHourLife
+	return testNormalizer(t, login.rule()), stamp
+}
+
+// slideHourLife is the lifetime slideLoginAlone gives, from the tests' Date.
+const slideHourLife = "; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+
+// TestReleadCountsNoEditSkipped: the second `like` pass over what
+// slide appended (relead) counts only the followers it rewrites; an
+// attribute edit left out was counted by the first pass, and is not
+// counted again.
+func TestReleadCountsNoEditSkipped(t *testing.T) {
+	login := Group{Label: "login", Cookies: []string{"sid"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Domain: "remove", Slide: &SlidePolicy{Interval: 60e9}}
+	if err := login.validate(); err != nil {
+		t.Fatal(err)
+	}
+	follower := Group{Cookies: []string{"__Host-pref"}, Expire: &ExpiryPolicy{Mode: modeLike, Like: "sid"}, Path: "/app"}
+	n := testNormalizer(t, login.rule(), attrRule(follower))
+	const life = "; Expires=Tue, 24 Nov 2026 13:00:00 GMT; Max-Age=3600"
+	stamp := "cn_slide_login=" + strconv.FormatInt(testClock.Unix(), 10) + "; Path=/; HttpOnly; SameSite=Lax" + life
+	var obs recordingObserver
+	req := request{cookies: []string{"sid=abc"}, status: 200}
+	got := n.rewriteResponse([]string{"__Host-pref=dark; Secure; Path=/; Max-Age=60"}, testDate, &req, &obs)
+	want := []string{"__Host-pref=dark; Secure; Path=/" + life, "sid=abc; Path=/" + life, stamp}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	wantObs := []string{"__Host-pref #2 unchanged", "__Host-pref #2 edit skipped", "sid #1 reissued", "cn_slide_login #1 stamp set", "__Host-pref #2 rewritten"}
+	if !slices.Equal(obs, wantObs) {
+		t.Errorf("observed %q\nwant     %q", obs, wantObs)
+	}
+}
+
+// TestSlideClearSiteDataWithEquals: a Clear-Site-Data item with '='
+// is not the "cookies" type (nor "*"): the re-issue goes ahead.
+func TestSlideClearSiteDataWithEquals(t *testing.T) {
+	n, stamp := slideLoginAlone(t)
+	for _, clear := range []string{`cookies=1`, `*=x`} {
+		req := request{cookies: []string{"sid=abc"}, status: 200, header: http.Header{"Clear-Site-Data": {clear}}}
+		got := n.rewriteResponse(nil, testDate, &req, nil)
+		if want := []string{"sid=abc; Path=/" + slideHourLife, stamp}; !slices.Equal(got, want) {
+			t.Errorf("Clear-Site-Data %q: got %q, want %q", clear, got, want)
+		}
+	}
+}
+
+// TestSlideValueAtBrowserLimit: a member whose name and value are
+// exactly maxNameValueLen bytes is one browsers store, and is re-issued;
+// one byte more and nothing is.
+func TestSlideValueAtBrowserLimit(t *testing.T) {
+	n, stamp := slideLoginAlone(t)
+	value := strings.Repeat("v", maxNameValueLen-len("sid"))
+	req := request{cookies: []string{"sid=" + value}, status: 200}
+	got := n.rewriteResponse(nil, testDate, &req, nil)
+	if want := []string{"sid=" + value + "; Path=/" + slideHourLife, stamp}; !slices.Equal(got, want) {
+		t.Errorf("at the limit: got %d fields, want the re-issue and the stamp", len(got))
+	}
+	req = request{cookies: []string{"sid=" + value + "v"}, status: 200}
+	if got := n.rewriteResponse(nil, testDate, &req, nil); len(got) != 0 {
+		t.Errorf("over the limit: got %d fields, want none", len(got))
+	}
+}
+
+// TestSlideNotUnderTargetedNoStoreRemote: no-store-remote forbids
+// storing only in Surrogate-Control; a CDN-Cache-Control field with it
+// still lets that cache store the response, so nothing is re-issued.
+func TestSlideNotUnderTargetedNoStoreRemote(t *testing.T) {
+	n, stamp := slideLoginAlone(t)
+	for _, tc := range []struct {
+		header string
+		want   []string
+	}{
+		{"CDN-Cache-Control", nil},
+		{"Surrogate-Control", []string{"sid=abc; Path=/" + slideHourLife, stamp}},
+	} {
+		req := request{cookies: []string{"sid=abc"}, status: 200, header: http.Header{http.CanonicalHeaderKey(tc.header): {"no-store-remote"}}}
+		if got := n.rewriteResponse(nil, testDate, &req, nil); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: no-store-remote: got %q, want %q", tc.header, got, tc.want)
 		}
 	}
 }
