@@ -190,6 +190,10 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{"cookie_normalizer a {\n\texpire max -1h\n}", "expire: duration -1h0m0s is not positive, at Testfile:2"},
 		{"cookie_normalizer a {\n\texpire session\n\texpire 1h\n}", "expire: this group already has an expire policy, at Testfile:3"},
 		{"cookie_normalizer a {\n\tbogus on\n}", `unrecognized subdirective "bogus" (the block takes cookies, domain, expire, group, httponly, on_delete, on_partial, partitioned, path, report_only, samesite, secure, slide; if bogus is a directive of the site, a "}" is missing before it), at Testfile:2`},
+		// A second value is not dropped.
+		{"cookie_normalizer a {\n\tsecure\n\tsamesite lax strict\n}", "samesite: expected one of strict, lax, none, remove, at Testfile:3"},
+		// A quoted "}" is a value: the empty block after it is a block.
+		{"cookie_normalizer a {\n\tsecure\n\tcookies \"}\" {\n\t}\n}", "cookies: takes no block, at Testfile:3"},
 		// A typo an edit or two away gets the name meant.
 		{"cookie_normalizer a {\n\texpires 12h\n}", `unrecognized subdirective "expires" (did you mean expire?), at Testfile:2`},
 		{"cookie_normalizer a {\n\treportonly\n}", `unrecognized subdirective "reportonly" (did you mean report_only?), at Testfile:2`},

@@ -2,6 +2,9 @@ package cookienormalizer
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -43,5 +46,43 @@ func TestInServerErrorRoutesWalk(t *testing.T) {
 		if got := inServerErrorRoutes(r, h); got != tc.want {
 			t.Errorf("%s: inServerErrorRoutes = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestFailedErrorRouteStatus: when an error route fails in turn, Caddy
+// writes the status of the error the routes were answering if it is a
+// HandlerError (asserted, not unwrapped), else 500; the final rewrite
+// reads that status (slide re-issues below 400 only).
+func TestFailedErrorRouteStatus(t *testing.T) {
+	for _, tc := range []struct {
+		first error
+		want  int
+	}{
+		{caddyhttp.Error(http.StatusFound, nil), http.StatusFound},
+		{caddyhttp.Error(http.StatusNotFound, nil), http.StatusNotFound},
+		{caddyhttp.HandlerError{}, http.StatusInternalServerError},
+		{fmt.Errorf("wrapped: %w", caddyhttp.Error(http.StatusNotFound, nil)), http.StatusInternalServerError},
+		{io.EOF, http.StatusInternalServerError},
+	} {
+		if got := failedErrorRouteStatus(tc.first); got != tc.want {
+			t.Errorf("failedErrorRouteStatus(%v) = %d, want %d", tc.first, got, tc.want)
+		}
+	}
+}
+
+// TestInServerErrorRoutesSubrouteErrors: a handler in the error routes
+// of a subroute that is itself in the server's error routes is one of
+// the server's error routes.
+func TestInServerErrorRoutesSubrouteErrors(t *testing.T) {
+	h := new(Handler)
+	inner := &caddyhttp.Subroute{Errors: &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{h}}}}}
+	srv := &caddyhttp.Server{Errors: &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{inner}}}}}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.ServerCtxKey, srv))
+	if !inServerErrorRoutes(req, h) {
+		t.Error("a handler in a subroute's error routes within the server's error routes: not found")
+	}
+	if inServerErrorRoutes(req, new(Handler)) {
+		t.Error("another handler: found")
 	}
 }

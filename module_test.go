@@ -3,6 +3,7 @@ package cookienormalizer
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -59,6 +60,10 @@ func TestValidate(t *testing.T) {
 		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1h"}}]}`, `group "s": slide 1h: the interval must be shorter than the lifetime (expire 1h)`},
 		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","slide":{"interval":"1m"}}]}`, `group "s": slide needs a domain policy in the group (domain remove where the app sets its cookies without Domain, else domain <its domain>): the request does not say whether a cookie was set with a Domain, and a re-issue with another one leaves a second copy that the app's log-out does not delete`},
 		{`{"groups":[{"label":"s","cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"example.com","slide":{"interval":"1m"}}]}`, ""},
+		// path remove is no place for slide's re-issues.
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"remove","domain":"remove","slide":{"interval":"1m"}}]}`, "group #1: slide needs a path policy in the group (path /, say): the request does not say where a cookie was set"},
+		// An explicit secure off is no better than none for a __Secure- stamp.
+		{`{"groups":[{"cookies":["a"],"expire":{"mode":"fixed","duration":"1h"},"path":"/","domain":"remove","secure":false,"slide":{"interval":"1m","cookie":"__Secure-stamp"}}]}`, `group #1: slide cookie "__Secure-stamp": its name prefix needs secure on in the group: the stamp goes without Secure on plain HTTP, and browsers refuse such a cookie without it`},
 	} {
 		h, err := provisionJSON(t, tc.json)
 		if err == nil {
@@ -126,5 +131,17 @@ func TestCheckCookieName(t *testing.T) {
 		if err := checkCookieName(v); err == nil {
 			t.Errorf("checkCookieName(%q) = nil, want an error", v)
 		}
+	}
+}
+
+// TestAttrValueLengthBoundary: a path or domain of exactly the bytes
+// browsers read is accepted; one byte more is refused.
+func TestAttrValueLengthBoundary(t *testing.T) {
+	atMax := "/" + strings.Repeat("a", maxAttrValueLen-1)
+	if err := checkPath(atMax); err != nil {
+		t.Errorf("a path of %d bytes: %v, want it accepted", len(atMax), err)
+	}
+	if err := checkPath(atMax + "a"); err == nil {
+		t.Errorf("a path of %d bytes accepted, want an error", len(atMax)+1)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -531,5 +532,144 @@ func TestReleaseForgetsJoins(t *testing.T) {
 	rw.release() // no test of this package runs in parallel: the pool hands rw to no one else
 	if rw.joins != (fieldJoins{}) {
 		t.Errorf("after release the writer's joins are %+v, want none", rw.joins)
+	}
+}
+
+// TestWrapper100ContinueDoesNotLatch: a handler may send 100 Continue
+// itself (net/http sends any 1xx the handler writes). Like 103, it is
+// not the final response: a cookie added after it must still be
+// rewritten in the final 200.
+func TestWrapper100ContinueDoesNotLatch(t *testing.T) {
+	srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusContinue)
+		w.Header().Add("Set-Cookie", upstreamCookie)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "body")
+	})
+	got100 := false
+	trace := &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			got100 = got100 || code == http.StatusContinue
+			return nil
+		},
+		Got100Continue: func() { got100 = true },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "body" {
+		t.Fatalf("got %d %q, want 200 \"body\"", resp.StatusCode, body)
+	}
+	if got := resp.Header.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+		t.Errorf("Set-Cookie after a 100 = %q, want [%s] (the 100 is not the final response)", got, rewrittenCookie)
+	}
+}
+
+// TestTrailerEditedInPlaceBetweenWrites: on HTTP/1 the header map is
+// sent with the first body byte, so a Set-Cookie added later can only
+// go out as a trailer, and is rewritten once, when the handler returns,
+// as the handler left it. Rewriting it at the next body write instead
+// (what only HTTP/3 needs) would miss an edit made after that write.
+func TestTrailerEditedInPlaceBetweenWrites(t *testing.T) {
+	srv := wrapperServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "Set-Cookie")
+		io.WriteString(w, "one ")
+		w.Header().Set("Set-Cookie", "a=1; Max-Age=5")
+		io.WriteString(w, "two")
+		w.Header()["Set-Cookie"][0] = upstreamCookie // edited in place
+	})
+	resp, body := getCookies(t, srv.URL)
+	if body != "one two" {
+		t.Fatalf("body %q", body)
+	}
+	if got := resp.Trailer.Values("Set-Cookie"); !equalStrings(got, []string{rewrittenCookie}) {
+		t.Errorf("trailer Set-Cookie %q, want [%s]", got, rewrittenCookie)
+	}
+}
+
+// TestSlideReissueThroughReadFrom: a body sent by io.Copy (the
+// wrapper's ReadFrom, sendfile's path) is net/http's implicit 200 like
+// any first Write, so a slide re-issue that is due goes out with it.
+func TestSlideReissueThroughReadFrom(t *testing.T) {
+	srv := handlerServer(t, slideConfig, func(w http.ResponseWriter, r *http.Request) {
+		// strings.Reader implements io.WriterTo, which io.Copy would
+		// prefer over the wrapper's ReadFrom: hide it.
+		io.Copy(w, struct{ io.Reader }{strings.NewReader("copied")})
+	})
+	req, err := http.NewRequest("GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", "a=1; b=2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "copied" {
+		t.Fatalf("body %q", body)
+	}
+	if names := fieldNames(resp.Header.Values("Set-Cookie")); !equalStrings(names, []string{"a", "b", "cn_slide_login"}) || resp.Header.Get("Cache-Control") != "private" {
+		t.Errorf("Set-Cookie for %q, Cache-Control %q; want a, b and the stamp re-issued, and private", names, resp.Header.Get("Cache-Control"))
+	}
+}
+
+// TestTLSRequestIgnoresForwardedProto: X-Forwarded-Proto speaks only
+// for a request Caddy received over plain HTTP (from a trusted proxy).
+// Over TLS, Caddy's own connection says HTTPS, whatever a client writes
+// in that header: the partial expiry's deletion carries Secure.
+func TestTLSRequestIgnoresForwardedProto(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, proto := range []string{"", "http"} {
+		req := httptest.NewRequest(http.MethodGet, "https://example.com/page", nil)
+		req.Header.Set("Cookie", "session_id=abc")
+		if proto != "" {
+			req.Header.Set("X-Forwarded-Proto", proto)
+		}
+		rec := httptest.NewRecorder()
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			_, err := io.WriteString(w, "page")
+			return err
+		})
+		if err := h.ServeHTTP(rec, req, next); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rec.Header()["Set-Cookie"], []string{del("session_id", "; Path=/; Secure")}; !equalStrings(got, want) {
+			t.Errorf("TLS request, X-Forwarded-Proto %q: Set-Cookie %q, want %q", proto, got, want)
+		}
+	}
+}
+
+// TestKeepCookiesFillsTheArray: a request with as many Cookie fields as
+// the writer's own array holds (HTTP/2 sends one field per cookie)
+// keeps them there, allocating nothing; only more fields are cloned.
+func TestKeepCookiesFillsTheArray(t *testing.T) {
+	h, err := provisionJSON(t, `{"groups":[{"cookies":["session_id","user_id__insecure"],"on_partial":"expire"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arrayLen := len(new(responseWriter).cookieFields)
+	for n := 1; n <= arrayLen+1; n++ {
+		req := httptest.NewRequest(http.MethodGet, "http://example.com/page", nil)
+		for i := range n {
+			req.Header.Add("Cookie", "c"+strconv.Itoa(i)+"=v")
+		}
+		rw := newResponseWriter(httptest.NewRecorder(), req, h)
+		inArray := &rw.req.cookies[0] == &rw.cookieFields[0]
+		if !equalStrings(rw.req.cookies, req.Header["Cookie"]) || inArray != (n <= arrayLen) {
+			t.Errorf("%d Cookie fields: kept %q, in the writer's array %v; want them all, in the array up to %d fields", n, rw.req.cookies, inArray, arrayLen)
+		}
+		rw.release()
 	}
 }

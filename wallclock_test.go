@@ -72,3 +72,17 @@ func TestWallClockUnix(t *testing.T) {
 		t.Fatalf("without an anchor: unix() = %d, not now (%d)", got, before)
 	}
 }
+
+// TestWallClockAnchorServesASecond: the anchor is renewed once it is a
+// second old, so that a step of the wall clock shows within a second,
+// as the clock's comment promises; the bound is a second, not whatever
+// maxAnchorAge says.
+func TestWallClockAnchorServesASecond(t *testing.T) {
+	var c wallClock
+	stale := time.Now().Add(-1100 * time.Millisecond)
+	c.anchor.Store(&stale)
+	c.unix()
+	if a := c.anchor.Load(); a.Equal(stale) {
+		t.Errorf("an anchor 1.1s old was kept, want it renewed")
+	}
+}
