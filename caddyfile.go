@@ -96,8 +96,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err := g.parseBlock(d); err != nil {
 				return err
 			}
-			if g.like.Text != "" {
-				likeTokens[len(h.Groups)] = g.like
+			if tok := g.likeLine(); tok.Text != "" {
+				likeTokens[len(h.Groups)] = tok
 			}
 			h.Groups = append(h.Groups, g.group)
 			groupTokens = append(groupTokens, g.start)
@@ -117,8 +117,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if err := short.finish(); err != nil {
 			return err
 		}
-		if short.like.Text != "" {
-			likeTokens[0] = short.like
+		if tok := short.likeLine(); tok.Text != "" {
+			likeTokens[0] = tok
 		}
 		h.Groups = []Group{short.group}
 		groupTokens = []caddyfile.Token{short.start}
@@ -162,11 +162,18 @@ var directiveSubdirectives = append(slices.Collect(maps.Keys(groupSubdirectives)
 type groupParser struct {
 	group Group
 	start caddyfile.Token // the directive or the group line, for errors about the whole group
-	like  caddyfile.Token // the `expire like` line, for a loop found later
-	slide caddyfile.Token // the `slide` line, for what slide needs of the group
 	// lines are the policies' lines, by subdirective, for what one of
-	// them breaks in the whole group (see policyError).
+	// them breaks in the whole group (see policyError), what slide needs
+	// of the group, and a `like` loop found later.
 	lines map[string]caddyfile.Token
+}
+
+// likeLine is the group's `expire like` line, or the zero token.
+func (p *groupParser) likeLine() caddyfile.Token {
+	if e := p.group.Expire; e != nil && e.Mode == modeLike {
+		return p.lines["expire"]
+	}
+	return caddyfile.Token{}
 }
 
 // parseBlock parses `group [<label>] { … }`, the dispenser on `group`.
@@ -244,9 +251,7 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		if err != nil {
 			return err
 		}
-		if g.Expire = e; e.Mode == modeLike {
-			p.like = tok
-		}
+		g.Expire = e
 		return nil
 	case "secure", "httponly", "partitioned":
 		on, err := parseFlag(d, sub, args)
@@ -291,7 +296,7 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		if err != nil {
 			return d.Errf("slide: %q is not a duration: %v", args[0], err)
 		}
-		g.Slide, p.slide = &SlidePolicy{Interval: caddy.Duration(dur)}, tok
+		g.Slide = &SlidePolicy{Interval: caddy.Duration(dur)}
 		if len(args) == 3 {
 			g.Slide.Cookie = args[2]
 		}
@@ -349,11 +354,11 @@ func (p *groupParser) finish() error {
 	}
 	if g.Slide != nil {
 		if err := g.validateSlide(); err != nil {
-			return errAt(p.slide, err.Error())
+			return errAt(p.lines["slide"], err.Error())
 		}
 	}
 	if err := g.checkLikeFollowers(); err != nil {
-		return errAt(p.like, err.Error())
+		return errAt(p.likeLine(), err.Error())
 	}
 	if err := g.validate(); err != nil {
 		// At the line of the policy that breaks the group, where one

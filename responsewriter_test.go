@@ -194,14 +194,7 @@ func TestWrapperEarlyHints(t *testing.T) {
 			return nil
 		},
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := tracedGet(t, srv.URL, "", trace)
 	resp.Body.Close()
 	if !equalStrings(early, []string{"a=early"}) {
 		t.Errorf("103 Set-Cookie = %q, want [a=early]", early)
@@ -230,15 +223,7 @@ func TestWrapperEarlyHintsAppendNothing(t *testing.T) {
 			return nil
 		},
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Cookie", "a=1; b=2")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := tracedGet(t, srv.URL, "a=1; b=2", trace)
 	resp.Body.Close()
 	if !got1xx || len(early) != 0 {
 		t.Errorf("103 seen %v, with Set-Cookie %q: want a 103 without any", got1xx, early)
@@ -554,14 +539,7 @@ func TestWrapper100ContinueDoesNotLatch(t *testing.T) {
 		},
 		Got100Continue: func() { got100 = true },
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := tracedGet(t, srv.URL, "", trace)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "body" {
@@ -672,4 +650,22 @@ func TestKeepCookiesFillsTheArray(t *testing.T) {
 		}
 		rw.release()
 	}
+}
+
+// tracedGet sends a GET for url with trace, and cookie as its Cookie
+// field unless it is empty.
+func tracedGet(t *testing.T, url, cookie string, trace *httptrace.ClientTrace) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
