@@ -82,9 +82,20 @@ func refusedPlaces(values []string, name string, r *rule, req *request, base int
 // may hold the app's fields (under report_only) or the rewritten ones;
 // the member's last field, passed unchanged, stands for the deletion
 // placed after it, if any (see placeDeletions), which report_only does
-// not append.
+// not append, and which comes at the end of the response, after
+// values[i] also where that field is before it.
 func deletedLater(values []string, i int, name, d string, r *rule, req *request, base int64, now *clock) bool {
 	var f setCookie
+	// deletes reports whether v, a field for name the engines read alike,
+	// is a deletion every engine makes at d's place, as sent.
+	deletes := func(v string) bool {
+		sent := r.withPolicies(v)
+		if !f.scan(sent, lifetimeKinds|attributeKinds, 0) {
+			return false
+		}
+		e := readExpiry(&f, base, now)
+		return e.deletion && !e.unsure && !e.split && sameDeletionPlace(sent, d)
+	}
 	last := lastField(values, name)
 	for j := i + 1; j < len(values); j++ {
 		v := values[j]
@@ -102,12 +113,16 @@ func deletedLater(values []string, i int, name, d string, r *rule, req *request,
 				continue
 			}
 		}
-		sent := r.withPolicies(v)
-		if !f.scan(sent, lifetimeKinds|attributeKinds, 0) {
-			continue
-		}
-		if e := readExpiry(&f, base, now); e.deletion && !e.unsure && !e.split && sameDeletionPlace(sent, d) {
+		if deletes(v) {
 			return true
+		}
+	}
+	// The deletion placed after the member's last field comes at the end
+	// of the response once applied: after values[i] also where that
+	// field comes before it (the fields after it refused for their bytes).
+	if last >= 0 && last <= i && f.scan(values[last], 0, 0) && f.rejected {
+		if v := placedAfter(values[last], name, r, req, base, now); v != values[last] && f.scan(v, 0, 0) && !f.rejected {
+			return deletes(v)
 		}
 	}
 	return false
@@ -429,7 +444,10 @@ func refusedSetLast(values []string, name string, r *rule, req *request, base in
 	if i < 0 {
 		return false
 	}
+	// Under report_only, a field passed unchanged stands for the deletion
+	// placed after it once applied (see placedAfter), which is then the
+	// last field.
 	var f setCookie
-	_, stores, _ := webkitOnly(&f, values[i], name, r, req, base, now)
+	_, stores, _ := webkitOnly(&f, placedAfter(values[i], name, r, req, base, now), name, r, req, base, now)
 	return stores // lastField skips the fields refused for their bytes
 }
