@@ -5,38 +5,13 @@ package cookienormalizer
 // must be the one the applied module takes.
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 )
-
-// parityServe sends one GET through h, the app answering 200 with the
-// Set-Cookie fields app, and returns the response's Set-Cookie fields.
-func parityServe(t *testing.T, h *Handler, url, cookie string, app ...string) []string {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Cookie", cookie)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	rec := httptest.NewRecorder()
-	err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
-		w.Header().Set("Date", testClock.UTC().Format(http.TimeFormat))
-		for _, f := range app {
-			w.Header().Add("Set-Cookie", f)
-		}
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rec.Header().Values("Set-Cookie")
-}
 
 // parityLines serves app through a handler of cfg (with report_only
 // added when reportOnly) and returns the Set-Cookie fields and the
@@ -54,7 +29,7 @@ func parityLines(t *testing.T, cfg string, reportOnly bool, url, cookie string, 
 	h.norm.now = func() time.Time { return testClock }
 	core := &recordingCore{}
 	h.setLogger(zap.New(core))
-	out := parityServe(t, h, url, cookie, app...)
+	out := serveFieldsFrom(t, h, url, "same-origin", cookie, testClock.Unix(), app...)
 	var lines []string
 	for _, e := range core.recorded() {
 		if e.action != "" && e.action != actionUnchanged.String() && e.action != actionDeletionKept.String() {
