@@ -702,7 +702,13 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 		return memberRefused
 	}
 	if keeps, refuses, known := unreadReadings(f, base, now); known {
-		if (wholeEngines|soupEngine)&^(keeps|refuses) == 0 {
+		switch {
+		case (wholeEngines|soupEngine)&^refuses == 0:
+			// Every engine refuses it (WebKitGTK for a Domain over
+			// 1024 bytes, the others for its attributes): it sets
+			// nothing.
+			return memberRefused
+		case (wholeEngines|soupEngine)&^(keeps|refuses) == 0:
 			return memberSet
 		}
 		return memberUnreadSplit

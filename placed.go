@@ -212,6 +212,10 @@ func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8,
 	if e.unknown&^soupEngine&^refuses != 0 {
 		return 0, 0, false
 	}
+	if refuses&soupEngine != 0 {
+		// libsoup refuses it: its reading does not count.
+		return e.kept &^ soupEngine &^ refuses, refuses, true
+	}
 	var cut setCookie
 	if !cut.scan(f.v[:f.stop], lifetimeKinds, 0) || cut.rejected {
 		return 0, 0, false
@@ -225,13 +229,17 @@ func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8,
 
 // refusingEngines returns the engines (their readings' bits) that refuse
 // f, a field the scan rejects but browsers do not refuse for its bytes:
-// Chromium for a HTAB inside (see tabInside), and those that refuse it
-// for its attributes (see refusingForAttrs). They keep the cookie they
-// had, wherever that is.
+// Chromium for a HTAB inside (see tabInside), libsoup for a Domain over
+// 1024 bytes (see soupRefused), and those that refuse it for its
+// attributes (see refusingForAttrs). They keep the cookie they had,
+// wherever that is.
 func refusingEngines(f *setCookie) uint8 {
 	refuses := refusingForAttrs(f.v)
 	if f.tabInside {
 		refuses |= 1 << byChromium
+	}
+	if f.soupRefused {
+		refuses |= soupEngine
 	}
 	return refuses
 }

@@ -159,6 +159,9 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 		if len(v) > maxValueLen || !refusedByBoth(f, name, req) {
 			return at, false, false // not read: see apply
 		}
+		if f.soupRefused {
+			return at, false, false // WebKitGTK refuses it too
+		}
 		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.rejected {
 			return at, true, false
 		}
@@ -377,7 +380,8 @@ func prefixFixedFor(values []string, name string, r *rule, req *request, base in
 // prefix (see anyRefusesForAttrs), with Secure only over https, with
 // SameSite=None on a cross-site request. A set either may take there
 // after it, a field only one takes, or one the engines read apart (see
-// setCookie.rejected) at any place, counts as none.
+// setCookie.rejected) or the module does not read (over maxValueLen) at
+// any place, counts as none.
 func takenDeletionAt(values []string, name, d string, r *rule, req *request, base int64, now *clock) bool {
 	var f setCookie
 	if !f.scan(d, attributeKinds, 0) {
@@ -393,10 +397,10 @@ func takenDeletionAt(values []string, name, d string, r *rule, req *request, bas
 			continue
 		}
 		switch ok := f.scan(values[i], attributeKinds|lifetimeKinds, 0); {
-		case ok && f.refused:
+		case ok && f.refused && len(values[i]) <= maxValueLen:
 			continue // Chromium and Firefox store none of it
 		case !ok || f.rejected:
-			return false
+			return false // one over maxValueLen, which they may store, is not read
 		}
 		e := readExpiry(&f, base, now)
 		if !f.scan(r.withPolicies(values[i]), attributeKinds, 0) {

@@ -198,6 +198,14 @@ type setCookie struct {
 	// fields come from other handlers). Also set for a field over
 	// maxValueLen, which the module does not read.
 	refused bool
+	// soupRefused: libsoup (WebKitGTK) refuses the cookie, where
+	// Chromium and Firefox store it: a Domain whose value is over 1024
+	// bytes, before libsoup's stop. Chromium and Firefox ignore that
+	// attribute (a host-only cookie, unless another Domain follows);
+	// libsoup reads it, and a Domain that long matches no host (measured
+	// in Chromium 156, Firefox 153 and WebKitGTK 2.50: docs/engines.md,
+	// the dom-1100 rows). Such a field is rejected: passed unchanged.
+	soupRefused bool
 	// stop is where libsoup stops reading the field, where the others
 	// read on (a HTAB, a byte over 0x7f, a ',' in an attribute's name),
 	// else len(v).
@@ -250,7 +258,7 @@ func (f *setCookie) addAttr(a attr) {
 // name=value pair. (RFC 6265bis accepts nameless cookies; we leave them
 // alone, since no pattern can name them.)
 func (f *setCookie) scan(v string, record, note kindMask) bool {
-	f.v, f.name, f.rejected, f.refused, f.stop, f.tabInside, f.n, f.more, f.has = v, "", false, false, len(v), false, 0, nil, 0
+	f.v, f.name, f.rejected, f.refused, f.soupRefused, f.stop, f.tabInside, f.n, f.more, f.has = v, "", false, false, false, len(v), false, 0, nil, 0
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
 		f.rejected, f.refused = true, true
@@ -301,6 +309,11 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if !a.oversized() {
 			f.has |= bit
 		}
+		// A Domain that long, wanted or not: see soupRefused. Only a
+		// segment over the limit is looked at.
+		if end-pos > maxAttrValueLen && aeq >= 0 && pos < f.stop && isAttr(v[ns:ne], "domain") && len(trimSpace(v[aeq+1:end])) > maxAttrValueLen {
+			f.soupRefused = true
+		}
 		if record&bit == 0 {
 			pos = end
 			continue
@@ -308,7 +321,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.addAttr(a)
 		pos = end
 	}
-	f.rejected = f.refused || f.stop < len(v)
+	f.rejected = f.refused || f.soupRefused || f.stop < len(v)
 	return true
 }
 

@@ -781,6 +781,8 @@ func (a stressAppend) kind() string {
 		return "deletion after a log-out browsers refuse"
 	case a.fixPlace:
 		return "cascade at a refused log-out's fixed place"
+	case a.soupOwn:
+		return "deletion after a log-out WebKitGTK refuses"
 	case a.name == a.group.stamp && a.deletion:
 		return "stamp deletion"
 	case a.name == a.group.stamp:

@@ -316,6 +316,8 @@ var (
 	maxAge1024   = strings.Repeat("0", 1020) + "3600" // 1024 bytes: read
 	maxAge1100   = strings.Repeat("0", 1096) + "3600" // over 1024: ignored
 	diffPadValue = strings.Repeat("a", 1100)
+	// A Domain over 1024 bytes, which matches no host.
+	diffPadDomain = strings.Repeat("a", 1092) + ".example"
 	// Whitespace, which RFC 6265bis §5.6 trims from a value before its
 	// length counts, around a short value.
 	diffPadSpaces = strings.Repeat(" ", 1100)
@@ -480,6 +482,11 @@ func (g *diffGen) next(i int, grp *diffGroup) diffCase {
 	}
 	if g.chance(25) {
 		add(g.attr("Domain", g.pick("127.0.0.1", ".127.0.0.1", "")))
+	}
+	if grp != nil && g.chance(3) {
+		// Over 1024 bytes: Chromium and Firefox ignore it (host-only),
+		// WebKitGTK refuses the field.
+		add(g.attr("Domain", diffPadDomain))
 	}
 	if g.chance(85) {
 		add(g.attrName("Secure"))

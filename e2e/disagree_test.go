@@ -112,6 +112,7 @@ var (
 	zeros1024     = strings.Repeat("0", 1024)
 	zeros1025     = strings.Repeat("0", 1025)
 	zeros1100x    = strings.Repeat("0", 1096) + "3600"
+	domain1100    = strings.Repeat("a", 1092) + ".example"
 	value4095     = strings.Repeat("x", 4095)
 	value4096     = strings.Repeat("x", 4096)
 	yy70Date      = twoDigitYear(time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC))
@@ -150,6 +151,11 @@ var disagreeCases = []disagreeCase{
 	{label: "ma-1025-zeros", show: "d=; Max-Age=0…0 (1025 zeros)", field: fixedField("d=; Max-Age=" + zeros1025)},
 	{label: "ma-0-then-1100", show: "d=; Max-Age=0; Max-Age=0…03600 (1100 bytes)", field: fixedField("d=; Max-Age=0; Max-Age=" + zeros1100x)},
 	{label: "ma-3600-then-1025-zeros", show: "d=new; Max-Age=3600; Max-Age=0…0 (1025 zeros)", field: fixedField("d=new; Max-Age=3600; Max-Age=" + zeros1025)},
+	// A Domain over 1024 octets: Chromium and Firefox ignore it (a
+	// host-only cookie), WebKitGTK reads it and refuses the field, whose
+	// Domain matches no host.
+	{label: "dom-1100-del", show: "d=; Max-Age=0; Domain=a…a.example (1100 bytes)", field: fixedField("d=; Max-Age=0; Domain=" + domain1100)},
+	{label: "dom-1100-set", show: "d=new; Max-Age=3600; Domain=a…a.example (1100 bytes)", field: fixedField("d=new; Max-Age=3600; Domain=" + domain1100)},
 
 	// Name plus value at the 4096-octet limit of RFC 6265bis §5.7.
 	{label: "size-4096", show: "d=x…x (4095 x); Max-Age=3600", field: fixedField("d=" + value4095 + "; Max-Age=3600")},

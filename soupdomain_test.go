@@ -1,0 +1,140 @@
+package cookienormalizer
+
+// A Domain over 1024 bytes: Chromium and Firefox ignore the attribute
+// (RFC 6265bis §5.6) and store a host-only cookie; WebKitGTK (libsoup)
+// reads it and refuses the field, since no host matches it (the engine
+// matrix's dom-1100 rows, docs/engines.md). The module passes such a
+// field unchanged, and a log-out of a group member gets its own deletion
+// in a cascade, so that WebKitGTK does not keep that member alone.
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+var (
+	longDomain  = strings.Repeat("a", 1092) + ".example" // 1100 bytes
+	limitDomain = strings.Repeat("a", 1016) + ".example" // 1024 bytes
+)
+
+// TestScanSoupRefused: the scan marks the field, whatever kinds its
+// caller records, only for a Domain value over 1024 bytes that libsoup
+// reads (before a HTAB or a byte over 0x7f, where it stops).
+func TestScanSoupRefused(t *testing.T) {
+	for _, tc := range []struct {
+		v                     string
+		soupRefused, rejected bool
+	}{
+		{"d=; Max-Age=0; Domain=" + longDomain, true, true},
+		{"d=v; DOMAIN=" + longDomain + "; Path=/", true, true},
+		{"d=v; Domain = " + longDomain + " ", true, true},
+		{"d=v; Domain=." + strings.Repeat("a", 1016) + ".example", true, true}, // 1025 bytes
+		{"d=v; Domain=" + longDomain + "; Domain=example.com", true, true},
+		{"d=v; Domain=" + limitDomain, false, false},
+		{"d=v; Domain=  " + limitDomain + "        ", false, false},
+		{"d=v; Domains=" + longDomain, false, false},
+		{"d=v; X=" + longDomain, false, false},
+		{"d=v; Path=/" + longDomain, false, false},
+		{"d=v; Domain", false, false},
+		{"d=" + strings.Repeat("x", 1100) + "; Domain" + strings.Repeat(" ", 1100), false, false},
+		// After libsoup's stop: it does not read that Domain, and the
+		// others ignore it.
+		{"d=v; X=\t; Domain=" + longDomain, false, true},
+		{"d=v; X=\u00e9; Domain=" + longDomain, false, true},
+		{"d=v; Domain=" + longDomain + "; X=\t", true, true},
+	} {
+		for _, kinds := range []kindMask{0, lifetimeKinds, attributeKinds, lifetimeKinds | attributeKinds} {
+			var f setCookie
+			if !f.scan(tc.v, kinds, 0) {
+				t.Fatalf("%.40q: not a cookie", tc.v)
+			}
+			if f.soupRefused != tc.soupRefused || f.rejected != tc.rejected || f.refused {
+				t.Errorf("%.40q…%q (kinds %b): soupRefused %v rejected %v refused %v, want %v %v false", tc.v, tc.v[len(tc.v)-12:], kinds, f.soupRefused, f.rejected, f.refused, tc.soupRefused, tc.rejected)
+			}
+		}
+	}
+}
+
+// TestSoupRefusedDomain runs such fields through the handler, applied
+// and under report_only, which must log and count the same decisions.
+func TestSoupRefusedDomain(t *testing.T) {
+	const (
+		del  = "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0"
+		page = "https://example.com/page"
+	)
+	for _, tc := range []struct {
+		label, cfg, url, cookie string
+		app, want, lines        []string
+	}{
+		{
+			label: "a fixed lifetime leaves the set alone",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies d\n\t\texpire 12h\n\t}\n}",
+			url:   page,
+			app:   []string{"d=new; Max-Age=3600; Domain=" + longDomain},
+			want:  []string{"d=new; Max-Age=3600; Domain=" + longDomain},
+			lines: []string{"d/g/passed invalid"},
+		},
+		{
+			label: "a Domain of 1024 bytes is read by every engine",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies d\n\t\texpire session\n\t}\n}",
+			url:   page,
+			app:   []string{"d=new; Max-Age=3600; Domain=" + limitDomain},
+			want:  []string{"d=new; Domain=" + limitDomain},
+			lines: []string{"d/g/rewritten"},
+		},
+		{
+			label: "a log-out cascades with the member's own deletion",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"a=; Max-Age=0; Path=/; Domain=" + longDomain},
+			want:  []string{"a=; Max-Age=0; Path=/; Domain=" + longDomain, "a" + del + "; Path=/", "b" + del + "; Path=/"},
+			lines: []string{"a/g/passed invalid", "a/g/cascaded", "b/g/cascaded"},
+		},
+		{
+			label: "under a domain policy, a deletion placed at its Domain stands for it",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\tdomain example.com\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"a=; Max-Age=0; Domain=" + longDomain},
+			want:  []string{"a=; Max-Age=0; Domain=" + longDomain, "a" + del + "; Domain=example.com", "b" + del + "; Domain=example.com"},
+			lines: []string{"a/g/passed invalid", "a/g/deletion placed", "b/g/cascaded"},
+		},
+		{
+			label: "a set counts as set: no cascade",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"b=; Max-Age=0", "a=v; Max-Age=60; Domain=" + longDomain},
+			want:  []string{"b=; Max-Age=0", "a=v; Max-Age=60; Domain=" + longDomain},
+			lines: []string{"a/g/passed invalid"},
+		},
+		{
+			label: "a set no engine stores sets nothing: the cascade deletes it",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies __Host-a b\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"b=; Max-Age=0", "__Host-a=v; Max-Age=60; Path=/; Domain=" + longDomain},
+			want:  []string{"b=; Max-Age=0", "__Host-a=v; Max-Age=60; Path=/; Domain=" + longDomain, "__Host-a" + del + "; Path=/; Secure"},
+			lines: []string{"__Host-a/g/passed invalid", "__Host-a/g/cascaded"},
+		},
+		{
+			label: "it leads no like group",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies f\n\t\texpire like ldr\n\t}\n}",
+			url:   page,
+			app:   []string{"ldr=v; Max-Age=60; Domain=" + longDomain, "f=v; Max-Age=3600"},
+			want:  []string{"ldr=v; Max-Age=60; Domain=" + longDomain, "f=v; Max-Age=3600"},
+			lines: nil,
+		},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			out, applied := parityLines(t, tc.cfg, false, tc.url, tc.cookie, tc.app...)
+			if !slices.Equal(out, tc.want) {
+				t.Errorf("applied:\n got %.300q\nwant %.300q", out, tc.want)
+			}
+			if !slices.Equal(applied, tc.lines) {
+				t.Errorf("applied lines %q, want %q", applied, tc.lines)
+			}
+			if _, reported := parityLines(t, tc.cfg, true, tc.url, tc.cookie, tc.app...); !slices.Equal(reported, applied) {
+				t.Errorf("report_only lines differ from the applied ones:\n reported %q\n applied  %q", reported, applied)
+			}
+		})
+	}
+}
