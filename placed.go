@@ -614,16 +614,22 @@ func defaultPath(target string) string {
 // copy (see deletionAttrsFrom): the deletion would then go to the
 // request's default-path, an earlier Path or no Domain, a place the
 // app's field names in no engine, and could delete a cookie the app
-// keeps there. So does a value over 1024 bytes, which Chromium and
-// Firefox ignore and libsoup reads. When unsure, nothing is placed.
+// keeps there. So does a Path over 1024 bytes, which Chromium and
+// Firefox ignore and libsoup reads. A Domain that long is left out too,
+// but each engine that stores the field reads none there: Chromium and
+// Firefox ignore it, libsoup refuses the field (see soupRefused) or
+// stops before it. When unsure, nothing is placed.
 func placeKnown(f *setCookie, p *attrPolicy) bool {
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		switch {
-		case a.kind == attrPath && !p.path.set && !p.path.remove,
-			a.kind == attrDomain && !p.domain.set && !p.domain.remove:
+		case a.kind == attrPath && !p.path.set && !p.path.remove:
 			if a.oversized() || hasOddByte(f.value(a)) {
+				return false
+			}
+		case a.kind == attrDomain && !p.domain.set && !p.domain.remove:
+			if hasOddByte(f.value(a)) {
 				return false
 			}
 		}

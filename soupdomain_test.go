@@ -43,6 +43,10 @@ func TestScanSoupRefused(t *testing.T) {
 		{"d=v; X=\t; Domain=" + longDomain, false, true},
 		{"d=v; X=\u00e9; Domain=" + longDomain, false, true},
 		{"d=v; Domain=" + longDomain + "; X=\t", true, true},
+		// libsoup stops inside the Domain: it reads example.com.
+		{"d=v; Domain=example.com\t" + longDomain, false, true},
+		{"d=v; Domain=" + longDomain + "\u00e9" + longDomain, true, true},
+		{"d=v; Domain=" + limitDomain + "\u00e9" + longDomain, false, true},
 	} {
 		for _, kinds := range []kindMask{0, lifetimeKinds, attributeKinds, lifetimeKinds | attributeKinds} {
 			var f setCookie
@@ -97,6 +101,22 @@ func TestSoupRefusedDomain(t *testing.T) {
 			url:   page,
 			app:   []string{"a=; Max-Age=0; Domain=" + longDomain},
 			want:  []string{"a=; Max-Age=0; Domain=" + longDomain, "a" + del + "; Domain=example.com", "b" + del + "; Domain=example.com"},
+			lines: []string{"a/g/passed invalid", "a/g/deletion placed", "b/g/cascaded"},
+		},
+		{
+			label: "under a path policy, the deletion placed at its Path stands for it",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\tpath /rd\n\t\ton_delete cascade\n\t}\n}",
+			url:   "https://example.com/rd/x/page",
+			app:   []string{"a=; Max-Age=0; Path=/rd/x; Domain=" + longDomain},
+			want:  []string{"a=; Max-Age=0; Path=/rd/x; Domain=" + longDomain, "a" + del + "; Path=/rd", "b" + del + "; Path=/rd"},
+			lines: []string{"a/g/passed invalid", "a/g/deletion placed", "b/g/cascaded"},
+		},
+		{
+			label: "after libsoup's stop, under a path policy",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\tpath /rd\n\t\ton_delete cascade\n\t}\n}",
+			url:   "https://example.com/rd/x/page",
+			app:   []string{"a=; Path=/rd/x; Max-Age=0\t; Secure; Domain=" + longDomain},
+			want:  []string{"a=; Path=/rd/x; Max-Age=0\t; Secure; Domain=" + longDomain, "a" + del + "; Path=/rd; Secure", "b" + del + "; Path=/rd; Secure"},
 			lines: []string{"a/g/passed invalid", "a/g/deletion placed", "b/g/cascaded"},
 		},
 		{

@@ -539,15 +539,12 @@ func (m *stressModel) pass() {
 // its name that browsers store, under a group with a path or domain
 // policy, gets a deletion at the policies' place appended after it,
 // built from it as a cascade's deletion is; before the consistency
-// rules, which see it as the member's last field. Not after one with a
-// Domain over 1024 bytes where the group has no domain policy (the
-// module does not place a deletion where a Path or Domain it cannot
-// copy is left as the app wrote it).
+// rules, which see it as the member's last field.
 func (m *stressModel) placeDeletions() {
 	n := len(m.fields)
 	for i, f := range m.fields[:n] {
 		g := m.cfg.owner(f.name)
-		if g == nil || g.Path == "" && g.Domain == "" || !f.verbatim || f.effect != stressDeletes || f.value == "" || m.cfg.stampGroup(f.name) != nil || g.Domain == "" && stressSoupRefused(f.value) {
+		if g == nil || g.Path == "" && g.Domain == "" || !f.verbatim || f.effect != stressDeletes || f.value == "" || m.cfg.stampGroup(f.name) != nil {
 			continue
 		}
 		last := -1
