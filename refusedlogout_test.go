@@ -391,6 +391,15 @@ func TestRefusedLogOuts(t *testing.T) {
 			unchanged: true,
 		},
 		{
+			// The same with the valid set over 8 KiB, which the module
+			// does not read: it may be stored, and stops the cascade.
+			name:      "a __Host- member set over 8 KiB, then without Path, off the root",
+			members:   []string{"b", "__Host-a"},
+			target:    "/app/x",
+			in:        []string{"b=; Max-Age=0; Path=/", bigHostSet, "__Host-a=v2; Secure"},
+			unchanged: true,
+		},
+		{
 			// A log-out they take at /, a set at / over 8 KiB (short
 			// attributes: every engine stores it, the module does not
 			// read it), then a log-out at /app they refuse (a __Host-

@@ -256,8 +256,11 @@ func hostRefusedOffRoot(values []string, name string, r *rule, req *request) boo
 	found := false
 	for i := len(values) - 1; i >= 0; i-- {
 		v := values[i]
-		if got, ok := cookieName(v); !ok || got != name || !f.scan(v, attributeKinds, 0) || f.refused {
+		if got, ok := cookieName(v); !ok || got != name || !f.scan(v, attributeKinds, 0) || f.refused && len(v) <= maxValueLen {
 			continue
+		}
+		if len(v) > maxValueLen {
+			return false // not read: a set they may store
 		}
 		if !f.rejected && !f.scan(r.withPolicies(v), attributeKinds, 0) {
 			return false
