@@ -641,6 +641,11 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 		// every cookie the browser holds (a cross-site POST to a log-out
 		// URL carries no SameSite=Lax cookie).
 		values = c.add(values, cg.slide.stampDeletion(r, req), cg.slide.stamp, cg.rule, actionStampDeleted, reportOnly, obs)
+	case unreadMember(cg, values):
+		// A member's field the module does not read (over maxValueLen)
+		// may log it out or in: neither a re-issue nor a new stamp is
+		// written on a guess.
+		return values, false
 	case allSet:
 		// A log-in: the stamp starts now.
 		values = c.add(values, cg.slide.stampField(r, req, base, now.unix()), cg.slide.stamp, cg.rule, actionStampSet, reportOnly, obs)
@@ -666,6 +671,19 @@ func (c *consistency) slideFields(cg *consistencyGroup, r *rule, values []string
 		return values, false
 	}
 	return values, true
+}
+
+// unreadMember reports whether values holds a field for a member of cg
+// over maxValueLen, which the module does not read.
+func unreadMember(cg *consistencyGroup, values []string) bool {
+	for _, v := range values {
+		if len(v) > maxValueLen {
+			if name, ok := cookieName(v); ok && slices.Contains(cg.members, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lastField returns the index of the last field of values for cookie

@@ -148,7 +148,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 	}
 	switch {
 	case f.refused && len(v) <= maxValueLen:
-		if !f.scan(v[:webkitCut(v)], attributeKinds|lifetimeKinds, 0) || f.name != name {
+		if !f.scan(v[:webkitCut(v)], attributeKinds|lifetimeKinds, 0) || f.name != name || f.soupRefused {
 			return at, false, false // WebKitGTK stores no cookie of this name
 		}
 	case f.rejected:

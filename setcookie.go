@@ -199,8 +199,9 @@ type setCookie struct {
 	// maxValueLen, which the module does not read.
 	refused bool
 	// soupRefused: libsoup (WebKitGTK) refuses the cookie, where
-	// Chromium and Firefox store it: a Domain whose value, as far as
-	// libsoup reads it (up to its stop), is over 1024 bytes. Chromium and Firefox ignore that
+	// Chromium and Firefox store it: the last Domain libsoup reads (it
+	// keeps the last) has a value, as far as libsoup reads it (up to
+	// its stop), over 1024 bytes. Chromium and Firefox ignore that
 	// attribute (a host-only cookie, unless another Domain follows);
 	// libsoup reads it, and a Domain that long matches no host (measured
 	// in Chromium 156, Firefox 153 and WebKitGTK 2.50: docs/engines.md,
@@ -309,11 +310,11 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if !a.oversized() {
 			f.has |= bit
 		}
-		// A Domain that long as libsoup reads it (up to its stop),
-		// wanted or not: see soupRefused. Only a segment over the limit
-		// is looked at.
-		if end-pos > maxAttrValueLen && aeq >= 0 && aeq < f.stop && isAttr(v[ns:ne], "domain") && len(trimSpace(v[aeq+1:min(end, f.stop)])) > maxAttrValueLen {
-			f.soupRefused = true
+		// The last Domain libsoup reads (up to its stop), wanted or not:
+		// see soupRefused. Only a segment over the limit is looked at,
+		// and, after one, every Domain.
+		if (end-pos > maxAttrValueLen || f.soupRefused) && ne <= f.stop && isAttr(v[ns:ne], "domain") {
+			f.soupRefused = aeq >= 0 && len(trimSpace(v[aeq+1:min(end, f.stop)])) > maxAttrValueLen
 		}
 		if record&bit == 0 {
 			pos = end

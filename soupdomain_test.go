@@ -9,6 +9,7 @@ package cookienormalizer
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,13 @@ func TestScanSoupRefused(t *testing.T) {
 		{"d=v; DOMAIN=" + longDomain + "; Path=/", true, true},
 		{"d=v; Domain = " + longDomain + " ", true, true},
 		{"d=v; Domain=." + strings.Repeat("a", 1016) + ".example", true, true}, // 1025 bytes
-		{"d=v; Domain=" + longDomain + "; Domain=example.com", true, true},
+		// libsoup keeps the last Domain it reads.
+		{"d=v; Domain=" + longDomain + "; Domain=example.com", false, false},
+		{"d=v; Domain=" + longDomain + "; Domain", false, false},
+		{"d=v; Domain=" + longDomain + "; X=1; domain=example.com", false, false},
+		{"d=v; Domain=example.com; Domain=" + longDomain, true, true},
+		{"d=v; Domain=" + longDomain + "; Domain=example.com; Domain=" + longDomain, true, true},
+		{"d=v; Domain=" + longDomain + "; X=\t; Domain=example.com", true, true},
 		{"d=v; Domain=" + limitDomain, false, false},
 		{"d=v; Domain=  " + limitDomain + "        ", false, false},
 		{"d=v; Domains=" + longDomain, false, false},
@@ -136,6 +143,27 @@ func TestSoupRefusedDomain(t *testing.T) {
 			lines: []string{"__Host-a/g/passed invalid", "__Host-a/g/cascaded"},
 		},
 		{
+			label: "a field Chromium and Firefox refuse for a control byte, whose part WebKitGTK reads has such a Domain, sets nothing",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"b=; Max-Age=0; Path=/", "a=v; Path=/; Domain=" + longDomain + "; x=\x01"},
+			want:  []string{"b=; Max-Age=0; Path=/", "a=v; Path=/; Domain=" + longDomain + "; x=\x01", "a" + del + "; Path=/"},
+			lines: []string{"a/g/passed invalid", "a/g/cascaded"},
+		},
+		{
+			// libsoup keeps the last Domain and stores the field there;
+			// Chromium and Firefox refuse it (a __Host- name with a
+			// Domain). A deletion there would have to copy a field with
+			// an attribute over 1024 bytes libsoup reads: not written,
+			// so nothing cascades.
+			label: "a shorter Domain after it is the one libsoup keeps",
+			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies __Host-a b\n\t\ton_delete cascade\n\t}\n}",
+			url:   page,
+			app:   []string{"b=; Max-Age=0; Path=/", "__Host-a=v; Secure; Path=/; Domain=" + longDomain + "; Domain=example.com"},
+			want:  []string{"b=; Max-Age=0; Path=/", "__Host-a=v; Secure; Path=/; Domain=" + longDomain + "; Domain=example.com"},
+			lines: nil,
+		},
+		{
 			label: "it leads no like group",
 			cfg:   "cookie_normalizer {\n\tgroup g {\n\t\tcookies f\n\t\texpire like ldr\n\t}\n}",
 			url:   page,
@@ -156,5 +184,37 @@ func TestSoupRefusedDomain(t *testing.T) {
 				t.Errorf("report_only lines differ from the applied ones:\n reported %q\n applied  %q", reported, applied)
 			}
 		})
+	}
+}
+
+// TestSlideBesideUnreadField: a member's field over 8 KiB, which the
+// module does not read (every engine stores a well-formed one: here a
+// log-out, a deletion everywhere), keeps slide from re-issuing the other
+// members or restarting its stamp, with or without on_delete cascade
+// (for which it counts as set) and whatever the stamp's age; report_only
+// logs the same.
+func TestSlideBesideUnreadField(t *testing.T) {
+	base := "cookie_normalizer {\n\tgroup g {\n\t\tcookies a b\n\t\texpire 12h\n\t\tslide 10m\n\t\tpath /\n\t\tdomain remove\n\t\tsecure on\n\t}\n}"
+	bigLogOut := "a=; Max-Age=0; Path=/" + strings.Repeat("; x=y", 1700)
+	for _, tc := range []struct{ label, cfg, cookie string }{
+		{"no stamp", base, "a=1; b=2"},
+		{"cascade, fresh stamp", strings.Replace(base, "slide 10m", "slide 10m\n\t\ton_delete cascade", 1), "a=1; b=2; cn_slide_g=" + strconv.FormatInt(testClock.Unix()-100, 10)},
+		{"both members", base, "a=1; b=2"},
+	} {
+		app := []string{bigLogOut}
+		if tc.label == "both members" {
+			app = append(app, "b=v; Path=/; Secure; Max-Age=60")
+		}
+		out, applied := parityLines(t, tc.cfg, false, "https://example.com/", tc.cookie, app...)
+		want := slices.Clone(app)
+		if len(app) == 2 {
+			want[1] = "b=v; Path=/; Secure; Expires=Wed, 25 Nov 2026 01:00:00 GMT; Max-Age=43200"
+		}
+		if !slices.Equal(out, want) {
+			t.Errorf("%s: got %.200q, want %.200q", tc.label, out, want)
+		}
+		if _, reported := parityLines(t, tc.cfg, true, "https://example.com/", tc.cookie, app...); !slices.Equal(reported, applied) {
+			t.Errorf("%s: report_only lines %q, applied %q", tc.label, reported, applied)
+		}
 	}
 }
