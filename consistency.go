@@ -695,7 +695,7 @@ func lastField(values []string, name string) int {
 	var f setCookie
 	for i := len(values) - 1; i >= 0; i-- {
 		if got, ok := cookieName(values[i]); ok && got == name {
-			if len(values[i]) <= maxValueLen && f.scan(values[i], 0, 0) && f.refused {
+			if f.scan(values[i], 0, 0) && f.refusedForBytes() {
 				continue
 			}
 			return i

@@ -210,7 +210,7 @@ func setElsewhere(values []string, name string, r *rule, req *request, base int6
 			// Chromium and Firefox refuse it, but WebKitGTK stores it
 			// (see apply): one that may delete there is a deletion that
 			// may be at the place of a field set before it.
-			if f.refused && len(values[i]) <= maxValueLen && !e.deletion && !e.unsure {
+			if f.refusedForBytes() && !e.deletion && !e.unsure {
 				continue // sets nothing for certain
 			}
 			return false

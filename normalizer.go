@@ -626,7 +626,7 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 		// counts as set, and nothing is appended on a guess.
 		effect = memberSet
 		switch {
-		case f.refused && len(v) <= maxValueLen:
+		case f.refusedForBytes():
 			effect = memberRefused
 		case r.consistent && !f.refused:
 			effect = rejectedEffect(f, base, now)

@@ -133,7 +133,7 @@ func (s *lastStored) lastTwo(values []string, name string) (last, before int) {
 				continue
 			}
 			e, seen := s.index[got]
-			if seen && e[1] >= 0 || len(values[i]) <= maxValueLen && f.scan(values[i], 0, 0) && f.refused {
+			if seen && e[1] >= 0 || f.scan(values[i], 0, 0) && f.refusedForBytes() {
 				continue
 			}
 			if !seen {

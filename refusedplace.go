@@ -147,7 +147,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 		return at, false, false
 	}
 	switch {
-	case f.refused && len(v) <= maxValueLen:
+	case f.refusedForBytes():
 		if !f.scan(v[:webkitCut(v)], attributeKinds|lifetimeKinds, 0) || f.name != name || f.soupRefused {
 			return at, false, false // WebKitGTK stores no cookie of this name
 		}
@@ -256,7 +256,7 @@ func hostRefusedOffRoot(values []string, name string, r *rule, req *request) boo
 	found := false
 	for i := len(values) - 1; i >= 0; i-- {
 		v := values[i]
-		if got, ok := cookieName(v); !ok || got != name || !f.scan(v, attributeKinds, 0) || f.refused && len(v) <= maxValueLen {
+		if got, ok := cookieName(v); !ok || got != name || !f.scan(v, attributeKinds, 0) || f.refusedForBytes() {
 			continue
 		}
 		if len(v) > maxValueLen {
@@ -400,7 +400,7 @@ func takenDeletionAt(values []string, name, d string, r *rule, req *request, bas
 			continue
 		}
 		switch ok := f.scan(values[i], attributeKinds|lifetimeKinds, 0); {
-		case ok && f.refused && len(values[i]) <= maxValueLen:
+		case ok && f.refusedForBytes():
 			continue // Chromium and Firefox store none of it
 		case !ok || f.rejected:
 			return false // one over maxValueLen, which they may store, is not read

@@ -232,6 +232,13 @@ type setCookie struct {
 	tailBuf [128]byte
 }
 
+// refusedForBytes reports whether Chromium and Firefox refuse the field
+// for its bytes or its name plus value (see refused): not one over
+// maxValueLen, which the module does not read and browsers may store.
+func (f *setCookie) refusedForBytes() bool {
+	return f.refused && len(f.v) <= maxValueLen
+}
+
 // attrs returns the attributes of the field, in order.
 func (f *setCookie) attrs() []attr {
 	if f.more != nil {
