@@ -153,9 +153,12 @@ var groupSubdirectives = map[string]bool{
 	"slide": true,
 }
 
+// groupSubdirectiveNames are the lines of a group block, for messages.
+var groupSubdirectiveNames = slices.Collect(maps.Keys(groupSubdirectives))
+
 // directiveSubdirectives are the lines of the directive's block: a
 // group's (the short form), group blocks and report_only.
-var directiveSubdirectives = append(slices.Collect(maps.Keys(groupSubdirectives)), "group", "report_only")
+var directiveSubdirectives = append(slices.Clone(groupSubdirectiveNames), "group", "report_only")
 
 // groupParser parses the body of one group: the short form's block or a
 // group block. It is the one parser of both forms.
@@ -210,7 +213,7 @@ func (p *groupParser) parseLine(d *caddyfile.Dispenser) error {
 		}
 		known := directiveSubdirectives
 		if where != "" {
-			known = slices.Collect(maps.Keys(groupSubdirectives))
+			known = groupSubdirectiveNames
 		}
 		return d.Err(unknownSubdirective(sub, where, known))
 	}
