@@ -335,7 +335,7 @@ func (g *diffGen) maxAgeValue() string {
 			// there) or 3600. Only for the cascade differential: beside
 			// an Expires the module's readings do not know, under a
 			// path policy, no deletion is placed after such a log-out
-			// (the README's path section), which the other
+			// (docs/edge-cases.md, deletions under a path policy), which the other
 			// differential would report.
 			return g.pick("\u00e9", "3600\u00e9")
 		}
