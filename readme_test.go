@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
 )
@@ -157,6 +159,17 @@ var (
 // returns the new address of each port.
 func startExample(t *testing.T, path, admin string) map[string]string {
 	t.Helper()
+	if admin == "" {
+		admin = "off"
+	}
+	globals := "{\n\tadmin " + admin + "\n\tpersist_config off\n\tauto_https off\n\tlog {\n\t\tlevel ERROR\n\t}\n}"
+	return startExampleWith(t, path, func(string) string { return globals })
+}
+
+// startExampleWith is startExample with the global options block that
+// globals makes of the config's own.
+func startExampleWith(t *testing.T, path string, globals func(own string) string) map[string]string {
+	t.Helper()
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -167,10 +180,6 @@ func startExample(t *testing.T, path, admin string) map[string]string {
 	if start < 0 || end < start {
 		t.Fatalf("%s: no global options block", path)
 	}
-	if admin == "" {
-		admin = "off"
-	}
-	globals := "{\n\tadmin " + admin + "\n\tpersist_config off\n\tauto_https off\n\tlog {\n\t\tlevel ERROR\n\t}\n}"
 	addrs := map[string]string{}
 	sites := exampleLoopback.ReplaceAllStringFunc(string(src[end+2:]), func(a string) string {
 		port := strings.TrimPrefix(a, "127.0.0.1:")
@@ -179,7 +188,7 @@ func startExample(t *testing.T, path, admin string) map[string]string {
 		}
 		return addrs[port]
 	})
-	testcaddy.Start(t, globals+"\n"+sites)
+	testcaddy.Start(t, globals(string(src[start+1:end+2]))+"\n"+sites)
 	return addrs
 }
 
@@ -381,5 +390,58 @@ func TestREADMEMetrics(t *testing.T) {
 	if !equalStrings(got, scrape.output) {
 		t.Errorf("README.md:%d %s\nprinted:\n%s\nthe README shows:\n%s", scrape.line, scrape.text,
 			strings.Join(got, "\n"), strings.Join(scrape.output, "\n"))
+	}
+}
+
+// TestREADMEDemoLog runs the demo's log-in and log-out and compares the
+// module's log lines with those the README's quick start shows after its
+// transcript, but for their times: the demo's own global options, its
+// `log cookies` block writing to a file instead of the terminal, and the
+// rest of Caddy's log at ERROR.
+func TestREADMEDemoLog(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "demo's `log cookies` block")
+	if !ok {
+		t.Fatal("README.md: the quick start does not show the demo's log lines")
+	}
+	_, block, _ := strings.Cut(after, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+	stamp := regexp.MustCompile(`"ts":[0-9.]+,`)
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		want = append(want, stamp.ReplaceAllString(line, `"ts":…,`))
+	}
+	logFile := filepath.Join(t.TempDir(), "cookies.log")
+	addrs := startExampleWith(t, "Caddyfile.example", func(own string) string {
+		const include = "\t\tinclude http.handlers.cookie_normalizer\n"
+		if !strings.Contains(own, "\tlog cookies {\n") || !strings.Contains(own, include) {
+			t.Fatalf("Caddyfile.example: no log cookies block including the module's logger:\n%s", own)
+		}
+		own = strings.Replace(own, include, include+"\t\toutput file "+logFile+"\n", 1)
+		return strings.Replace(own, "\tlog cookies {", "\tlog {\n\t\tlevel ERROR\n\t}\n\tlog cookies {", 1)
+	})
+	for _, path := range []string{"/login", "/logout"} {
+		resp, err := readmeClient.Get("http://" + addrs["8080"] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	var got []string
+	for range 50 { // the log's writer may lag the response
+		text, _ := os.ReadFile(logFile)
+		if got = strings.Split(strings.TrimSpace(string(text)), "\n"); len(got) >= len(want) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := range got {
+		got[i] = stamp.ReplaceAllString(got[i], `"ts":…,`)
+	}
+	if !equalStrings(got, want) {
+		t.Errorf("the demo logs\n%s\nthe README shows\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
