@@ -34,8 +34,9 @@ type responseWriter struct {
 	// handed to the server): later calls go straight through, but for the
 	// re-check below.
 	sent bool
-	// bodyStarted is set at the first body write, ReadFrom or successful
-	// flush after sent.
+	// bodyStarted is set at the first body write or ReadFrom of at least
+	// a byte after sent, and on HTTP/3 at a successful flush (see
+	// flushedBeforeBody).
 	bodyStarted bool
 	// seen is the Set-Cookie slice as the last rewrite left it: HTTP/3
 	// (quic-go) encodes the header map at the first body byte or flush,
@@ -428,11 +429,25 @@ func (rw *responseWriter) FlushError() error {
 			// Nothing was sent: the body has not started.
 			rw.bodyStarted = !first
 		case first:
-			rw.keepBelow()
+			rw.flushedBeforeBody()
 		}
 		return err
 	}
 	return rw.flushUnsent()
+}
+
+// flushedBeforeBody follows a successful flush before the first body
+// byte, which may have sent nothing: Caddy's encode, below the module,
+// sends the header only with the first body byte, where it decides on
+// Content-Encoding, and its flush returns nil until then. So such a
+// flush does not start the body (but on HTTP/3, whose flush sends the
+// header map): the first body write re-checks the Set-Cookie list, and
+// rewrites it again if the handler added a field after the flush. Where
+// the flush did send the header (net/http), such a field never reaches
+// the client, as one added after WriteHeader.
+func (rw *responseWriter) flushedBeforeBody() {
+	rw.bodyStarted = rw.late
+	rw.keepBelow()
 }
 
 // flushUnsent is FlushError before the final response's header is sent.
@@ -452,8 +467,8 @@ func (rw *responseWriter) flushUnsent() error {
 		rw.restoreHeader(saved)
 		return err
 	}
-	rw.sent, rw.bodyStarted = true, true
-	rw.keepBelow()
+	rw.sent = true
+	rw.flushedBeforeBody()
 	return nil
 }
 

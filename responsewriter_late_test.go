@@ -57,22 +57,35 @@ func encodeBelowServer(t *testing.T, config string, app func(w http.ResponseWrit
 // TestLateRewriteAfterEmptyWrite: with encode below the module (it sends
 // the header map at its first non-empty Write), a cookie the handler
 // adds after WriteHeader reaches the client rewritten (the check at the
-// first body byte), also when the handler wrote zero bytes in between:
-// that sent nothing, so the body has not started. (A flush in between,
-// which encode answers without sending anything, still counts as the
-// start of the body: the module cannot tell it from one that sent.)
+// first body byte), also when the handler wrote zero bytes in between,
+// or flushed (encode answers a flush before the first body byte without
+// sending anything; the module cannot tell it from one that sent, and
+// checks again at the first body byte): the body has not started. So
+// does one the handler adds after a flush before WriteHeader.
 func TestLateRewriteAfterEmptyWrite(t *testing.T) {
+	flush := func(w http.ResponseWriter) {
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			panic(err)
+		}
+	}
 	for _, tc := range []struct {
-		name    string
-		between func(w http.ResponseWriter)
+		name          string
+		noWriteHeader bool // the handler does not call WriteHeader first
+		between       func(w http.ResponseWriter)
 	}{
-		{"control: nothing in between", func(w http.ResponseWriter) {}},
-		{"zero-length Write", func(w http.ResponseWriter) { _, _ = w.Write(nil) }},
-		{"io.Copy of an empty reader (ReadFrom)", func(w http.ResponseWriter) { _, _ = io.Copy(w, bytesReader("")) }},
+		{"control: nothing in between", false, func(w http.ResponseWriter) {}},
+		{"zero-length Write", false, func(w http.ResponseWriter) { _, _ = w.Write(nil) }},
+		{"io.Copy of an empty reader (ReadFrom)", false, func(w http.ResponseWriter) { _, _ = io.Copy(w, bytesReader("")) }},
+		{"a flush", false, flush},
+		{"two flushes", false, func(w http.ResponseWriter) { flush(w); flush(w) }},
+		{"a flush before WriteHeader", true, flush},
+		{"a flush, then a zero-length Write", true, func(w http.ResponseWriter) { flush(w); _, _ = w.Write(nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := encodeBelowServer(t, `{"groups":[{"cookies":["a"],"expire":{"mode":"session"}}]}`, func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(http.StatusOK)
+				if !tc.noWriteHeader {
+					w.WriteHeader(http.StatusOK)
+				}
 				tc.between(w)
 				w.Header().Add("Set-Cookie", upstreamCookie)
 				io.WriteString(w, "hello hello hello")
