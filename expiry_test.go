@@ -47,3 +47,54 @@ func TestBareMaxAgeIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestLibsoupSkipsLongMaxAge: libsoup 3.6.5 and later skip a Max-Age whose
+// value is over 1024 bytes, as Chromium and Firefox do, but still let the
+// last of Max-Age and Expires decide; earlier releases read it. Where the
+// two releases read a field apart, libsoup's reading is not known, and the
+// expiry policies leave the field alone:
+//
+//	a=1; Max-Age=3600; Expires=<past>; Max-Age=<1100 bytes: 0…05>
+//
+// is a deletion in the later libsoup (the long Max-Age skipped, the past
+// Expires last), 5 s in the earlier one, an hour in Chromium and Firefox;
+// rewritten, it would be a live cookie everywhere. With an Expires half
+// an hour away instead, the later libsoup keeps it 30 minutes, and `max
+// 1d` would lengthen that to a day. A `like` leader read apart leads
+// nothing. Where both releases read the field alike (no Expires after
+// the long Max-Age's predecessor, or the long value is not a number),
+// the policies act as before.
+func TestLibsoupSkipsLongMaxAge(t *testing.T) {
+	const (
+		past = "Tue, 24 Nov 2026 11:00:00 GMT" // before testDate and testClock
+		soon = "Tue, 24 Nov 2026 13:30:00 GMT" // 30 minutes after both
+	)
+	long := func(tail string) string { return strings.Repeat("0", 1100) + tail }
+	for _, tc := range []struct {
+		name string
+		r    rule
+		in   []string
+		want []string // nil: in, unchanged
+	}{
+		{"a fixed lifetime over a deletion", fixed(43200, "a"), []string{"a=1; Max-Age=3600; Expires=" + past + "; Max-Age=" + long("5")}, nil},
+		{"a fixed lifetime over a deletion (3600)", fixed(43200, "a"), []string{"a=1; Max-Age=3600; Expires=" + past + "; Max-Age=" + long("3600")}, nil},
+		{"session over a deletion", session("a"), []string{"a=1; Max-Age=3600; Expires=" + past + "; Max-Age=" + long("5")}, nil},
+		{"max over 30 minutes", capped(86400, "a"), []string{"a=1; Max-Age=90000; Expires=" + soon + "; Max-Age=" + long("90000")}, nil},
+		{"a leader read apart", like("lead", "a"), []string{"lead=1; Max-Age=3600; Expires=" + soon + "; Max-Age=" + long("3600"), "a=1; Max-Age=5"}, nil},
+		// Read alike: a long Max-Age that is no number, which no
+		// release of libsoup reads (strtol does not read it whole).
+		{"a long Max-Age that is no number", fixed(43200, "a"), []string{"a=1; Max-Age=3600; Max-Age=" + long("x")},
+			[]string{"a=1; Expires=Wed, 25 Nov 2026 00:00:00 GMT; Max-Age=43200"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.want
+			if want == nil {
+				want = tc.in
+			}
+			got := rewriteAll(testNormalizer(t, tc.r), tc.in, testDate)
+			if !slices.Equal(got, want) {
+				t.Errorf("got  %.120q\nwant %.120q", got, want)
+			}
+		})
+	}
+}
