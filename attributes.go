@@ -237,7 +237,10 @@ func (p *attrPolicy) keepsHTTPOnly(f *setCookie, has bool) bool {
 // Partitioned (the SameSite and Partitioned kinds are recorded or noted
 // when p removes Secure: see kinds).
 func refusedWithoutSecure(f *setCookie, p *attrPolicy) bool {
-	return p.partitionedAfter(f) || p.sameSiteNoneAfter(f)
+	// Firefox reads a Partitioned whose value is over 1024 bytes, which
+	// Chromium ignores (see longFlags): it would refuse the field without
+	// Secure, unless the policy removes every Partitioned.
+	return p.partitionedAfter(f) || p.sameSiteNoneAfter(f) || p.partitioned == flagKeep && f.longFlags&(1<<attrPartitioned) != 0
 }
 
 // partitionedAfter reports whether f is Partitioned as the policies of p

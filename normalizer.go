@@ -588,7 +588,10 @@ func findLeader(leaders []leader, g int, r *rule, m *cookieMatcher, values []str
 			// needs.
 			ok = f.scan(r.withPolicies(values[i]), lifetimeKinds|attributeKinds, 0)
 		}
-		if ok && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
+		// A flag with a value over 1024 bytes is read by Firefox and
+		// libsoup, not by Chromium: such a leader may be stored by one
+		// and refused by the other (see longFlags), and leads nothing.
+		if ok && f.longFlags == 0 && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}

@@ -207,6 +207,14 @@ type setCookie struct {
 	// in Chromium 156, Firefox 153 and WebKitGTK 2.50: docs/engines.md,
 	// the dom-1100 rows). Such a field is rejected: passed unchanged.
 	soupRefused bool
+	// longFlags holds the kinds of the flags (Secure, HttpOnly,
+	// Partitioned) written with a value over 1024 bytes, which f.has
+	// leaves out: Chromium ignores such an attribute (RFC 6265bis §5.6),
+	// Firefox and libsoup read the flag whatever its value (measured in
+	// Chromium 156 and Firefox 153: docs/engines.md, the
+	// partitioned-1100-insecure and none-secure-1100 rows). Found whatever
+	// kinds the caller asks for.
+	longFlags kindMask
 	// stop is where libsoup stops reading the field, where the others
 	// read on (a HTAB, a byte over 0x7f, a ',' in an attribute's name),
 	// else len(v).
@@ -266,7 +274,7 @@ func (f *setCookie) addAttr(a attr) {
 // name=value pair. (RFC 6265bis accepts nameless cookies; we leave them
 // alone, since no pattern can name them.)
 func (f *setCookie) scan(v string, record, note kindMask) bool {
-	f.v, f.name, f.rejected, f.refused, f.soupRefused, f.stop, f.tabInside, f.n, f.more, f.has = v, "", false, false, false, len(v), false, 0, nil, 0
+	f.v, f.name, f.rejected, f.refused, f.soupRefused, f.stop, f.tabInside, f.n, f.more, f.has, f.longFlags = v, "", false, false, false, len(v), false, 0, nil, 0, 0
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
 		f.rejected, f.refused = true, true
@@ -323,6 +331,9 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if (end-pos > maxAttrValueLen || f.soupRefused) && ne <= f.stop && isAttr(v[ns:ne], "domain") {
 			f.soupRefused = aeq >= 0 && len(trimSpace(v[aeq+1:min(end, f.stop)])) > maxAttrValueLen
 		}
+		if end-pos > maxAttrValueLen && aeq >= 0 {
+			f.longFlags |= longFlag(v[ns:ne], v[aeq+1:end])
+		}
 		if record&bit == 0 {
 			pos = end
 			continue
@@ -332,6 +343,21 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 	}
 	f.rejected = f.refused || f.soupRefused || f.stop < len(v)
 	return true
+}
+
+// longFlag returns the kind's bit when name is that of a flag (Secure,
+// HttpOnly, Partitioned) and its value, trimmed, is over 1024 bytes (see
+// longFlags); else 0.
+func longFlag(name, value string) kindMask {
+	if len(trimSpace(value)) <= maxAttrValueLen {
+		return 0
+	}
+	for _, k := range [...]attrKind{attrSecure, attrHTTPOnly, attrPartitioned} {
+		if isAttr(name, attrNames[k].name) {
+			return 1 << k
+		}
+	}
+	return 0
 }
 
 // controlStop is, for a value holding an odd byte (see isOdd), where

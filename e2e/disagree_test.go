@@ -113,6 +113,7 @@ var (
 	zeros1025     = strings.Repeat("0", 1025)
 	zeros1100x    = strings.Repeat("0", 1096) + "3600"
 	domain1100    = strings.Repeat("a", 1092) + ".example"
+	flag1100      = strings.Repeat("x", 1100)
 	value4095     = strings.Repeat("x", 4095)
 	value4096     = strings.Repeat("x", 4096)
 	yy70Date      = twoDigitYear(time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC))
@@ -225,6 +226,12 @@ var disagreeCases = []disagreeCase{
 	// 10, CHIPS): a field without it is refused where they check.
 	{label: "samesite-none-insecure", show: "d=new; Max-Age=3600; SameSite=None", field: fixedField("d=new; Max-Age=3600; SameSite=None"), attrRefused: true},
 	{label: "partitioned-insecure", show: "d=new; Max-Age=3600; Partitioned", field: fixedField("d=new; Max-Age=3600; Partitioned"), attrRefused: true},
+	// The same flags with a value over 1024 bytes (RFC 6265bis §5.6
+	// ignores such an attribute): Chromium ignores them, Firefox reads
+	// the flag anyway, so it refuses the first field and stores the
+	// second, which Chromium refuses.
+	{label: "partitioned-1100-insecure", show: "d=new; Max-Age=3600; Partitioned=x…x (1100 bytes)", field: fixedField("d=new; Max-Age=3600; Partitioned=" + flag1100), attrRefused: true},
+	{label: "none-secure-1100", show: "d=new; Max-Age=3600; SameSite=None; Secure=x…x (1100 bytes)", field: fixedField("d=new; Max-Age=3600; SameSite=None; Secure=" + flag1100), attrRefused: true},
 	{label: "ma0-comma-name", show: "d=new; Max-Age=0; a,b; Max-Age=3600", field: fixedField("d=new; Max-Age=0; a,b; Max-Age=3600")},
 	{label: "exp-zone-plus1200", show: "d=new; Expires=<now+6h, as UTC> +1200", field: zonedField("d=new; Expires=", 6*time.Hour, "+1200")},
 	// A numeric zone of zero, as Ruby's Time#rfc2822 (Rack before 2.1),

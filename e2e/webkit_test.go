@@ -135,7 +135,7 @@ func startWebKit(driverPath, xvfbPath, addr string) error {
 	}
 	wd.session = "/session/" + session.SessionID
 	webkit.wd = wd
-	webkit.version = "WebKitGTK/" + session.Capabilities.BrowserVersion + " (" + session.Capabilities.BrowserName + ")"
+	webkit.version = "WebKitGTK/" + session.Capabilities.BrowserVersion + " (" + session.Capabilities.BrowserName + soupVersion() + ")"
 	// httptest listens on 127.0.0.1 only.
 	webkit.home = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Set-Cookie", clearMarker)
@@ -176,6 +176,18 @@ func startXvfb(ctx context.Context, xvfbPath string) (string, error) {
 	case <-ctx.Done():
 		return "", fmt.Errorf("no display from Xvfb within %s; output:\n%s", browserStartTimeout, webkit.xvfb.out)
 	}
+}
+
+// soupVersion names the libsoup WebKitGTK parses cookies with, as
+// "; libsoup <version>", where the package manager says (Debian's
+// libsoup-3.0-0); else "". Its releases read odd fields differently
+// (3.6.5 skips attribute values over 1024 bytes, which 3.2 reads).
+func soupVersion() string {
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "libsoup-3.0-0").Output()
+	if err != nil || len(bytes.TrimSpace(out)) == 0 {
+		return ""
+	}
+	return "; libsoup " + string(bytes.TrimSpace(out))
 }
 
 // stopWebKit ends the session (which closes MiniBrowser), then stops
