@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/cookie-normalizer/caddy-cookie-normalizer/internal/testcaddy"
 )
 
 // TestInServerErrorRoutesWalk: the module is found among a server's error
@@ -84,5 +85,96 @@ func TestInServerErrorRoutesSubrouteErrors(t *testing.T) {
 	}
 	if inServerErrorRoutes(req, new(Handler)) {
 		t.Error("another handler: found")
+	}
+}
+
+// TestInGuardedSubrouteWalk: the module is found inside the routes of a
+// subroute with error routes of its own, through subroutes, their error
+// routes and invoked named routes; not inside a subroute without error
+// routes, nor inside a subroute's error routes alone (an error there goes
+// to the routes around it).
+func TestInGuardedSubrouteWalk(t *testing.T) {
+	h := &Handler{}
+	holding := caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{&Handler{}, h}}
+	errorsOf := func(routes ...caddyhttp.Route) *caddyhttp.HTTPErrorConfig {
+		return &caddyhttp.HTTPErrorConfig{Routes: routes}
+	}
+	page := caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{&Handler{}}}
+	sub := func(errs *caddyhttp.HTTPErrorConfig, routes ...caddyhttp.Route) caddyhttp.Route {
+		return caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{&caddyhttp.Subroute{Routes: routes, Errors: errs}}}
+	}
+	invoke := func(name string) caddyhttp.Route {
+		return caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{&caddyhttp.Invoke{Name: name}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		routes caddyhttp.RouteList
+		named  map[string]*caddyhttp.Route
+		want   bool
+	}{
+		{"in a subroute with error routes", caddyhttp.RouteList{sub(errorsOf(page), holding)}, nil, true},
+		{"deeper, inside a subroute without", caddyhttp.RouteList{sub(errorsOf(page), sub(nil, holding))}, nil, true},
+		{"inside a guarded one, deeper", caddyhttp.RouteList{sub(nil, sub(errorsOf(page), holding))}, nil, true},
+		{"in an invoked named route", caddyhttp.RouteList{sub(errorsOf(page), invoke("app"))}, map[string]*caddyhttp.Route{"app": &holding}, true},
+		{"a named route invoking a guarded subroute", caddyhttp.RouteList{invoke("app")}, map[string]*caddyhttp.Route{"app": new(sub(errorsOf(page), holding))}, true},
+		{"in the error routes of one inside a guarded one", caddyhttp.RouteList{sub(errorsOf(page), sub(errorsOf(holding), page))}, nil, true},
+		{"in a guarded one inside error routes", caddyhttp.RouteList{sub(errorsOf(sub(errorsOf(page), holding)), page)}, nil, true},
+		{"in a subroute without error routes", caddyhttp.RouteList{sub(nil, holding)}, nil, false},
+		{"in a subroute with empty error routes", caddyhttp.RouteList{sub(errorsOf(), holding)}, nil, false},
+		{"in a subroute's error routes only", caddyhttp.RouteList{sub(errorsOf(holding), page)}, nil, false},
+		{"in the server's routes", caddyhttp.RouteList{holding, sub(errorsOf(page), page)}, nil, false},
+	} {
+		srv := &caddyhttp.Server{Routes: tc.routes, NamedRoutes: tc.named}
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.ServerCtxKey, srv))
+		if got := inGuardedSubroute(r, h); got != tc.want {
+			t.Errorf("%s: inGuardedSubroute = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSubrouteErrorRoutes: a route inside a subroute with error routes
+// of its own (JSON only) fails (reverse_proxy to a closed port: 502),
+// on a server without handle_errors: the subroute's error routes answer,
+// and the failed route's module appends nothing, as under the server's
+// error routes (each case compared with the same routes there). The
+// request carries half of the group: an error route with a module of its
+// own expires it; a page without one gets no deletion.
+func TestSubrouteErrorRoutes(t *testing.T) {
+	cn := `{"handler":"cookie_normalizer","groups":[{"label":"login","cookies":["session_id","user_id"],"on_delete":"cascade","on_partial":"expire"}]}`
+	for _, tc := range []struct {
+		name     string
+		errRoute string
+		want     dirResult
+	}{
+		{"an error page with a module", cn + `, {"handler": "static_response", "status_code": 503, "body": "sorry"}`,
+			dirResult{status: 503, setCookie: []string{"session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"}, cacheControl: []string{"private"}, body: "sorry"}},
+		{"a page without one", `{"handler": "static_response", "status_code": 200, "body": "maintenance"}`,
+			dirResult{status: 200, body: "maintenance"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			down, site, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+			proxy := fmt.Sprintf(`{"handler":"reverse_proxy","upstreams":[{"dial":%q}]}`, down)
+			cfg := fmt.Sprintf(`{
+				"admin": {"disabled": true, "config": {"persist": false}},
+				"logging": {"logs": {"default": {"level": "ERROR"}}},
+				"apps": {
+					"tls": {"disable_storage_clean": true},
+					"http": {"servers": {
+						"sub": {"listen": [%[1]q], "automatic_https": {"disable": true},
+							"routes": [{"handle": [{"handler": "subroute", "routes": [{"handle": [%[3]s, %[4]s]}], "errors": {"routes": [{"handle": [%[5]s]}]}}]}]},
+						"server": {"listen": [%[2]q], "automatic_https": {"disable": true},
+							"routes": [{"handle": [%[3]s, %[4]s]}], "errors": {"routes": [{"handle": [%[5]s]}]}}
+					}}
+				}
+			}`, site, control, cn, proxy, tc.errRoute)
+			testcaddy.LoadJSON(t, []byte(cfg))
+			c := &http.Client{}
+			for _, addr := range []string{control, site} {
+				if got := dirDo(t, c, "GET", "http://"+addr+"/page", dirHalfJar, nil); !sameResult(got, tc.want) || got.body != tc.want.body {
+					t.Errorf("%s: %s\nwant %s", addr, got, tc.want)
+				}
+			}
+		})
 	}
 }

@@ -702,7 +702,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			// subroute's error routes that fail hand their error to the
 			// server, which answers it as any other.)
 			rw.req.status = failedErrorRouteStatus(first)
-		case hasErrorRoutes(r):
+		case hasErrorRoutes(r) || inGuardedSubroute(r, h):
 			rw.afterError(r)
 			return err
 		default:
@@ -724,6 +724,21 @@ func inServerErrorRoutes(r *http.Request, h *Handler) bool {
 	}
 	w := routeWalk{h: h, named: srv.NamedRoutes}
 	return w.hold(srv.Errors.Routes)
+}
+
+// inGuardedSubroute reports whether h runs inside a subroute with error
+// routes of its own (a JSON config's "errors" of a subroute handler), at
+// any depth of subroutes and named routes from the server's routes:
+// Caddy's subroute answers an error its routes return with those error
+// routes, as a server does with handle_errors. Only called when a route
+// failed, on a server without error routes.
+func inGuardedSubroute(r *http.Request, h *Handler) bool {
+	srv, _ := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server)
+	if srv == nil {
+		return false
+	}
+	w := routeWalk{h: h, named: srv.NamedRoutes}
+	return w.guarded(srv.Routes)
 }
 
 // routeWalk looks for a handler in routes, through subroutes and the
@@ -768,6 +783,46 @@ func (w *routeWalk) holdRoute(route caddyhttp.Route) bool {
 			}
 			w.seen[m.Name] = true
 			if w.holdRoute(*named) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// guarded reports whether w.h is a handler of the routes of a subroute
+// with error routes, within routes (through subroutes, their error
+// routes, and the named routes they invoke).
+func (w *routeWalk) guarded(routes caddyhttp.RouteList) bool {
+	for _, route := range routes {
+		if w.guardedRoute(route) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *routeWalk) guardedRoute(route caddyhttp.Route) bool {
+	for _, mh := range route.Handlers {
+		switch m := mh.(type) {
+		case *caddyhttp.Subroute:
+			hasErrors := m.Errors != nil && len(m.Errors.Routes) > 0
+			if hasErrors && (&routeWalk{h: w.h, named: w.named}).hold(m.Routes) {
+				return true
+			}
+			if w.guarded(m.Routes) || hasErrors && w.guarded(m.Errors.Routes) {
+				return true
+			}
+		case *caddyhttp.Invoke:
+			named := w.named[m.Name]
+			if named == nil || w.seen[m.Name] {
+				continue
+			}
+			if w.seen == nil {
+				w.seen = map[string]bool{}
+			}
+			w.seen[m.Name] = true
+			if w.guardedRoute(*named) {
 				return true
 			}
 		}
