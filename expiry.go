@@ -30,12 +30,12 @@ import (
 //     value, which is 0) sets the lifetime, truncated to a C int (-1 is a
 //     session cookie, other values ≤ 0 delete); an Expires sets it too, a
 //     date it cannot read making a session cookie. So whichever of the two
-//     comes last wins. An Expires counts from the clock. libsoup 3.6.5 and
-//     later (not the release measured in docs/engines.md; read from its
-//     source) skip a Max-Age over 1024 bytes, and cap one over a year:
-//     where skipping changes libsoup's reading, it is not known. (The cap
-//     only shortens, as Chromium's and Firefox's 400 days do: no policy
-//     lengthens a lifetime through it.)
+//     comes last wins. An Expires counts from the clock.
+//   - libsoup 3.6.5 and later (not the release measured in
+//     docs/engines.md; read from its source): as libsoup, but a Max-Age
+//     over 1024 bytes is skipped. (They also cap a Max-Age at a year,
+//     which only shortens, as Chromium's and Firefox's 400 days do: no
+//     policy lengthens a lifetime through it, so it is not modelled.)
 //
 // The engines parse dates with three different parsers; only the forms of
 // parseAgreedDate are read alike, and any other Expires that could decide
@@ -260,6 +260,9 @@ const (
 	byChromium
 	byFirefox
 	byLibsoup
+	// byLibsoupSkips: libsoup 3.6.5 and later, which skip a Max-Age
+	// over 1024 bytes (see the top of this file).
+	byLibsoupSkips
 	numReadings
 
 	// everyReading marks them all (see expiry.kept).
@@ -282,7 +285,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 		maxAgeSet, expiresSet bool
 		lastExpires           reading
 		soup                  reading // libsoup's state, attribute by attribute
-		// libsoup 3.6.5 and later skips a Max-Age over 1024 bytes,
+		// libsoup 3.6.5 and later skip a Max-Age over 1024 bytes,
 		// which the earlier releases read (see the top of this file).
 		soupSkips reading
 	)
@@ -396,11 +399,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			readings[byChromium+k] = lastExpires
 		}
 	}
-	readings[byLibsoup] = soup
-	if soupSkips != soup {
-		// The releases disagree: libsoup's reading is not known.
-		readings[byLibsoup] = reading{kind: readUnknown}
-	}
+	readings[byLibsoup], readings[byLibsoupSkips] = soup, soupSkips
 
 	type outcome struct {
 		session  bool
@@ -427,7 +426,7 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			o.lifetime, o.shortest = r.val, r.val
 		case readExpires:
 			o.lifetime, o.shortest = r.val-base, r.val-max(base, now.unix())
-			if i == byLibsoup {
+			if i == byLibsoup || i == byLibsoupSkips {
 				o.lifetime = r.val - soupBase(base, now.unix())
 			}
 		}

@@ -98,3 +98,27 @@ func TestLibsoupSkipsLongMaxAge(t *testing.T) {
 		})
 	}
 }
+
+// TestSlideBesideLongMaxAge: `sid=x; Max-Age=<1100 zeros>` is a session
+// cookie in Chromium and Firefox (the long value ignored) and in libsoup
+// 3.6.5 and later (skipped), and a deletion in earlier libsoup (read: 0).
+// Some engine reads it as sid's log-out, so slide re-issues nothing
+// beside it and deletes its stamp, as beside a log-out every engine reads
+// (the same field with 1000 zeros); a fresh stamp does not matter.
+func TestSlideBesideLongMaxAge(t *testing.T) {
+	g := Group{Label: "login", Cookies: []string{"sid", "b"}, Expire: &ExpiryPolicy{Mode: modeFixed, Duration: 3600e9},
+		Path: "/", Domain: "remove", Secure: on(), SameSite: "lax", HTTPOnly: off(), Partitioned: off(), Slide: &SlidePolicy{Interval: 60e9}}
+	if err := g.validate(); err != nil {
+		t.Fatal(err)
+	}
+	stampDeletion := "cn_slide_login=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
+	for _, zeros := range []int{1000, 1100} {
+		n := testNormalizer(t, g.rule())
+		field := "sid=x; Max-Age=" + strings.Repeat("0", zeros)
+		req := request{https: true, cookies: []string{"sid=abc; b=2; cn_slide_login=1795525170"}, status: 200} // 30 s old
+		got := n.rewriteResponse([]string{field}, testDate, &req, nil)
+		if want := []string{field + "; Path=/; Secure; SameSite=Lax", stampDeletion}; !slices.Equal(got, want) {
+			t.Errorf("%d zeros:\n got  %q\nwant %q", zeros, clip(got), clip(want))
+		}
+	}
+}

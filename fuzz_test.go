@@ -36,6 +36,10 @@ var fuzzSeeds = []string{
 	// Index 22: mode 22 (max, with the attribute policies): flags whose
 	// values only WebKitGTK reads.
 	"a=1; Secure=" + strings.Repeat("x", 1100) + "; HttpOnly=" + strings.Repeat("y", 1100) + "; Max-Age=60",
+	// A Max-Age over 1024 bytes after a past Expires: libsoup 3.6.5 and
+	// later skip it and delete, the earlier releases read 5 s.
+	"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=" + strings.Repeat("0", 1100) + "5",
+	"a=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=" + strings.Repeat("0", 1100) + "5",
 }
 
 // attributesOnly is the mode bit of a group with the attribute policies
@@ -296,12 +300,19 @@ type refEngine struct {
 	// it is a number, else the last Expires as sent, among the attributes
 	// within 1024 bytes.
 	libsoup bool
+	// skipsLong: libsoup 3.6.5 and later skip a Max-Age, Path or Domain
+	// whose value is over 1024 bytes (from its source).
+	skipsLong bool
+	// flagsAnyLength: a Secure, HttpOnly or Partitioned counts whatever
+	// its value's length (Firefox, measured: docs/engines.md).
+	flagsAnyLength bool
 }
 
 var refEngines = []refEngine{
 	{name: "Chromium", plus: true},
-	{name: "Firefox", minusDeletes: true},
+	{name: "Firefox", minusDeletes: true, flagsAnyLength: true},
 	{name: "WebKit", plus: true, libsoup: true},
+	{name: "WebKit (libsoup 3.6.5)", plus: true, libsoup: true, skipsLong: true},
 }
 
 // refReading is an engine's reading of a field received at the proxy's
@@ -366,8 +377,17 @@ func refNumber(v string, plus bool) (n int64, ok, long bool) {
 }
 
 // reads reports whether e reads attribute a: one whose value is over
-// 1024 bytes only libsoup does.
-func (e refEngine) reads(a refAttr) bool { return len(a.value) <= 1024 || e.libsoup }
+// 1024 bytes only libsoup before 3.6.5 does, and the later releases but
+// for a Max-Age, Path or Domain; Firefox reads a flag that long.
+func (e refEngine) reads(a refAttr) bool {
+	switch {
+	case len(a.value) <= 1024:
+		return true
+	case e.libsoup:
+		return !e.skipsLong || a.name != "max-age" && a.name != "path" && a.name != "domain"
+	}
+	return e.flagsAnyLength && (a.name == "secure" || a.name == "httponly" || a.name == "partitioned")
+}
 
 // refStopsEarly reports whether libsoup stops reading v before its end,
 // where the other engines read on: at a byte below 0x20 (HTAB too) or
@@ -401,6 +421,9 @@ func (e refEngine) read(v string, now int64) refReading {
 			}
 			switch name {
 			case "max-age":
+				if e.skipsLong && len(val) > 1024 {
+					continue
+				}
 				n, ok, long := int64(0), val == "", false
 				if !ok {
 					n, ok, long = refNumber(val, true)

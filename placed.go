@@ -182,7 +182,7 @@ func placedAfter(v, name string, r *rule, req *request, base int64, now *clock) 
 // The readings of a field (see readExpiry) that are engines'.
 const (
 	wholeEngines uint8 = 1<<byChromium | 1<<byFirefox
-	soupEngine   uint8 = 1 << byLibsoup
+	soupEngine   uint8 = 1<<byLibsoup | 1<<byLibsoupSkips
 )
 
 // unreadDeletion reports, for f (scanned with lifetimeKinds) a field the
