@@ -179,10 +179,14 @@ func startXvfb(ctx context.Context, xvfbPath string) (string, error) {
 }
 
 // soupVersion names the libsoup WebKitGTK parses cookies with, as
-// "; libsoup <version>", where the package manager says (Debian's
+// "; libsoup <version>": WEBKIT_LIBSOUP when set (a build the package
+// manager does not know), else as the package manager says (Debian's
 // libsoup-3.0-0); else "". Its releases read odd fields differently
 // (3.6.5 skips attribute values over 1024 bytes, which 3.2 reads).
 func soupVersion() string {
+	if v := os.Getenv("WEBKIT_LIBSOUP"); v != "" {
+		return "; libsoup " + v
+	}
 	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "libsoup-3.0-0").Output()
 	if err != nil || len(bytes.TrimSpace(out)) == 0 {
 		return ""
