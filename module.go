@@ -774,20 +774,27 @@ func (w *routeWalk) holdRoute(route caddyhttp.Route) bool {
 				return true
 			}
 		case *caddyhttp.Invoke:
-			named := w.named[m.Name]
-			if named == nil || w.seen[m.Name] {
-				continue
-			}
-			if w.seen == nil {
-				w.seen = map[string]bool{}
-			}
-			w.seen[m.Name] = true
-			if w.holdRoute(*named) {
+			if named := w.invoked(m); named != nil && w.holdRoute(*named) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// invoked returns the named route m invokes the first time the walk meets
+// it, else nil (none by that name, or walked already: named routes may
+// invoke each other).
+func (w *routeWalk) invoked(m *caddyhttp.Invoke) *caddyhttp.Route {
+	named := w.named[m.Name]
+	if named == nil || w.seen[m.Name] {
+		return nil
+	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	w.seen[m.Name] = true
+	return named
 }
 
 // guarded reports whether w.h is a handler of the routes of a subroute
@@ -814,15 +821,7 @@ func (w *routeWalk) guardedRoute(route caddyhttp.Route) bool {
 				return true
 			}
 		case *caddyhttp.Invoke:
-			named := w.named[m.Name]
-			if named == nil || w.seen[m.Name] {
-				continue
-			}
-			if w.seen == nil {
-				w.seen = map[string]bool{}
-			}
-			w.seen[m.Name] = true
-			if w.guardedRoute(*named) {
+			if named := w.invoked(m); named != nil && w.guardedRoute(*named) {
 				return true
 			}
 		}
