@@ -179,7 +179,11 @@ func placedAfter(v, name string, r *rule, req *request, base int64, now *clock) 
 	return v
 }
 
-// The readings of a field (see readExpiry) that are engines'.
+// The readings of a field (see readExpiry) that are engines'. Both
+// libsoup readings are taken up to where libsoup stops reading (see
+// setCookie.stop), as libsoup 3.2 does; 3.6 reads on past a HTAB or a
+// byte over 0x7f (measured; docs/verification.md), which the consistency
+// rules do not model yet.
 const (
 	wholeEngines uint8 = 1<<byChromium | 1<<byFirefox
 	soupEngine   uint8 = 1<<byLibsoup | 1<<byLibsoupSkips
