@@ -331,21 +331,25 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 			if !a.eq {
 				continue
 			}
+			var r reading
 			switch {
 			case v == "":
-				soup = reading{readMaxAge, 0}
+				r = reading{readMaxAge, 0}
 			case signedLong:
-				soup = reading{kind: readUnknown}
+				r = reading{kind: readUnknown}
 			case signedOK:
 				// A C long cut to an int: the low 32 bits, signed.
 				if n32 := int32(max(signed, 0)); n32 == -1 {
-					soup = reading{kind: readSession}
+					r = reading{kind: readSession}
 				} else {
-					soup = reading{readMaxAge, int64(n32)}
+					r = reading{readMaxAge, int64(n32)}
 				}
+			default:
+				continue // not a number: neither release reads it
 			}
+			soup = r
 			if !a.oversized() {
-				soupSkips = soup
+				soupSkips = r
 			}
 		case attrExpires:
 			e.lifetimeAttrs++

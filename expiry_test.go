@@ -122,3 +122,55 @@ func TestSlideBesideLongMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// TestLibsoupSkipsReading: libsoup 3.6.5 skips a Max-Age over
+// 1024 bytes; a later Max-Age that strtol cannot read whole changes
+// nothing in any libsoup. So in `a=1; Max-Age=<1100 zeros>; Max-Age=x`
+// libsoup 3.6.5 keeps a session cookie (the long one skipped, "x"
+// ignored), while libsoup 3.2 deletes (the long one read: 0). (The
+// reading once copied 3.2's state into 3.6.5's at the "x".)
+func TestLibsoupSkipsReading(t *testing.T) {
+	zeros := strings.Repeat("0", 1100)
+	for _, tc := range []struct {
+		v        string
+		wantKept bool // byLibsoupSkips keeps the cookie
+	}{
+		{"a=1; Max-Age=" + zeros, true},                                                     // control: skipped, session
+		{"a=1; Max-Age=" + zeros + "; Max-Age=x", true},                                     // "x" changes nothing
+		{"a=1; Max-Age=0; Max-Age=" + strings.Repeat("0", 1096) + "3600; Max-Age=x", false}, // 3.6.5: 0 (deleted)
+	} {
+		var f setCookie
+		if !f.scan(tc.v, lifetimeKinds, 0) {
+			t.Fatal("not a cookie")
+		}
+		var c clock
+		e := readExpiry(&f, 1795525200, &c)
+		if got := e.kept&(1<<byLibsoupSkips) != 0; got != tc.wantKept {
+			t.Errorf("%.30q…%q: libsoup 3.6.5 keeps %v, want %v (kept %05b unknown %05b)", tc.v, tc.v[len(tc.v)-12:], got, tc.wantKept, e.kept, e.unknown)
+		}
+	}
+}
+
+// TestLibsoupSkipsCascade: `b=v; Path=/a; SameSite=None; Max-Age=<1100
+// zeros>` is refused by Chromium and Firefox (SameSite=None without
+// Secure), deleted by libsoup 3.2 and stored by libsoup 3.6.5 (the long
+// Max-Age skipped): a set only WebKitGTK stores, so nothing cascades
+// (refusedSetLast). A trailing `Max-Age=x` changes no engine's reading
+// (no engine reads "x"); read as 3.2 reads it, it once made 3.6.5
+// delete b too, and the cascade deleted a: Chromium and Firefox kept
+// their old b alone, and WebKitGTK 3.6.5 b=v.
+func TestLibsoupSkipsCascade(t *testing.T) {
+	zeros := strings.Repeat("0", 1100)
+	base := "b=v; Path=/a; SameSite=None; Max-Age=" + zeros
+	run := func(bField string) []string {
+		n := testNormalizer(t, Group{Cookies: []string{"a", "b"}, OnDelete: "cascade"}.rule())
+		in := []string{bField}
+		out := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, cookies: []string{"a=1; b=2"}, from: requestFor("/logout")}, nil)
+		return out[len(in):]
+	}
+	want := run(base)
+	got := run(base + "; Max-Age=x")
+	if !slices.Equal(got, want) {
+		t.Errorf("appended with a trailing Max-Age=x (read by no engine):\n got  %q\nwant %q (as without it)", got, want)
+	}
+}
