@@ -35,8 +35,7 @@ type responseWriter struct {
 	// re-check below.
 	sent bool
 	// bodyStarted is set at the first body write or ReadFrom of at least
-	// a byte after sent, and on HTTP/3 at a successful flush (see
-	// flushedBeforeBody).
+	// a byte after sent (not at a flush: see flushedBeforeBody).
 	bodyStarted bool
 	// seen is the Set-Cookie slice as the last rewrite left it: HTTP/3
 	// (quic-go) encodes the header map at the first body byte or flush,
@@ -439,14 +438,14 @@ func (rw *responseWriter) FlushError() error {
 // flushedBeforeBody follows a successful flush before the first body
 // byte, which may have sent nothing: Caddy's encode, below the module,
 // sends the header only with the first body byte, where it decides on
-// Content-Encoding, and its flush returns nil until then. So such a
-// flush does not start the body (but on HTTP/3, whose flush sends the
-// header map): the first body write re-checks the Set-Cookie list, and
-// rewrites it again if the handler added a field after the flush. Where
-// the flush did send the header (net/http), such a field never reaches
-// the client, as one added after WriteHeader.
+// Content-Encoding, and its flush returns nil until then, on every
+// protocol. So such a flush does not start the body: the first body
+// write re-checks the Set-Cookie list, and rewrites it again (the
+// consistency rules too) if the handler added a field after the flush.
+// Where the flush did send the header (net/http, quic-go), such a field
+// never reaches the client, as one added after WriteHeader over HTTP/1.1.
 func (rw *responseWriter) flushedBeforeBody() {
-	rw.bodyStarted = rw.late
+	rw.bodyStarted = false
 	rw.keepBelow()
 }
 

@@ -25,6 +25,14 @@ import (
 // FlushError before that returns nil having sent nothing.
 func encodeBelowServer(t *testing.T, config string, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
 	t.Helper()
+	return encodeBelowServerAs(t, config, 0, app)
+}
+
+// encodeBelowServerAs is encodeBelowServer with the request's ProtoMajor
+// set to proto (unless 0) before the module sees it: 3 makes the module
+// treat it as an HTTP/3 request, as it does quic-go's.
+func encodeBelowServerAs(t *testing.T, config string, proto int, app func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	t.Helper()
 	h, err := provisionJSON(t, config)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +51,9 @@ func encodeBelowServer(t *testing.T, config string, app func(w http.ResponseWrit
 		return nil
 	})
 	mid := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if proto != 0 {
+			r.ProtoMajor = proto
+		}
 		return h.ServeHTTP(w, r, inner)
 	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -98,6 +109,38 @@ func TestLateRewriteAfterEmptyWrite(t *testing.T) {
 				t.Errorf("Set-Cookie = %q, want %q (encoding %q)", got, want, resp.Header.Get("Content-Encoding"))
 			}
 		})
+	}
+}
+
+// TestFlushThenLogOutEveryProtocol: with encode below the module, a
+// flush before the first body byte sends nothing on HTTP/3 either, so a
+// log-out the handler adds after it gets the whole rewrite at the first
+// body byte, the cascade included, as on HTTP/1.1 (it once got the late
+// rewrite alone on HTTP/3, which runs no consistency rule: the browser
+// kept b alone).
+func TestFlushThenLogOutEveryProtocol(t *testing.T) {
+	cfg := `{"groups":[{"label":"login","cookies":["sid","b"],"on_delete":"cascade"}]}`
+	want := []string{"sid=; Max-Age=0; Path=/", "b=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"}
+	for _, proto := range []int{1, 3} {
+		srv := encodeBelowServerAs(t, cfg, proto, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				panic(err)
+			}
+			w.Header().Add("Set-Cookie", "sid=; Max-Age=0; Path=/")
+			io.WriteString(w, "hello hello hello")
+		})
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Cookie", "sid=1; b=2")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Values("Set-Cookie"); !slices.Equal(got, want) {
+			t.Errorf("HTTP/%d: Set-Cookie %q, want %q", proto, got, want)
+		}
 	}
 }
 

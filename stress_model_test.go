@@ -274,16 +274,16 @@ func (m *stressModel) run(ops []stressOp) (toErrorRoutes bool) {
 			m.startBody()
 		case stressFlush:
 			// A flush before the first body byte does not start the body
-			// (Caddy's encode sends nothing then), but on HTTP/3.
+			// (Caddy's encode sends nothing then, on every protocol).
 			if m.sent {
 				first := !m.bodyStarted
 				m.startBody()
-				m.bodyStarted = !first || m.s.http3
+				m.bodyStarted = !first
 				continue
 			}
 			m.status = 200
 			m.pass()
-			m.sent, m.bodyStarted = true, m.s.http3
+			m.sent, m.bodyStarted = true, false
 		case stressReturnError:
 			if !m.sent {
 				if m.s.errorRoutes {
