@@ -89,10 +89,12 @@ func TestInServerErrorRoutesSubrouteErrors(t *testing.T) {
 }
 
 // TestInGuardedSubrouteWalk: the module is found inside the routes of a
-// subroute with error routes of its own, through subroutes, their error
-// routes and invoked named routes; not inside a subroute without error
-// routes, nor inside a subroute's error routes alone (an error there goes
-// to the routes around it).
+// subroute with error routes of its own, or after one (Caddy compiles a
+// subroute's routes with the rest of the chain as their next handler),
+// through subroutes, their error routes and invoked named routes; not
+// inside a subroute without error routes, nor inside a subroute's error
+// routes alone (an error there goes to the routes around it), nor before
+// a guarded subroute.
 func TestInGuardedSubrouteWalk(t *testing.T) {
 	h := &Handler{}
 	holding := caddyhttp.Route{Handlers: []caddyhttp.MiddlewareHandler{&Handler{}, h}}
@@ -120,9 +122,16 @@ func TestInGuardedSubrouteWalk(t *testing.T) {
 		{"in the error routes of one inside a guarded one", caddyhttp.RouteList{sub(errorsOf(page), sub(errorsOf(holding), page))}, nil, true},
 		{"in a guarded one inside error routes", caddyhttp.RouteList{sub(errorsOf(sub(errorsOf(page), holding)), page)}, nil, true},
 		{"in a subroute without error routes", caddyhttp.RouteList{sub(nil, holding)}, nil, false},
-		{"in a subroute with empty error routes", caddyhttp.RouteList{sub(errorsOf(), holding)}, nil, false},
+		{"in a subroute with empty error routes (Caddy runs them: the rest of the chain)", caddyhttp.RouteList{sub(errorsOf(), holding)}, nil, true},
+		{"in a route after a guarded subroute", caddyhttp.RouteList{sub(errorsOf(page), page), holding}, nil, true},
+		{"after a guarded subroute in the same route", caddyhttp.RouteList{{Handlers: []caddyhttp.MiddlewareHandler{sub(errorsOf(page), page).Handlers[0], &Handler{}, h}}}, nil, true},
+		{"after a subroute holding a guarded one", caddyhttp.RouteList{sub(nil, sub(errorsOf(page), page)), holding}, nil, true},
+		{"inside a subroute, after a guarded one", caddyhttp.RouteList{sub(nil, sub(errorsOf(page), page), holding)}, nil, true},
+		{"in a named route invoked after a guarded subroute", caddyhttp.RouteList{sub(errorsOf(page), page), invoke("app")}, map[string]*caddyhttp.Route{"app": &holding}, true},
+		{"after a named route holding a guarded subroute", caddyhttp.RouteList{invoke("g"), holding}, map[string]*caddyhttp.Route{"g": new(sub(errorsOf(page), page))}, true},
+		{"before a guarded subroute", caddyhttp.RouteList{holding, sub(errorsOf(page), page)}, nil, false},
+		{"after a subroute without error routes", caddyhttp.RouteList{sub(nil, page), holding}, nil, false},
 		{"in a subroute's error routes only", caddyhttp.RouteList{sub(errorsOf(holding), page)}, nil, false},
-		{"in the server's routes", caddyhttp.RouteList{holding, sub(errorsOf(page), page)}, nil, false},
 	} {
 		srv := &caddyhttp.Server{Routes: tc.routes, NamedRoutes: tc.named}
 		r := httptest.NewRequest("GET", "/", nil)
@@ -176,5 +185,39 @@ func TestSubrouteErrorRoutes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAfterGuardedSubroute: a route after a subroute with error routes,
+// whose own routes fall through (a vars handler), fails; the error comes
+// back through the subroute, whose error routes answer it, and the
+// failed route's module appends nothing, as under the server's error
+// routes (compared with them).
+func TestAfterGuardedSubroute(t *testing.T) {
+	errRoute := `{"handler": "static_response", "status_code": 200, "body": "maintenance"}`
+	cn := `{"handler":"cookie_normalizer","groups":[{"label":"login","cookies":["session_id","user_id"],"on_delete":"cascade","on_partial":"expire"}]}`
+	proxy := fmt.Sprintf(`{"handler":"reverse_proxy","upstreams":[{"dial":%q}]}`, testcaddy.FreeAddr(t))
+	site, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
+	cfg := fmt.Sprintf(`{
+		"admin": {"disabled": true, "config": {"persist": false}},
+		"logging": {"logs": {"default": {"level": "ERROR"}}},
+		"apps": {
+			"tls": {"disable_storage_clean": true},
+			"http": {"servers": {
+				"sub": {"listen": [%[1]q], "automatic_https": {"disable": true}, "routes": [
+					{"handle": [{"handler": "subroute", "routes": [{"handle": [{"handler": "vars", "x": "1"}]}], "errors": {"routes": [{"handle": [%[3]s]}]}}]},
+					{"handle": [%[4]s, %[5]s]}]},
+				"server": {"listen": [%[2]q], "automatic_https": {"disable": true},
+					"routes": [{"handle": [%[4]s, %[5]s]}], "errors": {"routes": [{"handle": [%[3]s]}]}}
+			}}
+		}
+	}`, site, control, errRoute, cn, proxy)
+	testcaddy.LoadJSON(t, []byte(cfg))
+	want := dirResult{status: 200, body: "maintenance"}
+	c := &http.Client{}
+	for _, addr := range []string{control, site} {
+		if got := dirDo(t, c, "GET", "http://"+addr+"/page", dirHalfJar, nil); !sameResult(got, want) || got.body != want.body {
+			t.Errorf("%s: %s\nwant %s", addr, got, want)
+		}
 	}
 }

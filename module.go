@@ -738,7 +738,8 @@ func inGuardedSubroute(r *http.Request, h *Handler) bool {
 		return false
 	}
 	w := routeWalk{h: h, named: srv.NamedRoutes}
-	return w.guarded(srv.Routes)
+	found, _ := w.guarded(srv.Routes)
+	return found
 }
 
 // routeWalk looks for a handler in routes, through subroutes and the
@@ -799,34 +800,62 @@ func (w *routeWalk) invoked(m *caddyhttp.Invoke) *caddyhttp.Route {
 
 // guarded reports whether w.h is a handler of the routes of a subroute
 // with error routes, within routes (through subroutes, their error
-// routes, and the named routes they invoke).
-func (w *routeWalk) guarded(routes caddyhttp.RouteList) bool {
-	for _, route := range routes {
-		if w.guardedRoute(route) {
-			return true
+// routes, and the named routes they invoke), or one that runs after
+// such a subroute: Caddy compiles a subroute's routes (and its error
+// routes) with the rest of the chain as their next handler, so an error
+// from a later handler comes back through the subroute, whose error
+// routes answer it. seen reports such a subroute within routes, which
+// guards what runs after them too. A subroute whose routes end the chain
+// for some requests (a terminal route, a handler that answers) guards
+// less than that: the walk takes the conservative side, on which the
+// failed route's module appends nothing.
+func (w *routeWalk) guarded(routes caddyhttp.RouteList) (found, seen bool) {
+	for i, route := range routes {
+		found, saw := w.guardedHandlers(route.Handlers)
+		if found {
+			return true, true
 		}
+		if saw && (&routeWalk{h: w.h, named: w.named}).hold(routes[i+1:]) {
+			return true, true
+		}
+		seen = seen || saw
 	}
-	return false
+	return false, seen
 }
 
-func (w *routeWalk) guardedRoute(route caddyhttp.Route) bool {
-	for _, mh := range route.Handlers {
+// guardedHandlers is guarded for the handlers of one route.
+func (w *routeWalk) guardedHandlers(handlers []caddyhttp.MiddlewareHandler) (found, seen bool) {
+	for j, mh := range handlers {
+		saw := false
 		switch m := mh.(type) {
 		case *caddyhttp.Subroute:
-			hasErrors := m.Errors != nil && len(m.Errors.Routes) > 0
+			hasErrors := m.Errors != nil // Caddy runs its error routes, even none
 			if hasErrors && (&routeWalk{h: w.h, named: w.named}).hold(m.Routes) {
-				return true
+				return true, true
 			}
-			if w.guarded(m.Routes) || hasErrors && w.guarded(m.Errors.Routes) {
-				return true
+			found, inner := w.guarded(m.Routes)
+			if !found && hasErrors {
+				found, _ = w.guarded(m.Errors.Routes) // the subroute guards what follows anyway
 			}
+			if found {
+				return true, true
+			}
+			saw = hasErrors || inner
 		case *caddyhttp.Invoke:
-			if named := w.invoked(m); named != nil && w.guardedRoute(*named) {
-				return true
+			if named := w.invoked(m); named != nil {
+				found, inner := w.guardedHandlers(named.Handlers)
+				if found {
+					return true, true
+				}
+				saw = inner
 			}
 		}
+		if saw && (&routeWalk{h: w.h, named: w.named}).holdRoute(caddyhttp.Route{Handlers: handlers[j+1:]}) {
+			return true, true
+		}
+		seen = seen || saw
 	}
-	return false
+	return false, seen
 }
 
 // failedErrorRouteStatus is the status Caddy's server writes when an
