@@ -588,10 +588,16 @@ func findLeader(leaders []leader, g int, r *rule, m *cookieMatcher, values []str
 			// needs.
 			ok = f.scan(r.withPolicies(values[i]), lifetimeKinds|attributeKinds, 0)
 		}
-		// A flag with a value over 1024 bytes is read by Firefox and
-		// libsoup, not by Chromium: such a leader may be stored by one
-		// and refused by the other (see longFlags), and leads nothing.
-		if ok && f.longFlags == 0 && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
+		// A flag with a value over 1024 bytes, as the leader is sent, is
+		// read by Firefox and libsoup, not by Chromium: such a leader may
+		// be stored by one and refused by the other (see longFlags), and
+		// leads nothing.
+		if ok && f.longFlags != 0 && policy == &r.attrs {
+			ok = !sentWithLongFlag(r.withPolicies(values[i]))
+		} else if f.longFlags != 0 {
+			ok = false
+		}
+		if ok && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
 				l.index, l.expiry = i, e
 			}
@@ -732,6 +738,16 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 		return memberDeletedSplit
 	}
 	return memberSet
+}
+
+// sentWithLongFlag reports whether v, a field as sent, has a flag with a
+// value over 1024 bytes (see longFlags). Out of line: only such leaders
+// get here.
+//
+//go:noinline
+func sentWithLongFlag(v string) bool {
+	var f setCookie
+	return f.scan(v, 0, 0) && f.longFlags != 0
 }
 
 // refusedAsRead reports whether v, a field for name that the scan
