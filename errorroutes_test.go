@@ -143,40 +143,46 @@ func TestInGuardedSubrouteWalk(t *testing.T) {
 }
 
 // TestSubrouteErrorRoutes: a route inside a subroute with error routes
-// of its own (JSON only) fails (reverse_proxy to a closed port: 502),
-// on a server without handle_errors: the subroute's error routes answer,
-// and the failed route's module appends nothing, as under the server's
-// error routes (each case compared with the same routes there). The
-// request carries half of the group: an error route with a module of its
-// own expires it; a page without one gets no deletion.
+// of its own (JSON only), or after one whose own routes fall through (a
+// vars handler: Caddy runs the rest of the chain inside the subroute),
+// fails (reverse_proxy to a closed port: 502) on a server without
+// handle_errors: the subroute's error routes answer, and the failed
+// route's module appends nothing, as under the server's error routes
+// (each case compared with the same routes there). The request carries
+// half of the group: an error route with a module of its own expires it;
+// a page without one gets no deletion.
 func TestSubrouteErrorRoutes(t *testing.T) {
 	cn := `{"handler":"cookie_normalizer","groups":[{"label":"login","cookies":["session_id","user_id"],"on_delete":"cascade","on_partial":"expire"}]}`
+	const (
+		inside = `{"handle": [{"handler": "subroute", "routes": [{"handle": [%[1]s, %[2]s]}], "errors": {"routes": [{"handle": [%[3]s]}]}}]}`
+		after  = `{"handle": [{"handler": "subroute", "routes": [{"handle": [{"handler": "vars", "x": "1"}]}], "errors": {"routes": [{"handle": [%[3]s]}]}}]}, {"handle": [%[1]s, %[2]s]}`
+	)
+	page := `{"handler": "static_response", "status_code": 200, "body": "maintenance"}`
 	for _, tc := range []struct {
-		name     string
-		errRoute string
-		want     dirResult
+		name, siteRoutes, errRoute string
+		want                       dirResult
 	}{
-		{"an error page with a module", cn + `, {"handler": "static_response", "status_code": 503, "body": "sorry"}`,
+		{"an error page with a module", inside, cn + `, {"handler": "static_response", "status_code": 503, "body": "sorry"}`,
 			dirResult{status: 503, setCookie: []string{"session_id=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/"}, cacheControl: []string{"private"}, body: "sorry"}},
-		{"a page without one", `{"handler": "static_response", "status_code": 200, "body": "maintenance"}`,
-			dirResult{status: 200, body: "maintenance"}},
+		{"a page without one", inside, page, dirResult{status: 200, body: "maintenance"}},
+		{"a page without one, the route after the subroute", after, page, dirResult{status: 200, body: "maintenance"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			down, site, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
 			proxy := fmt.Sprintf(`{"handler":"reverse_proxy","upstreams":[{"dial":%q}]}`, down)
+			routes := fmt.Sprintf(tc.siteRoutes, cn, proxy, tc.errRoute)
 			cfg := fmt.Sprintf(`{
 				"admin": {"disabled": true, "config": {"persist": false}},
 				"logging": {"logs": {"default": {"level": "ERROR"}}},
 				"apps": {
 					"tls": {"disable_storage_clean": true},
 					"http": {"servers": {
-						"sub": {"listen": [%[1]q], "automatic_https": {"disable": true},
-							"routes": [{"handle": [{"handler": "subroute", "routes": [{"handle": [%[3]s, %[4]s]}], "errors": {"routes": [{"handle": [%[5]s]}]}}]}]},
+						"sub": {"listen": [%[1]q], "automatic_https": {"disable": true}, "routes": [%[6]s]},
 						"server": {"listen": [%[2]q], "automatic_https": {"disable": true},
 							"routes": [{"handle": [%[3]s, %[4]s]}], "errors": {"routes": [{"handle": [%[5]s]}]}}
 					}}
 				}
-			}`, site, control, cn, proxy, tc.errRoute)
+			}`, site, control, cn, proxy, tc.errRoute, routes)
 			testcaddy.LoadJSON(t, []byte(cfg))
 			c := &http.Client{}
 			for _, addr := range []string{control, site} {
@@ -185,39 +191,5 @@ func TestSubrouteErrorRoutes(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestAfterGuardedSubroute: a route after a subroute with error routes,
-// whose own routes fall through (a vars handler), fails; the error comes
-// back through the subroute, whose error routes answer it, and the
-// failed route's module appends nothing, as under the server's error
-// routes (compared with them).
-func TestAfterGuardedSubroute(t *testing.T) {
-	errRoute := `{"handler": "static_response", "status_code": 200, "body": "maintenance"}`
-	cn := `{"handler":"cookie_normalizer","groups":[{"label":"login","cookies":["session_id","user_id"],"on_delete":"cascade","on_partial":"expire"}]}`
-	proxy := fmt.Sprintf(`{"handler":"reverse_proxy","upstreams":[{"dial":%q}]}`, testcaddy.FreeAddr(t))
-	site, control := testcaddy.FreeAddr(t), testcaddy.FreeAddr(t)
-	cfg := fmt.Sprintf(`{
-		"admin": {"disabled": true, "config": {"persist": false}},
-		"logging": {"logs": {"default": {"level": "ERROR"}}},
-		"apps": {
-			"tls": {"disable_storage_clean": true},
-			"http": {"servers": {
-				"sub": {"listen": [%[1]q], "automatic_https": {"disable": true}, "routes": [
-					{"handle": [{"handler": "subroute", "routes": [{"handle": [{"handler": "vars", "x": "1"}]}], "errors": {"routes": [{"handle": [%[3]s]}]}}]},
-					{"handle": [%[4]s, %[5]s]}]},
-				"server": {"listen": [%[2]q], "automatic_https": {"disable": true},
-					"routes": [{"handle": [%[4]s, %[5]s]}], "errors": {"routes": [{"handle": [%[3]s]}]}}
-			}}
-		}
-	}`, site, control, errRoute, cn, proxy)
-	testcaddy.LoadJSON(t, []byte(cfg))
-	want := dirResult{status: 200, body: "maintenance"}
-	c := &http.Client{}
-	for _, addr := range []string{control, site} {
-		if got := dirDo(t, c, "GET", "http://"+addr+"/page", dirHalfJar, nil); !sameResult(got, want) || got.body != want.body {
-			t.Errorf("%s: %s\nwant %s", addr, got, want)
-		}
 	}
 }
