@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,9 @@ import (
 // markdownLink is an inline link or image, [text](target), as the
 // project's documents write them (no spaces in targets, no titles).
 var markdownLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// markdownAnchor is an explicit anchor, <a id="…">.
+var markdownAnchor = regexp.MustCompile(`<a id="([^"]+)">`)
 
 // markdownAnchors returns the anchors a Markdown file offers, as GitHub
 // renders it: each heading's slug (lower case, spaces to '-', every
@@ -28,7 +32,7 @@ func markdownAnchors(text string) map[string]bool {
 		if fenced {
 			continue
 		}
-		for _, m := range regexp.MustCompile(`<a id="([^"]+)">`).FindAllStringSubmatch(line, -1) {
+		for _, m := range markdownAnchor.FindAllStringSubmatch(line, -1) {
 			anchors[m[1]] = true
 		}
 		if !strings.HasPrefix(line, "#") {
@@ -46,7 +50,7 @@ func markdownAnchors(text string) map[string]bool {
 		}
 		slug := b.String()
 		if n := seen[slug]; n > 0 {
-			anchors[slug+"-"+string(rune('0'+n))] = true
+			anchors[slug+"-"+strconv.Itoa(n)] = true
 		} else {
 			anchors[slug] = true
 		}

@@ -798,6 +798,12 @@ func (w *routeWalk) invoked(m *caddyhttp.Invoke) *caddyhttp.Route {
 	return named
 }
 
+// holdAnew is hold on a walk of its own: the named routes this walk has
+// met already are walked again there.
+func (w *routeWalk) holdAnew(routes caddyhttp.RouteList) bool {
+	return (&routeWalk{h: w.h, named: w.named}).hold(routes)
+}
+
 // guarded reports whether w.h is a handler of the routes of a subroute
 // with error routes, within routes (through subroutes, their error
 // routes, and the named routes they invoke), or one that runs after
@@ -815,7 +821,7 @@ func (w *routeWalk) guarded(routes caddyhttp.RouteList) (found, seen bool) {
 		if found {
 			return true, true
 		}
-		if saw && (&routeWalk{h: w.h, named: w.named}).hold(routes[i+1:]) {
+		if saw && w.holdAnew(routes[i+1:]) {
 			return true, true
 		}
 		seen = seen || saw
@@ -830,7 +836,7 @@ func (w *routeWalk) guardedHandlers(handlers []caddyhttp.MiddlewareHandler) (fou
 		switch m := mh.(type) {
 		case *caddyhttp.Subroute:
 			hasErrors := m.Errors != nil // Caddy runs its error routes, even none
-			if hasErrors && (&routeWalk{h: w.h, named: w.named}).hold(m.Routes) {
+			if hasErrors && w.holdAnew(m.Routes) {
 				return true, true
 			}
 			found, inner := w.guarded(m.Routes)
@@ -850,7 +856,7 @@ func (w *routeWalk) guardedHandlers(handlers []caddyhttp.MiddlewareHandler) (fou
 				saw = inner
 			}
 		}
-		if saw && (&routeWalk{h: w.h, named: w.named}).holdRoute(caddyhttp.Route{Handlers: handlers[j+1:]}) {
+		if saw && w.holdAnew(caddyhttp.RouteList{{Handlers: handlers[j+1:]}}) {
 			return true, true
 		}
 		seen = seen || saw

@@ -592,10 +592,8 @@ func findLeader(leaders []leader, g int, r *rule, m *cookieMatcher, values []str
 		// read by Firefox and libsoup, not by Chromium: such a leader may
 		// be stored by one and refused by the other (see longFlags), and
 		// leads nothing.
-		if ok && f.longFlags != 0 && policy == &r.attrs {
-			ok = !sentWithLongFlag(r.withPolicies(values[i]))
-		} else if f.longFlags != 0 {
-			ok = false
+		if ok && f.longFlags != 0 {
+			ok = policy == &r.attrs && !sentWithLongFlag(r.withPolicies(values[i]))
 		}
 		if ok && storedWithPolicies(&f, policy, securePrefixed(name), false) && !hostPrefixRefused(&f, name) {
 			if e := readExpiry(&f, base, now); !e.deletion && e.agreed {
