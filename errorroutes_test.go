@@ -129,6 +129,7 @@ func TestInGuardedSubrouteWalk(t *testing.T) {
 		{"inside a subroute, after a guarded one", caddyhttp.RouteList{sub(nil, sub(errorsOf(page), page), holding)}, nil, true},
 		{"in a named route invoked after a guarded subroute", caddyhttp.RouteList{sub(errorsOf(page), page), invoke("app")}, map[string]*caddyhttp.Route{"app": &holding}, true},
 		{"after a named route holding a guarded subroute", caddyhttp.RouteList{invoke("g"), holding}, map[string]*caddyhttp.Route{"g": new(sub(errorsOf(page), page))}, true},
+		{"a named route invoked before, then inside a guarded subroute", caddyhttp.RouteList{invoke("app"), sub(errorsOf(page), invoke("app"))}, map[string]*caddyhttp.Route{"app": &holding}, true},
 		{"before a guarded subroute", caddyhttp.RouteList{holding, sub(errorsOf(page), page)}, nil, false},
 		{"after a subroute without error routes", caddyhttp.RouteList{sub(nil, page), holding}, nil, false},
 		{"in a subroute's error routes only", caddyhttp.RouteList{sub(errorsOf(holding), page)}, nil, false},

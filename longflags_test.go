@@ -77,10 +77,12 @@ func TestLongFlagPolicies(t *testing.T) {
 		{"control: a leader with a Partitioned browsers read alike", like("lead", "a"),
 			[]string{"lead=1; Max-Age=60; Secure; Partitioned", "a=1; Max-Age=5"},
 			[]string{"lead=1; Max-Age=60; Secure; Partitioned", "a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"}},
-		{"a leader its own group sends without the long flag", ownLeader(Group{Cookies: []string{"lead", "a"}, Partitioned: off()}),
+		{"a leader another group's policies would send without it", likeLead(Group{Cookies: []string{"a"}, Partitioned: off()}),
+			[]string{"lead=1; Max-Age=60; " + long, "a=1; Max-Age=5"}, nil},
+		{"a leader its own group sends without the long flag", likeLead(Group{Cookies: []string{"lead", "a"}, Partitioned: off()}),
 			[]string{"lead=1; Max-Age=60; " + long, "a=1; Max-Age=5"},
 			[]string{"lead=1; Max-Age=60", "a=1; Expires=Tue, 24 Nov 2026 12:01:00 GMT; Max-Age=60"}},
-		{"a leader its own group sends with it", ownLeader(Group{Cookies: []string{"lead", "a"}, Secure: on()}),
+		{"a leader its own group sends with it", likeLead(Group{Cookies: []string{"lead", "a"}, Secure: on()}),
 			[]string{"lead=1; Max-Age=60; " + long, "a=1; Max-Age=5"},
 			[]string{"lead=1; Max-Age=60; " + long + "; Secure", "a=1; Max-Age=5; Secure"}},
 		{"a fixed lifetime keeps the flags as sent", fixed(43200, "d"),
@@ -98,8 +100,8 @@ func TestLongFlagPolicies(t *testing.T) {
 	}
 }
 
-// ownLeader is g with `expire like lead`: the leader is in the group.
-func ownLeader(g Group) rule {
+// likeLead is g with `expire like lead` (the leader in g when g names it).
+func likeLead(g Group) rule {
 	r := g.rule()
 	r.expiry, r.like = expireLike, "lead"
 	return r
