@@ -738,16 +738,16 @@ func sameDeletionPlace(a, b string) bool {
 // readings are all known, where the keepers store it (see
 // keptPlaceDeletions); for one with a reading not known, where each
 // engine reads its place (see unreadSplitDeletions).
-func keeperDeletions(s memberState, values []string, name string, r *rule, req *request, base int64, now *clock) [2]string {
+func keeperDeletions(s memberState, values []string, name string, r *rule, req *request, base int64, now *clock) keeperFields {
 	switch s {
 	case memberUnreadSplit:
 		kept, _ := keptPlaceDeletions(values, name, r, req, base, now)
-		return [2]string{kept[1], kept[2]}
+		return keeperFields(kept[1:])
 	case memberDeletedSplit:
 		unread, _ := unreadSplitDeletions(values, name, r, req)
 		return unread
 	}
-	return [2]string{}
+	return keeperFields{}
 }
 
 // addKeeper is add for a deletion d ("" for none), counted as act, of a

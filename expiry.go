@@ -178,7 +178,7 @@ type expiry struct {
 	// deletion on the proxy's clock.
 	kept uint8
 	// unknown marks the readings not known, those that make unsure: a
-	// caller that discards a reading (see unreadDeletion) is
+	// caller that discards a reading (see unreadReadings) is
 	// not unsure for its sake.
 	unknown uint8
 }

@@ -710,12 +710,12 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 	}
 	if keeps, refuses, known := unreadReadings(f, base, now); known {
 		switch {
-		case (wholeEngines|soupEngine)&^refuses == 0:
-			// Every engine refuses it (WebKitGTK for a Domain over
-			// 1024 bytes, the others for its attributes): it sets
-			// nothing.
+		case allEngines&^(refuses&^keeps) == 0:
+			// Every engine surely refuses it (libsoup for a Domain
+			// over 1024 bytes or its attributes, the others for its
+			// attributes): it sets nothing.
 			return memberRefused
-		case (wholeEngines|soupEngine)&^(keeps|refuses) == 0:
+		case allEngines&^(keeps|refuses) == 0:
 			return memberSet
 		}
 		return memberUnreadSplit

@@ -2,6 +2,7 @@ package cookienormalizer
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -156,11 +157,12 @@ func placement(f *setCookie, v, name string, r *rule, req *request, base int64, 
 	if !r.placed || !placeKnown(f, &r.attrs) {
 		return "", 0, false
 	}
-	if keeps, ok = unreadDeletion(f, base, now); !ok {
+	keeps, refuses, known := unreadReadings(f, base, now)
+	if !known || allEngines&^(keeps|refuses) == 0 {
 		return "", keeps, false
 	}
 	field = r.withPolicies(deletionAttrsFrom(v).field(name))
-	if keeps != 0 && !placedApart(f, field, keeps, req) {
+	if keeps != 0 && !placedApart(f, field, keeps, refuses, req) {
 		return "", keeps, false
 	}
 	return field, keeps, true
@@ -179,99 +181,254 @@ func placedAfter(v, name string, r *rule, req *request, base int64, now *clock) 
 	return v
 }
 
-// The readings of a field (see readExpiry) that are engines'. Both
-// libsoup readings are taken up to where libsoup stops reading (see
-// setCookie.stop), as libsoup 3.2 does; 3.6 reads on past a HTAB or a
-// byte over 0x7f (measured; docs/verification.md), which the consistency
-// rules do not model yet.
+// The readings of a field (see readExpiry) that are engines', and the
+// engines a field the scan rejects is read by (see unreadReadings):
+// Chromium and Firefox by their readings' bits, each release of libsoup
+// by its own (soupRelease.bit), past the readings'.
 const (
 	wholeEngines uint8 = 1<<byChromium | 1<<byFirefox
 	soupEngine   uint8 = 1<<byLibsoup | 1<<byLibsoupSkips
+	soupReleases uint8 = (1<<numSoupReleases - 1) << numReadings
+	allEngines         = wholeEngines | soupReleases
 )
 
-// unreadDeletion reports, for f (scanned with lifetimeKinds) a field the
-// scan rejects but browsers do not refuse, whether some engine reads it as
-// a deletion, every reading being known; and keeps, the readings that
-// keep it (see unreadReadings).
-func unreadDeletion(f *setCookie, base int64, now *clock) (keeps uint8, ok bool) {
-	keeps, refuses, known := unreadReadings(f, base, now)
-	return keeps, known && (wholeEngines|soupEngine)&^(keeps|refuses) != 0
+// The bits of the readings and of the releases fit in unreadReadings'
+// masks (this line stops compiling if they ever do not).
+const _ = uint8(1 << (numReadings + numSoupReleases - 1))
+
+// soupRelease is a release line of libsoup (WebKitGTK's HTTP library),
+// which read a field the scan rejects apart from each other (libsoup's
+// source, soup-cookie.c; measured with 3.2 and 3.6.5:
+// docs/verification.md):
+//
+//   - 3.2 and earlier stop reading it at a byte below 0x20 or over 0x7f
+//     and at a ',' in an attribute's name (setCookie.stop), read every
+//     attribute whatever its length, and refuse a field whose last
+//     Domain is over 1024 bytes (setCookie.soupRefused);
+//   - 3.4 to 3.6.4 stop only at the ',' (setCookie.commaStop), and read
+//     the rest as 3.2 does (setCookie.soupLongDomain);
+//   - 3.6.5 and later stop there too, and skip a Max-Age, Path or
+//     Domain over 1024 bytes, as Chromium and Firefox do.
+//
+// The first two read a lifetime as byLibsoup does, the last as
+// byLibsoupSkips. What 3.4 and later refuse beside (SameSite=None
+// without Secure, the __Secure- and __Host- prefixes, a control byte
+// in the name or value) is not modelled here: the module counts such a
+// field as WebKitGTK 3.2 reads it (see webkitOnly), which at worst
+// deletes a member where no release stores it.
+type soupRelease uint8
+
+const (
+	soup32 soupRelease = iota
+	soup34
+	soup365
+	numSoupReleases
+)
+
+// bit is the release's bit in the masks of unreadReadings.
+func (s soupRelease) bit() uint8 { return 1 << (numReadings + s) }
+
+// reading is the bit of the release's reading of a lifetime.
+func (s soupRelease) reading() uint8 {
+	if s == soup365 {
+		return 1 << byLibsoupSkips
+	}
+	return 1 << byLibsoup
+}
+
+// cut is where the release stops reading f.
+func (s soupRelease) cut(f *setCookie) int {
+	if s == soup32 {
+		return f.stop
+	}
+	return f.commaStop
+}
+
+// refuses reports whether the release refuses f for a Domain over 1024
+// bytes.
+func (s soupRelease) refuses(f *setCookie) bool {
+	switch s {
+	case soup32:
+		return f.soupRefused
+	case soup34:
+		return f.soupLongDomain
+	}
+	return false
+}
+
+// placeMode is how the release reads attributes over 1024 bytes in a
+// place (see readPlace).
+func (s soupRelease) placeMode() placeMode {
+	if s == soup365 {
+		return placeSoupSkips
+	}
+	return placeSoup
+}
+
+// soupPlace reads where the release puts f's cookie, reading f up to
+// where the release stops (cut is scratch space).
+func (s soupRelease) soupPlace(f, cut *setCookie, req *request) (place, bool) {
+	if !cut.scan(f.v[:s.cut(f)], attributeKinds, 0) {
+		return place{}, false
+	}
+	return readPlace(cut, s.placeMode(), req)
 }
 
 // unreadReadings returns, for f (scanned with lifetimeKinds) a field the
-// scan rejects but browsers do not refuse, the readings that keep it,
-// those that refuse it (see refusingEngines), and whether every reading
-// is known. Chromium and Firefox (and RFC 6265bis) read all of it,
-// libsoup only up to where it stops: libsoup's reading of the whole
-// field, which it does not read, is discarded (neither that it keeps the
-// cookie nor that it is not known counts), and of the part libsoup reads,
-// only its reading counts (Chromium's of an Expires there may be unknown,
-// under a Date the module cannot read).
+// scan rejects but browsers do not refuse, the engines that keep it and
+// those that refuse it (see refusingEngines; a release of libsoup that
+// may do either is in both): Chromium and Firefox (and
+// RFC 6265bis) by their readings' bits, each release of libsoup by its
+// own (see soupRelease); and whether every reading is known. Chromium
+// and Firefox read all of it, each release of libsoup the part before
+// where it stops: libsoup's readings of the whole field are discarded,
+// and of the part a release reads, only its own reading counts
+// (Chromium's of an Expires there may be unknown, under a Date the
+// module cannot read).
 func unreadReadings(f *setCookie, base int64, now *clock) (keeps, refuses uint8, known bool) {
 	if !f.rejected || f.refused {
 		return 0, 0, false
 	}
-	refuses = refusingEngines(f)
+	refuses = refusingEngines(f) &^ soupEngine
 	e := readExpiry(f, base, now)
 	if e.unknown&^soupEngine&^refuses != 0 {
 		return 0, 0, false
 	}
-	if refuses&soupEngine != 0 {
-		// libsoup refuses it: its reading does not count.
-		return e.kept &^ soupEngine &^ refuses, refuses, true
-	}
+	keeps = e.kept &^ soupEngine &^ refuses
 	var cut setCookie
-	if !cut.scan(f.v[:f.stop], lifetimeKinds, 0) || cut.rejected {
-		return 0, 0, false
+	maybe := false
+	for s := range numSoupReleases {
+		if s.refuses(f) {
+			refuses |= s.bit()
+			continue
+		}
+		if !cut.scan(f.v[:s.cut(f)], lifetimeKinds|attributeKinds, 0) || cut.refused {
+			return 0, 0, false
+		}
+		if s != soup32 {
+			switch refused, known := soupRefusesForAttrs(&cut, s); {
+			case !known:
+				// It may refuse the field or store it: both.
+				refuses, keeps, maybe = refuses|s.bit(), keeps|s.bit(), true
+				continue
+			case refused:
+				refuses |= s.bit()
+				continue
+			}
+		}
+		c := readExpiry(&cut, base, now)
+		switch {
+		case c.unknown&s.reading() != 0 && s == soup32:
+			return 0, 0, false
+		case c.unknown&s.reading() != 0:
+			// A later release's reading not known: it may keep the
+			// field, and counts as keeping it where another engine
+			// surely deletes (see below).
+			keeps, maybe = keeps|s.bit(), true
+		case c.kept&s.reading() != 0:
+			keeps |= s.bit()
+		}
 	}
-	c := readExpiry(&cut, base, now)
-	if c.unknown&soupEngine != 0 {
-		return 0, 0, false
+	if maybe && allEngines&^(keeps|refuses) == 0 {
+		return 0, 0, false // no engine surely deletes it
 	}
-	return (e.kept&^soupEngine | c.kept&soupEngine) &^ refuses, refuses, true
+	return keeps, refuses, true
+}
+
+// soupRefusesForAttrs reports whether libsoup 3.4 and later refuse f
+// (the part they read, scanned with attributeKinds) for its attributes,
+// as their cookie jar checks them (soup-cookie-jar.c): SameSite=None
+// without Secure, a __Secure- name without Secure, a __Host- name
+// without Secure, with a Path other than / or with a Domain that is not
+// an IP address (libsoup puts a '.' before it); known is false for a
+// __Host- name whose Path is the request's default path, not known here
+// (refused is then true too).
+// libsoup reads a flag whatever its value, keeps the last SameSite of
+// None or Strict (it passes over any other value, Lax included), skips
+// an empty Path or one not starting with '/', and, from 3.6.5, skips a
+// Path or Domain over 1024 bytes (a longer Domain, which 3.4 reads, is
+// refused before: see soupRelease.refuses).
+func soupRefusesForAttrs(f *setCookie, s soupRelease) (refused, known bool) {
+	secure := (f.has|f.longFlags)&(1<<attrSecure) != 0
+	none, path, hasPath, domain := false, "", false, ""
+	attrs := f.attrs()
+	for i := range attrs {
+		a := &attrs[i]
+		if !a.eq {
+			continue
+		}
+		switch v := f.value(a); {
+		case a.kind == attrSameSite && strings.EqualFold(v, "none"):
+			none = true
+		case a.kind == attrSameSite && strings.EqualFold(v, "strict"):
+			none = false
+		case s == soup365 && a.oversized():
+		case a.kind == attrPath:
+			path, hasPath = v, strings.HasPrefix(v, "/")
+		case a.kind == attrDomain:
+			domain = v
+		}
+	}
+	host := hasPrefixFold(f.name, prefixHost)
+	switch {
+	case none && !secure, (host || hasPrefixFold(f.name, prefixSecure)) && !secure:
+		return true, true
+	case !host:
+		return false, true
+	case domain != "" && (strings.IndexByte(domain, ':') < 0 && strings.Trim(domain, "0123456789.") != "" || domain[0] == '.'):
+		return true, true
+	case !hasPath:
+		return true, false
+	}
+	return path != "/", true
 }
 
 // refusingEngines returns the engines (their readings' bits) that refuse
 // f, a field the scan rejects but browsers do not refuse for its bytes:
-// Chromium for a HTAB inside (see tabInside), libsoup for a Domain over
-// 1024 bytes (see soupRefused), and those that refuse it for its
-// attributes (see refusingForAttrs). They keep the cookie they had,
-// wherever that is.
+// Chromium for a HTAB inside (see tabInside), libsoup before 3.6.5 for a
+// Domain over 1024 bytes (byLibsoup when both 3.2 and 3.4 do: see
+// soupRelease), and those that refuse it for its attributes (see
+// refusingForAttrs). They keep the cookie they had, wherever that is.
 func refusingEngines(f *setCookie) uint8 {
 	refuses := refusingForAttrs(f.v)
 	if f.tabInside {
 		refuses |= 1 << byChromium
 	}
-	if f.soupRefused {
-		refuses |= soupEngine
+	if f.soupRefused && f.soupLongDomain {
+		refuses |= 1 << byLibsoup
 	}
 	return refuses
 }
 
 // placedApart reports whether the deletion placed, field, is at another
-// place than the one where each reading in keeps stores f, the app's
-// field (scanned with attributeKinds): a deletion removes only the cookie
-// of its own name, Domain and Path (RFC 6265bis §5.7), so then it cannot
-// delete the cookie f sets. Chromium and Firefox read the whole field,
-// libsoup the part before its stop. When a place is not known, they are
-// not apart.
-func placedApart(f *setCookie, field string, keeps uint8, req *request) bool {
+// place than the one where each engine in keeps (see unreadReadings)
+// stores f, the app's field (scanned with attributeKinds): a deletion
+// removes only the cookie of its own name, Domain and Path (RFC 6265bis
+// §5.7), so then it cannot delete the cookie f sets. Chromium and
+// Firefox read the whole field, each release of libsoup the part before
+// where it stops (not one that refuses it at that place: see
+// refusedAtPlace). When a place is not known, they are not apart.
+func placedApart(f *setCookie, field string, keeps, refuses uint8, req *request) bool {
 	var d, cut setCookie
 	d.scan(field, attributeKinds, 0)
-	at, ok := readPlace(&d, false, req)
+	at, ok := readPlace(&d, placeSoup, req)
 	if !ok {
 		return false
 	}
-	if keeps&^soupEngine != 0 {
-		if p, ok := readPlace(f, true, req); !ok || !at.apart(&p) {
+	if keeps&^soupReleases != 0 {
+		if p, ok := readPlace(f, placeWhole, req); !ok || !at.apart(&p) {
 			return false
 		}
 	}
-	if keeps&soupEngine != 0 {
-		if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
-			return false
+	for s := range numSoupReleases {
+		if keeps&s.bit() == 0 {
+			continue
 		}
-		if p, ok := readPlace(&cut, false, req); !ok || !at.apart(&p) {
+		p, ok := s.soupPlace(f, &cut, req)
+		if ok && refusedAtPlace(f.name, &p, s, keeps, refuses) {
+			continue
+		}
+		if !ok || !at.apart(&p) {
 			return false
 		}
 	}
@@ -342,20 +499,35 @@ func (p *place) deletionWith(name string, prefixed bool) (string, bool) {
 	return d.write(name, false), true
 }
 
+// placeMode is how readPlace reads attributes over 1024 bytes.
+type placeMode uint8
+
+const (
+	// placeWhole ignores them, as Chromium and Firefox do (RFC 6265bis
+	// §5.6).
+	placeWhole placeMode = iota
+	// placeSoup reads them, and marks the place long, as libsoup before
+	// 3.6.5 does.
+	placeSoup
+	// placeSoupSkips ignores a Path or Domain that long and marks the
+	// place long for any other, as libsoup 3.6.5 and later do.
+	placeSoupSkips
+)
+
 // readPlace reads where f puts its cookie: the last Path attribute, or,
 // with none, the default-path of the request's target (RFC 6265bis
 // §5.1.4); the last Domain, and the other attributes a deletion copies.
-// Attributes over 1024 bytes are ignored when ignoreLong, as Chromium and
-// Firefox do. A Path that does not start with '/', which the engines read
-// their own ways, or a target not known, is not known.
-func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
+// Attributes over 1024 bytes are read as mode says. A Path that does not
+// start with '/', which the engines read their own ways, or a target not
+// known, is not known.
+func readPlace(f *setCookie, mode placeMode, req *request) (place, bool) {
 	var p place
 	hasPath := false
 	attrs := f.attrs()
 	for i := range attrs {
 		a := &attrs[i]
 		if a.oversized() {
-			if ignoreLong {
+			if mode == placeWhole || mode == placeSoupSkips && (a.kind == attrPath || a.kind == attrDomain) {
 				continue
 			}
 			p.long = true
@@ -406,30 +578,31 @@ func readPlace(f *setCookie, ignoreLong bool, req *request) (place, bool) {
 //
 //   - at the field's place as the policies give it, where the cascade
 //     deletes the others (the member's cookie is there too), when the
-//     engines read the field's place apart (libsoup the part before its
-//     stop): an engine that reads it elsewhere keeps the member there;
-//     or when Chromium refuses the field (a HTAB inside) and keeps the
-//     member it had. Not when a deletion is placed after the field (see placement;
-//     under report_only none was appended, but it is counted): it is
-//     there.
+//     engines read the field's place apart (a release of libsoup the
+//     part before where it stops, see soupRelease): an engine that
+//     reads it elsewhere keeps the member there; or when an engine
+//     refuses the field (Chromium a HTAB inside, libsoup before 3.6.5 a
+//     Domain over 1024 bytes) and keeps the member it had. Not when a
+//     deletion is placed after the field (see placement; under
+//     report_only none was appended, but it is counted): it is there.
 //   - where the engines that keep the field store it: Chromium and
-//     Firefox where they read the whole field, libsoup where it reads
-//     the part before its stop, with the prefix's attributes where they
-//     keep it there (see deletionKeeping: WebKitGTK checks no name
-//     prefix, and a __Host- cookie it stored at another Path is not
-//     deleted at /).
+//     Firefox where they read the whole field, each release of libsoup
+//     where it reads the part before its stop, with the prefix's
+//     attributes where they keep it there (see deletionKeeping:
+//     WebKitGTK 3.2 checks no name prefix, and a __Host- cookie it
+//     stored at another Path is not deleted at /).
 //
 // ok is false when one of the latter cannot be written (a place not
 // known, a control byte, an attribute over 1024 bytes, an empty Domain):
 // then some keeper would hold the member whatever the cascade appends.
-func keptPlaceDeletions(values []string, name string, r *rule, req *request, base int64, now *clock) (out [3]string, ok bool) {
+func keptPlaceDeletions(values []string, name string, r *rule, req *request, base int64, now *clock) (out keptDeletions, ok bool) {
 	var f, cut setCookie
 	i := lastField(values, name)
 	placed := false
 	if i >= 0 && f.scan(values[i], 0, 0) && !f.rejected {
 		i, placed = lastField(values[:i], name), true
 	}
-	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) || !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+	if i < 0 || !f.scan(values[i], lifetimeKinds|attributeKinds, 0) {
 		return out, false
 	}
 	keeps, refuses, known := unreadReadings(&f, base, now)
@@ -439,33 +612,57 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 	if !placed {
 		_, _, placed = placement(&f, values[i], name, r, req, base, now)
 	}
-	whole, wholeKnown := readPlace(&f, true, req)
-	soup, soupKnown := readPlace(&cut, false, req)
-	if !placed && (refuses != 0 || !wholeKnown || !soupKnown || whole.path != soup.path || whole.domain != soup.domain) {
+	whole, wholeKnown := readPlace(&f, placeWhole, req)
+	apart := refuses != 0 || !wholeKnown
+	var soup [numSoupReleases]place
+	var soupKnown [numSoupReleases]bool
+	for s := range numSoupReleases {
+		if s.refuses(&f) {
+			continue
+		}
+		soup[s], soupKnown[s] = s.soupPlace(&f, &cut, req)
+		apart = apart || !soupKnown[s] || whole.path != soup[s].path || whole.domain != soup[s].domain
+	}
+	if !placed && apart {
 		out[0] = r.withPolicies(deletionAttrsFrom(values[i]).field(name))
 	}
-	if keeps&^soupEngine != 0 {
+	if keeps&^soupReleases != 0 {
 		if out[1], ok = whole.deletion(name); !wholeKnown || !ok {
 			return out, false
 		}
 	}
-	if keeps&soupEngine != 0 {
-		d, ok := soup.deletionKeeping(name)
-		if !soupKnown || !ok {
+	for s := range numSoupReleases {
+		if keeps&s.bit() == 0 || soupKnown[s] && refusedAtPlace(name, &soup[s], s, keeps, refuses) {
+			continue
+		}
+		d, ok := soup[s].deletionKeeping(name)
+		if !soupKnown[s] || !ok {
 			return out, false
 		}
-		if d != out[1] {
-			out[2] = d
+		if !slices.Contains(out[:2+s], d) {
+			out[2+s] = d
 		}
 	}
-	if out[1] == out[0] {
-		out[1] = ""
-	}
-	if out[2] == out[0] {
-		out[2] = ""
+	for k := 1; k < len(out); k++ {
+		if out[k] == out[0] {
+			out[k] = ""
+		}
 	}
 	return out, true
 }
+
+// refusedAtPlace reports whether release s, which unreadReadings found
+// may refuse the field or store it (in both keeps and refuses: a __Host-
+// name without a Path, see soupRefusesForAttrs), refuses it at p, where
+// it would store it: at a Path other than /.
+func refusedAtPlace(name string, p *place, s soupRelease, keeps, refuses uint8) bool {
+	return keeps&refuses&s.bit() != 0 && hasPrefixFold(name, prefixHost) && p.path != "/"
+}
+
+// keptDeletions is what keptPlaceDeletions returns: the deletion at the
+// policies' place, then where Chromium and Firefox store the field, then
+// where each release of libsoup does.
+type keptDeletions [2 + numSoupReleases]string
 
 // unreadSplitDeletions returns, for a member whose last field in values
 // (the response's own) some engine may read as a deletion and another may
@@ -474,13 +671,13 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 // place (see cascade), "" for none: when the module passes that field
 // unchanged, an engine that keeps it stores it where it reads its place,
 // not where the policies would have moved it. Any engine may keep it, so
-// both readings of its place get one: Chromium's and Firefox's of the
-// whole field, and libsoup's of the part before its stop (see
-// deletionKeeping). ok is false
-// when one of them cannot be written (a place not known, a control byte,
-// an attribute over 1024 bytes, an empty Domain): then an engine might
-// hold the member whatever the cascade appends.
-func unreadSplitDeletions(values []string, name string, r *rule, req *request) (out [2]string, ok bool) {
+// each reading of its place gets one: Chromium's and Firefox's of the
+// whole field, and each release of libsoup's of the part before where it
+// stops (see soupRelease, deletionKeeping; not one that refuses the
+// field). ok is false when one of them cannot be written (a place not
+// known, a control byte, an attribute over 1024 bytes, an empty Domain):
+// then an engine might hold the member whatever the cascade appends.
+func unreadSplitDeletions(values []string, name string, r *rule, req *request) (out keeperFields, ok bool) {
 	var f, cut setCookie
 	i := lastField(values, name)
 	if i < 0 || !f.scan(values[i], attributeKinds, 0) {
@@ -489,29 +686,42 @@ func unreadSplitDeletions(values []string, name string, r *rule, req *request) (
 	if !f.rejected {
 		return out, true
 	}
-	if !cut.scan(f.v[:f.stop], attributeKinds, 0) {
+	whole, wholeKnown := readPlace(&f, placeWhole, req)
+	if !wholeKnown {
 		return out, false
 	}
-	whole, wholeKnown := readPlace(&f, true, req)
-	soup, soupKnown := readPlace(&cut, false, req)
-	if !wholeKnown || !soupKnown {
-		return out, false
+	if out[0], ok = whole.deletion(name); !ok {
+		return keeperFields{}, false
 	}
-	var wholeOK, soupOK bool
-	out[0], wholeOK = whole.deletion(name)
-	out[1], soupOK = soup.deletionKeeping(name)
-	if !wholeOK || !soupOK {
-		return [2]string{}, false
+	for s := range numSoupReleases {
+		if s.refuses(&f) {
+			continue
+		}
+		p, known := s.soupPlace(&f, &cut, req)
+		if !known {
+			return keeperFields{}, false
+		}
+		d, ok := p.deletionKeeping(name)
+		if !ok {
+			return keeperFields{}, false
+		}
+		if !slices.Contains(out[:1+s], d) {
+			out[1+s] = d
+		}
 	}
 	own := r.withPolicies(deletionAttrsFrom(values[i]).field(name))
-	if out[0] == own {
-		out[0] = ""
-	}
-	if out[1] == own || out[1] == out[0] {
-		out[1] = ""
+	for k := range out {
+		if out[k] == own {
+			out[k] = ""
+		}
 	}
 	return out, true
 }
+
+// keeperFields are the deletions of a member where the engines that keep
+// its last field store it (see keeperDeletions): where Chromium and
+// Firefox do, then where each release of libsoup does; "" for none.
+type keeperFields [1 + numSoupReleases]string
 
 // splitUnreached reports whether a member of cg that the response
 // deletes in some engine and not (or maybe not) in another, in a field

@@ -77,7 +77,7 @@ func TestReadPlaceOneLabelDomainNoHost(t *testing.T) {
 	for _, req := range []*request{nil, {host: "localhost:8080"}} {
 		var f setCookie
 		f.scan("a=v; Domain=localhost; Path=/", attributeKinds, 0)
-		p, ok := readPlace(&f, false, req)
+		p, ok := readPlace(&f, placeSoup, req)
 		if !ok || p.domainKind != -1 {
 			t.Errorf("req %+v: domainKind %d, ok %v; want -1, true", req, p.domainKind, ok)
 		}
@@ -90,7 +90,7 @@ func TestReadPlaceOneLabelDomainNoHost(t *testing.T) {
 func TestReadPlaceEmptyDomainThenDomain(t *testing.T) {
 	var f setCookie
 	f.scan("a=v; Domain=; Domain=example.com; Path=/", attributeKinds, 0)
-	p, ok := readPlace(&f, false, nil)
+	p, ok := readPlace(&f, placeSoup, nil)
 	if !ok || p.domainKind != -1 {
 		t.Errorf("domainKind %d, ok %v; want -1, true", p.domainKind, ok)
 	}
@@ -112,7 +112,7 @@ func TestKeptPlaceDeletionsDomainApart(t *testing.T) {
 	now.now = func() time.Time { return testClock }
 	out, ok := keptPlaceDeletions(values, "a", r, &request{from: requestFor("/rd/page")}, base, &now)
 	const del = "a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/rd; Domain=example.com"
-	if want := [3]string{del + "; Secure", del, ""}; !ok || out != want {
+	if want := (keptDeletions{del + "; Secure", del}); !ok || out != want {
 		t.Errorf("got %q, %v; want %q", out, ok, want)
 	}
 }
@@ -127,7 +127,7 @@ func TestKeptPlaceDeletionsNoDuplicate(t *testing.T) {
 	var now clock
 	now.now = func() time.Time { return testClock }
 	out, ok := keptPlaceDeletions(values, "a", r, &request{from: requestFor("/x/page")}, testClock.Unix(), &now)
-	if want := [3]string{"", "a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/x", ""}; !ok || out != want {
+	if want := (keptDeletions{"", "a=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/x"}); !ok || out != want {
 		t.Errorf("got %q, %v; want %q", out, ok, want)
 	}
 }

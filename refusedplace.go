@@ -179,7 +179,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 	if e := readExpiry(f, base, now); e.deletion && (e.kept|e.unknown)&soupEngine == 0 {
 		return at, false, false
 	}
-	at, known = readPlace(f, false, req)
+	at, known = readPlace(f, placeSoup, req)
 	return at, true, known
 }
 
@@ -390,7 +390,7 @@ func takenDeletionAt(values []string, name, d string, r *rule, req *request, bas
 	if !f.scan(d, attributeKinds, 0) {
 		return false
 	}
-	at, known := readPlace(&f, true, req)
+	at, known := readPlace(&f, placeWhole, req)
 	if !known || at.domainKind < 0 {
 		return false
 	}
@@ -416,7 +416,7 @@ func takenDeletionAt(values []string, name, d string, r *rule, req *request, bas
 			return false // Firefox may store it
 		}
 		deletes := e.deletion && !e.split && !e.unsure
-		p, known := readPlace(&f, true, req)
+		p, known := readPlace(&f, placeWhole, req)
 		surelyHere := known && p.domainKind >= 0 && p.path == at.path && p.domainKind == at.domainKind &&
 			strings.EqualFold(strings.TrimLeft(p.domain, "."), strings.TrimLeft(at.domain, ".")) && p.partitioned == at.partitioned
 		switch {

@@ -215,10 +215,20 @@ type setCookie struct {
 	// partitioned-1100-insecure and none-secure-1100 rows). Found whatever
 	// kinds the caller asks for.
 	longFlags kindMask
-	// stop is where libsoup stops reading the field, where the others
-	// read on (a HTAB, a byte over 0x7f, a ',' in an attribute's name),
-	// else len(v).
+	// stop is where libsoup 3.2 and earlier stop reading the field,
+	// where the others read on (a HTAB, a byte over 0x7f, a ',' in an
+	// attribute's name), else len(v).
 	stop int
+	// commaStop is where every release of libsoup stops: a ',' in an
+	// attribute's name, else len(v). From 3.4 on, libsoup ends a name or
+	// value only at a NUL, so it reads on past a HTAB or a byte over 0x7f
+	// (libsoup commit aadd3ca2; measured with 3.6.5: docs/verification.md).
+	commaStop int
+	// soupLongDomain is soupRefused as libsoup 3.4 to 3.6.4 read the
+	// field (up to commaStop): they read a Domain over 1024 bytes, which
+	// then matches no host, and refuse the field. 3.6.5 and later skip
+	// such an attribute (libsoup commit 75b37dfb).
+	soupLongDomain bool
 	// tabInside: a HTAB inside the name, the value, an attribute's name
 	// or an attribute's value, past the spaces and tabs trimmed from
 	// their ends. Chromium refuses such a field and keeps the cookie it
@@ -275,6 +285,7 @@ func (f *setCookie) addAttr(a attr) {
 // alone, since no pattern can name them.)
 func (f *setCookie) scan(v string, record, note kindMask) bool {
 	f.v, f.name, f.rejected, f.refused, f.soupRefused, f.stop, f.tabInside, f.n, f.more, f.has, f.longFlags = v, "", false, false, false, len(v), false, 0, nil, 0, 0
+	f.commaStop, f.soupLongDomain = len(v), false
 	if len(v) > maxValueLen {
 		f.name, _ = cookieName(v)
 		f.rejected, f.refused = true, true
@@ -311,8 +322,9 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			f.tabInside = hasTab(v[ns:ne]) || aeq >= 0 && hasTab(trimSpace(v[aeq+1:end]))
 		}
 		a.kind = kindOf(v, ns, ne, record|note)
-		if a.kind == attrOther && f.stop > pos && strings.IndexByte(v[ns:ne], ',') >= 0 {
-			f.stop = pos // see stop; no name a policy reads has one
+		if a.kind == attrOther && f.commaStop > pos && strings.IndexByte(v[ns:ne], ',') >= 0 {
+			// See stop; no name a policy reads has one.
+			f.commaStop, f.stop = pos, min(f.stop, pos)
 		}
 		bit := kindMask(1) << a.kind
 		if aeq >= 0 && (record|note)&bit != 0 {
@@ -325,11 +337,15 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		if !a.oversized() {
 			f.has |= bit
 		}
-		// The last Domain libsoup reads (up to its stop), wanted or not:
-		// see soupRefused. Only a segment over the limit is looked at,
-		// and, after one, every Domain.
-		if (end-pos > maxAttrValueLen || f.soupRefused) && ne <= f.stop && isAttr(v[ns:ne], "domain") {
-			f.soupRefused = aeq >= 0 && len(trimSpace(v[aeq+1:min(end, f.stop)])) > maxAttrValueLen
+		// The last Domain with a '=' libsoup reads (up to its stop),
+		// wanted or not: see soupRefused and soupLongDomain (libsoup
+		// passes over a Domain without one). Only a segment over the
+		// limit is looked at, and, after one, every Domain.
+		if (end-pos > maxAttrValueLen || f.soupRefused || f.soupLongDomain) && aeq >= 0 && ne <= f.commaStop && isAttr(v[ns:ne], "domain") {
+			if ne <= f.stop {
+				f.soupRefused = len(trimSpace(v[aeq+1:min(end, f.stop)])) > maxAttrValueLen
+			}
+			f.soupLongDomain = len(trimSpace(v[aeq+1:end])) > maxAttrValueLen
 		}
 		if end-pos > maxAttrValueLen && aeq >= 0 {
 			f.longFlags |= longFlag(v[ns:ne], v[aeq+1:end])
