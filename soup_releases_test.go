@@ -1,0 +1,154 @@
+package cookienormalizer
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The releases of libsoup read a field the scan rejects apart (see
+// soupRelease): 3.2 stops at a HTAB or a byte over 0x7f, 3.4 and later
+// read on and stop only at a ',' in an attribute's name; 3.2 and 3.4
+// refuse a field whose last Domain is over 1024 bytes, 3.6.5 skips that
+// Domain. These tests pin the model; the browser suite checks it against
+// WebKitGTK on libsoup 3.2 and, swapped in by hand, 3.6.5
+// (docs/verification.md).
+
+// TestScanSoupStops: where each release stops, and whether it refuses
+// the field for a long Domain.
+func TestScanSoupStops(t *testing.T) {
+	for _, tc := range []struct {
+		v                  string
+		stop, commaStop    int // -1: len(v)
+		refused32, refused bool
+	}{
+		{"a=v; Path=/\t; Max-Age=60", 11, -1, false, false},
+		{"a=v; Z=caf\u00e9; Max-Age=0", 10, -1, false, false},
+		{"a=v; x,y=1; Max-Age=0", 3, 3, false, false},
+		{"a=v; P\tx=1; a,b; Max-Age=0", 6, 10, false, false},
+		{"a=v; a,b; P\tx=1", 3, 3, false, false},
+		// The Domain after 3.2's stop: only 3.4 reads it.
+		{"a=; Max-Age=0\t; Domain=" + longDomain, 13, -1, false, true},
+		// After the ',': no release reads it.
+		{"a=; x,y; Domain=" + longDomain, 2, 2, false, false},
+		// The last Domain with a value decides; a bare one is passed over.
+		{"a=; Domain=" + longDomain + "; Domain", -1, -1, true, true},
+		{"a=; Domain=" + longDomain + "; Domain=", -1, -1, false, false},
+		{"a=; Domain=" + longDomain + "; X=\t; Domain=example.com", 1115, -1, true, false},
+	} {
+		for _, kinds := range []kindMask{0, lifetimeKinds | attributeKinds} {
+			var f setCookie
+			if !f.scan(tc.v, kinds, 0) {
+				t.Fatalf("%.40q: not a cookie", tc.v)
+			}
+			stop, commaStop := tc.stop, tc.commaStop
+			if stop < 0 {
+				stop = len(tc.v)
+			}
+			if commaStop < 0 {
+				commaStop = len(tc.v)
+			}
+			if f.stop != stop || f.commaStop != commaStop || f.soupRefused != tc.refused32 || f.soupLongDomain != tc.refused {
+				t.Errorf("%.60q (kinds %b): stop %d, commaStop %d, soupRefused %v, soupLongDomain %v; want %d, %d, %v, %v",
+					tc.v, kinds, f.stop, f.commaStop, f.soupRefused, f.soupLongDomain, stop, commaStop, tc.refused32, tc.refused)
+			}
+		}
+	}
+}
+
+// TestUnreadReadingsReleases: which engines keep and which refuse a field
+// the scan rejects, each release of libsoup on its own.
+func TestUnreadReadingsReleases(t *testing.T) {
+	const (
+		chromium = 1 << byChromium
+		firefox  = 1 << byFirefox
+		rfc      = 1 << byRFC
+	)
+	s32, s34, s365 := soup32.bit(), soup34.bit(), soup365.bit()
+	for _, tc := range []struct {
+		name           string
+		v              string
+		keeps, refuses uint8
+		known          bool
+	}{
+		{"3.2 stops at the HTAB before the Expires that 3.4 and later honour (the last of Max-Age and Expires)",
+			"a=; Path=/x; Max-Age=0\t; Expires=Sun, 01 Jan 2040 00:00:00 GMT", s34 | s365, 0, true},
+		{"the same at a byte over 0x7f",
+			"a=; Path=/x; Max-Age=0; Z=caf\u00e9; Expires=Sun, 01 Jan 2040 00:00:00 GMT", s34 | s365, 0, true},
+		{"a ',' in an attribute's name stops every release",
+			"a=; Path=/x; Max-Age=0; x,y; Expires=Sun, 01 Jan 2040 00:00:00 GMT", 0, 0, true},
+		{"a long Domain: 3.2 and 3.4 refuse the field, 3.6.5 skips the Domain and honours the Expires after the Max-Age",
+			"a=v; Domain=" + longDomain + "; Max-Age=0; Expires=Sun, 01 Jan 2040 00:00:00 GMT", s365, s32 | s34, true},
+		{"3.4 and later cannot be read (a date libsoup may parse) but Chromium surely deletes: they count as keeping",
+			"a=v; Max-Age=0\t; Expires=garbage; Path=/rd/x", s34 | s365, 0, true},
+		{"3.4 and later cannot be read and no engine surely deletes: not known",
+			"a=v; Max-Age=60\t; Expires=garbage", 0, 0, false},
+		{"a __Host- name without Path: 3.4 and later refuse it unless the default path is /, not known here: both",
+			"__Host-a=; Secure; F\to=1; Max-Age=0", s32 | s34 | s365, chromium | s34 | s365, true},
+		{"SameSite=None without Secure: Chromium, Firefox, 3.4 and later refuse it; 3.2 reads a deletion",
+			"a=; Max-Age=0; SameSite=None; X=\t", 0, chromium | firefox | s34 | s365, true},
+		{"libsoup keeps the last SameSite of None or Strict: a later Lax leaves None, refused without Secure",
+			"a=v; SameSite=None; SameSite=Lax; X=\t; Max-Age=0", s32, s34 | s365, true},
+		{"a later Strict replaces None",
+			"a=v; SameSite=None; SameSite=Strict; X=\t; Max-Age=0", s32, 0, true},
+		{"a __Host- name with an IP Domain: 3.4 and later put no '.' before it, and store it (3.2 stops before the Max-Age)",
+			"__Host-a=; Secure; Path=/; Domain=127.0.0.1; X=\u00e9; Max-Age=0", s32, chromium | firefox, true},
+		{"a __Host- name with a Domain: 3.4 and later refuse it",
+			"__Host-a=; Secure; Path=/; Domain=example.com; X=\u00e9; Max-Age=0", s32, chromium | firefox | s34 | s365, true},
+		{"a __Secure- name without Secure: every engine but 3.2 refuses it",
+			"__Secure-a=v; X=\t; Max-Age=0", s32, chromium | firefox | s34 | s365, true},
+		{"every engine keeps it",
+			"a=v; Max-Age=60\t; Max-Age=120", chromium | firefox | rfc | s32 | s34 | s365, 0, true},
+	} {
+		var f setCookie
+		if !f.scan(tc.v, lifetimeKinds, 0) {
+			t.Fatalf("%s: not a cookie", tc.name)
+		}
+		now := clock{now: func() time.Time { return testClock }}
+		keeps, refuses, known := unreadReadings(&f, testClock.Unix(), &now)
+		if known != tc.known || known && (keeps != tc.keeps || refuses != tc.refuses) {
+			t.Errorf("%s:\n%.80q: keeps %08b, refuses %08b, known %v; want %08b, %08b, %v", tc.name, tc.v, keeps, refuses, known, tc.keeps, tc.refuses, tc.known)
+		}
+	}
+}
+
+// TestCascadeLibsoupReleases: a log-out the module passes unchanged that
+// libsoup 3.4 and later (or 3.6.5) read as a set gets a deletion where
+// they store it, so that the cascade leaves no engine holding that
+// member alone.
+func TestCascadeLibsoupReleases(t *testing.T) {
+	d := func(name, attrs string) string {
+		return name + "=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0" + attrs
+	}
+	long := "a=v; Domain=" + longDomain + "; Max-Age=0; Expires=Sun, 01 Jan 2040 00:00:00 GMT"
+	for _, tc := range []struct {
+		name, path string
+		in         string
+		want       []string
+	}{
+		{"past a HTAB: a deletion at /x for 3.4 and later", "",
+			"a=; Path=/x; Max-Age=0\t; Expires=Sun, 01 Jan 2040 00:00:00 GMT",
+			[]string{d("a", "; Path=/x"), d("b", "; Path=/x")}},
+		{"past a HTAB, under a path policy: the placed deletion, then the keepers' place", "/",
+			"a=; Path=/x; Max-Age=0\t; Expires=Sun, 01 Jan 2040 00:00:00 GMT",
+			[]string{d("a", "; Path=/"), d("a", "; Path=/x"), d("b", "; Path=/"), d("b", "; Path=/x")}},
+		{"past a byte over 0x7f: the same", "",
+			"a=; Path=/x; Max-Age=0; Z=caf\u00e9; Expires=Sun, 01 Jan 2040 00:00:00 GMT",
+			[]string{d("a", "; Path=/x"), d("b", "; Path=/x")}},
+		{"a long Domain: the member's own deletion for 3.2 and 3.4, which keep theirs, and a host-only one at the default path for 3.6.5", "",
+			long, []string{d("a", ""), d("a", "; Path=/x"), d("b", ""), d("b", "; Path=/x")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := testNormalizer(t, Group{Cookies: []string{"a", "b"}, OnDelete: "cascade", Path: tc.path}.rule())
+			in := []string{tc.in}
+			out := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, cookies: []string{"a=1; b=2"}, from: requestFor("/x/logout")}, nil)
+			if !slices.Equal(out[1:], tc.want) || out[0] != tc.in {
+				t.Errorf("got\n %q\nwant the field, then\n %q", out, tc.want)
+			}
+		})
+	}
+	if strings.Contains(long, "\t") {
+		t.Fatal("the long Domain row must have no other reason to be rejected")
+	}
+}
