@@ -698,7 +698,7 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 // the field's place apart, where those that keep it store it, and, when
 // Chromium refuses it and keeps the member, where the others are
 // deleted: see keptPlaceDeletions); else a set. Where some reading is not known: when
-// libsoup stops after its last Max-Age or Expires and some reading
+// libsoup 3.2 stops after its last Max-Age or Expires and some reading
 // deletes, a split deletion (a cascade deletes the member at the field's
 // place too), else a set. Out of line: its scratch space stays out of
 // apply's frame, on the deepest stack of a request.

@@ -15,9 +15,10 @@ import (
 // cookie of its own name, Domain and Path (RFC 6265bis §5.7). A field the
 // scan rejects without browsers refusing it (a HTAB, or a ',' in an
 // attribute's name, where libsoup stops reading and Chromium and Firefox
-// read on; Chromium refuses a HTAB inside a name or a value, and keeps
-// the cookie it had) passes unchanged: rewritten, it would read
-// differently in WebKitGTK. Such a deletion would then remove nothing where the policy
+// read on, libsoup 3.4 and later only at the ',': see soupRelease;
+// Chromium refuses a HTAB inside a name or a value, and keeps the cookie
+// it had) passes unchanged: rewritten, it would read differently in
+// WebKitGTK. Such a deletion would then remove nothing where the policy
 // put the cookie, and the log-out, which works without the module, would
 // fail. So when some engine reads it as a deletion, a clean deletion at
 // the policies' place is appended after it: an added deletion makes
