@@ -33,9 +33,18 @@ import (
 //     comes last wins. An Expires counts from the clock.
 //   - libsoup 3.6.5 and later (not the release measured in
 //     docs/engines.md; read from its source): as libsoup, but a Max-Age
-//     over 1024 bytes is skipped. (They also cap a Max-Age at a year,
-//     which only shortens, as Chromium's and Firefox's 400 days do: no
-//     policy lengthens a lifetime through it, so it is not modelled.)
+//     over 1024 bytes is skipped.
+//
+// From 3.6.0, libsoup caps a Max-Age at a year before it cuts it to an
+// int. Below the cut that only shortens a lifetime, as Chromium's and
+// Firefox's 400 days do: no policy lengthens one through it. Past it, the
+// cap keeps a cookie for a year that the earlier releases delete
+// (Max-Age=4294967296) or keep for the session: 3.6.5 and later read the
+// year, and libsoup's reading stays the cut's, 3.2's and 3.4's. So such a
+// field is one some reading deletes and another keeps: the policies leave
+// its lifetime alone, and a cascade deletes the member where the keepers
+// store it (3.6.0 to 3.6.4 where 3.6.5 does, unless a Path or Domain over
+// 1024 bytes, which only 3.6.5 skips, puts it elsewhere).
 //
 // The engines parse dates with three different parsers; only the forms of
 // parseAgreedDate are read alike, and any other Expires that could decide
@@ -53,6 +62,10 @@ const maxLifetime = 1 << 40
 // are checked against it; a `like` leader's longer lifetime is written
 // as this.
 const maxWrittenLifetime = 1<<31 - 1
+
+// soupMaxAgeCap is the longest Max-Age libsoup 3.6.0 and later read: a
+// year, in seconds.
+const soupMaxAgeCap = 31536000
 
 // maxAgeDigits is the most digits of a Max-Age read as a number here: past
 // it, the engines' integer overflows differ.
@@ -337,13 +350,21 @@ func readEveryWay(f *setCookie, base int64, now *clock) expiry {
 				r = reading{readMaxAge, 0}
 			case signedLong:
 				r = reading{kind: readUnknown}
-			case signedOK:
-				// A C long cut to an int: the low 32 bits, signed.
-				if n32 := int32(max(signed, 0)); n32 == -1 {
+			case signedOK && signed > soupMaxAgeCap:
+				// Past the cap, the releases disagree (see the top of
+				// this file): the earlier ones read the cut.
+				if n32 := int32(signed); n32 == -1 {
 					r = reading{kind: readSession}
 				} else {
-					r = reading{readMaxAge, int64(n32)}
+					r = reading{readMaxAge, int64(max(n32, 0))}
 				}
+				soup = r
+				if !a.oversized() {
+					soupSkips = reading{readMaxAge, soupMaxAgeCap}
+				}
+				continue
+			case signedOK:
+				r = reading{readMaxAge, max(signed, 0)}
 			default:
 				continue // not a number: neither release reads it
 			}

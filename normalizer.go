@@ -705,10 +705,13 @@ func apply(r *rule, v string, self int, l *leader, base int64, now *clock) (out 
 //
 //go:noinline
 func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
-	if refusedAsRead(f.v, f.name, base, now) {
+	keeps, refuses, known := unreadReadings(f, base, now)
+	// refusedAsRead reads WebKitGTK as libsoup 3.2 does: not where a later
+	// release reads a deletion.
+	if (!known || (soup34.bit()|soup365.bit())&^(keeps|refuses) == 0) && refusedAsRead(f.v, f.name, base, now) {
 		return memberRefused
 	}
-	if keeps, refuses, known := unreadReadings(f, base, now); known {
+	if known {
 		switch {
 		case allEngines&^(refuses&^keeps) == 0:
 			// Every engine surely refuses it (libsoup for a Domain

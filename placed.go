@@ -737,7 +737,7 @@ func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *membe
 		if s.deletes() && oddPlace(values, name, r, req, base, now) {
 			return true
 		}
-		if _, ok := refusedPlaces(values, name, r, req, base, now); !ok || s.deletes() && refusedSetLast(values, name, r, req, base, now) {
+		if _, ok := refusedPlaces(values, name, r, req, base, now); !ok || s.deletes() && refusedSetLast(values, name, r, req, base, now) && !laterSoupDeletes(values, name, base, now) {
 			return true
 		}
 		switch s {
@@ -752,6 +752,21 @@ func splitUnreached(cg *consistencyGroup, r *rule, values []string, state *membe
 		}
 	}
 	return false
+}
+
+// laterSoupDeletes reports whether the last field for name in values, a
+// set only WebKitGTK 3.2 stores (see refusedSetLast), is one libsoup 3.4
+// or later surely reads as a deletion (see unreadReadings): then the
+// cascade goes on, and deletes the member where 3.2 stores it (see
+// keptPlaceDeletions).
+func laterSoupDeletes(values []string, name string, base int64, now *clock) bool {
+	var f setCookie
+	i := lastField(values, name)
+	if i < 0 || !f.scan(values[i], lifetimeKinds, 0) {
+		return false
+	}
+	keeps, refuses, known := unreadReadings(&f, base, now)
+	return known && (soup34.bit()|soup365.bit())&^(keeps|refuses) != 0
 }
 
 // oddPlace reports whether the last field for name in values, or the

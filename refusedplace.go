@@ -13,12 +13,15 @@ import "strings"
 // alone at the place it read, unless a deletion there follows: these
 // functions write it.
 
-// webkitCut is where libsoup stops reading v: its first byte below 0x20
-// (HTAB too) or over 0x7f, else len(v). (A DEL, which Chromium and
-// Firefox refuse, libsoup reads as any other byte.)
+// webkitCut is where libsoup 3.2 stops reading v: its first byte below
+// 0x20 or over 0x7f, but for a HTAB in the white space it skips before a
+// name or a value (see soupLeads), else len(v). (A DEL, which Chromium
+// and Firefox refuse, libsoup reads as any other byte.)
 func webkitCut(v string) int {
+	var lead soupLeads
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c > 0x7f {
+		c := v[i]
+		if leads := lead.next(c); (c < 0x20 || c > 0x7f) && !(c == '\t' && leads) {
 			return i
 		}
 	}
@@ -162,7 +165,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 		if f.soupRefused {
 			return at, false, false // WebKitGTK refuses it too
 		}
-		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.rejected {
+		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.refused || f.soupRefused {
 			return at, true, false
 		}
 		if f.name != name {

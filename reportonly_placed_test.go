@@ -50,28 +50,37 @@ func parityLines(t *testing.T, cfg string, reportOnly bool, url, cookie string, 
 // placed after it, as the member's last (refusedSetLast).
 func TestReportOnlyCascadeOfPlacedHostLogOut(t *testing.T) {
 	cfg := "cookie_normalizer {\n\tgroup h {\n\t\tcookies __Host-h uid\n\t\ton_delete cascade\n\t\tpath /\n\t}\n}"
+	all := []string{"__Host-h/h/passed invalid", "__Host-h/h/deletion placed", "__Host-h/h/cascaded", "uid/h/cascaded", "uid/h/cascaded"}
 	for _, tc := range []struct {
 		logout string
 		want   []string
+		lines  []string
 	}{
 		{"__Host-h=; Secure; X=\u00e9; Max-Age=0", []string{"__Host-h=; Secure; X=\u00e9; Max-Age=0",
 			"__Host-h=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure",
 			"__Host-h=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure",
 			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure",
-			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure"}},
-		{"__Host-h=\t; Secure; Max-Age=0", []string{"__Host-h=\t; Secure; Max-Age=0",
+			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app; Secure"}, all},
+		{"__Host-h=p\tq; Secure; Max-Age=0", []string{"__Host-h=p\tq; Secure; Max-Age=0",
 			"__Host-h=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure",
 			"__Host-h=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app",
 			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure",
-			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}},
+			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/app"}, all},
+		// A HTAB before the value, which libsoup 3.2 skips: it reads
+		// the deletion at /app, where it stores nothing, and the other
+		// engines refuse it. Only the deletion placed at / deletes the
+		// member, and the cascade deletes uid there.
+		{"__Host-h=\t; Secure; Max-Age=0", []string{"__Host-h=\t; Secure; Max-Age=0",
+			"__Host-h=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure",
+			"uid=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; Secure"},
+			[]string{"__Host-h/h/passed invalid", "__Host-h/h/deletion placed", "uid/h/cascaded"}},
 	} {
 		out, applied := parityLines(t, cfg, false, "https://example.com/app/p", "__Host-h=1; uid=2", tc.logout)
 		if !slices.Equal(out, tc.want) {
 			t.Errorf("%q applied:\n got %q\nwant %q", tc.logout, out, tc.want)
 		}
-		wantLines := []string{"__Host-h/h/passed invalid", "__Host-h/h/deletion placed", "__Host-h/h/cascaded", "uid/h/cascaded", "uid/h/cascaded"}
-		if !slices.Equal(applied, wantLines) {
-			t.Errorf("%q applied lines %q, want %q", tc.logout, applied, wantLines)
+		if !slices.Equal(applied, tc.lines) {
+			t.Errorf("%q applied lines %q, want %q", tc.logout, applied, tc.lines)
 		}
 		_, reported := parityLines(t, cfg, true, "https://example.com/app/p", "__Host-h=1; uid=2", tc.logout)
 		if !slices.Equal(reported, applied) {

@@ -291,8 +291,9 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.rejected, f.refused = true, true
 		return f.name != ""
 	}
+	skipped := false
 	if hasOddByte(v) {
-		f.stop, f.refused = controlStop(v)
+		f.stop, f.refused, skipped = controlStop(v)
 	}
 	pos, eq := segment(v, 0)
 	if eq < 0 {
@@ -322,9 +323,11 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			f.tabInside = hasTab(v[ns:ne]) || aeq >= 0 && hasTab(trimSpace(v[aeq+1:end]))
 		}
 		a.kind = kindOf(v, ns, ne, record|note)
-		if a.kind == attrOther && f.commaStop > pos && strings.IndexByte(v[ns:ne], ',') >= 0 {
-			// See stop; no name a policy reads has one.
-			f.commaStop, f.stop = pos, min(f.stop, pos)
+		if c := strings.IndexByte(v[ns:ne], ','); c >= 0 && a.kind == attrOther && f.commaStop > pos {
+			// See stop; no name a policy reads has one. libsoup has read
+			// the name up to the ',' (a Secure or HttpOnly there counts).
+			f.commaStop = ns + c
+			f.stop = min(f.stop, f.commaStop)
 		}
 		bit := kindMask(1) << a.kind
 		if aeq >= 0 && (record|note)&bit != 0 {
@@ -357,7 +360,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.addAttr(a)
 		pos = end
 	}
-	f.rejected = f.refused || f.soupRefused || f.stop < len(v)
+	f.rejected = f.refused || f.soupRefused || f.stop < len(v) || skipped
 	return true
 }
 
@@ -377,20 +380,48 @@ func longFlag(name, value string) kindMask {
 }
 
 // controlStop is, for a value holding an odd byte (see isOdd), where
-// libsoup stops reading it (its first HTAB or byte over 0x7f, else
-// len(v)), and whether browsers refuse it (a control byte other than
-// HTAB, RFC 6265bis §5.6 step 1).
-func controlStop(v string) (stop int, refused bool) {
+// libsoup 3.2 stops reading it (its first HTAB or byte over 0x7f, else
+// len(v)), whether browsers refuse it (a control byte other than HTAB,
+// RFC 6265bis §5.6 step 1), and whether it holds a HTAB that libsoup 3.2
+// passes over (see soupLeads), which still makes the scan reject the
+// field: its reading is not tested in the browsers.
+func controlStop(v string) (stop int, refused, skipped bool) {
 	stop = len(v)
+	var lead soupLeads
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
+		c := v[i]
+		switch leads := lead.next(c); {
+		case c == '\t' && leads:
+			skipped = true
 		case c == '\t', c > 0x7f:
 			stop = min(stop, i)
 		case isControl(c):
 			refused = true
 		}
 	}
-	return stop, refused
+	return stop, refused, skipped
+}
+
+// soupLeads follows, byte by byte, whether libsoup 3.2 is in the white
+// space before a name or a value, which it skips (g_ascii_isspace, so a
+// HTAB too): at the start of the field, after each ';', and after the
+// first '=' of each segment. Elsewhere a HTAB ends its reading (see
+// setCookie.stop).
+type soupLeads struct{ inside, eq bool }
+
+// next reports whether c, the next byte, is such leading white space.
+func (l *soupLeads) next(c byte) bool {
+	switch {
+	case c == ';':
+		l.inside, l.eq = false, false
+	case c == '=' && !l.eq:
+		l.inside, l.eq = false, true
+	case c == ' ' || c == '\t':
+		return !l.inside
+	default:
+		l.inside = true
+	}
+	return false
 }
 
 // The word-at-a-time tests (SWAR) of segment and hasOddByte: eight bytes

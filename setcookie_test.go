@@ -162,7 +162,10 @@ func TestScanTabInside(t *testing.T) {
 		{"d=new; Max-Age=3600; F\to=1", true, 22},
 		{"d\tx=new", true, 1},
 		{"d=new; Max-Age=0\t; Max-Age=3600", false, 16},
-		{"d=new;\tPath=/", false, 6},
+		// libsoup 3.2 skips a HTAB in the white space before a name or
+		// a value (its skip_lws reads g_ascii_isspace).
+		{"d=new;\tPath=/", false, 13},
+		{"d=\tnew; Path= \t/", false, 16},
 		{"d\t=\tnew\t; Path=/", false, 1},
 		{"d=new; Path=/\t", false, 13},
 		{"d=new; Secure\t", false, 13},
@@ -178,7 +181,7 @@ func TestScanTabInside(t *testing.T) {
 		if !f.scan(tc.v, lifetimeKinds|attributeKinds, 0) {
 			t.Fatalf("%d: %q: not a cookie", i, tc.v)
 		}
-		if rejected := tc.stop < len(tc.v); f.tabInside != tc.tabInside || f.stop != tc.stop || f.rejected != rejected || f.refused {
+		if rejected := tc.stop < len(tc.v) || strings.Contains(tc.v, "\t"); f.tabInside != tc.tabInside || f.stop != tc.stop || f.rejected != rejected || f.refused {
 			t.Errorf("%d: %q: tabInside %t, stop %d, rejected %t, refused %t; want %t, %d, %t, false",
 				i, tc.v, f.tabInside, f.stop, f.rejected, f.refused, tc.tabInside, tc.stop, rejected)
 		}

@@ -25,17 +25,25 @@ func TestScanSoupStops(t *testing.T) {
 	}{
 		{"a=v; Path=/\t; Max-Age=60", 11, -1, false, false},
 		{"a=v; Z=caf\u00e9; Max-Age=0", 10, -1, false, false},
-		{"a=v; x,y=1; Max-Age=0", 3, 3, false, false},
-		{"a=v; P\tx=1; a,b; Max-Age=0", 6, 10, false, false},
-		{"a=v; a,b; P\tx=1", 3, 3, false, false},
+		// libsoup reads an attribute's name up to the ',' (a Secure there
+		// counts), then stops.
+		{"a=v; x,y=1; Max-Age=0", 6, 6, false, false},
+		{"a=v; P\tx=1; a,b; Max-Age=0", 6, 13, false, false},
+		{"a=v; a,b; P\tx=1", 6, 6, false, false},
+		// 3.2 skips a HTAB in the white space before a name or a value.
+		{"a=v;\tMax-Age=0; X=\t1", -1, -1, false, false},
+		{"\ta=\tv; X=1 \t", 11, -1, false, false},
 		// The Domain after 3.2's stop: only 3.4 reads it.
 		{"a=; Max-Age=0\t; Domain=" + longDomain, 13, -1, false, true},
 		// After the ',': no release reads it.
-		{"a=; x,y; Domain=" + longDomain, 2, 2, false, false},
+		{"a=; x,y; Domain=" + longDomain, 5, 5, false, false},
+		{"a=; Domain=\t" + longDomain, -1, -1, true, true},
 		// The last Domain with a value decides; a bare one is passed over.
 		{"a=; Domain=" + longDomain + "; Domain", -1, -1, true, true},
 		{"a=; Domain=" + longDomain + "; Domain=", -1, -1, false, false},
-		{"a=; Domain=" + longDomain + "; X=\t; Domain=example.com", 1115, -1, true, false},
+		{"a=; Domain=" + longDomain + "; X=p\tq; Domain=example.com", 1116, -1, true, false},
+		// A later short Domain replaces a long one 3.2 did not read.
+		{"a=; X=p\tq; Domain=" + longDomain + "; Domain=example.com", 7, -1, false, false},
 	} {
 		for _, kinds := range []kindMask{0, lifetimeKinds | attributeKinds} {
 			var f setCookie
@@ -87,17 +95,30 @@ func TestUnreadReadingsReleases(t *testing.T) {
 		{"a __Host- name without Path: 3.4 and later refuse it unless the default path is /, not known here: both",
 			"__Host-a=; Secure; F\to=1; Max-Age=0", s32 | s34 | s365, chromium | s34 | s365, true},
 		{"SameSite=None without Secure: Chromium, Firefox, 3.4 and later refuse it; 3.2 reads a deletion",
-			"a=; Max-Age=0; SameSite=None; X=\t", 0, chromium | firefox | s34 | s365, true},
+			"a=; Max-Age=0; SameSite=None; X=\u00e9", 0, chromium | firefox | s34 | s365, true},
 		{"libsoup keeps the last SameSite of None or Strict: a later Lax leaves None, refused without Secure",
-			"a=v; SameSite=None; SameSite=Lax; X=\t; Max-Age=0", s32, s34 | s365, true},
+			"a=v; SameSite=None; SameSite=Lax; X=\u00e9; Max-Age=0", s32, s34 | s365, true},
 		{"a later Strict replaces None",
-			"a=v; SameSite=None; SameSite=Strict; X=\t; Max-Age=0", s32, 0, true},
+			"a=v; SameSite=None; SameSite=Strict; X=\u00e9; Max-Age=0", s32, 0, true},
 		{"a __Host- name with an IP Domain: 3.4 and later put no '.' before it, and store it (3.2 stops before the Max-Age)",
 			"__Host-a=; Secure; Path=/; Domain=127.0.0.1; X=\u00e9; Max-Age=0", s32, chromium | firefox, true},
 		{"a __Host- name with a Domain: 3.4 and later refuse it",
 			"__Host-a=; Secure; Path=/; Domain=example.com; X=\u00e9; Max-Age=0", s32, chromium | firefox | s34 | s365, true},
 		{"a __Secure- name without Secure: every engine but 3.2 refuses it",
-			"__Secure-a=v; X=\t; Max-Age=0", s32, chromium | firefox | s34 | s365, true},
+			"__Secure-a=v; X=\u00e9; Max-Age=0", s32, chromium | firefox | s34 | s365, true},
+		{"3.6.5 alone skips the long Max-Age and honours the past Expires before it: it alone deletes",
+			"a=v; X=\u00e9; Max-Age=3600; Expires=Thu, 01 Jan 2026 00:00:00 GMT; Max-Age=" + strings.Repeat("0", 1100) + "5",
+			chromium | firefox | rfc | s32 | s34, 0, true},
+		{"past a C int, 3.2 and 3.4 cut the Max-Age to 0; 3.6 caps it at a year first",
+			"a=1; Max-Age=4294967296; X=\u00e9", chromium | firefox | rfc | s365, 0, true},
+		{"3.2 skips a HTAB before a name: every engine reads the Max-Age=5 after it",
+			"a=1; Max-Age=0;\tMax-Age=5", chromium | firefox | rfc | s32 | s34 | s365, 0, true},
+		{"and before a value",
+			"a=1; Max-Age=0; Max-Age=\t5", chromium | firefox | rfc | s32 | s34 | s365, 0, true},
+		{"libsoup reads Secure from a name cut at a ',': 3.4 and later store the deletion Chromium and Firefox refuse",
+			"a=1; SameSite=None; X=\u00e9; Max-Age=0; Secure,x", s32, chromium | firefox, true},
+		{"3.4 and later know nothing of Partitioned: they store the deletion Chromium and Firefox refuse",
+			"a=1; Partitioned; X=\u00e9; Max-Age=0", s32, chromium | firefox, true},
 		{"every engine keeps it",
 			"a=v; Max-Age=60\t; Max-Age=120", chromium | firefox | rfc | s32 | s34 | s365, 0, true},
 	} {
@@ -138,6 +159,15 @@ func TestCascadeLibsoupReleases(t *testing.T) {
 			[]string{d("a", "; Path=/x"), d("b", "; Path=/x")}},
 		{"a long Domain: the member's own deletion for 3.2 and 3.4, which keep theirs, and a host-only one at the default path for 3.6.5", "",
 			long, []string{d("a", ""), d("a", "; Path=/x"), d("b", ""), d("b", "; Path=/x")}},
+		{"past a C int: Chromium keeps it at /p, 3.6 at /x (it stops at the ','), where 3.2 and 3.4 delete it", "",
+			"a=1; Max-Age=4294967296; x,y=1; Path=/p",
+			[]string{d("a", "; Path=/p"), d("a", "; Path=/x"), d("b", "; Path=/p"), d("b", "; Path=/x")}},
+		{"a HTAB 3.2 skips: every engine keeps the cookie, nothing cascades", "",
+			"a=1; Max-Age=0;\tMax-Age=5", nil},
+		{"a log-out only 3.4 and later take (Partitioned without Secure): the cascade, and deletions where 3.2 stores it", "",
+			"a=1; Partitioned; X=\u00e9; Max-Age=0",
+			[]string{d("a", "; Partitioned"), d("a", "; Secure; Partitioned"), d("a", "; Path=/x; Partitioned"), d("a", "; Path=/x; Secure; Partitioned"),
+				d("b", "; Partitioned"), d("b", "; Secure; Partitioned"), d("b", "; Path=/x; Partitioned")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := testNormalizer(t, Group{Cookies: []string{"a", "b"}, OnDelete: "cascade", Path: tc.path}.rule())
