@@ -390,17 +390,23 @@ func (e refEngine) reads(a refAttr) bool {
 }
 
 // refStopsEarly reports whether libsoup stops reading v before its end,
-// where the other engines read on: at a byte below 0x20 (HTAB too) or
-// over 0x7f (a signed char there), or at a ',' in the cookie's or an
+// where the other engines read on: at a byte below 0x20 (HTAB too, but
+// for one in the white space before a name or a value, which libsoup
+// skips) or over 0x7f (a signed char there), or at a ',' in the cookie's or an
 // attribute's name (and 0x7f, which Chromium and Firefox refuse). Such a field's
 // reading is not modelled here; the module passes it unchanged.
 func refStopsEarly(v string) bool {
-	if strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c >= 0x7f }) {
-		return true
-	}
 	for _, part := range strings.Split(v, ";") {
-		if name, _, _ := strings.Cut(part, "="); strings.Contains(name, ",") {
+		name, value, _ := strings.Cut(part, "=")
+		if strings.Contains(name, ",") {
 			return true
+		}
+		// libsoup 3.2 skips the spaces and HTABs before a name or a
+		// value, and stops at the first odd byte after them.
+		for _, s := range [...]string{name, value} {
+			if strings.ContainsFunc(strings.TrimLeft(s, " \t"), func(c rune) bool { return c < 0x20 || c >= 0x7f }) {
+				return true
+			}
 		}
 	}
 	return false

@@ -451,12 +451,15 @@ func TestRewrite(t *testing.T) {
 			want:  []string{"=1; Max-Age=5", " =1; Max-Age=5"},
 		},
 		{
-			// libsoup stops reading a field at a byte below 0x20, HTAB too
-			// (after an attribute's value, say), where the others read on.
+			// libsoup 3.2 stops reading a field at a byte below 0x20, HTAB
+			// too (after an attribute's value, say), where the others read
+			// on; but it skips a HTAB before a name or a value, as the
+			// others do (docs/engines.md, the ma0-lead-tab rows): such a
+			// field is rewritten.
 			name:  "control bytes pass, HTAB too",
 			rules: []rule{session("a")},
-			in:    []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1;\tMax-Age=5", "a=1; Max-Age=0\t; Max-Age=5"},
-			want:  []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1;\tMax-Age=5", "a=1; Max-Age=0\t; Max-Age=5"},
+			in:    []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1; Max-Age=0\t; Max-Age=5", "a=1;\tMax-Age=5", "a=1;\tPath=/; Max-Age=\t5"},
+			want:  []string{"a=1\x01; Max-Age=5", "a=1; Max-Age=5\r\nX: y", "a=1; Max-Age=5\x7f", "a=1; Max-Age=0\t; Max-Age=5", "a=1", "a=1;\tPath=/"},
 		},
 		{
 			// libsoup (WebKitGTK 2.50) ends a name or value at a byte over

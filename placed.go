@@ -203,20 +203,26 @@ const _ = uint8(1 << (numReadings + numSoupReleases - 1))
 // docs/verification.md):
 //
 //   - 3.2 and earlier stop reading it at a byte below 0x20 or over 0x7f
-//     and at a ',' in an attribute's name (setCookie.stop), read every
-//     attribute whatever its length, and refuse a field whose last
-//     Domain is over 1024 bytes (setCookie.soupRefused);
-//   - 3.4 to 3.6.4 stop only at the ',' (setCookie.commaStop), and read
-//     the rest as 3.2 does (setCookie.soupLongDomain);
-//   - 3.6.5 and later stop there too, and skip a Max-Age, Path or
-//     Domain over 1024 bytes, as Chromium and Firefox do.
+//     (but for a HTAB in the white space before a name or a value: see
+//     soupLeads) and at a ',' in an attribute's name (setCookie.stop),
+//     read every attribute whatever its length, and refuse a field whose
+//     last Domain is over 1024 bytes (setCookie.soupRefused);
+//   - 3.4 to 3.6.4 stop only at the ',' (setCookie.commaStop), read the
+//     rest as 3.2 does (setCookie.soupLongDomain), and refuse a field
+//     for its attributes as their cookie jar checks them
+//     (soupRefusesForAttrs);
+//   - 3.6.5 and later stop there too, refuse as 3.4 does, and skip a
+//     Max-Age, Path or Domain over 1024 bytes, as Chromium and Firefox
+//     do.
 //
 // The first two read a lifetime as byLibsoup does, the last as
-// byLibsoupSkips. What 3.4 and later refuse beside (SameSite=None
-// without Secure, the __Secure- and __Host- prefixes, a control byte
-// in the name or value) is not modelled here: the module counts such a
-// field as WebKitGTK 3.2 reads it (see webkitOnly), which at worst
-// deletes a member where no release stores it.
+// byLibsoupSkips (which also caps a Max-Age at a year, as 3.6.0 and
+// later do). Where the module writes a deletion for a field only
+// WebKitGTK stores among the three engines (one Chromium and Firefox
+// refuse for its bytes or attributes: see webkitOnly), it reads
+// WebKitGTK as 3.2 does, which checks no name prefix; the later
+// releases, which refuse some of those fields, then find nothing to
+// delete there.
 type soupRelease uint8
 
 const (

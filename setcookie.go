@@ -291,9 +291,8 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.rejected, f.refused = true, true
 		return f.name != ""
 	}
-	skipped := false
 	if hasOddByte(v) {
-		f.stop, f.refused, skipped = controlStop(v)
+		f.stop, f.refused = controlStop(v)
 	}
 	pos, eq := segment(v, 0)
 	if eq < 0 {
@@ -360,7 +359,7 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 		f.addAttr(a)
 		pos = end
 	}
-	f.rejected = f.refused || f.soupRefused || f.stop < len(v) || skipped
+	f.rejected = f.refused || f.soupRefused || f.stop < len(v)
 	return true
 }
 
@@ -380,26 +379,26 @@ func longFlag(name, value string) kindMask {
 }
 
 // controlStop is, for a value holding an odd byte (see isOdd), where
-// libsoup 3.2 stops reading it (its first HTAB or byte over 0x7f, else
-// len(v)), whether browsers refuse it (a control byte other than HTAB,
-// RFC 6265bis §5.6 step 1), and whether it holds a HTAB that libsoup 3.2
-// passes over (see soupLeads), which still makes the scan reject the
-// field: its reading is not tested in the browsers.
-func controlStop(v string) (stop int, refused, skipped bool) {
+// libsoup 3.2 stops reading it (its first HTAB or byte over 0x7f, but
+// for a HTAB in the white space it skips before a name or a value: see
+// soupLeads; else len(v)), and whether browsers refuse it (a control
+// byte other than HTAB, RFC 6265bis §5.6 step 1). A field whose HTABs
+// are all such white space is read alike by every engine (Chromium and
+// Firefox trim it too: docs/engines.md, the ma0-lead-tab rows).
+func controlStop(v string) (stop int, refused bool) {
 	stop = len(v)
 	var lead soupLeads
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch leads := lead.next(c); {
 		case c == '\t' && leads:
-			skipped = true
 		case c == '\t', c > 0x7f:
 			stop = min(stop, i)
 		case isControl(c):
 			refused = true
 		}
 	}
-	return stop, refused, skipped
+	return stop, refused
 }
 
 // soupLeads follows, byte by byte, whether libsoup 3.2 is in the white

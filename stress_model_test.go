@@ -1104,11 +1104,26 @@ func (m *stressModel) deletedLater(g *stressGroup, name string, i int, p stressD
 	return false
 }
 
-// stressWebKitCut is where WebKitGTK stops reading field v: at its first
-// byte below 0x20 or over 0x7f (a DEL it reads on), else len(v).
+// stressWebKitCut is where WebKitGTK (libsoup 3.2) stops reading field
+// v: at its first byte below 0x20 or over 0x7f (a DEL it reads on) past
+// the spaces and HTABs it skips before each name and value, else len(v).
 func stressWebKitCut(v string) int {
-	if i := strings.IndexFunc(v, func(c rune) bool { return c < 0x20 || c > 0x7f }); i >= 0 {
-		return i
+	odd := func(c rune) bool { return c < 0x20 || c > 0x7f }
+	at := 0
+	for _, part := range strings.SplitAfter(v, ";") {
+		name, value, eq := strings.Cut(part, "=")
+		lead := len(name) - len(strings.TrimLeft(name, " \t"))
+		if i := strings.IndexFunc(name[lead:], odd); i >= 0 {
+			return at + lead + i
+		}
+		if eq {
+			from := at + len(name) + 1
+			lead = len(value) - len(strings.TrimLeft(value, " \t"))
+			if i := strings.IndexFunc(value[lead:], odd); i >= 0 {
+				return from + lead + i
+			}
+		}
+		at += len(part)
 	}
 	return len(v)
 }
