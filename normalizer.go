@@ -713,10 +713,13 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 	}
 	if known {
 		switch {
-		case allEngines&^(refuses&^keeps) == 0:
-			// Every engine surely refuses it (libsoup for a Domain
-			// over 1024 bytes or its attributes, the others for its
-			// attributes): it sets nothing.
+		case allEngines&^refuses == 0:
+			// Every engine refuses it (libsoup for a Domain over 1024
+			// bytes or its attributes, the others for its attributes):
+			// it sets nothing. (A release that may refuse it or not,
+			// in both keeps and refuses, leaves the readings known
+			// only where another engine deletes it: see
+			// unreadReadings.)
 			return memberRefused
 		case allEngines&^(keeps|refuses) == 0:
 			return memberSet

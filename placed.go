@@ -597,7 +597,12 @@ func readPlace(f *setCookie, mode placeMode, req *request) (place, bool) {
 //     where it reads the part before its stop, with the prefix's
 //     attributes where they keep it there (see deletionKeeping:
 //     WebKitGTK 3.2 checks no name prefix, and a __Host- cookie it
-//     stored at another Path is not deleted at /).
+//     stored at another Path is not deleted at /);
+//   - without a path or domain policy, where a release of libsoup that
+//     reads the field as a deletion reads its place, when that is apart
+//     from Chromium's and Firefox's (`a=; Path=/y; Max-Age=0<HTAB>;
+//     Path=/z`: libsoup 3.2 deletes the member at /y, the others at
+//     /z), so that the cascade deletes the others there too.
 //
 // ok is false when one of the latter cannot be written (a place not
 // known, a control byte, an attribute over 1024 bytes, an empty Domain):
@@ -639,7 +644,22 @@ func keptPlaceDeletions(values []string, name string, r *rule, req *request, bas
 		}
 	}
 	for s := range numSoupReleases {
-		if keeps&s.bit() == 0 || soupKnown[s] && refusedAtPlace(name, &soup[s], s, keeps, refuses) {
+		if keeps&s.bit() == 0 {
+			// A release that reads the field as a deletion at another
+			// place than Chromium and Firefox: without a path or domain
+			// policy, which puts every member at its own place, the
+			// member was there in it, and the others are deleted there
+			// too (when a deletion can be written there; else the
+			// cascade leaves that release as the app's field would).
+			if r.placed || refuses&s.bit() != 0 || !soupKnown[s] || !wholeKnown || !whole.apart(&soup[s]) {
+				continue
+			}
+			if d, ok := soup[s].deletionKeeping(name); ok && !slices.Contains(out[:2+s], d) {
+				out[2+s] = d
+			}
+			continue
+		}
+		if soupKnown[s] && refusedAtPlace(name, &soup[s], s, keeps, refuses) {
 			continue
 		}
 		d, ok := soup[s].deletionKeeping(name)

@@ -114,15 +114,18 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
-		// Every engine deletes, but libsoup at /app (the Path comes
+		// Every engine deletes, but libsoup 3.2 at /app (the Path comes
 		// after the tab): the member's cookie at /, where the others are
-		// deleted, would stay in WebKitGTK.
+		// deleted, would stay in WebKitGTK 3.2; and where the members
+		// live at /app, the others would stay there in it.
 		name:      "no path policy, every engine deletes, at two places",
 		directive: scopeGroup,
 		app:       []string{"session_id=; Max-Age=0\t; Path=/"},
 		want: []string{
 			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// ... at one place: nothing more for the member.
@@ -131,12 +134,15 @@ func TestCascadeAfterPlacedSplitDeletion(t *testing.T) {
 		app:       []string{"session_id=; Path=/; Max-Age=0\t"},
 		want:      []string{placedCascadeDeletion("user_id__insecure", "; Path=/")},
 	}, {
+		// libsoup 3.2 deletes at /app; the others keep it at /.
 		name:      "no path policy, libsoup deletes",
 		directive: scopeGroup,
 		app:       []string{"session_id=; Max-Age=0\t; Max-Age=3600; Path=/"},
 		want: []string{
 			placedCascadeDeletion("session_id", "; Path=/"),
+			placedCascadeDeletion("session_id", "; Path=/app"),
 			placedCascadeDeletion("user_id__insecure", "; Path=/"),
+			placedCascadeDeletion("user_id__insecure", "; Path=/app"),
 		},
 	}, {
 		// The response sets the other member: no log-out of the group,
@@ -380,11 +386,13 @@ func TestCascadeChromiumRefusesTabInside(t *testing.T) {
 		},
 	}, {
 		// A tab at the end of a value is trimmed: Chromium deletes too,
-		// at / (libsoup at /app, the default path, before the Path).
+		// at / (libsoup 3.2 at /app, the default path, before the
+		// Path): the others at both places.
 		name:      "trailing tab, read apart by place only",
 		directive: plain,
 		field:     "a=; Max-Age=0\t; Path=/",
-		want:      []string{placedCascadeDeletion("a", "; Path=/"), placedCascadeDeletion("b", "; Path=/")},
+		want: []string{placedCascadeDeletion("a", "; Path=/"), placedCascadeDeletion("a", "; Path=/app"),
+			placedCascadeDeletion("b", "; Path=/"), placedCascadeDeletion("b", "; Path=/app")},
 	}, {
 		// Placed at the policy's place, where Chromium keeps the moved
 		// member: a deletion in every engine.

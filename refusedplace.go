@@ -14,18 +14,34 @@ import "strings"
 // functions write it.
 
 // webkitCut is where libsoup 3.2 stops reading v: its first byte below
-// 0x20 or over 0x7f, but for a HTAB in the white space it skips before a
+// 0x20 or over 0x7f, but for one in the white space it skips before a
 // name or a value (see soupLeads), else len(v). (A DEL, which Chromium
 // and Firefox refuse, libsoup reads as any other byte.)
 func webkitCut(v string) int {
 	var lead soupLeads
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if leads := lead.next(c); (c < 0x20 || c > 0x7f) && !(c == '\t' && leads) {
+		if leads := lead.next(c); (c < 0x20 || c > 0x7f) && !leads {
 			return i
 		}
 	}
 	return len(v)
+}
+
+// webkitRead is what libsoup 3.2 reads of v, a field with a control byte:
+// v up to webkitCut, with the LF, FF and CR it skips as white space (see
+// soupLeads) read as spaces, as the scan trims them.
+func webkitRead(v string) string {
+	cut := v[:webkitCut(v)]
+	if !strings.ContainsAny(cut, "\n\f\r") {
+		return cut
+	}
+	return strings.Map(func(c rune) rune {
+		if c == '\n' || c == '\f' || c == '\r' {
+			return ' '
+		}
+		return c
+	}, cut)
 }
 
 // refusedPlaces returns the deletions of name, one per place, that remove
@@ -151,7 +167,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 	}
 	switch {
 	case f.refusedForBytes():
-		if !f.scan(v[:webkitCut(v)], attributeKinds|lifetimeKinds, 0) || f.name != name || f.soupRefused {
+		if !f.scan(webkitRead(v), attributeKinds|lifetimeKinds, 0) || f.name != name || f.soupRefused {
 			return at, false, false // WebKitGTK stores no cookie of this name
 		}
 	case f.rejected:
@@ -165,7 +181,7 @@ func webkitOnly(f *setCookie, v, name string, r *rule, req *request, base int64,
 		if f.soupRefused {
 			return at, false, false // WebKitGTK refuses it too
 		}
-		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.refused || f.soupRefused {
+		if !f.scan(v[:f.stop], attributeKinds|lifetimeKinds, 0) || f.rejected {
 			return at, true, false
 		}
 		if f.name != name {

@@ -402,10 +402,10 @@ func controlStop(v string) (stop int, refused bool) {
 }
 
 // soupLeads follows, byte by byte, whether libsoup 3.2 is in the white
-// space before a name or a value, which it skips (g_ascii_isspace, so a
-// HTAB too): at the start of the field, after each ';', and after the
-// first '=' of each segment. Elsewhere a HTAB ends its reading (see
-// setCookie.stop).
+// space before a name or a value, which it skips (g_ascii_isspace: a
+// space, HTAB, LF, FF or CR): at the start of the field, after each ';',
+// and after the first '=' of each segment. Elsewhere a HTAB, as any byte
+// below 0x20, ends its reading (see setCookie.stop).
 type soupLeads struct{ inside, eq bool }
 
 // next reports whether c, the next byte, is such leading white space.
@@ -415,7 +415,7 @@ func (l *soupLeads) next(c byte) bool {
 		l.inside, l.eq = false, false
 	case c == '=' && !l.eq:
 		l.inside, l.eq = false, true
-	case c == ' ' || c == '\t':
+	case c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r':
 		return !l.inside
 	default:
 		l.inside = true

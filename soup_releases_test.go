@@ -35,6 +35,8 @@ func TestScanSoupStops(t *testing.T) {
 		{"a=v;\tMax-Age=0; X=\t1", -1, -1, false, false},
 		{"a=1; Max-Age=0; Max-Age=\t5", -1, -1, false, false},
 		{"\ta=\tv; X=1 \t", 11, -1, false, false},
+		// Only the first '=' of a segment starts a value.
+		{"a=v; X=b=\tc; Max-Age=0", 9, -1, false, false},
 		// The Domain after 3.2's stop: only 3.4 reads it.
 		{"a=; Max-Age=0\t; Domain=" + longDomain, 13, -1, false, true},
 		// After the ',': no release reads it.
@@ -160,6 +162,13 @@ func TestCascadeLibsoupReleases(t *testing.T) {
 		{"past a C int: Chromium keeps it at /p, 3.6 at /x (it stops at the ','), where 3.2 and 3.4 delete it", "",
 			"a=1; Max-Age=4294967296; x,y=1; Path=/p",
 			[]string{d("a", "; Path=/p"), d("a", "; Path=/x"), d("b", "; Path=/p"), d("b", "; Path=/x")}},
+		{"every engine deletes, libsoup 3.2 at /y (it skips the HTAB before the name, stops at the one after the 0), the others at /z: both places", "",
+			"a=;\tPath=/y; Max-Age=0\t; Path=/z",
+			[]string{d("a", "; Path=/z"), d("a", "; Path=/y"), d("b", "; Path=/z"), d("b", "; Path=/y")}},
+		{"3.2 deletes at /x (it stops at the HTAB), 3.4 and later refuse it at /q (SameSite=None without Secure): nothing at /q", "",
+			"a=; Max-Age=0; X=p\tq; Path=/q; SameSite=None; x,y; Path=/z",
+			[]string{d("a", "; Path=/z; SameSite=None"), d("a", "; Path=/z; Secure; SameSite=None"), d("a", "; Path=/x"),
+				d("b", "; Path=/z; SameSite=None"), d("b", "; Path=/z; Secure; SameSite=None"), d("b", "; Path=/x")}},
 		{"a HTAB 3.2 skips: every engine keeps the cookie, nothing cascades", "",
 			"a=1; Max-Age=0;\tMax-Age=5", nil},
 		{"the same before a value", "",
@@ -180,5 +189,68 @@ func TestCascadeLibsoupReleases(t *testing.T) {
 	}
 	if strings.Contains(long, "\t") {
 		t.Fatal("the long Domain row must have no other reason to be rejected")
+	}
+}
+
+// TestWebkitReadSkipsLeadingSpace: libsoup 3.2 skips the white space
+// before a name or a value as g_ascii_isspace has it, a form feed too:
+// `a=1;\fPath=/`, which Chromium and Firefox refuse for its control
+// byte, is a=1 at / there; libsoup 3.4 and later skip only spaces and
+// HTABs, and store it at the default path. The cascade after b's
+// log-out deletes a at both.
+func TestWebkitReadSkipsLeadingSpace(t *testing.T) {
+	for _, tc := range []struct{ v, read string }{
+		{"a=1;\fPath=/", "a=1; Path=/"},
+		{"a=\r1; \nPath=/x\f; Max-Age=0", "a= 1;  Path=/x"},
+		{"a=1; Path=/\x01; Max-Age=0", "a=1; Path=/"},
+	} {
+		if got := webkitRead(tc.v); got != tc.read {
+			t.Errorf("webkitRead(%q) = %q, want %q", tc.v, got, tc.read)
+		}
+	}
+	n := testNormalizer(t, Group{Cookies: []string{"a", "b"}, OnDelete: "cascade"}.rule())
+	in := []string{"b=; Max-Age=0", "a=1;\fPath=/"}
+	out := n.rewriteResponse(slices.Clone(in), testDate, &request{https: true, cookies: []string{"a=1; b=2"}, from: requestFor("/x/logout")}, nil)
+	want := []string{del("a", ""), del("a", "; Path=/")}
+	if !slices.Equal(out[len(in):], want) {
+		t.Errorf("appended %q, want %q", out[len(in):], want)
+	}
+}
+
+// TestSoupRefusesForAttrs: the cookie jar checks of libsoup 3.4 and later
+// (soup-cookie-jar.c), on the part of a field a release reads.
+func TestSoupRefusesForAttrs(t *testing.T) {
+	longPath := "/" + strings.Repeat("p", 1100)
+	for _, tc := range []struct {
+		v              string
+		s              soupRelease
+		refused, known bool
+	}{
+		{"a=v; SameSite=None", soup34, true, true},
+		{"a=v; SameSite=None; Secure", soup34, false, true},
+		// A flag counts whatever its value.
+		{"a=v; SameSite=None; Secure=" + strings.Repeat("x", 1100), soup365, false, true},
+		{"a=v; SameSite; SameSite=None; SameSite", soup34, true, true},
+		{"__Secure-a=v", soup365, true, true},
+		{"__Host-a=v; Secure; Path=/", soup34, false, true},
+		// 3.4 reads a Path over 1024 bytes, 3.6.5 skips it.
+		{"__Host-a=v; Secure; Path=/; Path=" + longPath, soup34, true, true},
+		{"__Host-a=v; Secure; Path=/; Path=" + longPath, soup365, false, true},
+		// A Path not starting with '/' is none: the default path.
+		{"__Host-a=v; Secure; Path=/; Path=rel", soup34, true, false},
+		{"__Host-a=v; Secure", soup34, true, false},
+		// A Domain without a '=' is passed over.
+		{"__Host-a=v; Secure; Path=/; Domain=example.com; Domain", soup34, true, true},
+		{"__Host-a=v; Secure; Path=/; Domain=example.com; Domain=", soup34, false, true},
+		{"__Host-a=v; Secure; Path=/; Domain=127.0.0.1", soup34, false, true},
+		{"__Host-a=v; Secure; Path=/; Domain=.127.0.0.1", soup34, true, true},
+	} {
+		var f setCookie
+		if !f.scan(tc.v, lifetimeKinds|attributeKinds, 0) {
+			t.Fatalf("%.60q: not a cookie", tc.v)
+		}
+		if refused, known := soupRefusesForAttrs(&f, tc.s); refused != tc.refused || known != tc.known {
+			t.Errorf("%.70q (release %d): refused %v, known %v; want %v, %v", tc.v, tc.s, refused, known, tc.refused, tc.known)
+		}
 	}
 }
