@@ -322,11 +322,13 @@ func (f *setCookie) scan(v string, record, note kindMask) bool {
 			f.tabInside = hasTab(v[ns:ne]) || aeq >= 0 && hasTab(trimSpace(v[aeq+1:end]))
 		}
 		a.kind = kindOf(v, ns, ne, record|note)
-		if c := strings.IndexByte(v[ns:ne], ','); c >= 0 && a.kind == attrOther && f.commaStop > pos {
+		if a.kind == attrOther && f.commaStop > pos {
 			// See stop; no name a policy reads has one. libsoup has read
 			// the name up to the ',' (a Secure or HttpOnly there counts).
-			f.commaStop = ns + c
-			f.stop = min(f.stop, f.commaStop)
+			if c := strings.IndexByte(v[ns:ne], ','); c >= 0 {
+				f.commaStop = ns + c
+				f.stop = min(f.stop, f.commaStop)
+			}
 		}
 		bit := kindMask(1) << a.kind
 		if aeq >= 0 && (record|note)&bit != 0 {
