@@ -21,7 +21,8 @@ var readmeErrorConfigs = []string{
 
 // TestREADMEErrorExamples: every message the README's Errors section
 // shows is what one of readmeErrorConfigs gives, byte for byte, and each
-// of those gives one the README shows.
+// of those gives one the README shows; the section shows those configs
+// too, in order, after the messages.
 func TestREADMEErrorExamples(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
@@ -34,6 +35,26 @@ func TestREADMEErrorExamples(t *testing.T) {
 		t.Fatal("README.md: no code block in the Errors section")
 	}
 	shown := strings.Split(block, "\n")
+	section, _, _ = strings.Cut(section, "\n### ")
+	var configs []string
+	// The blocks after the messages' (plain ones: the README's caddyfile
+	// blocks must load, see TestREADMECaddyfileBlocks).
+	_, rest, _ := strings.Cut(section, "\n```\n")
+	_, rest, _ = strings.Cut(rest, "\n```\n")
+	for {
+		var cfg string
+		var found bool
+		if _, rest, found = strings.Cut(rest, "\n```\n"); !found {
+			break
+		}
+		if cfg, rest, found = strings.Cut(rest, "\n```\n"); !found {
+			t.Fatal("README.md: a block in the Errors section is not closed")
+		}
+		configs = append(configs, cfg)
+	}
+	if !slices.Equal(configs, readmeErrorConfigs) {
+		t.Errorf("the README's Errors section shows the configs\n%q\nwant, in the order of the messages,\n%q", configs, readmeErrorConfigs)
+	}
 	var got []string
 	for _, cfg := range readmeErrorConfigs {
 		tokens, err := caddyfile.Tokenize([]byte(cfg), "Caddyfile")
