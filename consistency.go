@@ -152,6 +152,10 @@ type request struct {
 	// otherwise read as the response's own (a partial expiry's deletion
 	// as a log-out to cascade).
 	spoke uint64
+	// withheld marks, as spoke does, the groups whose cascade this
+	// response withheld and reported (actionCascadeWithheld): a later
+	// pass over the same response does not report it again.
+	withheld uint64
 	// placedFrom is, under report_only, how many of the response's fields
 	// placeDeletions has read: a later final pass over the same response
 	// reads only those after them, as applied the deletion it appended
@@ -326,9 +330,22 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 		}
 		loggedOut, spoke := false, false
 		switch {
-		case anyDeleted && cg.cascade && (!anySet || !setsLeft(cg, r, values, state, req)) && !movedMember(cg, r, values, state, req, base, now) && !splitUnreached(cg, r, values, state, req, base, now):
+		case anyDeleted && cg.cascade && (!anySet || !setsLeft(cg, r, values, state, req)):
+			loggedOut = true
+			if movedMember(cg, r, values, state, req, base, now) || splitUnreached(cg, r, values, state, req, base, now) {
+				// A log-out the cascade could not make whole in every
+				// engine: nothing is added, and the deleted member is
+				// logged and counted so that an operator can tell.
+				if obs != nil && (req == nil || req.withheld&(1<<gi) == 0) {
+					obs.observe(deleted, cg.rule, actionCascadeWithheld)
+				}
+				if req != nil {
+					req.withheld |= 1 << gi
+				}
+				break
+			}
 			values = c.cascade(cg, r, values, state, deleted, req, base, now, reportOnly, obs)
-			loggedOut, spoke = true, true
+			spoke = true
 		case anyDeleted:
 			loggedOut = true
 		case !anySet && cg.partial && jar.partial(cg) && !(anyRefused && jar.missesRefused(cg, r, values, state, req, base, now)) && !req.sharedCacheable() && !req.crossSite() && req.partialAsArrived(c, cg):

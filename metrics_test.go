@@ -74,7 +74,7 @@ func TestMetricsSeriesPerGroup(t *testing.T) {
 	rewrite := []string{"deletion kept", "passed invalid", "edit skipped", "rewritten", "unchanged"}
 	for group, want := range map[string][]string{
 		"plain":      rewrite,
-		"consistent": append([]string{"cascaded", "partial expired"}, rewrite...),
+		"consistent": append([]string{"cascaded", "cascade withheld", "partial expired"}, rewrite...),
 		"sliding":    append(slices.Clone(rewrite), "deletion placed", "reissued", "stamp deleted", "stamp set"),
 		"placed":     append(slices.Clone(rewrite), "deletion placed"),
 	} {

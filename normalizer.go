@@ -29,38 +29,40 @@ const (
 type action uint8
 
 const (
-	actionRewritten      action = iota // the value was changed
-	actionUnchanged                    // the value already complied, or had no leader
-	actionDeletionKept                 // a deletion, which expiry policies never touch
-	actionPassedInvalid                // not rewritable (control bytes, too long)
-	actionEditSkipped                  // an attribute edit left out: it would break a __Host-/__Secure- name, or make browsers refuse the cookie
-	actionCascaded                     // a deletion added: another member was deleted (on_delete cascade)
-	actionPartialExpired               // a deletion added: the request held only part of the group (on_partial expire)
-	actionReissued                     // a field added: the cookie re-issued with a fresh lifetime (slide)
-	actionStampSet                     // the slide stamp set (a log-in or a re-issue)
-	actionStampDeleted                 // the slide stamp deleted (a log-out)
-	actionDeletionPlaced               // a deletion added at a path or domain policy's place, after one the module cannot rewrite
+	actionRewritten       action = iota // the value was changed
+	actionUnchanged                     // the value already complied, or had no leader
+	actionDeletionKept                  // a deletion, which expiry policies never touch
+	actionPassedInvalid                 // not rewritable (control bytes, too long)
+	actionEditSkipped                   // an attribute edit left out: it would break a __Host-/__Secure- name, or make browsers refuse the cookie
+	actionCascaded                      // a deletion added: another member was deleted (on_delete cascade)
+	actionPartialExpired                // a deletion added: the request held only part of the group (on_partial expire)
+	actionReissued                      // a field added: the cookie re-issued with a fresh lifetime (slide)
+	actionStampSet                      // the slide stamp set (a log-in or a re-issue)
+	actionStampDeleted                  // the slide stamp deleted (a log-out)
+	actionDeletionPlaced                // a deletion added at a path or domain policy's place, after one the module cannot rewrite
+	actionCascadeWithheld               // nothing added: a member was deleted, but a cascade could leave some engine holding a member alone (on_delete cascade)
 	numActions
 )
 
 var actionNames = [...]string{
-	actionRewritten:      "rewritten",
-	actionUnchanged:      "unchanged",
-	actionDeletionKept:   "deletion kept",
-	actionPassedInvalid:  "passed invalid",
-	actionEditSkipped:    "edit skipped",
-	actionCascaded:       "cascaded",
-	actionPartialExpired: "partial expired",
-	actionReissued:       "reissued",
-	actionStampSet:       "stamp set",
-	actionStampDeleted:   "stamp deleted",
-	actionDeletionPlaced: "deletion placed",
+	actionRewritten:       "rewritten",
+	actionUnchanged:       "unchanged",
+	actionDeletionKept:    "deletion kept",
+	actionPassedInvalid:   "passed invalid",
+	actionEditSkipped:     "edit skipped",
+	actionCascaded:        "cascaded",
+	actionPartialExpired:  "partial expired",
+	actionReissued:        "reissued",
+	actionStampSet:        "stamp set",
+	actionStampDeleted:    "stamp deleted",
+	actionDeletionPlaced:  "deletion placed",
+	actionCascadeWithheld: "cascade withheld",
 }
 
 // changes reports whether the action changes the response (what report_only
 // logs at info).
 func (a action) changes() bool {
-	return a != actionUnchanged && a != actionDeletionKept && a != actionPassedInvalid && a != actionEditSkipped
+	return a != actionUnchanged && a != actionDeletionKept && a != actionPassedInvalid && a != actionEditSkipped && a != actionCascadeWithheld
 }
 
 func (a action) String() string { return actionNames[a] }
