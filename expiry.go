@@ -31,9 +31,10 @@ import (
 //     session cookie, other values ≤ 0 delete); an Expires sets it too, a
 //     date it cannot read making a session cookie. So whichever of the two
 //     comes last wins. An Expires counts from the clock.
-//   - libsoup 3.6.5 and later (not the release measured in
-//     docs/engines.md; read from its source): as libsoup, but a Max-Age
-//     over 1024 bytes is skipped.
+//   - libsoup 3.6.5 and later (read from its source; not the release
+//     the browser suite measures in docs/engines.md, but measured by hand
+//     in docs/engines-libsoup-3.6.md): as libsoup, but a Max-Age over
+//     1024 bytes is skipped.
 //
 // From 3.6.0, libsoup caps a Max-Age at a year before it cuts it to an
 // int. Below the cut that only shortens a lifetime, as Chromium's and
