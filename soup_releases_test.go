@@ -277,3 +277,20 @@ func TestCascadeWithheldOncePerResponse(t *testing.T) {
 		t.Errorf("with b set: observed %q, want %q", obs, want)
 	}
 }
+
+// TestUnreadReadingsSoupClock: libsoup counts an Expires from its own
+// clock, Chromium and Firefox from the response's Date. Under a Date 8 h
+// fast, an Expires an hour past the proxy's clock is a deletion in
+// Chromium and Firefox and an hour in every libsoup release (3.2 reads
+// it before the byte over 0x7f).
+func TestUnreadReadingsSoupClock(t *testing.T) {
+	var f setCookie
+	if !f.scan("a=v; Expires=Tue, 24 Nov 2026 14:00:00 GMT; X=\u00e9", lifetimeKinds, 0) {
+		t.Fatal("not a cookie")
+	}
+	now := clock{now: func() time.Time { return testClock }}
+	keeps, refuses, known := unreadReadings(&f, testClock.Add(8*time.Hour).Unix(), &now)
+	if want := soupReleases; !known || keeps != want || refuses != 0 {
+		t.Errorf("keeps %08b, refuses %08b, known %v; want %08b, 0, true", keeps, refuses, known, want)
+	}
+}
