@@ -154,7 +154,10 @@ type request struct {
 	spoke uint64
 	// withheld marks, as spoke does, the groups whose cascade this
 	// response withheld and reported (actionCascadeWithheld): a later
-	// pass over the same response does not report it again.
+	// pass over the same response does not report it again. The report
+	// is the first final pass's decision: a later one (a field added
+	// before the first body byte) may still cascade, or find a member
+	// set, and is counted as it decides.
 	withheld uint64
 	// placedFrom is, under report_only, how many of the response's fields
 	// placeDeletions has read: a later final pass over the same response
@@ -336,11 +339,12 @@ func (c *consistency) applyWith(sj *slideJar, n *normalizer, values []string, re
 				// A log-out the cascade could not make whole in every
 				// engine: nothing is added, and the deleted member is
 				// logged and counted so that an operator can tell.
-				if obs != nil && (req == nil || req.withheld&(1<<gi) == 0) {
-					obs.observe(deleted, cg.rule, actionCascadeWithheld)
-				}
+				reported := req != nil && req.withheld&(1<<gi) != 0
 				if req != nil {
-					req.withheld |= 1 << gi
+					req.withheld |= 1 << gi // before observe, which may panic in a logger
+				}
+				if obs != nil && !reported {
+					obs.observe(deleted, cg.rule, actionCascadeWithheld)
 				}
 				break
 			}

@@ -15,7 +15,7 @@ import (
 // collector: the second registration finds the first.
 
 // metricsHelp is the one counter's help text.
-const metricsHelp = "Set-Cookie fields the cookie_normalizer handler matched or added, by group and action (rewritten, unchanged, deletion kept, passed invalid, edit skipped, cascaded, partial expired, reissued, stamp set, stamp deleted, deletion placed, cascade withheld); report_only=\"true\" counts what a report_only handler would have done."
+const metricsHelp = "Set-Cookie fields the cookie_normalizer handler matched or added, by group and action (rewritten, unchanged, deletion kept, passed invalid, edit skipped, cascaded, partial expired, reissued, stamp set, stamp deleted, deletion placed, cascade withheld: responses, not fields); report_only=\"true\" counts what a report_only handler would have done."
 
 // newCookiesCounter returns the counter vector registered in reg, or the
 // one already there.
