@@ -524,9 +524,11 @@ const (
 // readPlace reads where f puts its cookie: the last Path attribute, or,
 // with none, the default-path of the request's target (RFC 6265bis
 // §5.1.4); the last Domain, and the other attributes a deletion copies.
-// Attributes over 1024 bytes are read as mode says. A Path that does not
-// start with '/', which the engines read their own ways, or a target not
-// known, is not known.
+// Attributes over 1024 bytes are read as mode says. For Chromium and
+// Firefox (placeWhole), a last Path that does not start with '/', which
+// they read their own ways, or a target not known, is not known; libsoup
+// reads a Path only with a '=' and drops one that does not start with
+// '/', for the default path (soup-cookie.c).
 func readPlace(f *setCookie, mode placeMode, req *request) (place, bool) {
 	var p place
 	hasPath := false
@@ -548,7 +550,18 @@ func readPlace(f *setCookie, mode placeMode, req *request) (place, bool) {
 				p.domainKind = 1
 			}
 		case attrPath:
-			p.path, hasPath = v, true
+			switch {
+			case mode == placeWhole:
+				p.path, hasPath = v, true
+			case !a.eq:
+				// libsoup reads a Path only with a '='.
+			case strings.HasPrefix(v, "/"):
+				p.path, hasPath = v, true
+			default:
+				// libsoup drops a Path that does not start with '/'
+				// (soup-cookie.c): the default path.
+				p.path, hasPath = "", false
+			}
 		case attrSameSite:
 			p.sameSite = v
 		case attrSecure:
