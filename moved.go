@@ -123,11 +123,15 @@ func hostOnlyDomain(domain, host string) bool {
 	if !strings.EqualFold(domain, host) {
 		return false
 	}
-	// An IPv6 address has a ':', an IPv4 one only digits and dots. (No
-	// net or netip parser here: their errors keep the host, which would
-	// make the request escape to the heap.)
-	return strings.IndexByte(host, ':') >= 0 || !strings.Contains(host, ".") ||
-		strings.Trim(host, "0123456789.") == ""
+	return ipAddress(host) || !strings.Contains(host, ".")
+}
+
+// ipAddress reports whether host reads as an IP address: an IPv6 address
+// has a ':', an IPv4 one only digits and dots. (No net or netip parser
+// here: their errors keep the host, which would make the request escape
+// to the heap.)
+func ipAddress(host string) bool {
+	return strings.IndexByte(host, ':') >= 0 || strings.Trim(host, "0123456789.") == ""
 }
 
 // hostName is the name in the request's Host (see hostName), "" without

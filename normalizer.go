@@ -710,7 +710,7 @@ func rejectedEffect(f *setCookie, base int64, now *clock) memberState {
 	keeps, refuses, known := unreadReadings(f, base, now)
 	// refusedAsRead reads WebKitGTK as libsoup 3.2 does: not where a later
 	// release reads a deletion.
-	if (!known || (soup34.bit()|soup365.bit())&^(keeps|refuses) == 0) && refusedAsRead(f.v, f.name, base, now) {
+	if !(known && laterReleaseDeletes(keeps, refuses)) && refusedAsRead(f.v, f.name, base, now) {
 		return memberRefused
 	}
 	if known {

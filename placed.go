@@ -382,7 +382,7 @@ func soupRefusesForAttrs(f *setCookie, s soupRelease) (refused, known bool) {
 		return true, true
 	case !host:
 		return false, true
-	case domain != "" && (strings.IndexByte(domain, ':') < 0 && strings.Trim(domain, "0123456789.") != "" || domain[0] == '.'):
+	case domain != "" && (!ipAddress(domain) || domain[0] == '.'):
 		return true, true
 	case !hasPath:
 		return true, false
@@ -805,7 +805,14 @@ func laterSoupDeletes(values []string, name string, base int64, now *clock) bool
 		return false
 	}
 	keeps, refuses, known := unreadReadings(&f, base, now)
-	return known && (soup34.bit()|soup365.bit())&^(keeps|refuses) != 0
+	return known && laterReleaseDeletes(keeps, refuses)
+}
+
+// laterReleaseDeletes reports whether libsoup 3.4 or later surely reads
+// a field as a deletion, by what unreadReadings found (known): neither
+// keeps nor refuses it.
+func laterReleaseDeletes(keeps, refuses uint8) bool {
+	return (soup34.bit()|soup365.bit())&^(keeps|refuses) != 0
 }
 
 // oddPlace reports whether the last field for name in values, or the
