@@ -497,15 +497,15 @@ func nestStream(t *testing.T, cl tlsClient, up *nestUpstream, url, id, want stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// The upstream writes the body only once released, which is after
+	// Do returns: a header held back until the body would come only when
+	// the upstream gives up waiting, with no body, so the body check below
+	// fails (no clock needed).
 	resp, err := cl.c.Do(req) // returns with the header; the upstream still waits
 	if err != nil {
 		t.Fatalf("%s GET %s: %v", cl.name, url, err)
 	}
 	defer resp.Body.Close()
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("%s: the header took %v: held back until the body", cl.name, d)
-	}
 	if got := resp.Header.Values("Set-Cookie"); resp.ProtoMajor != cl.major || !equalStrings(got, []string{want}) {
 		t.Errorf("%s stream: %s Set-Cookie %q, want HTTP/%d %q", cl.name, resp.Proto, got, cl.major, []string{want})
 	}
