@@ -228,7 +228,7 @@ const (
 		group login {
 			cookies session_id user_id__insecure
 			expire 10s
-			slide 2s
+			slide 4s
 			domain remove
 			path /
 			secure on
