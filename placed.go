@@ -199,7 +199,7 @@ const _ = uint8(1 << (numReadings + numSoupReleases - 1))
 
 // soupRelease is a release line of libsoup (WebKitGTK's HTTP library),
 // which read a field the scan rejects apart from each other (libsoup's
-// source, soup-cookie.c; measured with 3.2 and 3.6.5:
+// source, soup-cookie.c; measured with 3.2, 3.4.4 and 3.6.5:
 // docs/verification.md):
 //
 //   - 3.2 and earlier stop reading it at a byte below 0x20 or over 0x7f

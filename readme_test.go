@@ -431,7 +431,7 @@ func TestREADMEDemoLog(t *testing.T) {
 		resp.Body.Close()
 	}
 	var got []string
-	for range 50 { // the log's writer may lag the response
+	for range 1500 { // the log's writer may lag the response (30 s at most)
 		text, _ := os.ReadFile(logFile)
 		if got = strings.Split(strings.TrimSpace(string(text)), "\n"); len(got) >= len(want) {
 			break

@@ -266,7 +266,9 @@ const clearMarker = "e2e_clear_marker=1; Path=/; Max-Age=600"
 // that stores cookies under a longer path deletes them itself, with
 // emptyPage, from a page under that path.
 func (c *webkitClient) clear() error {
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	// A page, a jar read and a deletion WebKit may let lapse under load
+	// (see emptyPage): more than one step's time.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*stepTimeout)
 	defer cancel()
 	if err := c.get(ctx, webkit.home.URL+"/"); err != nil {
 		return err
