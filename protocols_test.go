@@ -433,13 +433,13 @@ func protoStartTLS(t *testing.T, sites, addr string) {
 	protoWaitTLS(t, addr)
 }
 
-// protoWaitTLS waits, at most 10 s, until addr completes a TLS handshake
+// protoWaitTLS waits, at most a minute, until addr completes a TLS handshake
 // with a certificate for its host: Caddy accepts connections before its
 // `tls internal` certificate exists and aborts those handshakes.
 func protoWaitTLS(t *testing.T, addr string) {
 	t.Helper()
 	host, _, _ := net.SplitHostPort(addr)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr,
 			&tls.Config{InsecureSkipVerify: true, ServerName: host})
@@ -453,7 +453,7 @@ func protoWaitTLS(t *testing.T, addr string) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no TLS handshake with %s within 10s: %v", addr, err)
+			t.Fatalf("no TLS handshake with %s within a minute: %v", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -45,7 +45,8 @@ func (c *curlClient) get(ctx context.Context, url string) error {
 		"--silent", "--show-error",
 		"--noproxy", "*", // 127.0.0.1 only, whatever the environment says
 		"--insecure", // Caddy's local CA is made afresh for each scenario
-		"--max-time", "10",
+		// The time a browser's step gets.
+		"--max-time", strconv.Itoa(int(stepTimeout / time.Second)),
 		"--cookie-jar", c.file,
 		"--write-out", "%{http_code}\n",
 	}

@@ -312,7 +312,7 @@ func (env *policyEnv) hostURL(host string) string {
 // certificate of each name on its own, after it starts listening.
 func waitTLSName(t *testing.T, addr, name string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d := tls.Dialer{Config: &tls.Config{
 		InsecureSkipVerify: true, // the CA is throwaway; the name is checked below
@@ -334,7 +334,7 @@ func waitTLSName(t *testing.T, addr, name string) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no TLS handshake with %s as %s within 10s: %v", addr, name, err)
+			t.Fatalf("no TLS handshake with %s as %s within a minute: %v", addr, name, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

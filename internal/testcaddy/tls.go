@@ -45,11 +45,12 @@ func StartTLS(tb testing.TB, sites, addr string) {
 	WaitTLS(tb, addr)
 }
 
-// tlsWait bounds WaitTLS.
-const tlsWait = 10 * time.Second
+// tlsWait bounds WaitTLS: Caddy makes a certificate in milliseconds;
+// a minute is for a machine loaded by the other packages' tests.
+const tlsWait = time.Minute
 
 // WaitTLS waits until addr (127.0.0.1:port) completes a TLS handshake with
-// a certificate for its host, and fails the test after 10 seconds. Caddy
+// a certificate for its host, and fails the test after tlsWait. Caddy
 // accepts connections before its `tls internal` certificate exists and
 // aborts those handshakes, so a successful connect is not enough.
 func WaitTLS(tb testing.TB, addr string) {
