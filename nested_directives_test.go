@@ -491,16 +491,17 @@ func TestNestedDirectivesBeside(t *testing.T) {
 // upstream is let go to write the body.
 func nestStream(t *testing.T, cl tlsClient, up *nestUpstream, url, id, want string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The upstream writes the body only once released, which is after
+	// Do returns: a header held back until the body would come only when
+	// the upstream gives up waiting (after 10 s, before this context
+	// ends), with no body, so the body check below fails (no clock
+	// needed).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The upstream writes the body only once released, which is after
-	// Do returns: a header held back until the body would come only when
-	// the upstream gives up waiting, with no body, so the body check below
-	// fails (no clock needed).
 	resp, err := cl.c.Do(req) // returns with the header; the upstream still waits
 	if err != nil {
 		t.Fatalf("%s GET %s: %v", cl.name, url, err)

@@ -79,9 +79,21 @@ func (r *results) rewriteChecks() []check {
 }
 
 // scalingChecks: linear in the number of fields, flat in the number of
-// exact names.
+// exact names, provisioning linear in the number of groups.
 func (r *results) scalingChecks() []check {
 	var c []check
+	var groupParts []string
+	var perGroup []float64
+	for _, n := range []int{1250, 2500, 5000} {
+		if g := r.bench(fmt.Sprintf("HostileProvision/groups/%d", n)); g != nil && g.Metrics["ns/group"] > 0 {
+			groupParts = append(groupParts, fmt.Sprintf("%d: %s", n, formatNs(g.Metrics["ns/group"])))
+			perGroup = append(perGroup, g.Metrics["ns/group"])
+		}
+	}
+	if len(groupParts) > 0 {
+		c = append(c, check{"provisioning linear in the number of groups (ns per group from 1250 to 5000 groups within a factor 1.5)",
+			strings.Join(groupParts, ", "), judge(spread(perGroup) <= 1.5)})
+	}
 	for _, series := range []string{"pypi", "unmatched"} {
 		var parts []string
 		var per []float64

@@ -136,8 +136,7 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 
 		// The app deletes session_id alone; the module deletes
 		// user_id__insecure with it. (On the cascade site, without
-		// on_partial: on the consistency site, the next page would heal
-		// a half log-in a cascade left, and hide it.)
+		// on_partial, so that only the cascade can have deleted it.)
 		load(t, c, env.cascade+"/logout-session")
 		jar = jarOf(t, c)
 		t.Logf("after /logout-session: %s", describe(jar))
