@@ -154,6 +154,12 @@ func (c *chromiumClient) get(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
+	if resp == nil {
+		// chromedp reports no response when it saw none for the
+		// navigation: seen while a page's own script was still
+		// navigating the tab.
+		return fmt.Errorf("no response from %s", url)
+	}
 	// Guards against a silent upgrade to https or a redirect elsewhere.
 	if resp.URL != url || resp.Status != 200 {
 		return fmt.Errorf("got %d from %s, want 200 from %s", resp.Status, resp.URL, url)

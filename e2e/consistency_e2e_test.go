@@ -73,6 +73,11 @@ func consistencyScenarios(t *testing.T, env *policyEnv, e engine) {
 		if sent := env.app.awaitProbe(t, probe); !slices.Equal(sent, []string{"session_id"}) {
 			t.Fatalf("the cross-site link carried %q, want session_id alone (the scenario needs a partial group)", sent)
 		}
+		// The upstream has the link's request; the tab is still loading
+		// its answer, a navigation the script started, which the next
+		// load must not cut short (Chromium's driver then reports no
+		// response for it).
+		time.Sleep(time.Second)
 
 		// The next page of the app carries both, and keeps both. (The
 		// request is what counts: WebKit's driver does not list a Strict
