@@ -22,6 +22,11 @@ const (
 	withheldField  = "a=; Max-Age=0; Path=/caf\u00e9"
 )
 
+// withheldJSON is withheldConfig with report_only as asked.
+func withheldJSON(reportOnly bool) string {
+	return withheldConfig[:len(withheldConfig)-1] + `,"report_only":` + strconv.FormatBool(reportOnly) + `}`
+}
+
 // withheldServe serves one request through a handler with withheldConfig
 // (report_only as asked) whose app is write, its logger panicking at the
 // panicAt-th line (0: never), and returns the non-zero counters and the
@@ -30,8 +35,7 @@ func withheldServe(t *testing.T, reportOnly bool, panicAt int, write func(w http
 	t.Helper()
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
-	config := withheldConfig[:len(withheldConfig)-1] + `,"report_only":` + strconv.FormatBool(reportOnly) + `}`
-	h, err := provisionJSONWith(ctx, config)
+	h, err := provisionJSONWith(ctx, withheldJSON(reportOnly))
 	if err != nil {
 		t.Fatal(err)
 	}
